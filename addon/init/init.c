@@ -1,0 +1,470 @@
+/* tsrun-init: the native helper that the runtime's spawned child execs at once
+ * (process model 2 in docs/ARCHITECTURE.md). It is a normal single-threaded
+ * program: it reads a launch plan that TypeScript built, performs it step by
+ * step, and reports over the sync socket. It holds no policy: the order and the
+ * content of every step come from the plan.
+ *
+ * argv: tsrun-init SYNC_FD PLAN_FD PRESERVE_FDS CONSOLE_FD
+ *
+ * Stage 1 (host side) runs the ops up to `clone`, then reports the init's pid
+ * and exits. The init (pid 1 of a new pid namespace, a sibling of stage 1
+ * thanks to CLONE_PARENT so that it is a child of the runtime) runs the rest
+ * and finally execve()s the container process. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/ioprio.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <linux/filter.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "plan.h"
+#include "rootfs.h"
+#include "sync.h"
+
+static int g_statedir_fd = -1;
+static int g_console_fd = -1;
+static char g_exec_path[4096];
+
+static unsigned long long num(const char *s) { return strtoull(s, NULL, 10); }
+
+static void write_file(const char *path, const char *content, size_t len, const char *step) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(step, "open", errno, path, NULL);
+  if (write(fd, content, len) != (ssize_t)len) fail(step, "write", errno, path, NULL);
+  close(fd);
+}
+
+static void wait_go(void) {
+  static char buf[256];
+  struct record m;
+  sync_recv(&m, buf, sizeof buf);
+  if (m.argc < 1 || strcmp(m.argv[0], "GO") != 0) fail("wait for the runtime", NULL, 0, NULL, "unexpected message");
+}
+
+/* ---- stage 1: namespaces ---- */
+
+static void op_setns(struct record *r) {
+  const char *path = r->argv[2];
+  int nstype = (int)num(r->argv[3]);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("join namespace", "open", errno, path, NULL);
+  if (setns(fd, nstype) < 0)
+    fail("join namespace", "setns", errno, path, errno == EINVAL ? "not a namespace file of this type" : NULL);
+  close(fd);
+}
+
+static void op_unshare(struct record *r) {
+  if (unshare((int)num(r->argv[2])) < 0) fail("create namespaces", "unshare", errno, NULL, NULL);
+}
+
+static void op_write(struct record *r) {
+  write_file(r->argv[2], r->argv[3], r->lens[3], "write");
+}
+
+/* statedir: PATH — kept open so the init can reach exec.fifo after pivot_root. */
+static void op_statedir(struct record *r) {
+  g_statedir_fd = open(r->argv[2], O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (g_statedir_fd < 0) fail("open the state directory", "open", errno, r->argv[2], NULL);
+}
+
+/* Returns in the init only; stage 1 reports the init's pid and exits. */
+static void op_clone(struct record *r) {
+  unsigned long flags = (unsigned long)num(r->argv[2]);
+  long pid = syscall(SYS_clone, flags | CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
+  if (pid < 0) fail("create the container's init process", "clone", errno, NULL, NULL);
+  if (pid > 0) {
+    char s[32];
+    snprintf(s, sizeof s, "%ld", pid);
+    const char *msg[] = {"PID", s};
+    sync_send(msg, 2);
+    _exit(0);
+  }
+}
+
+/* ---- init: process settings ---- */
+
+static void op_become_root(struct record *r) {
+  (void)r;
+  if (setresgid(0, 0, 0) < 0) fail("become root in the user namespace", "setresgid", errno, NULL, NULL);
+  if (setresuid(0, 0, 0) < 0) fail("become root in the user namespace", "setresuid", errno, NULL, NULL);
+}
+
+static void op_hostname(struct record *r) {
+  if (sethostname(r->argv[2], r->lens[2]) < 0) fail("set hostname", "sethostname", errno, NULL, NULL);
+}
+
+static void op_domainname(struct record *r) {
+  if (setdomainname(r->argv[2], r->lens[2]) < 0) fail("set domainname", "setdomainname", errno, NULL, NULL);
+}
+
+static void op_sysctl(struct record *r) {
+  char path[512];
+  snprintf(path, sizeof path, "/proc/sys/%s", r->argv[2]);
+  for (char *p = path + 10; *p; p++)
+    if (*p == '.') *p = '/';
+  write_file(path, r->argv[3], r->lens[3], "set sysctl");
+}
+
+static void op_rlimit(struct record *r) {
+  struct rlimit rl = {.rlim_cur = num(r->argv[3]), .rlim_max = num(r->argv[4])};
+  if (setrlimit((int)num(r->argv[2]), &rl) < 0)
+    fail("set rlimit", "setrlimit", errno, NULL,
+         errno == EPERM ? "raising a hard limit needs CAP_SYS_RESOURCE, which the runtime does not have" : NULL);
+}
+
+static void op_oom(struct record *r) {
+  write_file("/proc/self/oom_score_adj", r->argv[2], r->lens[2], "set oom_score_adj");
+}
+
+static void op_personality(struct record *r) {
+  if (personality((unsigned long)num(r->argv[2])) < 0) fail("set personality", "personality", errno, NULL, NULL);
+}
+
+static void op_ioprio(struct record *r) {
+  if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, (int)num(r->argv[2])) < 0)
+    fail("set I/O priority", "ioprio_set", errno, NULL, NULL);
+}
+
+/* glibc 2.36 does not declare it; the kernel ABI (include/uapi/linux/sched/types.h). */
+struct tsrun_sched_attr {
+  uint32_t size, sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime, sched_deadline, sched_period;
+};
+
+/* sched: policy nice priority flags runtime deadline period */
+static void op_sched(struct record *r) {
+  struct tsrun_sched_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.size = sizeof attr;
+  attr.sched_policy = (uint32_t)num(r->argv[2]);
+  attr.sched_nice = (int32_t)strtol(r->argv[3], NULL, 10);
+  attr.sched_priority = (uint32_t)num(r->argv[4]);
+  attr.sched_flags = num(r->argv[5]);
+  attr.sched_runtime = num(r->argv[6]);
+  attr.sched_deadline = num(r->argv[7]);
+  attr.sched_period = num(r->argv[8]);
+  if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) fail("set scheduler", "sched_setattr", errno, NULL, NULL);
+}
+
+static void op_umask(struct record *r) { umask((mode_t)num(r->argv[2])); }
+
+static void op_setsid(struct record *r) {
+  (void)r;
+  if (setsid() < 0 && errno != EPERM) fail("start a new session", "setsid", errno, NULL, NULL);
+}
+
+/* console: rows cols — a pty from the container's devpts, its slave the
+ * controlling terminal and stdio, its master sent to the console socket. */
+static void op_console(struct record *r) {
+  unsigned short rows = (unsigned short)num(r->argv[2]), cols = (unsigned short)num(r->argv[3]);
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail("create the console pty", "open", errno, "/dev/ptmx", NULL);
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail("create the console pty", "ioctl(TIOCSPTLCK)", errno, "/dev/ptmx", NULL);
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) fail("create the console pty", "ioctl(TIOCGPTPEER)", errno, "/dev/ptmx", NULL);
+  unsigned int ptn = 0;
+  if (ioctl(master, TIOCGPTN, &ptn) < 0) fail("create the console pty", "ioctl(TIOCGPTN)", errno, "/dev/ptmx", NULL);
+  char slave_path[64];
+  snprintf(slave_path, sizeof slave_path, "/dev/pts/%u", ptn);
+  /* /dev/console shows the same pty, like runc: bind it over whatever is there,
+   * or over a new empty file (never opening an existing node, which might be a real console). */
+  int probe = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (probe < 0) probe = open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (probe >= 0) {
+    close(probe);
+    if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+      fail("bind the pty onto /dev/console", "mount", errno, slave_path, NULL);
+  }
+  if (rows || cols) {
+    struct winsize ws = {.ws_row = rows, .ws_col = cols};
+    if (ioctl(slave, TIOCSWINSZ, &ws) < 0) fail("set the console size", "ioctl(TIOCSWINSZ)", errno, slave_path, NULL);
+  }
+  if (setsid() < 0 && errno != EPERM) fail("start a new session", "setsid", errno, NULL, NULL);
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) fail("make the pty the controlling terminal", "ioctl(TIOCSCTTY)", errno, slave_path, NULL);
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0) fail("attach stdio to the pty", "dup2", errno, slave_path, NULL);
+  close(slave);
+
+  char name[] = "/dev/ptmx";
+  struct iovec iov = {.iov_base = name, .iov_len = sizeof name - 1};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof(int));
+  if (sendmsg(g_console_fd, &msg, MSG_NOSIGNAL) < 0) fail("send the pty master to the console socket", "sendmsg", errno, NULL, NULL);
+  close(master);
+  close(g_console_fd);
+  g_console_fd = -1;
+}
+
+static void op_nnp(struct record *r) {
+  (void)r;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("set no_new_privs", "prctl", errno, NULL, NULL);
+}
+
+/* user: uid gid [additional gids...] — keeps the permitted capabilities across
+ * the uid change so that the `caps` step can set exactly the configured ones. */
+static void op_user(struct record *r) {
+  uid_t uid = (uid_t)num(r->argv[2]);
+  gid_t gid = (gid_t)num(r->argv[3]);
+  size_t ngroups = r->argc - 4;
+  gid_t *groups = calloc(ngroups + 1, sizeof(gid_t));
+  for (size_t i = 0; i < ngroups; i++) groups[i] = (gid_t)num(r->argv[4 + i]);
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail("set the user", "prctl(PR_SET_KEEPCAPS)", errno, NULL, NULL);
+  if (setgroups(ngroups, groups) < 0) fail("set additional groups", "setgroups", errno, NULL, NULL);
+  if (setresgid(gid, gid, gid) < 0) fail("set the group id", "setresgid", errno, NULL, errno == EINVAL ? "gid is not mapped in the user namespace" : NULL);
+  if (setresuid(uid, uid, uid) < 0) fail("set the user id", "setresuid", errno, NULL, errno == EINVAL ? "uid is not mapped in the user namespace" : NULL);
+  free(groups);
+}
+
+/* caps: bounding effective permitted inheritable ambient (64-bit masks) */
+static void op_caps(struct record *r) {
+  unsigned long long bounding = num(r->argv[2]), effective = num(r->argv[3]), permitted = num(r->argv[4]),
+                     inheritable = num(r->argv[5]), ambient = num(r->argv[6]);
+  for (int cap = 0; cap < 64; cap++) {
+    if (bounding & (1ULL << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+      fail("drop a capability from the bounding set", "prctl(PR_CAPBSET_DROP)", errno, NULL, NULL);
+  }
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2];
+  data[0].effective = (uint32_t)effective;
+  data[1].effective = (uint32_t)(effective >> 32);
+  data[0].permitted = (uint32_t)permitted;
+  data[1].permitted = (uint32_t)(permitted >> 32);
+  data[0].inheritable = (uint32_t)inheritable;
+  data[1].inheritable = (uint32_t)(inheritable >> 32);
+  if (syscall(SYS_capset, &hdr, data) < 0) fail("set capabilities", "capset", errno, NULL, NULL);
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    fail("clear ambient capabilities", "prctl(PR_CAP_AMBIENT)", errno, NULL, NULL);
+  for (int cap = 0; cap < 64; cap++) {
+    if (!(ambient & (1ULL << cap))) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+      fail("raise an ambient capability", "prctl(PR_CAP_AMBIENT_RAISE)", errno, NULL,
+           "an ambient capability must also be permitted and inheritable");
+  }
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail("set capabilities", "prctl(PR_SET_KEEPCAPS)", errno, NULL, NULL);
+}
+
+static void op_chdir(struct record *r) {
+  if (chdir(r->argv[2]) < 0) fail("change to the working directory", "chdir", errno, r->argv[2], NULL);
+}
+
+/* resolve-exec: arg0 PATH — found now, so that a missing binary fails `create`. */
+static void op_resolve_exec(struct record *r) {
+  const char *arg0 = r->argv[2], *path = r->argv[3];
+  struct stat st;
+  if (strchr(arg0, '/')) {
+    if (stat(arg0, &st) < 0) fail("find the executable", "stat", errno, arg0, NULL);
+    if (!S_ISREG(st.st_mode) || access(arg0, X_OK) < 0) fail("find the executable", "access", EACCES, arg0, "not an executable file");
+    snprintf(g_exec_path, sizeof g_exec_path, "%s", arg0);
+    return;
+  }
+  const char *p = path;
+  int saw_eacces = 0;
+  while (1) {
+    const char *colon = strchr(p, ':');
+    size_t n = colon ? (size_t)(colon - p) : strlen(p);
+    char candidate[4096];
+    if (n == 0) snprintf(candidate, sizeof candidate, "%s", arg0);
+    else snprintf(candidate, sizeof candidate, "%.*s/%s", (int)n, p, arg0);
+    if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode)) {
+      if (access(candidate, X_OK) == 0) {
+        snprintf(g_exec_path, sizeof g_exec_path, "%s", candidate);
+        return;
+      }
+      saw_eacces = 1;
+    }
+    if (!colon) break;
+    p = colon + 1;
+  }
+  fail("find the executable", "execve", saw_eacces ? EACCES : ENOENT, arg0,
+       saw_eacces ? "found in $PATH but not executable" : "executable file not found in $PATH");
+}
+
+/* close-fds: FIRST — every fd from FIRST up is closed at execve (stdio and --preserve-fds stay). */
+static void op_close_fds(struct record *r) {
+  unsigned int first = (unsigned int)num(r->argv[2]);
+  if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+    for (int fd = (int)first; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+}
+
+static void op_ready(struct record *r) {
+  (void)r;
+  const char *msg[] = {"READY"};
+  sync_send(msg, 1);
+}
+
+/* fifo-wait: blocks until `tsrun start` opens exec.fifo for reading. */
+static void op_fifo_wait(struct record *r) {
+  (void)r;
+  int fd;
+  do fd = openat(g_statedir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) _exit(1); /* deleted before start: nothing to report to */
+  if (write(fd, "0", 1) != 1) _exit(1);
+  close(fd);
+  close(g_statedir_fd);
+}
+
+/* seccomp: BPF-program flags — loaded last, so the runtime's own steps are not filtered. */
+static void op_seccomp(struct record *r) {
+  struct sock_fprog prog = {.len = (unsigned short)(r->lens[2] / sizeof(struct sock_filter)),
+                            .filter = (struct sock_filter *)r->argv[2]};
+  unsigned int flags = (unsigned int)num(r->argv[3]);
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog) < 0)
+    fail("load the seccomp filter", "seccomp", errno, NULL, NULL);
+}
+
+/* exec: NARGS args... env... */
+static void op_exec(struct record *r) {
+  size_t nargs = (size_t)num(r->argv[2]);
+  char **argv = calloc(nargs + 1, sizeof(char *));
+  size_t nenv = r->argc - 3 - nargs;
+  char **envp = calloc(nenv + 1, sizeof(char *));
+  for (size_t i = 0; i < nargs; i++) argv[i] = r->argv[3 + i];
+  for (size_t i = 0; i < nenv; i++) envp[i] = r->argv[3 + nargs + i];
+  execve(g_exec_path[0] ? g_exec_path : argv[0], argv, envp);
+  /* After `start` nobody listens on the sync socket; say it on stderr too. */
+  int err = errno;
+  dprintf(2, "tsrun: exec %s: %s\n", argv[0], strerror(err));
+  fail("exec the container process", "execve", err, argv[0], NULL);
+}
+
+struct op {
+  const char *name;
+  void (*run)(struct record *);
+};
+
+static void run_int(int (*f)(struct record *), struct record *r) { f(r); }
+#define ROOTFS_OP(fn) static void fn##_v(struct record *r) { run_int(fn, r); }
+ROOTFS_OP(op_rootfs)
+ROOTFS_OP(op_mount)
+ROOTFS_OP(op_mknod)
+ROOTFS_OP(op_bind_dev)
+ROOTFS_OP(op_symlink)
+ROOTFS_OP(op_pivot_root)
+ROOTFS_OP(op_move_root)
+ROOTFS_OP(op_mask)
+ROOTFS_OP(op_readonly)
+ROOTFS_OP(op_remount_root_ro)
+ROOTFS_OP(op_propagation)
+ROOTFS_OP(op_bind_self)
+
+static void op_wait_go(struct record *r) { (void)r; wait_go(); }
+
+static const struct op OPS[] = {
+    {"statedir", op_statedir},    {"setns", op_setns},           {"unshare", op_unshare},
+    {"write", op_write},           {"clone", op_clone},
+    {"wait-go", op_wait_go},       {"become-root", op_become_root},
+    {"hostname", op_hostname},     {"domainname", op_domainname},
+    {"propagation", op_propagation_v}, {"bind-self", op_bind_self_v},
+    {"rootfs", op_rootfs_v},       {"mount", op_mount_v},
+    {"mknod", op_mknod_v},         {"bind-dev", op_bind_dev_v},
+    {"symlink", op_symlink_v},     {"pivot-root", op_pivot_root_v},
+    {"move-root", op_move_root_v}, {"mask", op_mask_v},
+    {"readonly", op_readonly_v},   {"remount-root-ro", op_remount_root_ro_v},
+    {"sysctl", op_sysctl},         {"rlimit", op_rlimit},
+    {"oom", op_oom},               {"personality", op_personality},
+    {"ioprio", op_ioprio},         {"sched", op_sched},
+    {"umask", op_umask},           {"setsid", op_setsid},
+    {"console", op_console},       {"nnp", op_nnp},
+    {"user", op_user},             {"caps", op_caps},
+    {"chdir", op_chdir},           {"resolve-exec", op_resolve_exec},
+    {"close-fds", op_close_fds},   {"ready", op_ready},
+    {"fifo-wait", op_fifo_wait},   {"seccomp", op_seccomp},
+    {"exec", op_exec},
+};
+
+static void set_cloexec(int fd) {
+  if (fd >= 0) fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* Closes every inherited fd that is neither stdio, a preserved fd, nor ours. */
+static void close_strays(int preserve, int keep1, int keep2, int keep3) {
+  int keep[3] = {keep1, keep2, keep3};
+  unsigned int from = 3 + (unsigned int)preserve;
+  for (int i = 0; i < 3; i++)
+    for (int j = i + 1; j < 3; j++)
+      if (keep[j] < keep[i]) { int t = keep[i]; keep[i] = keep[j]; keep[j] = t; }
+  for (int i = 0; i < 3; i++) {
+    if (keep[i] < (int)from) continue;
+    if ((unsigned int)keep[i] > from) syscall(SYS_close_range, from, (unsigned int)keep[i] - 1, 0);
+    from = (unsigned int)keep[i] + 1;
+  }
+  syscall(SYS_close_range, from, ~0U, 0);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 5) {
+    fprintf(stderr, "tsrun-init is started by tsrun; it is not meant to be run by hand\n");
+    return 2;
+  }
+  g_sync_fd = atoi(argv[1]);
+  int plan_fd = atoi(argv[2]);
+  int preserve = atoi(argv[3]);
+  g_console_fd = atoi(argv[4]);
+  set_cloexec(g_sync_fd);
+  set_cloexec(plan_fd);
+  set_cloexec(g_console_fd);
+  close_strays(preserve, g_sync_fd, plan_fd, g_console_fd);
+  /* Device nodes and mount targets get exactly the modes the plan gives; the
+   * container's own umask is set by the plan's `umask` step. */
+  umask(0);
+
+  struct stat st;
+  if (fstat(plan_fd, &st) < 0) fail("read the launch plan", "fstat", errno, NULL, NULL);
+  char *plan = malloc((size_t)st.st_size + 1);
+  if (!plan || pread(plan_fd, plan, (size_t)st.st_size, 0) != st.st_size) fail("read the launch plan", "pread", errno, NULL, NULL);
+  close(plan_fd);
+  if (st.st_size < 8 || memcmp(plan, "TSP1", 4) != 0) fail("read the launch plan", NULL, 0, NULL, "bad plan header");
+  uint32_t count;
+  memcpy(&count, plan + 4, 4);
+  size_t off = 8;
+
+  wait_go();
+  for (uint32_t i = 0; i < count; i++) {
+    struct record r;
+    if (record_parse(plan, (size_t)st.st_size, &off, &r) < 0 || r.argc < 2)
+      fail("read the launch plan", NULL, 0, NULL, "malformed record");
+    g_pointer = r.argv[1];
+    size_t k;
+    for (k = 0; k < sizeof OPS / sizeof OPS[0]; k++) {
+      if (strcmp(OPS[k].name, r.argv[0]) == 0) break;
+    }
+    if (k == sizeof OPS / sizeof OPS[0]) fail("read the launch plan", NULL, 0, r.argv[0], "unknown plan step");
+    OPS[k].run(&r);
+  }
+  fail("run the launch plan", NULL, 0, NULL, "the plan ended without an exec step");
+}

@@ -1,0 +1,79 @@
+#define _GNU_SOURCE
+#include "sync.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int g_sync_fd = -1;
+const char *g_pointer = "";
+
+int record_parse(char *buf, size_t size, size_t *off, struct record *out) {
+  uint32_t argc;
+  if (*off + 4 > size) return -1;
+  memcpy(&argc, buf + *off, 4);
+  *off += 4;
+  if (argc > (1u << 20)) return -1;
+  out->argc = argc;
+  out->argv = calloc(argc + 1, sizeof(char *));
+  out->lens = calloc(argc + 1, sizeof(uint32_t));
+  if (!out->argv || !out->lens) return -1;
+  for (uint32_t i = 0; i < argc; i++) {
+    uint32_t len;
+    if (*off + 4 > size) return -1;
+    memcpy(&len, buf + *off, 4);
+    *off += 4;
+    if (*off + (size_t)len + 1 > size || buf[*off + len] != '\0') return -1;
+    out->argv[i] = buf + *off;
+    out->lens[i] = len;
+    *off += (size_t)len + 1;
+  }
+  return 0;
+}
+
+void sync_send(const char *const *argv, uint32_t argc) {
+  size_t size = 4;
+  for (uint32_t i = 0; i < argc; i++) size += 4 + strlen(argv[i]) + 1;
+  char *buf = malloc(size);
+  if (!buf) _exit(1);
+  size_t off = 0;
+  memcpy(buf, &argc, 4);
+  off = 4;
+  for (uint32_t i = 0; i < argc; i++) {
+    uint32_t len = (uint32_t)strlen(argv[i]);
+    memcpy(buf + off, &len, 4);
+    off += 4;
+    memcpy(buf + off, argv[i], len + 1);
+    off += len + 1;
+  }
+  ssize_t n;
+  do n = send(g_sync_fd, buf, size, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  free(buf);
+  /* If the runtime is gone there is nobody to report to: stop here. */
+  if (n < 0) _exit(1);
+}
+
+void sync_recv(struct record *out, char *buf, size_t bufsize) {
+  ssize_t n;
+  do n = recv(g_sync_fd, buf, bufsize, 0);
+  while (n < 0 && errno == EINTR);
+  if (n <= 0) _exit(1);
+  size_t off = 0;
+  if (record_parse(buf, (size_t)n, &off, out) < 0) fail("read a message from the runtime", NULL, 0, NULL, "malformed message");
+}
+
+void fail(const char *step, const char *syscall, int err, const char *path, const char *detail) {
+  const char *errname = "";
+  const char *msg = detail ? detail : "";
+  if (syscall) {
+    errname = strerrorname_np(err);
+    if (!errname) errname = "EUNKNOWN";
+    if (!detail) msg = strerror(err);
+  }
+  const char *argv[] = {"ERR", step, syscall ? syscall : "", errname, path ? path : "", g_pointer, msg};
+  sync_send(argv, 7);
+  _exit(1);
+}

@@ -1,0 +1,405 @@
+// The N-API addon: the syscalls Node does not offer, each a thin wrapper that
+// throws an Error carrying `code` (errno name) and `syscall`. It holds no
+// policy; src/native/addon.ts types it and src/runtime decides what to call.
+#include <napi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+extern char **environ;
+
+namespace {
+
+Napi::Error SysError(Napi::Env env, const char *syscall, int err, const std::string &path = "") {
+  const char *name = strerrorname_np(err);
+  std::string msg = std::string(name ? name : "EUNKNOWN") + ": " + strerror(err) + ", " + syscall;
+  if (!path.empty()) msg += " '" + path + "'";
+  Napi::Error e = Napi::Error::New(env, msg);
+  e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+  e.Set("errno", Napi::Number::New(env, -err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  if (!path.empty()) e.Set("path", Napi::String::New(env, path));
+  return e;
+}
+
+// Copies `path` into a sealed memfd: the process that runs inside the
+// container's namespaces then executes an image nobody can overwrite through
+// /proc/<pid>/exe (CVE-2019-5736).
+int SealedCopy(const char *path, const char *name) {
+  int src = open(path, O_RDONLY | O_CLOEXEC);
+  if (src < 0) return -1;
+  struct stat st;
+  if (fstat(src, &st) < 0) {
+    int e = errno;
+    close(src);
+    errno = e;
+    return -1;
+  }
+  int mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0) {
+    int e = errno;
+    close(src);
+    errno = e;
+    return -1;
+  }
+  off_t off = 0;
+  while (off < st.st_size) {
+    ssize_t n = sendfile(mfd, src, &off, st.st_size - off);
+    if (n <= 0) {
+      int e = n < 0 ? errno : EIO;
+      close(src);
+      close(mfd);
+      errno = e;
+      return -1;
+    }
+  }
+  close(src);
+  if (fchmod(mfd, 0555) < 0 ||
+      fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    int e = errno;
+    close(mfd);
+    errno = e;
+    return -1;
+  }
+  return mfd;
+}
+
+// spawnInit(helperPath, plan: Buffer, preserveFds, consoleFd) -> { pid, sock }
+Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string helper = info[0].As<Napi::String>();
+  Napi::Buffer<char> plan = info[1].As<Napi::Buffer<char>>();
+  int preserve = info[2].As<Napi::Number>().Int32Value();
+  int console = info[3].As<Napi::Number>().Int32Value();
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) throw SysError(env, "socketpair", errno);
+  int planfd = memfd_create("tsrun-plan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (planfd < 0) {
+    int e = errno;
+    close(sv[0]);
+    close(sv[1]);
+    throw SysError(env, "memfd_create", e);
+  }
+  size_t done = 0;
+  while (done < plan.Length()) {
+    ssize_t n = write(planfd, plan.Data() + done, plan.Length() - done);
+    if (n <= 0) {
+      int e = n < 0 ? errno : EIO;
+      close(sv[0]);
+      close(sv[1]);
+      close(planfd);
+      throw SysError(env, "write", e, "launch plan memfd");
+    }
+    done += (size_t)n;
+  }
+  int exefd = SealedCopy(helper.c_str(), "tsrun-init");
+  if (exefd < 0) {
+    int e = errno;
+    close(sv[0]);
+    close(sv[1]);
+    close(planfd);
+    throw SysError(env, "open", e, helper);
+  }
+
+  // The helper's own fds go right above the preserved range; stdio and
+  // 3..3+preserve-1 keep their numbers, everything else is close-on-exec.
+  int base = 3 + preserve;
+  int syncTarget = base, planTarget = base + 1, consoleTarget = console >= 0 ? base + 2 : -1;
+  // Park the sources far away first so no dup2 below clobbers a source.
+  int high = base + 16 > 1000 ? base + 16 : 1000;
+  int tmpSync = fcntl(sv[1], F_DUPFD_CLOEXEC, high);
+  int tmpPlan = fcntl(planfd, F_DUPFD_CLOEXEC, high);
+  int tmpConsole = console >= 0 ? fcntl(console, F_DUPFD_CLOEXEC, high) : -1;
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, tmpSync, syncTarget);
+  posix_spawn_file_actions_adddup2(&fa, tmpPlan, planTarget);
+  if (consoleTarget >= 0) posix_spawn_file_actions_adddup2(&fa, tmpConsole, consoleTarget);
+  // stdio and the preserved fds must survive the exec: Node marks even 0-2
+  // close-on-exec, and dup2(fd, fd) in a file action clears that flag.
+  for (int fd = 0; fd < base; fd++) posix_spawn_file_actions_adddup2(&fa, fd, fd);
+
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t all, none;
+  sigfillset(&all);
+  sigemptyset(&none);
+  // Node ignores SIGPIPE and blocks some signals; the container must start clean.
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+  char exePath[64], a1[16], a2[16], a3[16], a4[16];
+  snprintf(exePath, sizeof exePath, "/proc/self/fd/%d", exefd);
+  snprintf(a1, sizeof a1, "%d", syncTarget);
+  snprintf(a2, sizeof a2, "%d", planTarget);
+  snprintf(a3, sizeof a3, "%d", preserve);
+  snprintf(a4, sizeof a4, "%d", consoleTarget);
+  char *argv[] = {(char *)"tsrun-init", a1, a2, a3, a4, nullptr};
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, exePath, &fa, &attr, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  close(tmpSync);
+  close(tmpPlan);
+  if (tmpConsole >= 0) close(tmpConsole);
+  close(sv[1]);
+  close(planfd);
+  close(exefd);
+  if (rc != 0) {
+    close(sv[0]);
+    throw SysError(env, "posix_spawn", rc, helper);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, pid));
+  out.Set("sock", Napi::Number::New(env, sv[0]));
+  return out;
+}
+
+// recv(fd, timeoutMs) -> Buffer, or null at EOF. Throws ETIMEDOUT on timeout.
+Napi::Value Recv(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  int timeout = info[1].As<Napi::Number>().Int32Value();
+  struct pollfd p = {fd, POLLIN, 0};
+  int rc;
+  do rc = poll(&p, 1, timeout);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) throw SysError(env, "poll", errno);
+  if (rc == 0) throw SysError(env, "poll", ETIMEDOUT);
+  std::vector<char> buf(1 << 20);
+  ssize_t n;
+  do n = recv(fd, buf.data(), buf.size(), 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    if (errno == ECONNRESET) return env.Null();
+    throw SysError(env, "recv", errno);
+  }
+  if (n == 0) return env.Null();
+  return Napi::Buffer<char>::Copy(env, buf.data(), (size_t)n);
+}
+
+Napi::Value Send(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  Napi::Buffer<char> b = info[1].As<Napi::Buffer<char>>();
+  ssize_t n;
+  do n = send(fd, b.Data(), b.Length(), MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) throw SysError(env, "send", errno);
+  return env.Undefined();
+}
+
+Napi::Object StatusObject(Napi::Env env, pid_t pid, int status) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("pid", Napi::Number::New(env, pid));
+  if (pid > 0 && WIFEXITED(status)) o.Set("exitCode", Napi::Number::New(env, WEXITSTATUS(status)));
+  if (pid > 0 && WIFSIGNALED(status)) o.Set("signal", Napi::Number::New(env, WTERMSIG(status)));
+  return o;
+}
+
+// waitPid(pid, nohang) -> { pid, exitCode?, signal? }; pid 0 when nohang and still running.
+Napi::Value WaitPid(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  bool nohang = info[1].As<Napi::Boolean>();
+  int status = 0;
+  pid_t r;
+  do r = waitpid(pid, &status, nohang ? WNOHANG : 0);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) throw SysError(env, "waitpid", errno);
+  return StatusObject(env, r, status);
+}
+
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, pid_t pid) : Napi::AsyncWorker(env), pid_(pid), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    do result_ = waitpid(pid_, &status_, 0);
+    while (result_ < 0 && errno == EINTR);
+    err_ = result_ < 0 ? errno : 0;
+  }
+  void OnOK() override {
+    if (err_) deferred_.Reject(SysError(Env(), "waitpid", err_).Value());
+    else deferred_.Resolve(StatusObject(Env(), result_, status_));
+  }
+
+ private:
+  pid_t pid_;
+  pid_t result_ = -1;
+  int status_ = 0;
+  int err_ = 0;
+  Napi::Promise::Deferred deferred_;
+};
+
+// waitPidAsync(pid) -> Promise<{ pid, exitCode?, signal? }>, waiting on a pool thread.
+Napi::Value WaitPidAsync(const Napi::CallbackInfo &info) {
+  auto *w = new WaitWorker(info.Env(), info[0].As<Napi::Number>().Int32Value());
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+Napi::Value Flock(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  bool exclusive = info[1].As<Napi::Boolean>();
+  bool nonblock = info[2].As<Napi::Boolean>();
+  int op = (exclusive ? LOCK_EX : LOCK_SH) | (nonblock ? LOCK_NB : 0);
+  int rc;
+  do rc = flock(fd, op);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) throw SysError(env, "flock", errno);
+  return env.Undefined();
+}
+
+Napi::Value ConnectUnix(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  struct sockaddr_un sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sun_family = AF_UNIX;
+  if (path.size() >= sizeof sa.sun_path) throw SysError(env, "connect", ENAMETOOLONG, path);
+  memcpy(sa.sun_path, path.c_str(), path.size());
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw SysError(env, "socket", errno);
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    int e = errno;
+    close(fd);
+    throw SysError(env, "connect", e, path);
+  }
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value SocketPair(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) throw SysError(env, "socketpair", errno);
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set(0u, Napi::Number::New(env, sv[0]));
+  a.Set(1u, Napi::Number::New(env, sv[1]));
+  return a;
+}
+
+// recvFd(sock, timeoutMs) -> fd received with SCM_RIGHTS.
+Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int sock = info[0].As<Napi::Number>().Int32Value();
+  int timeout = info[1].As<Napi::Number>().Int32Value();
+  struct pollfd p = {sock, POLLIN, 0};
+  int rc;
+  do rc = poll(&p, 1, timeout);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0) throw SysError(env, "poll", errno);
+  if (rc == 0) throw SysError(env, "poll", ETIMEDOUT);
+  char data[256];
+  struct iovec iov = {data, sizeof data};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.buf;
+  msg.msg_controllen = sizeof u.buf;
+  ssize_t n;
+  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) throw SysError(env, "recvmsg", errno);
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) throw SysError(env, "recvmsg", EBADMSG);
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value Kill(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  int sig = info[1].As<Napi::Number>().Int32Value();
+  if (kill(pid, sig) < 0) throw SysError(env, "kill", errno);
+  return env.Undefined();
+}
+
+Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) throw SysError(env, "prctl", errno);
+  return env.Undefined();
+}
+
+Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct winsize ws;
+  memset(&ws, 0, sizeof ws);
+  ws.ws_row = (unsigned short)info[1].As<Napi::Number>().Uint32Value();
+  ws.ws_col = (unsigned short)info[2].As<Napi::Number>().Uint32Value();
+  if (ioctl(fd, TIOCSWINSZ, &ws) < 0) throw SysError(env, "ioctl(TIOCSWINSZ)", errno);
+  return env.Undefined();
+}
+
+Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  mode_t mode = info[1].As<Napi::Number>().Uint32Value();
+  mode_t old = umask(0);
+  int rc = mkfifo(path.c_str(), mode);
+  int e = errno;
+  umask(old);
+  if (rc < 0) throw SysError(env, "mkfifo", e, path);
+  return env.Undefined();
+}
+
+Napi::Value SeccompVersion(const Napi::CallbackInfo &info) {
+  const struct scmp_version *v = seccomp_version();
+  char s[32];
+  snprintf(s, sizeof s, "%u.%u.%u", v->major, v->minor, v->micro);
+  return Napi::String::New(info.Env(), s);
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawnInit", Napi::Function::New(env, SpawnInit));
+  exports.Set("recv", Napi::Function::New(env, Recv));
+  exports.Set("send", Napi::Function::New(env, Send));
+  exports.Set("waitPid", Napi::Function::New(env, WaitPid));
+  exports.Set("waitPidAsync", Napi::Function::New(env, WaitPidAsync));
+  exports.Set("flock", Napi::Function::New(env, Flock));
+  exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
+  exports.Set("socketPair", Napi::Function::New(env, SocketPair));
+  exports.Set("recvFd", Napi::Function::New(env, RecvFd));
+  exports.Set("kill", Napi::Function::New(env, Kill));
+  exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
+  exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
+  exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
+  exports.Set("seccompVersion", Napi::Function::New(env, SeccompVersion));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tsrun, Init)

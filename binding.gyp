@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "tsrun",
+      "sources": ["addon/src/addon.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "libraries": ["-lseccomp"]
+    },
+    {
+      "target_name": "tsrun-init",
+      "type": "executable",
+      "sources": ["addon/init/init.c", "addon/init/sync.c", "addon/init/rootfs.c"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}

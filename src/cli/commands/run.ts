@@ -1,0 +1,12 @@
+import { flagBool } from '../argv.js';
+import type { GlobalOptions } from '../globals.js';
+import { createOptionsFrom } from './create.js';
+
+export default async function run(args: string[], g: GlobalOptions): Promise<number> {
+  const { parsed, options } = createOptionsFrom(args, g, [
+    { name: 'detach', kind: 'bool', alias: ['d'] },
+    { name: 'keep', kind: 'bool' },
+  ]);
+  const { runContainer } = await import('../../runtime/run.js');
+  return runContainer({ ...options, detach: flagBool(parsed, 'detach') });
+}

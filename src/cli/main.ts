@@ -1,0 +1,103 @@
+// tsrun's entry: global flags, then the verb's module loaded on demand so that
+// each verb's start-up imports only what it needs.
+import { parseArgs, flagBool, flagString, UsageError } from './argv.js';
+import { GLOBAL_FLAGS, type GlobalOptions } from './globals.js';
+import { writeLog } from './log.js';
+
+export type Command = (args: string[], g: GlobalOptions) => Promise<number> | number;
+
+const VERBS: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+  create: { summary: 'create a container', load: () => import('./commands/create.js') },
+  start: { summary: 'start the user process of a created container', load: () => import('./commands/start.js') },
+  run: { summary: 'create and start a container, and wait for it', load: () => import('./commands/run.js') },
+  state: { summary: 'print the state of a container (JSON)', load: () => import('./commands/state.js') },
+  list: { summary: 'list containers', load: () => import('./commands/list.js') },
+  kill: { summary: 'send a signal to the container init (or --all processes)', load: () => import('./commands/kill.js') },
+  delete: { summary: 'delete a stopped container (--force: any)', load: () => import('./commands/delete.js') },
+  spec: { summary: 'write a default config.json', load: () => import('./commands/spec.js') },
+  features: { summary: 'print the features document (JSON)', load: () => import('./commands/features.js') },
+  exec: { summary: 'run a process in a running container', load: () => import('./commands/notImplemented.js') },
+  pause: { summary: 'freeze every process of a container', load: () => import('./commands/notImplemented.js') },
+  resume: { summary: 'thaw a paused container', load: () => import('./commands/notImplemented.js') },
+  ps: { summary: 'list the processes of a container', load: () => import('./commands/notImplemented.js') },
+  update: { summary: 'update resource limits of a container', load: () => import('./commands/notImplemented.js') },
+  events: { summary: 'stream container events and stats', load: () => import('./commands/notImplemented.js') },
+  checkpoint: { summary: 'checkpoint a container (not supported)', load: () => import('./commands/notImplemented.js') },
+  restore: { summary: 'restore a container (not supported)', load: () => import('./commands/notImplemented.js') },
+};
+const ALIASES: Record<string, string> = { ls: 'list', rm: 'delete', del: 'delete' };
+
+function usage(): string {
+  const lines = ['tsrun: an OCI container runtime', '', 'usage: tsrun [global options] COMMAND [options] [arguments]', '', 'commands:'];
+  for (const [verb, v] of Object.entries(VERBS)) lines.push(`  ${verb.padEnd(11)}${v.summary}`);
+  lines.push('  help       show this help', '', 'global options:');
+  for (const f of GLOBAL_FLAGS) lines.push(`  --${f.name.padEnd(15)}${f.help ?? ''}`);
+  return lines.join('\n') + '\n';
+}
+
+async function printVersion(): Promise<void> {
+  const { version, commit } = await import('../spec/generated/buildInfo.js');
+  const { SPEC_VERSION } = await import('../spec/version.js');
+  let seccomp = 'unavailable';
+  try {
+    const { addon } = await import('../native/addon.js');
+    seccomp = addon().seccompVersion();
+  } catch { /* addon not built */ }
+  process.stdout.write(`tsrun version ${version}\ncommit: ${commit}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\nlibseccomp: ${seccomp}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const g: GlobalOptions = { root: '/run/tsrun', logFormat: 'text', debug: false, systemdCgroup: false };
+  let verb: string | undefined;
+  try {
+    const verbIndex = findVerb(argv);
+    const globals = parseArgs(argv.slice(0, verbIndex), GLOBAL_FLAGS);
+    g.root = flagString(globals, 'root') ?? g.root;
+    g.log = flagString(globals, 'log');
+    const format = flagString(globals, 'log-format') ?? 'text';
+    if (format !== 'text' && format !== 'json') throw new UsageError(`invalid --log-format ${JSON.stringify(format)}: use text or json`);
+    g.logFormat = format;
+    g.debug = flagBool(globals, 'debug');
+    g.systemdCgroup = flagBool(globals, 'systemd-cgroup');
+    if (flagBool(globals, 'version')) {
+      await printVersion();
+      return 0;
+    }
+    verb = argv[verbIndex];
+    if (verb === undefined || verb === 'help' || flagBool(globals, 'help')) {
+      process.stdout.write(usage());
+      return verb === undefined && !flagBool(globals, 'help') ? 1 : 0;
+    }
+    verb = ALIASES[verb] ?? verb;
+    const entry = VERBS[verb];
+    if (!entry) throw new UsageError(`unknown command ${JSON.stringify(verb)}; see 'tsrun help'`);
+    const command = (await entry.load()).default;
+    return await command(argv.slice(verbIndex + 1), { ...g, verb } as GlobalOptions & { verb: string });
+  } catch (e) {
+    return reportError(g, verb, e);
+  }
+}
+
+/** Global flags come before the verb; a string flag consumes the next word. */
+function findVerb(argv: string[]): number {
+  const takesValue = new Set(GLOBAL_FLAGS.filter((f) => f.kind !== 'bool').flatMap((f) => [f.name, ...(f.alias ?? [])]));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-')) return i;
+    const name = a.replace(/^--?/, '');
+    if (!name.includes('=') && takesValue.has(name)) i++;
+  }
+  return argv.length;
+}
+
+export function reportError(g: GlobalOptions, verb: string | undefined, e: unknown): number {
+  const err = e as Error & Record<string, unknown>;
+  const known = err && ['RuntimeError', 'ConfigError', 'UsageError'].includes(err.name);
+  const message = known ? err.message : `internal error: ${err?.stack ?? String(e)}`;
+  const prefix = verb && err?.name !== 'RuntimeError' ? `${verb}: ` : '';
+  process.stderr.write(`tsrun: ${prefix}${message}\n`);
+  const fields: Record<string, unknown> = {};
+  for (const k of ['step', 'syscall', 'errno', 'path', 'pointer']) if (err?.[k] !== undefined) fields[k] = err[k];
+  writeLog(g, 'error', `${prefix}${message}`, fields);
+  return 1;
+}

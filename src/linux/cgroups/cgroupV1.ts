@@ -1,0 +1,107 @@
+// cgroup v1: one directory per mounted hierarchy (controllers and named ones
+// like name=systemd), found in /proc/self/mountinfo.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Resources } from '../../spec/types.js';
+import { RuntimeError } from '../../runtime/errors.js';
+import type { CgroupManager } from './manager.js';
+import { readCgroupFile, readPids, writeCgroupFile } from './fsutil.js';
+
+interface Hierarchy {
+  /** Directory name under /sys/fs/cgroup (cpu, memory, systemd, ...). */
+  name: string;
+  mountPoint: string;
+  controllers: string[];
+}
+
+export function v1Hierarchies(mountinfo = readFileSync('/proc/self/mountinfo', 'utf8')): Hierarchy[] {
+  const out: Hierarchy[] = [];
+  const seen = new Set<string>();
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const [fstype, , superOpts] = line.slice(sep + 3).split(' ');
+    if (fstype !== 'cgroup') continue;
+    const fields = line.slice(0, sep).split(' ');
+    const root = fields[3];
+    const mountPoint = fields[4];
+    if (root !== '/' || seen.has(superOpts)) continue;
+    seen.add(superOpts);
+    const controllers = superOpts.split(',').filter((o) => !['rw', 'ro', 'relatime', 'noexec', 'nosuid', 'nodev', 'xattr', 'clone_children'].includes(o));
+    out.push({ name: mountPoint.split('/').pop()!, mountPoint, controllers });
+  }
+  return out;
+}
+
+export class CgroupV1 implements CgroupManager {
+  readonly version = 1 as const;
+  readonly paths: Record<string, string>;
+
+  constructor(readonly path: string, existing?: Record<string, string>) {
+    this.paths = existing ?? Object.fromEntries(v1Hierarchies().map((h) => [h.name, join(h.mountPoint, path)]));
+  }
+
+  create(): string[] {
+    const created: string[] = [];
+    for (const [name, dir] of Object.entries(this.paths)) {
+      const missing: string[] = [];
+      for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+      for (const d of missing) {
+        try {
+          mkdirSync(d);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw RuntimeError.fromSystem('create cgroup', e, { path: d, pointer: '/linux/cgroupsPath' });
+          continue;
+        }
+        created.push(d);
+        // A new cpuset starts empty and no task could join it: inherit the parent's.
+        if (name === 'cpuset') {
+          for (const f of ['cpuset.cpus', 'cpuset.mems'])
+            if (readCgroupFile(join(d, f)) === '') writeCgroupFile(join(d, f), readCgroupFile(join(dirname(d), f)));
+        }
+      }
+    }
+    return created;
+  }
+
+  join(pid: number): void {
+    for (const dir of Object.values(this.paths)) writeCgroupFile(join(dir, 'cgroup.procs'), String(pid), '/linux/cgroupsPath');
+  }
+
+  apply(_resources: Resources | undefined): void {
+    // Resource limits arrive with issue #5; the container is placed in its cgroup now.
+  }
+
+  pids(): number[] {
+    const dir = this.paths.pids ?? this.paths.memory ?? Object.values(this.paths)[0];
+    return dir ? readPids(join(dir, 'cgroup.procs')) : [];
+  }
+
+  freeze(): void {
+    writeCgroupFile(join(this.requireFreezer(), 'freezer.state'), 'FROZEN');
+  }
+
+  thaw(): void {
+    writeCgroupFile(join(this.requireFreezer(), 'freezer.state'), 'THAWED');
+  }
+
+  isFrozen(): boolean {
+    const dir = this.paths.freezer;
+    if (!dir) return false;
+    try {
+      return readCgroupFile(join(dir, 'freezer.state')) !== 'THAWED';
+    } catch {
+      return false;
+    }
+  }
+
+  mountSources(): Array<{ name: string; hostPath: string }> {
+    return Object.entries(this.paths).map(([name, hostPath]) => ({ name, hostPath }));
+  }
+
+  private requireFreezer(): string {
+    const dir = this.paths.freezer;
+    if (!dir) throw new RuntimeError({ step: 'freeze', detail: 'the freezer cgroup controller is not mounted' });
+    return dir;
+  }
+}

@@ -1,0 +1,77 @@
+// cgroup v2: one directory in the unified hierarchy.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Resources } from '../../spec/types.js';
+import { RuntimeError } from '../../runtime/errors.js';
+import { CGROUP_ROOT, type CgroupManager } from './manager.js';
+import { readCgroupFile, readPids, writeCgroupFile } from './fsutil.js';
+
+export class CgroupV2 implements CgroupManager {
+  readonly version = 2 as const;
+  readonly paths: Record<string, string>;
+
+  constructor(readonly path: string, existing?: Record<string, string>, root = CGROUP_ROOT) {
+    this.paths = existing ?? { '': join(root, path) };
+  }
+
+  private get dir(): string {
+    return this.paths[''];
+  }
+
+  create(): string[] {
+    const created: string[] = [];
+    const missing: string[] = [];
+    for (let d = this.dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+    for (const d of missing) {
+      // Enable in the parent every controller it has, so the child can use them.
+      const parent = dirname(d);
+      const available = readCgroupFile(join(parent, 'cgroup.controllers')).split(' ').filter(Boolean);
+      if (available.length) {
+        try {
+          writeCgroupFile(join(parent, 'cgroup.subtree_control'), available.map((c) => `+${c}`).join(' '));
+        } catch {
+          /* a parent with processes cannot delegate; the child still works without limits */
+        }
+      }
+      try {
+        mkdirSync(d);
+        created.push(d);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw RuntimeError.fromSystem('create cgroup', e, { path: d, pointer: '/linux/cgroupsPath' });
+      }
+    }
+    return created;
+  }
+
+  join(pid: number): void {
+    writeCgroupFile(join(this.dir, 'cgroup.procs'), String(pid), '/linux/cgroupsPath');
+  }
+
+  apply(_resources: Resources | undefined): void {
+    // Resource limits arrive with issue #5.
+  }
+
+  pids(): number[] {
+    return readPids(join(this.dir, 'cgroup.procs'));
+  }
+
+  freeze(): void {
+    writeCgroupFile(join(this.dir, 'cgroup.freeze'), '1');
+  }
+
+  thaw(): void {
+    writeCgroupFile(join(this.dir, 'cgroup.freeze'), '0');
+  }
+
+  isFrozen(): boolean {
+    try {
+      return readCgroupFile(join(this.dir, 'cgroup.freeze')) === '1';
+    } catch {
+      return false;
+    }
+  }
+
+  mountSources(): Array<{ name: string; hostPath: string }> {
+    return [{ name: '', hostPath: this.dir }];
+  }
+}

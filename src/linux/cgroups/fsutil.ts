@@ -1,0 +1,22 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { RuntimeError } from '../../runtime/errors.js';
+
+export function readCgroupFile(path: string): string {
+  return readFileSync(path, 'utf8').trim();
+}
+
+export function writeCgroupFile(path: string, value: string, pointer?: string): void {
+  try {
+    writeFileSync(path, value);
+  } catch (e) {
+    throw RuntimeError.fromSystem(`write ${JSON.stringify(value)} to cgroup file`, e, { path, pointer, syscall: 'write' });
+  }
+}
+
+export function readPids(procsFile: string): number[] {
+  try {
+    return readFileSync(procsFile, 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,44 @@
+// One cgroup manager interface; v1 (legacy and hybrid hosts) and v2 (unified)
+// implement it. Chosen by what the host mounts at /sys/fs/cgroup.
+import { existsSync } from 'node:fs';
+import type { Resources } from '../../spec/types.js';
+import { CgroupV1 } from './cgroupV1.js';
+import { CgroupV2 } from './cgroupV2.js';
+
+export interface CgroupManager {
+  readonly version: 1 | 2;
+  /** Directory per controller (v1) or { '': dir } (v2). */
+  readonly paths: Record<string, string>;
+  /** Creates the directories; returns those it created, parents first. */
+  create(): string[];
+  join(pid: number): void;
+  apply(resources: Resources | undefined): void;
+  /** Every pid in the container's cgroup. */
+  pids(): number[];
+  freeze(): void;
+  thaw(): void;
+  isFrozen(): boolean;
+  /** What a `cgroup` mount inside the container binds: one entry per v1 controller, or one with name '' on v2. */
+  mountSources(): Array<{ name: string; hostPath: string }>;
+}
+
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+export function isCgroupV2Host(root = CGROUP_ROOT): boolean {
+  return existsSync(`${root}/cgroup.controllers`);
+}
+
+/**
+ * cgroupsPath: absolute paths are used as given below each hierarchy's root;
+ * relative ones (and the default, the container id) go under /tsrun.
+ */
+export function resolveCgroupPath(cgroupsPath: string | undefined, id: string): string {
+  if (!cgroupsPath) return `/tsrun/${id}`;
+  const clean = cgroupsPath.split('/').filter((s) => s !== '' && s !== '.');
+  if (clean.includes('..')) throw new Error(`cgroupsPath ${JSON.stringify(cgroupsPath)} must not contain ".."`);
+  return cgroupsPath.startsWith('/') ? `/${clean.join('/')}` : `/tsrun/${clean.join('/')}`;
+}
+
+export function cgroupManager(path: string, existing?: Record<string, string>): CgroupManager {
+  return isCgroupV2Host() ? new CgroupV2(path, existing) : new CgroupV1(path, existing);
+}

@@ -1,0 +1,274 @@
+// Turns a validated config into the launch plan that tsrun-init performs.
+// All policy lives here: which namespaces, in which order, which mounts with
+// which flags, which devices, which capabilities. The helper only executes.
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { RuntimeError } from '../runtime/errors.js';
+import type { IdMapping, Mount, Spec } from '../spec/types.js';
+import {
+  CAPABILITIES, CLONE_NEWTIME, IOPRIO_CLASSES, MS, NAMESPACE_FLAGS, PERSONALITY_DOMAINS, RLIMITS,
+  SCHED_FLAGS, SCHED_POLICIES,
+} from './constants.js';
+import { bindRemountFlags, parseMountOptions } from './mountOptions.js';
+import type { PlanStep } from './planCodec.js';
+
+export interface LaunchContext {
+  spec: Spec;
+  bundle: string;
+  stateDir: string;
+  preserveFds: number;
+  /** A console fd is handed to the helper (process.terminal). */
+  console: boolean;
+  noPivot: boolean;
+  /** Extra env for the container process (LISTEN_FDS/LISTEN_PID). */
+  extraEnv?: string[];
+  /** Host paths of the container's cgroup, per v1 controller dir or '' for v2, for `cgroup` mounts. */
+  cgroupMountSources?: Array<{ name: string; hostPath: string }>;
+  /** Highest capability number the kernel knows (cap_last_cap). */
+  capLastCap?: number;
+}
+
+export interface LaunchPlan {
+  steps: PlanStep[];
+  /** Set when a new user namespace needs maps written by the runtime. */
+  userns: { uidMappings: IdMapping[]; gidMappings: IdMapping[] } | null;
+  rootfs: string;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+// Namespaces joined by path: user first (it grants the rights to join the
+// others), mount last (joining it changes what later paths resolve to).
+const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+const DEFAULT_DEVICES = [
+  { path: '/dev/null', type: 'c', major: 1, minor: 3 },
+  { path: '/dev/zero', type: 'c', major: 1, minor: 5 },
+  { path: '/dev/full', type: 'c', major: 1, minor: 7 },
+  { path: '/dev/random', type: 'c', major: 1, minor: 8 },
+  { path: '/dev/urandom', type: 'c', major: 1, minor: 9 },
+  { path: '/dev/tty', type: 'c', major: 5, minor: 0 },
+] as const;
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+function step(op: string, pointer: string, ...args: Array<string | number | Buffer>): PlanStep {
+  return { op, pointer, args: args.map((a) => (typeof a === 'number' ? String(a) : a)) };
+}
+
+export function resolveRootfs(spec: Spec, bundle: string): string {
+  const path = spec.root?.path;
+  if (!path) throw new RuntimeError({ step: 'find the rootfs', pointer: '/root/path', detail: 'root.path is required' });
+  const rootfs = isAbsolute(path) ? path : resolve(bundle, path);
+  let st;
+  try {
+    st = statSync(rootfs);
+  } catch (e) {
+    throw RuntimeError.fromSystem('find the rootfs', e, { path: rootfs, pointer: '/root/path' });
+  }
+  if (!st.isDirectory()) throw new RuntimeError({ step: 'find the rootfs', path: rootfs, pointer: '/root/path', detail: 'not a directory' });
+  return rootfs;
+}
+
+export function capabilityMask(names: string[] | undefined, pointer: string, lastCap: number): bigint {
+  let mask = 0n;
+  (names ?? []).forEach((name, i) => {
+    const bit = CAPABILITIES.indexOf(name);
+    if (bit < 0) throw new RuntimeError({ step: 'map capabilities', pointer: `${pointer}/${i}`, detail: `unknown capability ${JSON.stringify(name)}` });
+    // Like runc: a capability newer than this kernel is skipped, not fatal.
+    if (bit <= lastCap) mask |= 1n << BigInt(bit);
+  });
+  return mask;
+}
+
+export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
+  const { spec } = ctx;
+  const proc = spec.process;
+  if (!proc) throw new RuntimeError({ step: 'build the launch plan', pointer: '/process', detail: 'process is required to create a container' });
+  const rootfs = resolveRootfs(spec, ctx.bundle);
+  const namespaces = spec.linux?.namespaces ?? [];
+  const newNs = new Set(namespaces.filter((n) => !n.path).map((n) => n.type));
+  const userns = newNs.has('user');
+  const steps: PlanStep[] = [];
+
+  // ---- stage 1: in the runtime's namespaces ----
+  steps.push(step('statedir', '', ctx.stateDir));
+  for (const type of JOIN_ORDER) {
+    const i = namespaces.findIndex((n) => n.type === type && n.path);
+    if (i >= 0) steps.push(step('setns', `/linux/namespaces/${i}/path`, namespaces[i].path!, NAMESPACE_FLAGS[type]));
+  }
+  let cloneFlags = 0;
+  for (const type of newNs) if (type !== 'time') cloneFlags |= NAMESPACE_FLAGS[type];
+  if (newNs.has('time')) {
+    // Offsets can only be written before any process enters the namespace:
+    // unshare it in stage 1 (which stays outside), write, then clone into it.
+    const i = namespaces.findIndex((n) => n.type === 'time');
+    steps.push(step('unshare', `/linux/namespaces/${i}`, CLONE_NEWTIME));
+    const offsets = Object.entries(spec.linux?.timeOffsets ?? {});
+    if (offsets.length) {
+      const text = offsets.map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`).join('\n');
+      steps.push(step('write', '/linux/timeOffsets', '/proc/self/timens_offsets', text));
+    }
+  }
+  steps.push(step('clone', '/linux/namespaces', cloneFlags));
+
+  // ---- the init: pid 1 of the container ----
+  steps.push(step('wait-go', ''));
+  if (userns) steps.push(step('become-root', '/linux/uidMappings'));
+  if (spec.hostname) steps.push(step('hostname', '/hostname', spec.hostname));
+  if (spec.domainname) steps.push(step('domainname', '/domainname', spec.domainname));
+
+  const propagation = spec.linux?.rootfsPropagation ?? '';
+  const newMountNs = newNs.has('mount');
+  if (newMountNs) {
+    // Nothing mounted below may propagate back to the host while we build.
+    const setup = propagation === 'private' || propagation === 'rprivate' ? MS.PRIVATE : MS.SLAVE;
+    steps.push(step('propagation', '/linux/rootfsPropagation', setup | MS.REC));
+    steps.push(step('bind-self', '/root/path', rootfs));
+  }
+  steps.push(step('rootfs', '/root/path', rootfs));
+
+  (spec.mounts ?? []).forEach((m, i) => steps.push(...mountSteps(m, i, ctx, userns, newNs.has('network'))));
+
+  steps.push(...deviceSteps(spec, userns));
+
+  if (ctx.noPivot) steps.push(step('move-root', '/root/path'));
+  else steps.push(step('pivot-root', '/root/path'));
+  const finalPropagation: Record<string, number> = {
+    shared: MS.SHARED, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
+    unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
+  };
+  if (newMountNs && finalPropagation[propagation]) steps.push(step('propagation', '/linux/rootfsPropagation', finalPropagation[propagation]));
+
+  for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
+    steps.push(step('sysctl', `/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, key, value));
+  (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(step('mask', `/linux/maskedPaths/${i}`, p)));
+  (spec.linux?.readonlyPaths ?? []).forEach((p, i) => steps.push(step('readonly', `/linux/readonlyPaths/${i}`, p)));
+  if (spec.root?.readonly) steps.push(step('remount-root-ro', '/root/readonly'));
+
+  if (proc.terminal) {
+    if (!ctx.console) throw new RuntimeError({ step: 'set up the console', pointer: '/process/terminal', detail: 'process.terminal needs --console-socket' });
+    steps.push(step('console', '/process/terminal', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0));
+  } else steps.push(step('setsid', ''));
+
+  (proc.rlimits ?? []).forEach((rl, i) => {
+    const res = RLIMITS[rl.type];
+    if (res === undefined) throw new RuntimeError({ step: 'map rlimits', pointer: `/process/rlimits/${i}/type`, detail: `unknown rlimit ${JSON.stringify(rl.type)}` });
+    if (rl.soft > rl.hard) throw new RuntimeError({ step: 'map rlimits', pointer: `/process/rlimits/${i}`, detail: 'soft limit is above the hard limit' });
+    steps.push(step('rlimit', `/process/rlimits/${i}`, res, BigInt(rl.soft).toString(), BigInt(rl.hard).toString()));
+  });
+  const pers = spec.linux?.personality;
+  if (pers) steps.push(step('personality', '/linux/personality/domain', PERSONALITY_DOMAINS[pers.domain]));
+  if (proc.ioPriority)
+    steps.push(step('ioprio', '/process/ioPriority', (IOPRIO_CLASSES[proc.ioPriority.class] << 13) | (proc.ioPriority.priority ?? 0)));
+  if (proc.scheduler) {
+    const s = proc.scheduler;
+    const flags = (s.flags ?? []).reduce((acc, f) => acc | SCHED_FLAGS[f], 0);
+    steps.push(step('sched', '/process/scheduler', SCHED_POLICIES[s.policy], s.nice ?? 0, s.priority ?? 0, flags, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0));
+  }
+  steps.push(step('umask', '/process/user/umask', proc.user.umask ?? 0o022));
+  steps.push(step('chdir', '/process/cwd', proc.cwd));
+  if (proc.noNewPrivileges) steps.push(step('nnp', '/process/noNewPrivileges'));
+
+  const lastCap = ctx.capLastCap ?? CAPABILITIES.length - 1;
+  const caps = proc.capabilities ?? {};
+  steps.push(step('user', '/process/user', proc.user.uid, proc.user.gid, ...(proc.user.additionalGids ?? [])));
+  const permitted = capabilityMask(caps.permitted, '/process/capabilities/permitted', lastCap);
+  const inheritable = capabilityMask(caps.inheritable, '/process/capabilities/inheritable', lastCap);
+  // The kernel only keeps an ambient capability that is also permitted and
+  // inheritable. runc's own default config lists ambient ones without
+  // inheritable, and runc skips those silently; so do we.
+  const ambient = capabilityMask(caps.ambient, '/process/capabilities/ambient', lastCap) & permitted & inheritable;
+  steps.push(step('caps', '/process/capabilities',
+    capabilityMask(caps.bounding, '/process/capabilities/bounding', lastCap).toString(),
+    capabilityMask(caps.effective, '/process/capabilities/effective', lastCap).toString(),
+    permitted.toString(), inheritable.toString(), ambient.toString()));
+
+  const env = [...(proc.env ?? []), ...(ctx.extraEnv ?? [])];
+  const pathEnv = [...env].reverse().find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+  const args = proc.args ?? [];
+  steps.push(step('resolve-exec', '/process/args/0', args[0], pathEnv));
+  steps.push(step('close-fds', '', 3 + ctx.preserveFds));
+  steps.push(step('ready', ''));
+  steps.push(step('fifo-wait', ''));
+  steps.push(step('exec', '/process/args', args.length, ...args, ...env));
+
+  return {
+    steps,
+    userns: userns ? { uidMappings: spec.linux?.uidMappings ?? [], gidMappings: spec.linux?.gidMappings ?? [] } : null,
+    rootfs,
+  };
+}
+
+function mountSteps(m: Mount, i: number, ctx: LaunchContext, userns: boolean, newNet: boolean): PlanStep[] {
+  const ptr = `/mounts/${i}`;
+  const opts = parseMountOptions(m.type, m.options);
+  let type = m.type ?? '';
+  let source = m.source ?? '';
+  let flags = opts.flags;
+
+  if (type === 'cgroup' || type === 'cgroup2') return cgroupMountSteps(m, i, ctx, flags);
+  // sysfs cannot be mounted in a user namespace that does not own the network
+  // namespace; bind the host's read-only instead, as runc does.
+  if (type === 'sysfs' && userns && !newNet) {
+    type = '';
+    source = '/sys';
+    flags = MS.BIND | MS.REC | (flags & MS.RDONLY);
+  }
+  const isBind = (flags & MS.BIND) !== 0;
+  if (isBind) {
+    type = '';
+    if (source && !isAbsolute(source)) source = resolve(ctx.bundle, source);
+    if (!source) throw new RuntimeError({ step: 'plan bind mount', pointer: `${ptr}/source`, detail: 'a bind mount needs a source' });
+    if (!existsSync(source)) throw new RuntimeError({ step: 'plan bind mount', path: source, pointer: `${ptr}/source`, errno: 'ENOENT', detail: 'source does not exist' });
+  }
+  const asFile = isBind && !statSync(source).isDirectory();
+  const firstFlags = isBind ? flags & (MS.BIND | MS.REC) : flags;
+  const remount = isBind ? bindRemountFlags(flags) : 0;
+  // /proc and /sys must be exactly where the config says: refuse symlinks on the way.
+  const noSymlinks = type === 'proc' || type === 'sysfs' || m.destination === '/proc' || m.destination === '/sys';
+  return [step('mount', ptr, source, m.destination, type, firstFlags, opts.data.join(','), opts.propagation, remount, asFile ? '1' : '0', noSymlinks ? '1' : '0')];
+}
+
+function cgroupMountSteps(m: Mount, i: number, ctx: LaunchContext, flags: number): PlanStep[] {
+  const ptr = `/mounts/${i}`;
+  const ro = (flags & MS.RDONLY) !== 0 || !(m.options ?? []).includes('rw');
+  const base = MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  const sources = ctx.cgroupMountSources ?? [];
+  if (sources.length === 1 && sources[0].name === '') {
+    // cgroup v2: the container's own cgroup directory.
+    return [step('mount', ptr, sources[0].hostPath, m.destination, '', MS.BIND | MS.REC, '', 0, bindRemountFlags(base | (ro ? MS.RDONLY : 0)), '0', '0')];
+  }
+  // cgroup v1: a tmpfs with one bind of the container's cgroup per controller.
+  const out: PlanStep[] = [step('mount', ptr, 'tmpfs', m.destination, 'tmpfs', base, 'mode=755', 0, 0, '0', '0')];
+  for (const s of sources)
+    out.push(step('mount', ptr, s.hostPath, join(m.destination, s.name), '', MS.BIND | MS.REC, '', 0, bindRemountFlags(base | (ro ? MS.RDONLY : 0)), '0', '0'));
+  if (ro) out.push(step('mount', ptr, '', m.destination, '', MS.BIND | MS.REMOUNT | MS.RDONLY | base, '', 0, 0, '0', '0'));
+  return out;
+}
+
+function deviceSteps(spec: Spec, userns: boolean): PlanStep[] {
+  const out: PlanStep[] = [];
+  const configured = spec.linux?.devices ?? [];
+  const configuredPaths = new Set(configured.map((d) => d.path));
+  for (const d of DEFAULT_DEVICES) {
+    if (configuredPaths.has(d.path)) continue;
+    if (userns) out.push(step('bind-dev', '', d.path, d.path));
+    else out.push(step('mknod', '', d.path, S_IFCHR | 0o666, d.major, d.minor, 0, 0));
+  }
+  configured.forEach((d, i) => {
+    const ptr = `/linux/devices/${i}`;
+    const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
+    const mode = d.fileMode ?? 0o666;
+    if (userns && d.type !== 'p') out.push(step('bind-dev', ptr, d.path, d.path));
+    else out.push(step('mknod', ptr, d.path, kind | (mode & 0o7777), d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0));
+  });
+  out.push(step('symlink', '', '/proc/self/fd', '/dev/fd'));
+  out.push(step('symlink', '', '/proc/self/fd/0', '/dev/stdin'));
+  out.push(step('symlink', '', '/proc/self/fd/1', '/dev/stdout'));
+  out.push(step('symlink', '', '/proc/self/fd/2', '/dev/stderr'));
+  out.push(step('symlink', '', 'pts/ptmx', '/dev/ptmx'));
+  return out;
+}

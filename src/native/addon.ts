@@ -1,0 +1,40 @@
+// Typed access to the N-API addon and the path of the native helper, both
+// built by node-gyp into build/Release. Loaded lazily: verbs that need no
+// syscall beyond Node's (state, list, spec) never pay for it.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export interface WaitStatus {
+  pid: number;
+  exitCode?: number;
+  signal?: number;
+}
+
+export interface Addon {
+  spawnInit(helperPath: string, plan: Buffer, preserveFds: number, consoleFd: number): { pid: number; sock: number };
+  recv(fd: number, timeoutMs: number): Buffer | null;
+  send(fd: number, data: Buffer): void;
+  waitPid(pid: number, nohang: boolean): WaitStatus;
+  waitPidAsync(pid: number): Promise<WaitStatus>;
+  flock(fd: number, exclusive: boolean, nonblock: boolean): void;
+  connectUnix(path: string): number;
+  socketPair(): [number, number];
+  recvFd(sock: number, timeoutMs: number): number;
+  kill(pid: number, signal: number): void;
+  setChildSubreaper(): void;
+  setWinsize(fd: number, rows: number, cols: number): void;
+  mkfifo(path: string, mode: number): void;
+  seccompVersion(): string;
+}
+
+const buildDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release');
+
+let loaded: Addon | undefined;
+
+export function addon(): Addon {
+  if (!loaded) loaded = createRequire(import.meta.url)(join(buildDir, 'tsrun.node')) as Addon;
+  return loaded;
+}
+
+export const helperPath = join(buildDir, 'tsrun-init');

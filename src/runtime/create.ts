@@ -1,0 +1,237 @@
+// `create`: validate, reserve the id, build the plan, spawn the native helper,
+// place the init in its cgroup and user namespace maps, and wait until it is
+// blocked on exec.fifo. Any failure removes everything this call made.
+import { closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { userInfo } from 'node:os';
+import { parseConfig, ConfigError } from '../spec/validateConfig.js';
+import type { IdMapping, Spec } from '../spec/types.js';
+import { buildLaunchPlan } from '../linux/launchPlan.js';
+import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
+import { cgroupManager, resolveCgroupPath, type CgroupManager } from '../linux/cgroups/manager.js';
+import { removeCgroupDirs } from '../linux/cgroups/removeCgroups.js';
+import { addon, helperPath } from '../native/addon.js';
+import { validateContainerId } from './containerId.js';
+import { RuntimeError } from './errors.js';
+import { readProcStat, sleepMs } from './processInfo.js';
+import { StateStore, type ContainerRecord } from './stateStore.js';
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** An already connected console fd (used by `run` to attach its own terminal). */
+  consoleFd?: number;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+}
+
+const HELPER_TIMEOUT_MS = 120_000;
+
+export function loadBundleConfig(bundle: string): Spec {
+  const file = join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw RuntimeError.fromSystem('read the bundle config', e, { path: file });
+  }
+  return parseConfig(text, file);
+}
+
+function capLastCap(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+  } catch {
+    return 40;
+  }
+}
+
+function mapText(maps: IdMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+export function writeFileAtomic(path: string, content: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+/** Receives one message from the helper; an ERR record becomes a RuntimeError. */
+function receive(sock: number, waitingFor: string): string[] {
+  let buf: Buffer | null;
+  try {
+    buf = addon().recv(sock, HELPER_TIMEOUT_MS);
+  } catch (e) {
+    throw RuntimeError.fromSystem(`wait for the container init (${waitingFor})`, e);
+  }
+  if (!buf) throw new RuntimeError({ step: `wait for the container init (${waitingFor})`, detail: 'the init exited without reporting' });
+  const msg = decodeMessage(buf);
+  if (msg[0] === 'ERR') {
+    const [, step, syscall, errno, path, pointer, detail] = msg;
+    throw new RuntimeError({ step, syscall: syscall || undefined, errno: errno || undefined, path: path || undefined, pointer: pointer || undefined, detail: detail || undefined });
+  }
+  return msg;
+}
+
+export function createContainer(opts: CreateOptions): ContainerRecord {
+  const id = validateContainerId(opts.id);
+  const bundle = resolve(opts.bundle);
+  const spec = loadBundleConfig(bundle);
+  const store = new StateStore(opts.root);
+  const stateDir = store.reserve(id);
+
+  let cgroups: CgroupManager | undefined;
+  let cgroupCreated: string[] = [];
+  let initPid = 0;
+  let stagePid = 0;
+  let sock = -1;
+  let consoleFd = opts.consoleFd ?? -1;
+  const ownConsole = opts.consoleFd === undefined;
+  try {
+    const terminal = spec.process?.terminal === true;
+    if (opts.consoleSocket && !terminal)
+      throw new RuntimeError({ step: `create ${id}`, pointer: '/process/terminal', detail: '--console-socket was given but process.terminal is false' });
+    if (terminal && consoleFd < 0 && !opts.consoleSocket)
+      throw new RuntimeError({ step: `create ${id}`, pointer: '/process/terminal', detail: 'process.terminal is true: --console-socket is required' });
+
+    let cgroupPath: string;
+    try {
+      cgroupPath = resolveCgroupPath(spec.linux?.cgroupsPath, id);
+    } catch (e) {
+      throw new RuntimeError({ step: 'resolve the cgroup path', pointer: '/linux/cgroupsPath', detail: (e as Error).message });
+    }
+    cgroups = cgroupManager(cgroupPath);
+
+    let preserveFds = opts.preserveFds ?? 0;
+    const extraEnv: string[] = [];
+    const listenFds = Number(process.env.LISTEN_FDS ?? 0);
+    if (listenFds > 0) {
+      // systemd socket activation passes through, like runc does.
+      preserveFds += listenFds;
+      extraEnv.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
+    }
+
+    const plan = buildLaunchPlan({
+      spec, bundle, stateDir, preserveFds, console: terminal, noPivot: opts.noPivot ?? false, extraEnv,
+      cgroupMountSources: cgroups.mountSources(), capLastCap: capLastCap(),
+    });
+
+    const record: ContainerRecord = {
+      ociVersion: spec.ociVersion,
+      id,
+      phase: 'creating',
+      bundle,
+      rootfs: plan.rootfs,
+      created: new Date().toISOString(),
+      owner: userInfo().username,
+      annotations: spec.annotations,
+      cgroupCreated: [],
+      cgroupPaths: cgroups.paths,
+      config: spec,
+    };
+    store.write(record);
+    cgroupCreated = cgroups.create();
+    record.cgroupCreated = cgroupCreated;
+    store.write(record);
+    cgroups.apply(spec.linux?.resources);
+
+    addon().mkfifo(join(stateDir, 'exec.fifo'), 0o622);
+    if (opts.consoleSocket) {
+      try {
+        consoleFd = addon().connectUnix(opts.consoleSocket);
+      } catch (e) {
+        throw RuntimeError.fromSystem('connect to the console socket', e, { path: opts.consoleSocket });
+      }
+    }
+
+    const spawned = addon().spawnInit(helperPath, encodePlan(plan.steps), preserveFds, terminal ? consoleFd : -1);
+    stagePid = spawned.pid;
+    sock = spawned.sock;
+    // Stage 1 joins the cgroup before it clones: the init and all it starts are inside from the first instruction.
+    cgroups.join(stagePid);
+    addon().send(sock, encodeMessage(['GO']));
+
+    const pidMsg = receive(sock, 'clone');
+    initPid = Number(pidMsg[1]);
+    addon().waitPid(stagePid, false);
+    stagePid = 0;
+
+    if (plan.userns) {
+      try {
+        writeFileSync(`/proc/${initPid}/uid_map`, mapText(plan.userns.uidMappings));
+      } catch (e) {
+        throw RuntimeError.fromSystem('write the uid mappings', e, { path: `/proc/${initPid}/uid_map`, pointer: '/linux/uidMappings' });
+      }
+      try {
+        writeFileSync(`/proc/${initPid}/gid_map`, mapText(plan.userns.gidMappings));
+      } catch (e) {
+        throw RuntimeError.fromSystem('write the gid mappings', e, { path: `/proc/${initPid}/gid_map`, pointer: '/linux/gidMappings' });
+      }
+    }
+    if (spec.process?.oomScoreAdj !== undefined) {
+      try {
+        writeFileSync(`/proc/${initPid}/oom_score_adj`, String(spec.process.oomScoreAdj));
+      } catch (e) {
+        throw RuntimeError.fromSystem('set oom_score_adj', e, {
+          path: `/proc/${initPid}/oom_score_adj`, pointer: '/process/oomScoreAdj',
+          detail: (e as NodeJS.ErrnoException).code === 'EACCES' ? 'lowering oom_score_adj needs CAP_SYS_RESOURCE' : undefined,
+        });
+      }
+    }
+    record.pid = initPid;
+    record.pidStartTime = readProcStat(initPid)?.startTime;
+    store.write(record);
+
+    addon().send(sock, encodeMessage(['GO']));
+    receive(sock, 'ready');
+    record.phase = 'created';
+    store.write(record);
+    if (opts.pidFile) {
+      try {
+        writeFileAtomic(resolve(opts.pidFile), `${initPid}`);
+      } catch (e) {
+        throw RuntimeError.fromSystem('write the pid file', e, { path: opts.pidFile });
+      }
+    }
+    return record;
+  } catch (e) {
+    cleanupFailedCreate(store, id, { stagePid, initPid, cgroups, cgroupCreated });
+    if (e instanceof ConfigError || e instanceof RuntimeError) throw e;
+    throw RuntimeError.fromSystem(`create ${id}`, e);
+  } finally {
+    if (sock >= 0) closeSync(sock);
+    if (consoleFd >= 0 && ownConsole) closeSync(consoleFd);
+  }
+}
+
+function cleanupFailedCreate(
+  store: StateStore,
+  id: string,
+  left: { stagePid: number; initPid: number; cgroups?: CgroupManager; cgroupCreated: string[] },
+): void {
+  for (const pid of [left.stagePid, left.initPid]) {
+    if (!pid) continue;
+    try {
+      addon().kill(pid, 9);
+    } catch { /* already gone */ }
+    try {
+      addon().waitPid(pid, false);
+    } catch { /* not our child or already reaped */ }
+  }
+  if (left.cgroups && left.cgroupCreated.length) {
+    for (const pid of left.cgroups.pids()) {
+      try {
+        addon().kill(pid, 9);
+      } catch { /* gone */ }
+    }
+    for (let i = 0; i < 100 && left.cgroups.pids().length; i++) sleepMs(10);
+    try {
+      removeCgroupDirs(left.cgroupCreated);
+    } catch { /* reported by delete --force later; the state is gone though */ }
+  }
+  store.remove(id);
+}

@@ -1,0 +1,61 @@
+// `delete`: removes a stopped (or created) container: its remaining
+// processes, the cgroups it created, and its state directory.
+import { addon } from '../native/addon.js';
+import { cgroupManager } from '../linux/cgroups/manager.js';
+import { removeCgroupDirs } from '../linux/cgroups/removeCgroups.js';
+import { validateContainerId } from './containerId.js';
+import { RuntimeError } from './errors.js';
+import { isProcessAlive, sleepMs } from './processInfo.js';
+import { StateStore, type ContainerRecord } from './stateStore.js';
+import { containerStatus } from './status.js';
+import { withLock } from './lock.js';
+
+export function deleteContainer(root: string, id: string, force = false): void {
+  validateContainerId(id);
+  const store = new StateStore(root);
+  if (!store.exists(id)) {
+    if (force) return;
+    throw new RuntimeError({ step: `delete ${id}`, errno: 'ENOENT', detail: `container ${JSON.stringify(id)} does not exist` });
+  }
+  withLock(store.dir(id), () => {
+    let record: ContainerRecord | undefined;
+    try {
+      record = store.read(id);
+    } catch (e) {
+      // A create killed before its first state write leaves only the directory.
+      if (!force) throw e;
+    }
+    if (record) {
+      const status = containerStatus(store, record);
+      if ((status === 'running' || status === 'paused' || status === 'creating') && !force)
+        throw new RuntimeError({ step: `delete ${id}`, detail: `cannot delete a container that is ${status} (use --force)` });
+      destroy(record);
+    }
+    store.remove(id);
+  });
+}
+
+function destroy(record: ContainerRecord): void {
+  const cg = Object.keys(record.cgroupPaths).length ? cgroupManager('', record.cgroupPaths) : undefined;
+  const killAll = () => {
+    if (isProcessAlive(record.pid, record.pidStartTime)) {
+      try {
+        addon().kill(record.pid!, 9);
+      } catch { /* gone */ }
+    }
+    for (const pid of cg?.pids() ?? []) {
+      try {
+        addon().kill(pid, 9);
+      } catch { /* gone */ }
+    }
+  };
+  killAll();
+  if (cg?.isFrozen()) cg.thaw();
+  for (let i = 0; i < 500; i++) {
+    const left = (cg?.pids().length ?? 0) > 0 || isProcessAlive(record.pid, record.pidStartTime);
+    if (!left) break;
+    if (i % 50 === 49) killAll();
+    sleepMs(10);
+  }
+  removeCgroupDirs(record.cgroupCreated);
+}

@@ -1,0 +1,28 @@
+import { addon } from '../native/addon.js';
+import { cgroupManager } from '../linux/cgroups/manager.js';
+import { RuntimeError } from './errors.js';
+import { openContainer } from './open.js';
+import { containerStatus } from './status.js';
+
+export function killContainer(root: string, id: string, signal: number, all = false): void {
+  const { store, record } = openContainer(root, id);
+  const status = containerStatus(store, record);
+  if (status === 'stopped') throw new RuntimeError({ step: `kill ${id}`, detail: 'container not running' });
+  if (all) {
+    const cg = cgroupManager('', record.cgroupPaths);
+    const pids = cg.pids();
+    for (const pid of pids) {
+      try {
+        addon().kill(pid, signal);
+      } catch { /* exited meanwhile */ }
+    }
+    // Frozen tasks only see a SIGKILL once thawed.
+    if (status === 'paused' && signal === 9) cg.thaw();
+    if (pids.length) return;
+  }
+  try {
+    addon().kill(record.pid!, signal);
+  } catch (e) {
+    throw RuntimeError.fromSystem(`kill ${id}`, e, { syscall: 'kill' });
+  }
+}

@@ -1,0 +1,92 @@
+// `run` = create + start, then (unless detached) wait for the container's
+// exit, forwarding signals, attaching the caller's terminal when the process
+// asks for one, and deleting the container afterwards.
+import { closeSync, createReadStream, writeSync } from 'node:fs';
+import { addon } from '../native/addon.js';
+import { createContainer, loadBundleConfig, type CreateOptions } from './create.js';
+import { deleteContainer } from './delete.js';
+import { RuntimeError } from './errors.js';
+import { startContainer } from './start.js';
+import { resolve } from 'node:path';
+
+export interface RunOptions extends CreateOptions {
+  detach?: boolean;
+}
+
+const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'] as const;
+
+export async function runContainer(opts: RunOptions): Promise<number> {
+  const spec = loadBundleConfig(resolve(opts.bundle));
+  const terminal = spec.process?.terminal === true;
+  let attach: { mine: number; theirs: number } | undefined;
+  if (terminal && !opts.consoleSocket) {
+    if (opts.detach)
+      throw new RuntimeError({ step: `run ${opts.id}`, pointer: '/process/terminal', detail: 'a detached container with a terminal needs --console-socket' });
+    const [mine, theirs] = addon().socketPair();
+    attach = { mine, theirs };
+  }
+  let record;
+  try {
+    record = createContainer({ ...opts, consoleFd: attach?.theirs });
+  } finally {
+    if (attach) closeSync(attach.theirs);
+  }
+  let master = -1;
+  if (attach) {
+    master = addon().recvFd(attach.mine, 10_000);
+    closeSync(attach.mine);
+  }
+  try {
+    startContainer(opts.root, opts.id);
+  } catch (e) {
+    deleteContainer(opts.root, opts.id, true);
+    throw e;
+  }
+  if (opts.detach) {
+    if (master >= 0) closeSync(master);
+    return 0;
+  }
+
+  const pid = record.pid!;
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch { /* exited */ }
+  };
+  for (const sig of FORWARDED) process.on(sig, forward);
+  const detachTerminal = master >= 0 ? attachTerminal(master) : () => {};
+  const status = await addon().waitPidAsync(pid);
+  detachTerminal();
+  for (const sig of FORWARDED) process.off(sig, forward);
+  deleteContainer(opts.root, opts.id, true);
+  if (status.signal !== undefined) return 128 + status.signal;
+  return status.exitCode ?? 0;
+}
+
+/** Copies stdin to the pty master and the master to stdout; raw mode on a tty stdin. */
+function attachTerminal(master: number): () => void {
+  const stdin = process.stdin;
+  const wasRaw = stdin.isTTY ? stdin.isRaw : false;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  const resize = () => {
+    if (process.stdout.isTTY) addon().setWinsize(master, process.stdout.rows, process.stdout.columns);
+  };
+  resize();
+  process.on('SIGWINCH', resize);
+  const onInput = (chunk: Buffer) => {
+    try {
+      writeSync(master, chunk);
+    } catch { /* container gone */ }
+  };
+  stdin.on('data', onInput);
+  const out = createReadStream('', { fd: master, autoClose: false });
+  out.on('data', (chunk) => process.stdout.write(chunk));
+  out.on('error', () => { /* EIO once the last slave fd closes */ });
+  return () => {
+    process.off('SIGWINCH', resize);
+    stdin.off('data', onInput);
+    stdin.pause();
+    if (stdin.isTTY) stdin.setRawMode(wasRaw);
+    out.destroy();
+  };
+}

@@ -1,0 +1,132 @@
+import type { ErrorObject } from 'ajv';
+import validateSchema from './generated/validateConfigSchema.js';
+import { pointerToPath } from './jsonPointer.js';
+import type { Spec } from './types.js';
+
+export interface ConfigProblem {
+  /** Dotted path of the field, e.g. `.process.args`. */
+  field: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly file: string, readonly problems: ConfigProblem[]) {
+    super(problems.map((p) => `${file}: ${p.field}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const SUPPORTED_MAJOR = 1;
+
+/** Parses and validates config.json text: schema first, then what a schema cannot say. */
+export function parseConfig(text: string, file = 'config.json'): Spec {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, [{ field: '.', message: `invalid JSON: ${(e as Error).message}` }]);
+  }
+  const problems = validateConfigDocument(doc);
+  if (problems.length) throw new ConfigError(file, problems);
+  return doc as Spec;
+}
+
+export function validateConfigDocument(doc: unknown): ConfigProblem[] {
+  if (!validateSchema(doc)) return schemaProblems(validateSchema.errors ?? []);
+  return semanticProblems(doc as Spec);
+}
+
+function schemaProblems(errors: ErrorObject[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  const out: ConfigProblem[] = [];
+  for (const e of errors) {
+    let field = pointerToPath(e.instancePath);
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'required') {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      field = pointerToPath(`${e.instancePath}/${missing}`);
+      message = 'is required';
+    } else if (e.keyword === 'enum') {
+      message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    } else if (e.keyword === 'type') {
+      message = `must be of type ${(e.params as { type: string }).type}`;
+    }
+    const key = `${field}\0${message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push({ field, message });
+    }
+  }
+  return out;
+}
+
+const KNOWN_SYSCTL_PREFIXES = ['kernel.msg', 'kernel.sem', 'kernel.shm', 'fs.mqueue.', 'net.'];
+const KNOWN_SYSCTL_KEYS = new Set(['kernel.domainname', 'kernel.hostname']);
+
+function semanticProblems(spec: Spec): ConfigProblem[] {
+  const p: ConfigProblem[] = [];
+  const add = (field: string, message: string) => p.push({ field, message });
+
+  const major = /^(\d+)\./.exec(spec.ociVersion);
+  if (!major) add('.ociVersion', `${JSON.stringify(spec.ociVersion)} is not a semantic version`);
+  else if (Number(major[1]) !== SUPPORTED_MAJOR)
+    add('.ociVersion', `major version ${major[1]} is not supported (tsrun reads 1.x)`);
+
+  if (spec.process) {
+    const proc = spec.process;
+    if (!proc.args?.length && !proc.commandLine) add('.process.args', 'must be a non-empty array');
+    if (!proc.cwd.startsWith('/')) add('.process.cwd', `must be an absolute path, got ${JSON.stringify(proc.cwd)}`);
+    if (proc.consoleSize && !proc.terminal) {
+      // runc ignores it too; not an error, but nothing to check.
+    }
+  }
+
+  const nsSeen = new Map<string, number>();
+  const namespaces = spec.linux?.namespaces ?? [];
+  namespaces.forEach((ns, i) => {
+    if (nsSeen.has(ns.type))
+      add(`.linux.namespaces[${i}]`, `duplicate namespace type ${JSON.stringify(ns.type)} (also at [${nsSeen.get(ns.type)}])`);
+    nsSeen.set(ns.type, i);
+    if (ns.path !== undefined && ns.path !== '' && !ns.path.startsWith('/'))
+      add(`.linux.namespaces[${i}].path`, `must be an absolute path, got ${JSON.stringify(ns.path)}`);
+  });
+  const newUserNs = namespaces.some((ns) => ns.type === 'user' && !ns.path);
+  const hasMappings = (spec.linux?.uidMappings?.length ?? 0) > 0 || (spec.linux?.gidMappings?.length ?? 0) > 0;
+  if (newUserNs && !(spec.linux?.uidMappings?.length && spec.linux?.gidMappings?.length))
+    add('.linux.uidMappings', 'a new user namespace needs both uidMappings and gidMappings');
+  if (hasMappings && !newUserNs)
+    add('.linux.uidMappings', 'mappings are only valid with a new user namespace (linux.namespaces type "user" without path)');
+  if (spec.linux?.timeOffsets && !namespaces.some((ns) => ns.type === 'time' && !ns.path))
+    add('.linux.timeOffsets', 'time offsets need a new time namespace');
+
+  (spec.mounts ?? []).forEach((m, i) => {
+    if (!m.destination.startsWith('/'))
+      add(`.mounts[${i}].destination`, `must be an absolute path, got ${JSON.stringify(m.destination)}`);
+  });
+  (spec.linux?.devices ?? []).forEach((d, i) => {
+    if (!d.path.startsWith('/dev/') ) add(`.linux.devices[${i}].path`, `must be an absolute path under /dev, got ${JSON.stringify(d.path)}`);
+    if (d.type !== 'p' && (d.major === undefined || d.minor === undefined))
+      add(`.linux.devices[${i}]`, `a device of type ${JSON.stringify(d.type)} needs major and minor`);
+  });
+  (['maskedPaths', 'readonlyPaths'] as const).forEach((key) => {
+    (spec.linux?.[key] ?? []).forEach((path, i) => {
+      if (!path.startsWith('/')) add(`.linux.${key}[${i}]`, `must be an absolute path, got ${JSON.stringify(path)}`);
+    });
+  });
+
+  for (const key of Object.keys(spec.linux?.sysctl ?? {})) {
+    const namespaced = KNOWN_SYSCTL_KEYS.has(key) || KNOWN_SYSCTL_PREFIXES.some((prefix) => key.startsWith(prefix));
+    if (!namespaced) add(`.linux.sysctl[${JSON.stringify(key)}]`, 'is not a namespaced sysctl; it would change the host');
+    else if (key.startsWith('net.') && !nsSeen.has('network'))
+      add(`.linux.sysctl[${JSON.stringify(key)}]`, 'needs a network namespace');
+    else if ((key.startsWith('kernel.') && !KNOWN_SYSCTL_KEYS.has(key) || key.startsWith('fs.mqueue.')) && !nsSeen.has('ipc'))
+      add(`.linux.sysctl[${JSON.stringify(key)}]`, 'needs an ipc namespace');
+    else if (KNOWN_SYSCTL_KEYS.has(key) && !nsSeen.has('uts'))
+      add(`.linux.sysctl[${JSON.stringify(key)}]`, 'needs a uts namespace');
+  }
+  if ((spec.hostname !== undefined && spec.hostname !== '') && !nsSeen.has('uts'))
+    add('.hostname', 'setting a hostname needs a new uts namespace');
+  if ((spec.domainname !== undefined && spec.domainname !== '') && !nsSeen.has('uts'))
+    add('.domainname', 'setting a domainname needs a new uts namespace');
+  return p;
+}
