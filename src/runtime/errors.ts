@@ -1,6 +1,8 @@
 // The one error shape used from the native helper up to the CLI and the --log JSON:
 // what was attempted (step), by which syscall, with which errno, on what path,
-// and which config field (JSON pointer) led there.
+// and which config field (JSON pointer) led there. Messages show the pointer
+// as a dotted path: `mount proc on "/proc" (config .mounts[0]): mount: EPERM: ...`.
+import { pointerToPath } from '../spec/jsonPointer.js';
 
 export interface RuntimeErrorFields {
   step: string;
@@ -54,7 +56,7 @@ function systemMessage(e: NodeJS.ErrnoException): string {
 export function formatRuntimeError(f: RuntimeErrorFields): string {
   let s = f.step;
   if (f.path) s += ` ${JSON.stringify(f.path)}`;
-  if (f.pointer) s += ` (config ${f.pointer})`;
+  if (f.pointer) s += ` (config ${pointerToPath(f.pointer)})`;
   const cause: string[] = [];
   if (f.syscall) cause.push(f.syscall);
   if (f.errno) cause.push(f.errno);

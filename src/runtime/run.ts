@@ -54,9 +54,9 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     } catch { /* exited */ }
   };
   for (const sig of FORWARDED) process.on(sig, forward);
-  const detachTerminal = master >= 0 ? attachTerminal(master) : () => {};
+  const detachTerminal = master >= 0 ? attachTerminal(master) : async () => {};
   const status = await addon().waitPidAsync(pid);
-  detachTerminal();
+  await detachTerminal();
   for (const sig of FORWARDED) process.off(sig, forward);
   deleteContainer(opts.root, opts.id, true);
   if (status.signal !== undefined) return 128 + status.signal;
@@ -64,7 +64,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
 }
 
 /** Copies stdin to the pty master and the master to stdout; raw mode on a tty stdin. */
-function attachTerminal(master: number): () => void {
+function attachTerminal(master: number): () => Promise<void> {
   const stdin = process.stdin;
   const wasRaw = stdin.isTTY ? stdin.isRaw : false;
   if (stdin.isTTY) stdin.setRawMode(true);
@@ -79,14 +79,22 @@ function attachTerminal(master: number): () => void {
     } catch { /* container gone */ }
   };
   stdin.on('data', onInput);
-  const out = createReadStream('', { fd: master, autoClose: false });
+  const out = createReadStream('', { fd: master, autoClose: true });
   out.on('data', (chunk) => process.stdout.write(chunk));
-  out.on('error', () => { /* EIO once the last slave fd closes */ });
-  return () => {
+  // The master reads EIO once the container's last slave fd is closed: that is the end of output.
+  const drained = new Promise<void>((done) => {
+    out.on('error', () => done());
+    out.on('close', () => done());
+    out.on('end', () => done());
+  });
+  return async () => {
     process.off('SIGWINCH', resize);
     stdin.off('data', onInput);
     stdin.pause();
     if (stdin.isTTY) stdin.setRawMode(wasRaw);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise<void>((done) => { timer = setTimeout(done, 2000); })]);
+    clearTimeout(timer);
     out.destroy();
   };
 }
