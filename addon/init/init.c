@@ -247,15 +247,21 @@ static void op_user(struct record *r) {
   free(groups);
 }
 
-/* caps: bounding effective permitted inheritable ambient (64-bit masks) */
-static void op_caps(struct record *r) {
-  unsigned long long bounding = num(r->argv[2]), effective = num(r->argv[3]), permitted = num(r->argv[4]),
-                     inheritable = num(r->argv[5]), ambient = num(r->argv[6]);
+/* bounding: MASK — before the `user` step: dropping needs CAP_SETPCAP, which a
+ * non-root uid no longer has in its effective set. */
+static void op_bounding(struct record *r) {
+  unsigned long long bounding = num(r->argv[2]);
   for (int cap = 0; cap < 64; cap++) {
     if (bounding & (1ULL << cap)) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
       fail("drop a capability from the bounding set", "prctl(PR_CAPBSET_DROP)", errno, NULL, NULL);
   }
+}
+
+/* caps: effective permitted inheritable ambient (64-bit masks) */
+static void op_caps(struct record *r) {
+  unsigned long long effective = num(r->argv[2]), permitted = num(r->argv[3]), inheritable = num(r->argv[4]),
+                     ambient = num(r->argv[5]);
   struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct __user_cap_data_struct data[2];
   data[0].effective = (uint32_t)effective;
@@ -291,23 +297,27 @@ static void op_resolve_exec(struct record *r) {
     return;
   }
   const char *p = path;
-  int saw_eacces = 0;
+  int saw_eacces = 0, other_err = 0;
   while (1) {
     const char *colon = strchr(p, ':');
     size_t n = colon ? (size_t)(colon - p) : strlen(p);
     char candidate[4096];
     if (n == 0) snprintf(candidate, sizeof candidate, "%s", arg0);
     else snprintf(candidate, sizeof candidate, "%.*s/%s", (int)n, p, arg0);
-    if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode)) {
+    int rc = stat(candidate, &st);
+    if (rc == 0 && S_ISREG(st.st_mode)) {
       if (access(candidate, X_OK) == 0) {
         snprintf(g_exec_path, sizeof g_exec_path, "%s", candidate);
         return;
       }
       saw_eacces = 1;
+    } else if (rc < 0 && errno != ENOENT && errno != ENOTDIR && !other_err) {
+      other_err = errno; /* e.g. EACCES on a directory, ELOOP: say so rather than "not found" */
     }
     if (!colon) break;
     p = colon + 1;
   }
+  if (other_err && !saw_eacces) fail("find the executable", "stat", other_err, arg0, "while searching $PATH");
   fail("find the executable", "execve", saw_eacces ? EACCES : ENOENT, arg0,
        saw_eacces ? "found in $PATH but not executable" : "executable file not found in $PATH");
 }
@@ -401,6 +411,7 @@ static const struct op OPS[] = {
     {"umask", op_umask},           {"setsid", op_setsid},
     {"console", op_console},       {"nnp", op_nnp},
     {"user", op_user},             {"caps", op_caps},
+    {"bounding", op_bounding},
     {"chdir", op_chdir},           {"resolve-exec", op_resolve_exec},
     {"close-fds", op_close_fds},   {"ready", op_ready},
     {"fifo-wait", op_fifo_wait},   {"seccomp", op_seccomp},

@@ -174,6 +174,7 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
 
   const lastCap = ctx.capLastCap ?? CAPABILITIES.length - 1;
   const caps = proc.capabilities ?? {};
+  steps.push(step('bounding', '/process/capabilities/bounding', capabilityMask(caps.bounding, '/process/capabilities/bounding', lastCap).toString()));
   steps.push(step('user', '/process/user', proc.user.uid, proc.user.gid, ...(proc.user.additionalGids ?? [])));
   const permitted = capabilityMask(caps.permitted, '/process/capabilities/permitted', lastCap);
   const inheritable = capabilityMask(caps.inheritable, '/process/capabilities/inheritable', lastCap);
@@ -182,7 +183,6 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   // inheritable, and runc skips those silently; so do we.
   const ambient = capabilityMask(caps.ambient, '/process/capabilities/ambient', lastCap) & permitted & inheritable;
   steps.push(step('caps', '/process/capabilities',
-    capabilityMask(caps.bounding, '/process/capabilities/bounding', lastCap).toString(),
     capabilityMask(caps.effective, '/process/capabilities/effective', lastCap).toString(),
     permitted.toString(), inheritable.toString(), ambient.toString()));
 

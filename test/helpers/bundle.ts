@@ -1,7 +1,7 @@
 // Builds OCI bundles for tests: a busybox rootfs from Debian's busybox-static
 // (no image can be downloaded here) and a config from `tsrun spec`, adjusted.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Spec } from '../../src/spec/types.js';
@@ -25,6 +25,7 @@ function rootfsTemplate(): string {
   if (template) return template;
   if (hasInterpreter(readFileSync(BUSYBOX))) throw new Error(`${BUSYBOX} is dynamically linked: install busybox-static`);
   template = mkdtempSync(join(tmpdir(), 'tsrun-rootfs-'));
+  chmodSync(template, 0o755);
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'proc', 'sys', 'dev', 'etc', 'tmp', 'root', 'home/user', 'var']) mkdirSync(join(template, d), { recursive: true });
   copyFileSync(BUSYBOX, join(template, 'bin/busybox'));
   const applets = execFileSync(BUSYBOX, ['--list']).toString().split('\n').filter(Boolean);
@@ -45,6 +46,8 @@ export interface Bundle {
 /** A fresh bundle dir with a copy of the busybox rootfs and `tsrun spec`'s config (terminal off). */
 export function makeBundle(edit?: (c: Spec) => void): Bundle {
   const dir = mkdtempSync(join(tmpdir(), 'tsrun-bundle-'));
+  // mkdtemp makes it 0700; root mapped into a user namespace must still reach the rootfs.
+  chmodSync(dir, 0o755);
   const rootfs = join(dir, 'rootfs');
   execFileSync('cp', ['-a', rootfsTemplate(), rootfs]);
   const r = tsrunSync(['spec', '--bundle', dir]);

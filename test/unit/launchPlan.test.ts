@@ -28,7 +28,7 @@ describe('launch plan', () => {
     expect(flags & CLONE_NEWNET).toBeTruthy();
     expect(flags & CLONE_NEWUSER).toBe(0);
     const o = ops(p);
-    const order = ['statedir', 'clone', 'wait-go', 'hostname', 'propagation', 'bind-self', 'rootfs', 'mount', 'mknod', 'pivot-root', 'mask', 'readonly', 'remount-root-ro', 'setsid', 'rlimit', 'umask', 'chdir', 'nnp', 'user', 'caps', 'resolve-exec', 'close-fds', 'ready', 'fifo-wait', 'exec'];
+    const order = ['statedir', 'clone', 'wait-go', 'hostname', 'propagation', 'bind-self', 'rootfs', 'mount', 'mknod', 'pivot-root', 'mask', 'readonly', 'remount-root-ro', 'setsid', 'rlimit', 'umask', 'chdir', 'nnp', 'bounding', 'user', 'caps', 'resolve-exec', 'close-fds', 'ready', 'fifo-wait', 'exec'];
     const idx = order.map((op) => o.indexOf(op));
     expect(idx.every((i) => i >= 0)).toBe(true);
     expect([...idx].sort((a, b) => a - b)).toEqual(idx);
@@ -54,11 +54,15 @@ describe('launch plan', () => {
     expect(p.userns?.uidMappings[0].hostID).toBe(100000);
   });
   it('maps capabilities to masks, skipping ambient ones that are not inheritable (like runc)', () => {
-    const caps = plan().steps.find((s) => s.op === 'caps')!.args.map((a) => BigInt(a as string));
+    const p = plan();
+    const caps = p.steps.find((s) => s.op === 'caps')!.args.map((a) => BigInt(a as string));
     const expected = (1n << 29n) | (1n << 5n) | (1n << 10n); // AUDIT_WRITE, KILL, NET_BIND_SERVICE
+    expect(BigInt(p.steps.find((s) => s.op === 'bounding')!.args[0] as string)).toBe(expected);
     expect(caps[0]).toBe(expected);
     expect(caps[1]).toBe(expected);
-    expect(caps[4]).toBe(0n);
+    expect(caps[3]).toBe(0n);
+    // The bounding set is dropped while still root: before the user switch.
+    expect(ops(p).indexOf('bounding')).toBeLessThan(ops(p).indexOf('user'));
   });
   it('names the config field of an unknown capability or rlimit', () => {
     expect(() => plan((s) => s.process!.capabilities!.bounding!.push('CAP_NOPE'))).toThrow(/config \.process\.capabilities\.bounding\[3\]\).*unknown capability "CAP_NOPE"/);
