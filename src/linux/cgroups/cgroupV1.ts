@@ -33,6 +33,20 @@ export function v1Hierarchies(mountinfo = readFileSync('/proc/self/mountinfo', '
   return out;
 }
 
+/**
+ * A new cpuset starts with no cpus and mems, and no task can join it. Fill
+ * every empty level from its parent, top down: a level made by an earlier,
+ * interrupted create may still be empty.
+ */
+function fillCpusets(leaf: string, mountPoint: string): void {
+  const chain: string[] = [];
+  for (let d = leaf; d.length > mountPoint.length; d = dirname(d)) chain.unshift(d);
+  for (const d of chain) {
+    for (const f of ['cpuset.cpus', 'cpuset.mems'])
+      if (readCgroupFile(join(d, f)) === '') writeCgroupFile(join(d, f), readCgroupFile(join(dirname(d), f)));
+  }
+}
+
 export class CgroupV1 implements CgroupManager {
   readonly version = 1 as const;
   readonly paths: Record<string, string>;
@@ -54,12 +68,8 @@ export class CgroupV1 implements CgroupManager {
           continue;
         }
         created.push(d);
-        // A new cpuset starts empty and no task could join it: inherit the parent's.
-        if (name === 'cpuset') {
-          for (const f of ['cpuset.cpus', 'cpuset.mems'])
-            if (readCgroupFile(join(d, f)) === '') writeCgroupFile(join(d, f), readCgroupFile(join(dirname(d), f)));
-        }
       }
+      if (name === 'cpuset') fillCpusets(dir, dir.slice(0, dir.length - this.path.length));
     }
     return created;
   }
