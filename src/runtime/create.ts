@@ -129,14 +129,14 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
       created: new Date().toISOString(),
       owner: userInfo().username,
       annotations: spec.annotations,
-      cgroupCreated: [],
+      // Written before any mkdir: a create killed half-way leaves no cgroup that delete --force does not know.
+      cgroupCreated: cgroups.missingDirs(),
       cgroupPaths: cgroups.paths,
       config: spec,
     };
+    cgroupCreated = record.cgroupCreated;
     store.write(record);
-    cgroupCreated = cgroups.create();
-    record.cgroupCreated = cgroupCreated;
-    store.write(record);
+    cgroups.create();
     cgroups.apply(spec.linux?.resources);
 
     addon().mkfifo(join(stateDir, 'exec.fifo'), 0o622);

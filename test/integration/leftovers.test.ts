@@ -52,10 +52,12 @@ describe('tsrun create killed with SIGKILL at random points', () => {
     for (let round = 0; round < 12; round++) {
       const id = uniqueId('killed');
       const child = spawn(TSRUN, ['--root', root, 'create', '--bundle', bundle.dir, id], { stdio: 'ignore' });
+      // Listen first: a create that finishes before the kill must not hang the test.
+      const exited = new Promise((ok) => child.on('exit', ok));
       const delay = (round * 13) % 150;
       await new Promise((ok) => setTimeout(ok, delay));
       child.kill('SIGKILL');
-      await new Promise((ok) => child.on('exit', ok));
+      await exited;
       const r = tsrunSync(['--root', root, 'delete', '--force', id]);
       expect(r.stderr, `round ${round} (${delay} ms)`).toBe('');
       expect(r.code).toBe(0);

@@ -1,10 +1,10 @@
 // cgroup v1: one directory per mounted hierarchy (controllers and named ones
 // like name=systemd), found in /proc/self/mountinfo.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Resources } from '../../spec/types.js';
 import { RuntimeError } from '../../runtime/errors.js';
-import type { CgroupManager } from './manager.js';
+import { missingAncestors, type CgroupManager } from './manager.js';
 import { readCgroupFile, readPids, writeCgroupFile } from './fsutil.js';
 
 interface Hierarchy {
@@ -55,12 +55,14 @@ export class CgroupV1 implements CgroupManager {
     this.paths = existing ?? Object.fromEntries(v1Hierarchies().map((h) => [h.name, join(h.mountPoint, path)]));
   }
 
+  missingDirs(): string[] {
+    return Object.values(this.paths).flatMap((dir) => missingAncestors(dir));
+  }
+
   create(): string[] {
     const created: string[] = [];
     for (const [name, dir] of Object.entries(this.paths)) {
-      const missing: string[] = [];
-      for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
-      for (const d of missing) {
+      for (const d of missingAncestors(dir)) {
         try {
           mkdirSync(d);
         } catch (e) {

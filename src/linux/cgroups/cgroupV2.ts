@@ -1,9 +1,9 @@
 // cgroup v2: one directory in the unified hierarchy.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Resources } from '../../spec/types.js';
 import { RuntimeError } from '../../runtime/errors.js';
-import { CGROUP_ROOT, type CgroupManager } from './manager.js';
+import { CGROUP_ROOT, missingAncestors, type CgroupManager } from './manager.js';
 import { readCgroupFile, readPids, writeCgroupFile } from './fsutil.js';
 
 export class CgroupV2 implements CgroupManager {
@@ -18,11 +18,13 @@ export class CgroupV2 implements CgroupManager {
     return this.paths[''];
   }
 
+  missingDirs(): string[] {
+    return missingAncestors(this.dir);
+  }
+
   create(): string[] {
     const created: string[] = [];
-    const missing: string[] = [];
-    for (let d = this.dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
-    for (const d of missing) {
+    for (const d of missingAncestors(this.dir)) {
       // Enable in the parent every controller it has, so the child can use them.
       const parent = dirname(d);
       const available = readCgroupFile(join(parent, 'cgroup.controllers')).split(' ').filter(Boolean);

@@ -1,6 +1,7 @@
 // One cgroup manager interface; v1 (legacy and hybrid hosts) and v2 (unified)
 // implement it. Chosen by what the host mounts at /sys/fs/cgroup.
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Resources } from '../../spec/types.js';
 import { CgroupV1 } from './cgroupV1.js';
 import { CgroupV2 } from './cgroupV2.js';
@@ -9,6 +10,11 @@ export interface CgroupManager {
   readonly version: 1 | 2;
   /** Directory per controller (v1) or { '': dir } (v2). */
   readonly paths: Record<string, string>;
+  /**
+   * The directories create() would make, parents first. Recorded in the state
+   * before they exist, so a create killed half-way leaves nothing unknown.
+   */
+  missingDirs(): string[];
   /** Creates the directories; returns those it created, parents first. */
   create(): string[];
   join(pid: number): void;
@@ -41,4 +47,11 @@ export function resolveCgroupPath(cgroupsPath: string | undefined, id: string): 
 
 export function cgroupManager(path: string, existing?: Record<string, string>): CgroupManager {
   return isCgroupV2Host() ? new CgroupV2(path, existing) : new CgroupV1(path, existing);
+}
+
+/** Directories from `dir` up that do not exist yet, outermost first. */
+export function missingAncestors(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+  return missing;
 }
