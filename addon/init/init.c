@@ -227,6 +227,14 @@ static void op_console(struct record *r) {
   g_console_fd = -1;
 }
 
+/* keyring: NAME — a fresh session keyring, so the container cannot see the host's keys. */
+static void op_keyring(struct record *r) {
+  /* KEYCTL_JOIN_SESSION_KEYRING = 1. Kernels without keys (ENOSYS) or a user
+   * namespace over its key quota (EDQUOT) run without one, as runc does. */
+  if (syscall(SYS_keyctl, 1, r->argv[2]) < 0 && errno != ENOSYS && errno != EDQUOT)
+    fail("create a session keyring", "keyctl(KEYCTL_JOIN_SESSION_KEYRING)", errno, NULL, NULL);
+}
+
 static void op_nnp(struct record *r) {
   (void)r;
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("set no_new_privs", "prctl", errno, NULL, NULL);
@@ -411,7 +419,7 @@ static const struct op OPS[] = {
     {"umask", op_umask},           {"setsid", op_setsid},
     {"console", op_console},       {"nnp", op_nnp},
     {"user", op_user},             {"caps", op_caps},
-    {"bounding", op_bounding},
+    {"bounding", op_bounding},      {"keyring", op_keyring},
     {"chdir", op_chdir},           {"resolve-exec", op_resolve_exec},
     {"close-fds", op_close_fds},   {"ready", op_ready},
     {"fifo-wait", op_fifo_wait},   {"seccomp", op_seccomp},

@@ -20,6 +20,10 @@ export interface LaunchContext {
   /** A console fd is handed to the helper (process.terminal). */
   console: boolean;
   noPivot: boolean;
+  /** Skip the new session keyring (--no-new-keyring). */
+  noNewKeyring?: boolean;
+  /** The container id, which names its session keyring. */
+  id?: string;
   /** Extra env for the container process (LISTEN_FDS/LISTEN_PID). */
   extraEnv?: string[];
   /** Host paths of the container's cgroup, per v1 controller dir or '' for v2, for `cgroup` mounts. */
@@ -168,6 +172,7 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
     const flags = (s.flags ?? []).reduce((acc, f) => acc | SCHED_FLAGS[f], 0);
     steps.push(step('sched', '/process/scheduler', SCHED_POLICIES[s.policy], s.nice ?? 0, s.priority ?? 0, flags, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0));
   }
+  if (!ctx.noNewKeyring) steps.push(step('keyring', '', `_ses.${ctx.id ?? 'tsrun'}`));
   steps.push(step('umask', '/process/user/umask', proc.user.umask ?? 0o022));
   steps.push(step('chdir', '/process/cwd', proc.cwd));
   if (proc.noNewPrivileges) steps.push(step('nnp', '/process/noNewPrivileges'));

@@ -117,6 +117,7 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
 
     const plan = buildLaunchPlan({
       spec, bundle, stateDir, preserveFds, console: terminal, noPivot: opts.noPivot ?? false, extraEnv,
+      noNewKeyring: opts.noNewKeyring ?? false, id,
       cgroupMountSources: cgroups.mountSources(), capLastCap: capLastCap(),
     });
 

@@ -217,3 +217,70 @@ describe('file descriptors', () => {
     }
   });
 });
+
+describe('session keyring', () => {
+  it('joins a new session keyring named after the container, unless --no-new-keyring', () => {
+    const b = makeBundle((c) => {
+      c.process!.args = ['sh', '-c', 'grep -c "_ses\\.$ID" /proc/keys || true'];
+      c.linux!.maskedPaths = [];
+    });
+    try {
+      const id = uniqueId('keys');
+      b.config.process!.env!.push(`ID=${id}`);
+      b.write();
+      expect(tsrunSync(['--root', root, 'run', '--bundle', b.dir, id]).stdout).toBe('1\n');
+      const id2 = uniqueId('keys');
+      b.config.process!.env!.push(`ID=${id2}`);
+      b.write();
+      expect(tsrunSync(['--root', root, 'run', '--no-new-keyring', '--bundle', b.dir, id2]).stdout).toBe('0\n');
+    } finally {
+      b.cleanup();
+    }
+  });
+});
+
+describe('LISTEN_FDS (socket activation)', () => {
+  it('passes the listen fds and sets LISTEN_FDS/LISTEN_PID for the container', () => {
+    const b = makeBundle((c) => (c.process!.args = ['sh', '-c', 'echo "$LISTEN_FDS $LISTEN_PID"; cat <&3']));
+    const file = join(b.dir, 'activation.txt');
+    writeFileSync(file, 'socket data\n');
+    const fd3 = openSync(file, 'r');
+    try {
+      const r = spawnSync(TSRUN, ['--root', root, 'run', '--bundle', b.dir, uniqueId()], {
+        stdio: ['ignore', 'pipe', 'pipe', fd3], encoding: 'utf8', env: { ...process.env, LISTEN_FDS: '1' },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('1 1\nsocket data\n');
+    } finally {
+      closeSync(fd3);
+      b.cleanup();
+    }
+  });
+});
+
+describe('the init after create', () => {
+  it('is reparented to the caller when the caller is a subreaper (as containerd\'s shim is)', () => {
+    const b = makeBundle((c) => (c.process!.args = ['sleep', '1000']));
+    const id = uniqueId();
+    // A caller that marks itself a child subreaper, runs create, and reports the init's parent.
+    const caller = `
+import ctypes, json, os, subprocess, sys
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+pid = int(open(sys.argv[sys.argv.index('--pid-file') + 1]).read())
+ppid = int(open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1])
+print(json.dumps({"rc": r.returncode, "me": os.getpid(), "ppid": ppid, "err": r.stderr.decode()}))
+`;
+    try {
+      const r = spawnSync('python3', ['-c', caller, TSRUN, '--root', root, 'create', '--pid-file', join(b.dir, 'pid'), '--bundle', b.dir, id], { encoding: 'utf8' });
+      const out = JSON.parse(r.stdout);
+      expect(out.err).toBe('');
+      expect(out.rc).toBe(0);
+      expect(out.ppid).toBe(out.me);
+    } finally {
+      tsrunSync(['--root', root, 'delete', '--force', id]);
+      b.cleanup();
+    }
+  });
+});
