@@ -267,13 +267,18 @@ describe('the init after create', () => {
 import ctypes, json, os, subprocess, sys
 libc = ctypes.CDLL(None, use_errno=True)
 assert libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
-r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+import tempfile
+# stderr to a file: the init inherits it and would hold a pipe open.
+with tempfile.TemporaryFile() as err:
+    r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    err.seek(0)
+    msg = err.read().decode()
 pid = int(open(sys.argv[sys.argv.index('--pid-file') + 1]).read())
 ppid = int(open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1])
-print(json.dumps({"rc": r.returncode, "me": os.getpid(), "ppid": ppid, "err": r.stderr.decode()}))
+print(json.dumps({"rc": r.returncode, "me": os.getpid(), "ppid": ppid, "err": msg}))
 `;
     try {
-      const r = spawnSync('python3', ['-c', caller, TSRUN, '--root', root, 'create', '--pid-file', join(b.dir, 'pid'), '--bundle', b.dir, id], { encoding: 'utf8' });
+      const r = spawnSync('python3', ['-c', caller, TSRUN, '--root', root, 'create', '--pid-file', join(b.dir, 'pid'), '--bundle', b.dir, id], { encoding: 'utf8', timeout: 20_000 });
       const out = JSON.parse(r.stdout);
       expect(out.err).toBe('');
       expect(out.rc).toBe(0);
