@@ -33,12 +33,16 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "plan.h"
 #include "rootfs.h"
 #include "sync.h"
+
+extern char **environ;
 
 static int g_statedir_fd = -1;
 static int g_console_fd = -1;
@@ -53,11 +57,19 @@ static void write_file(const char *path, const char *content, size_t len, const 
   close(fd);
 }
 
+/* GO may carry the state documents that createContainer and startContainer
+ * hooks read on stdin: GO [creating-state created-state]. */
+static char *g_state_creating = NULL, *g_state_created = NULL;
+
 static void wait_go(void) {
-  static char buf[256];
+  static char buf[1 << 20];
   struct record m;
   sync_recv(&m, buf, sizeof buf);
   if (m.argc < 1 || strcmp(m.argv[0], "GO") != 0) fail("wait for the runtime", NULL, 0, NULL, "unexpected message");
+  if (m.argc >= 3) {
+    g_state_creating = strdup(m.argv[1]);
+    g_state_created = strdup(m.argv[2]);
+  }
 }
 
 /* ---- stage 1: namespaces ---- */
@@ -344,16 +356,102 @@ static void op_ready(struct record *r) {
   sync_send(msg, 1);
 }
 
-/* fifo-wait: blocks until `tsrun start` opens exec.fifo for reading. */
+/* fifo-wait: blocks until `tsrun start` opens exec.fifo for reading. From
+ * then on `start` reads this fifo until EOF, which comes with the execve (the
+ * fd is close-on-exec): "0" means started, an ERR record after it means not. */
 static void op_fifo_wait(struct record *r) {
   (void)r;
   int fd;
   do fd = openat(g_statedir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
   while (fd < 0 && errno == EINTR);
   if (fd < 0) _exit(1); /* deleted before start: nothing to report to */
-  if (write(fd, "0", 1) != 1) _exit(1);
-  close(fd);
   close(g_statedir_fd);
+  g_fifo_fd = fd;
+}
+
+/* started: the startContainer hooks passed; only seccomp and execve remain. */
+static void op_started(struct record *r) {
+  (void)r;
+  if (write(g_fifo_fd, "0", 1) != 1) _exit(1);
+}
+
+/* hook: KIND PATH TIMEOUT NARGS HAS_ENV args... env... — a createContainer or
+ * startContainer hook, run from inside the container's namespaces with the
+ * state document on stdin. */
+static void op_hook(struct record *r) {
+  const char *kind = r->argv[2], *path = r->argv[3];
+  long timeout_ms = strtol(r->argv[4], NULL, 10) * 1000;
+  size_t nargs = (size_t)num(r->argv[5]);
+  int has_env = r->argv[6][0] == '1';
+  size_t nenv = r->argc - 7 - nargs;
+  char **argv = calloc(nargs + 2, sizeof(char *));
+  char **envp = calloc(nenv + 1, sizeof(char *));
+  for (size_t i = 0; i < nargs; i++) argv[i] = r->argv[7 + i];
+  if (nargs == 0) argv[0] = (char *)path;
+  for (size_t i = 0; i < nenv; i++) envp[i] = r->argv[7 + nargs + i];
+  const char *state = strcmp(kind, "startContainer") == 0 ? g_state_created : g_state_creating;
+  if (!state) state = "{}";
+  char step[64];
+  snprintf(step, sizeof step, "run %s hook", kind);
+
+  int in[2], errp[2];
+  if (pipe2(in, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) fail(step, "pipe2", errno, path, NULL);
+  /* A hook that does not read its stdin must not kill the init with SIGPIPE. */
+  signal(SIGPIPE, SIG_IGN);
+  pid_t pid = fork();
+  if (pid < 0) fail(step, "fork", errno, path, NULL);
+  if (pid == 0) {
+    signal(SIGPIPE, SIG_DFL);
+    dup2(in[0], 0);
+    execve(path, argv, has_env ? envp : environ);
+    int e = errno;
+    if (write(errp[1], &e, sizeof e) < 0) {}
+    _exit(127);
+  }
+  close(in[0]);
+  close(errp[1]);
+  size_t len = strlen(state), off = 0;
+  while (off < len) {
+    ssize_t n = write(in[1], state + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break; /* the hook did not read it all: its business */
+    off += (size_t)n;
+  }
+  close(in[1]);
+  int exec_err = 0;
+  if (read(errp[0], &exec_err, sizeof exec_err) == sizeof exec_err) {
+    waitpid(pid, NULL, 0);
+    fail(step, "execve", exec_err, path, NULL);
+  }
+  close(errp[0]);
+  int status = 0;
+  long waited = 0;
+  for (;;) {
+    pid_t w = waitpid(pid, &status, timeout_ms > 0 ? WNOHANG : 0);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) fail(step, "waitpid", errno, path, NULL);
+    if (timeout_ms > 0 && w == 0) {
+      if (waited >= timeout_ms) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        char d[64];
+        snprintf(d, sizeof d, "timed out after %lds", timeout_ms / 1000);
+        fail(step, NULL, 0, path, d);
+      }
+      struct timespec ts = {0, 1000000};
+      nanosleep(&ts, NULL);
+      waited += 1;
+    }
+  }
+  signal(SIGPIPE, SIG_DFL);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    char d[64];
+    if (WIFSIGNALED(status)) snprintf(d, sizeof d, "killed by signal %d", WTERMSIG(status));
+    else snprintf(d, sizeof d, "exit status %d", WEXITSTATUS(status));
+    fail(step, NULL, 0, path, d);
+  }
+  free(argv);
+  free(envp);
 }
 
 /* seccomp: BPF-program flags — loaded last, so the runtime's own steps are not filtered. */
@@ -423,6 +521,7 @@ static const struct op OPS[] = {
     {"chdir", op_chdir},           {"resolve-exec", op_resolve_exec},
     {"close-fds", op_close_fds},   {"ready", op_ready},
     {"fifo-wait", op_fifo_wait},   {"seccomp", op_seccomp},
+    {"started", op_started},       {"hook", op_hook},
     {"exec", op_exec},
 };
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 int g_sync_fd = -1;
+int g_fifo_fd = -1;
 const char *g_pointer = "";
 
 int record_parse(char *buf, size_t size, size_t *off, struct record *out) {
@@ -49,8 +50,19 @@ void sync_send(const char *const *argv, uint32_t argc) {
     off += len + 1;
   }
   ssize_t n;
-  do n = send(g_sync_fd, buf, size, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  if (g_fifo_fd >= 0) {
+    size_t off2 = 0;
+    n = 0;
+    while (off2 < size) {
+      n = write(g_fifo_fd, buf + off2, size - off2);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      off2 += (size_t)n;
+    }
+  } else {
+    do n = send(g_sync_fd, buf, size, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+  }
   free(buf);
   /* If the runtime is gone there is nobody to report to: stop here. */
   if (n < 0) _exit(1);

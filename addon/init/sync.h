@@ -6,6 +6,9 @@
 #include "plan.h"
 
 extern int g_sync_fd;
+/* Once `tsrun start` holds exec.fifo open, reports go there instead (the sync
+ * socket's reader, `tsrun create`, is gone by then). */
+extern int g_fifo_fd;
 /* The config pointer of the plan step being executed, cited by failures. */
 extern const char *g_pointer;
 

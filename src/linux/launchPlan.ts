@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { RuntimeError } from '../runtime/errors.js';
-import type { IdMapping, Mount, Spec } from '../spec/types.js';
+import type { Hook, IdMapping, Mount, Spec } from '../spec/types.js';
 import {
   CAPABILITIES, CLONE_NEWTIME, IOPRIO_CLASSES, MS, NAMESPACE_FLAGS, PERSONALITY_DOMAINS, RLIMITS,
   SCHED_FLAGS, SCHED_POLICIES,
@@ -138,6 +138,9 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
 
   steps.push(...deviceSteps(spec, userns));
 
+  // createContainer: in the container's namespaces, mounts done, before pivot_root.
+  steps.push(...hookSteps('createContainer', spec.hooks?.createContainer));
+
   if (ctx.noPivot) steps.push(step('move-root', '/root/path'));
   else steps.push(step('pivot-root', '/root/path'));
   const finalPropagation: Record<string, number> = {
@@ -198,6 +201,9 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   steps.push(step('close-fds', '', 3 + ctx.preserveFds));
   steps.push(step('ready', ''));
   steps.push(step('fifo-wait', ''));
+  // startContainer: during `start`, in the container, before the user process.
+  steps.push(...hookSteps('startContainer', spec.hooks?.startContainer));
+  steps.push(step('started', ''));
   steps.push(step('exec', '/process/args', args.length, ...args, ...env));
 
   return {
@@ -205,6 +211,13 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
     userns: userns ? { uidMappings: spec.linux?.uidMappings ?? [], gidMappings: spec.linux?.gidMappings ?? [] } : null,
     rootfs,
   };
+}
+
+function hookSteps(kind: 'createContainer' | 'startContainer', hooks: Hook[] | undefined): PlanStep[] {
+  return (hooks ?? []).map((h, i) => {
+    const args = h.args ?? [];
+    return step('hook', `/hooks/${kind}/${i}`, kind, h.path, h.timeout ?? 0, args.length, h.env ? '1' : '0', ...args, ...(h.env ?? []));
+  });
 }
 
 function mountSteps(m: Mount, i: number, ctx: LaunchContext, userns: boolean, newNet: boolean): PlanStep[] {

@@ -5,7 +5,8 @@ import { closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { parseConfig, ConfigError } from '../spec/validateConfig.js';
-import type { IdMapping, Spec } from '../spec/types.js';
+import type { IdMapping, Spec, State } from '../spec/types.js';
+import { runHooks } from './hooks.js';
 import { buildLaunchPlan } from '../linux/launchPlan.js';
 import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
 import { cgroupManager, resolveCgroupPath, type CgroupManager } from '../linux/cgroups/manager.js';
@@ -187,7 +188,12 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     record.pidStartTime = readProcStat(initPid)?.startTime;
     store.write(record);
 
-    addon().send(sock, encodeMessage(['GO']));
+    // prestart (deprecated) and createRuntime: the namespaces exist, in the runtime's namespace.
+    const hookState = (status: State['status']): State => ({ ociVersion: spec.ociVersion, id, status, pid: initPid, bundle, annotations: spec.annotations ?? {} });
+    runHooks('prestart', spec.hooks?.prestart, hookState('creating'), true);
+    runHooks('createRuntime', spec.hooks?.createRuntime, hookState('creating'), true);
+
+    addon().send(sock, encodeMessage(['GO', JSON.stringify(hookState('creating')), JSON.stringify(hookState('created'))]));
     receive(sock, 'ready');
     record.phase = 'created';
     store.write(record);

@@ -9,16 +9,19 @@ import { isProcessAlive, sleepMs } from './processInfo.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
 import { containerStatus } from './status.js';
 import { withLock } from './lock.js';
+import { runHooks } from './hooks.js';
 
-export function deleteContainer(root: string, id: string, force = false): void {
+/** Deletes the container; returns the poststop hook failures, which do not stop the delete. */
+export function deleteContainer(root: string, id: string, force = false): string[] {
   validateContainerId(id);
   const store = new StateStore(root);
   if (!store.exists(id)) {
-    if (force) return;
+    if (force) return [];
     throw new RuntimeError({ step: `delete ${id}`, errno: 'ENOENT', detail: `container ${JSON.stringify(id)} does not exist` });
   }
-  withLock(store.dir(id), () => {
+  return withLock(store.dir(id), () => {
     let record: ContainerRecord | undefined;
+    let warnings: string[] = [];
     try {
       record = store.read(id);
     } catch (e) {
@@ -30,8 +33,12 @@ export function deleteContainer(root: string, id: string, force = false): void {
       if ((status === 'running' || status === 'paused' || status === 'creating') && !force)
         throw new RuntimeError({ step: `delete ${id}`, detail: `cannot delete a container that is ${status} (use --force)` });
       destroy(record);
+      // poststop: after the container is gone, before its state; every hook runs, failures are warnings.
+      const state = { ociVersion: record.ociVersion, id, status: 'stopped' as const, bundle: record.bundle, annotations: record.annotations ?? {} };
+      if (record.phase === 'created' || record.started) warnings = runHooks('poststop', record.config.hooks?.poststop, state, false);
     }
     store.remove(id);
+    return warnings;
   });
 }
 

@@ -11,6 +11,8 @@ import { resolve } from 'node:path';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
+  /** Receives poststop hook failures (they do not change the exit code). */
+  onWarning?: (message: string) => void;
 }
 
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'] as const;
@@ -58,7 +60,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const status = await addon().waitPidAsync(pid);
   await detachTerminal();
   for (const sig of FORWARDED) process.off(sig, forward);
-  deleteContainer(opts.root, opts.id, true);
+  for (const warning of deleteContainer(opts.root, opts.id, true)) opts.onWarning?.(warning);
   if (status.signal !== undefined) return 128 + status.signal;
   return status.exitCode ?? 0;
 }

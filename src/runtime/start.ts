@@ -7,6 +7,9 @@ import { openContainer } from './open.js';
 import { isProcessAlive, sleepMs } from './processInfo.js';
 import { containerStatus } from './status.js';
 import { withLock } from './lock.js';
+import { runHooks } from './hooks.js';
+import { addon } from '../native/addon.js';
+import { decodeMessage } from '../linux/planCodec.js';
 
 export function startContainer(root: string, id: string): void {
   const { store } = openContainer(root, id);
@@ -16,33 +19,75 @@ export function startContainer(root: string, id: string): void {
     if (status !== 'created')
       throw new RuntimeError({ step: `start ${id}`, detail: `cannot start a container that is ${status}` });
     const fifo = join(store.dir(id), 'exec.fifo');
-    let fd: number;
-    try {
-      fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch (e) {
-      throw RuntimeError.fromSystem(`start ${id}`, e, { path: fifo });
-    }
-    try {
-      const buf = Buffer.alloc(1);
-      for (;;) {
-        let n: number;
-        try {
-          n = readSync(fd, buf, 0, 1, null);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw RuntimeError.fromSystem(`start ${id}`, e, { path: fifo });
-          if (!isProcessAlive(record.pid, record.pidStartTime))
-            throw new RuntimeError({ step: `start ${id}`, detail: 'the container init exited before it could start' });
-          sleepMs(1);
-          continue;
-        }
-        if (n === 1) break;
-        throw new RuntimeError({ step: `start ${id}`, path: fifo, detail: 'the container init is not waiting on exec.fifo' });
-      }
-    } finally {
-      closeSync(fd);
+    const report = readStartReport(fifo, record.pid, record.pidStartTime, id);
+    if (report.length && report[0] === 'ERR') {
+      const [, step, syscall, errno, path, pointer, detail] = report;
+      rmSync(fifo, { force: true });
+      throw new RuntimeError({ step, syscall: syscall || undefined, errno: errno || undefined, path: path || undefined, pointer: pointer || undefined, detail: detail || undefined });
     }
     rmSync(fifo, { force: true });
     record.started = true;
     store.write(record);
+    const state = { ociVersion: record.ociVersion, id, status: 'running' as const, pid: record.pid, bundle: record.bundle, annotations: record.annotations ?? {} };
+    try {
+      runHooks('poststart', record.config.hooks?.poststart, state, true);
+    } catch (e) {
+      // A failed poststart hook fails `start` (runtime-spec v1.3); the container does not stay half-started.
+      try {
+        addon().kill(record.pid!, 9);
+      } catch { /* already gone */ }
+      throw e;
+    }
   });
+}
+
+/**
+ * Opens exec.fifo (non-blocking, so a dead init cannot hang us) and reads it
+ * until EOF, which the init's execve causes. "0" alone: the process started;
+ * an ERR record: what failed (a startContainer hook, seccomp, execve).
+ */
+function readStartReport(fifo: string, pid: number | undefined, startTime: string | undefined, id: string): string[] {
+  let fd: number;
+  try {
+    fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw RuntimeError.fromSystem(`start ${id}`, e, { path: fifo });
+  }
+  const chunks: Buffer[] = [];
+  try {
+    const buf = Buffer.alloc(65536);
+    let sawWriter = false;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw RuntimeError.fromSystem(`start ${id}`, e, { path: fifo });
+        sawWriter = true;
+        if (!isProcessAlive(pid, startTime) && !sawData(chunks))
+          throw new RuntimeError({ step: `start ${id}`, detail: 'the container init exited before it could start' });
+        sleepMs(1);
+        continue;
+      }
+      if (n > 0) {
+        sawWriter = true;
+        chunks.push(Buffer.from(buf.subarray(0, n)));
+        continue;
+      }
+      // EOF: either the init closed its end (exec or exit), or it has not opened it at all.
+      if (!sawWriter && !sawData(chunks))
+        throw new RuntimeError({ step: `start ${id}`, path: fifo, detail: 'the container init is not waiting on exec.fifo' });
+      break;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const all = Buffer.concat(chunks);
+  if (all.length === 0) throw new RuntimeError({ step: `start ${id}`, detail: 'the container init exited before it could start' });
+  const rest = all[0] === 0x30 ? all.subarray(1) : all;
+  return rest.length ? decodeMessage(rest) : ['OK'];
+}
+
+function sawData(chunks: Buffer[]): boolean {
+  return chunks.some((c) => c.length > 0);
 }

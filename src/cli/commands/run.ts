@@ -1,6 +1,7 @@
 import { flagBool } from '../argv.js';
 import type { GlobalOptions } from '../globals.js';
 import { createOptionsFrom } from './create.js';
+import { writeLog } from '../log.js';
 
 export default async function run(args: string[], g: GlobalOptions): Promise<number> {
   const { parsed, options } = createOptionsFrom(args, g, [
@@ -8,5 +9,12 @@ export default async function run(args: string[], g: GlobalOptions): Promise<num
     { name: 'keep', kind: 'bool' },
   ]);
   const { runContainer } = await import('../../runtime/run.js');
-  return runContainer({ ...options, detach: flagBool(parsed, 'detach') });
+  return runContainer({
+    ...options,
+    detach: flagBool(parsed, 'detach'),
+    onWarning: (warning) => {
+      process.stderr.write(`tsrun: warning: ${warning}\n`);
+      writeLog(g, 'warn', warning);
+    },
+  });
 }
