@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "rootfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -31,13 +32,14 @@ static const uint64_t RESOLVE_SAFE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 /* Opens `path` (relative to the rootfs, leading '/' allowed) as O_PATH, creating
  * missing parents as directories and the last component as a directory or, when
  * as_file, an empty file. no_symlinks refuses any symlink on the way (for /proc, /sys). */
-static int open_in_root(const char *path, int create, int as_file, int no_symlinks, const char *step) {
+static int open_in_root(const char *shown, int create, int as_file, int no_symlinks, const char *step) {
   uint64_t resolve = RESOLVE_SAFE | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0);
+  const char *path = shown;
   while (*path == '/') path++;
   if (*path == '\0') return openat2_in_root(g_rootfd, ".", O_PATH | O_CLOEXEC, resolve);
   int fd = openat2_in_root(g_rootfd, path, O_PATH | O_CLOEXEC, resolve);
   if (fd >= 0 || errno != ENOENT || !create) {
-    if (fd < 0) fail(step, "openat2", errno, path, no_symlinks && errno == ELOOP ?
+    if (fd < 0) fail(step, "openat2", errno, shown, no_symlinks && errno == ELOOP ?
         "refusing a destination that is or passes through a symlink" : NULL);
     return fd;
   }
@@ -55,14 +57,17 @@ static int open_in_root(const char *path, int create, int as_file, int no_symlin
       if (next < 0 && errno == ENOENT) {
         if (last && as_file) {
           int f = openat(parent, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-          if (f < 0 && errno != EEXIST) fail(step, "openat", errno, path, "creating the mount target file");
+          if (f < 0 && errno != EEXIST) fail(step, "openat", errno, shown, "creating the mount target file");
           if (f >= 0) close(f);
         } else if (mkdirat(parent, p, 0755) < 0 && errno != EEXIST) {
-          fail(step, "mkdirat", errno, path, "creating the mount target directory");
+          fail(step, "mkdirat", errno, shown, "creating the mount target directory");
         }
         next = openat2_in_root(parent, p, O_PATH | O_CLOEXEC, resolve);
+        /* Still missing: the name is a symlink whose target (inside the rootfs) does not exist. */
+        if (next < 0 && errno == ENOENT)
+          fail(step, "openat2", errno, shown, "a symlink on the way points to a path that does not exist inside the rootfs");
       }
-      if (next < 0) fail(step, "openat2", errno, path, NULL);
+      if (next < 0) fail(step, "openat2", errno, shown, NULL);
       close(parent);
       parent = next;
     }
@@ -127,7 +132,54 @@ int op_rootfs(struct record *r) {
   return 0;
 }
 
-/* mount: source dest fstype flags data propagation remount_flags as_file no_symlinks */
+/* Copies a directory tree (files, dirs, symlinks, nodes; modes and owners)
+ * from one directory fd to another: for tmpcopyup, from the directory a tmpfs
+ * is about to cover into the new tmpfs. */
+static void copy_tree(int src, int dst, const char *shown) {
+  int dupfd = dup(src);
+  DIR *dir = dupfd >= 0 ? fdopendir(dupfd) : NULL;
+  if (!dir) fail("copy up into tmpfs", "fdopendir", errno, shown, NULL);
+  struct dirent *e;
+  while ((e = readdir(dir)) != NULL) {
+    const char *n = e->d_name;
+    if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0) continue;
+    struct stat st;
+    if (fstatat(src, n, &st, AT_SYMLINK_NOFOLLOW) < 0) fail("copy up into tmpfs", "fstatat", errno, n, NULL);
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdirat(dst, n, st.st_mode & 07777) < 0) fail("copy up into tmpfs", "mkdirat", errno, n, NULL);
+      int s2 = openat(src, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      int d2 = openat(dst, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (s2 < 0 || d2 < 0) fail("copy up into tmpfs", "openat", errno, n, NULL);
+      copy_tree(s2, d2, n);
+      close(s2);
+      close(d2);
+    } else if (S_ISREG(st.st_mode)) {
+      int in = openat(src, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      int out = openat(dst, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
+      if (in < 0 || out < 0) fail("copy up into tmpfs", "openat", errno, n, NULL);
+      char buf[65536];
+      ssize_t k;
+      while ((k = read(in, buf, sizeof buf)) > 0)
+        if (write(out, buf, (size_t)k) != k) fail("copy up into tmpfs", "write", errno, n, NULL);
+      if (k < 0) fail("copy up into tmpfs", "read", errno, n, NULL);
+      close(in);
+      close(out);
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[4096];
+      ssize_t k = readlinkat(src, n, target, sizeof target - 1);
+      if (k < 0) fail("copy up into tmpfs", "readlinkat", errno, n, NULL);
+      target[k] = '\0';
+      if (symlinkat(target, dst, n) < 0) fail("copy up into tmpfs", "symlinkat", errno, n, NULL);
+    } else if (mknodat(dst, n, st.st_mode, st.st_rdev) < 0) {
+      fail("copy up into tmpfs", "mknodat", errno, n, NULL);
+    }
+    if (fchownat(dst, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0) fail("copy up into tmpfs", "fchownat", errno, n, NULL);
+    if (!S_ISLNK(st.st_mode) && fchmodat(dst, n, st.st_mode & 07777, 0) < 0) fail("copy up into tmpfs", "fchmodat", errno, n, NULL);
+  }
+  closedir(dir);
+}
+
+/* mount: source dest fstype flags data propagation remount_flags as_file no_symlinks tmpcopyup */
 int op_mount(struct record *r) {
   const char *src = r->argv[2], *dest = r->argv[3], *fstype = r->argv[4];
   unsigned long flags = strtoul(r->argv[5], NULL, 10);
@@ -139,12 +191,30 @@ int op_mount(struct record *r) {
   char step[4200];
   snprintf(step, sizeof step, "mount %s on", fstype[0] ? fstype : "bind");
 
+  int copyup = r->argc > 11 && r->argv[11][0] == '1';
   int fd = open_in_root(dest, 1, as_file, no_symlinks, step);
   char target[64];
   fd_path(fd, target, sizeof target);
+  /* An fd of the directory before the mount still reads what the mount covers. */
+  int below = copyup ? open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  if (copyup && below < 0) fail(step, "open", errno, dest, "tmpcopyup needs a directory");
   if (mount(src[0] ? src : NULL, target, fstype[0] ? fstype : NULL, flags, data[0] ? data : NULL) < 0)
     fail(step, "mount", errno, dest, NULL);
   close(fd);
+  if (copyup) {
+    int mfd = open_in_root(dest, 0, 0, no_symlinks, step);
+    fd_path(mfd, target, sizeof target);
+    int above = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (above < 0) fail(step, "open", errno, dest, NULL);
+    struct stat st;
+    if (fstat(below, &st) == 0) {
+      if (fchown(above, st.st_uid, st.st_gid) < 0 || fchmod(above, st.st_mode & 07777) < 0) fail(step, "fchown", errno, dest, NULL);
+    }
+    copy_tree(below, above, dest);
+    close(above);
+    close(below);
+    close(mfd);
+  }
   /* Re-open: the fd above names the directory under the new mount, not the mount's root. */
   if (remount || propagation) {
     fd = open_in_root(dest, 0, 0, no_symlinks, step);

@@ -147,13 +147,14 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
     shared: MS.SHARED, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
     unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
   };
-  if (newMountNs && finalPropagation[propagation]) steps.push(step('propagation', '/linux/rootfsPropagation', finalPropagation[propagation]));
 
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
     steps.push(step('sysctl', `/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, key, value));
   (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(step('mask', `/linux/maskedPaths/${i}`, p)));
   (spec.linux?.readonlyPaths ?? []).forEach((p, i) => steps.push(step('readonly', `/linux/readonlyPaths/${i}`, p)));
   if (spec.root?.readonly) steps.push(step('remount-root-ro', '/root/readonly'));
+  // Last of the filesystem steps: an unbindable root would refuse the binds above.
+  if (newMountNs && finalPropagation[propagation]) steps.push(step('propagation', '/linux/rootfsPropagation', finalPropagation[propagation]));
 
   if (proc.terminal) {
     if (!ctx.console) throw new RuntimeError({ step: 'set up the console', pointer: '/process/terminal', detail: 'process.terminal needs --console-socket' });
@@ -247,7 +248,9 @@ function mountSteps(m: Mount, i: number, ctx: LaunchContext, userns: boolean, ne
   const remount = isBind ? bindRemountFlags(flags) : 0;
   // /proc and /sys must be exactly where the config says: refuse symlinks on the way.
   const noSymlinks = type === 'proc' || type === 'sysfs' || m.destination === '/proc' || m.destination === '/sys';
-  return [step('mount', ptr, source, m.destination, type, firstFlags, opts.data.join(','), opts.propagation, remount, asFile ? '1' : '0', noSymlinks ? '1' : '0')];
+  if (opts.tmpcopyup && type !== 'tmpfs')
+    throw new RuntimeError({ step: 'plan mount', pointer: `${ptr}/options`, detail: 'tmpcopyup is only valid for tmpfs mounts' });
+  return [step('mount', ptr, source, m.destination, type, firstFlags, opts.data.join(','), opts.propagation, remount, asFile ? '1' : '0', noSymlinks ? '1' : '0', opts.tmpcopyup ? '1' : '0')];
 }
 
 function cgroupMountSteps(m: Mount, i: number, ctx: LaunchContext, flags: number): PlanStep[] {
