@@ -28,6 +28,8 @@ export interface LaunchContext {
   extraEnv?: string[];
   /** Host paths of the container's cgroup, per v1 controller dir or '' for v2, for `cgroup` mounts. */
   cgroupMountSources?: Array<{ name: string; hostPath: string }>;
+  /** The compiled seccomp filter (BPF) and seccomp(2) flags, if the config has one. */
+  seccomp?: { bpf: Buffer; flags: number };
   /** Highest capability number the kernel knows (cap_last_cap). */
   capLastCap?: number;
 }
@@ -180,6 +182,11 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   steps.push(step('umask', '/process/user/umask', proc.user.umask ?? 0o022));
   steps.push(step('chdir', '/process/cwd', proc.cwd));
   if (proc.noNewPrivileges) steps.push(step('nnp', '/process/noNewPrivileges'));
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while
+  // the init still has it (as runc does); the filter then also sees the
+  // remaining setup calls. With no_new_privs it is loaded last, before execve.
+  const seccompStep = ctx.seccomp ? step('seccomp', '/linux/seccomp', ctx.seccomp.bpf, ctx.seccomp.flags) : undefined;
+  if (seccompStep && !proc.noNewPrivileges) steps.push(seccompStep);
 
   const lastCap = ctx.capLastCap ?? CAPABILITIES.length - 1;
   const caps = proc.capabilities ?? {};
@@ -205,6 +212,7 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   // startContainer: during `start`, in the container, before the user process.
   steps.push(...hookSteps('startContainer', spec.hooks?.startContainer));
   steps.push(step('started', ''));
+  if (seccompStep && proc.noNewPrivileges) steps.push(seccompStep);
   steps.push(step('exec', '/process/args', args.length, ...args, ...env));
 
   return {

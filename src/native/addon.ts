@@ -11,6 +11,13 @@ export interface WaitStatus {
   signal?: number;
 }
 
+/** A seccomp profile with actions and operators already as libseccomp numbers. */
+export interface SeccompProgramSpec {
+  defaultAction: number;
+  architectures: string[];
+  rules: Array<{ names: string[]; action: number; args: Array<{ index: number; op: number; value: string; valueTwo: string }> }>;
+}
+
 export interface Addon {
   spawnInit(helperPath: string, plan: Buffer, preserveFds: number, consoleFd: number): { pid: number; sock: number };
   recv(fd: number, timeoutMs: number): Buffer | null;
@@ -25,6 +32,7 @@ export interface Addon {
   setChildSubreaper(): void;
   setWinsize(fd: number, rows: number, cols: number): void;
   mkfifo(path: string, mode: number): void;
+  compileSeccomp(profile: SeccompProgramSpec): { bpf: Buffer; skipped: string[] };
   seccompVersion(): string;
 }
 

@@ -8,6 +8,7 @@ import { parseConfig, ConfigError } from '../spec/validateConfig.js';
 import type { IdMapping, Spec, State } from '../spec/types.js';
 import { runHooks } from './hooks.js';
 import { buildLaunchPlan } from '../linux/launchPlan.js';
+import { seccompProgram } from '../linux/seccomp.js';
 import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
 import { cgroupManager, resolveCgroupPath, type CgroupManager } from '../linux/cgroups/manager.js';
 import { removeCgroupDirs } from '../linux/cgroups/removeCgroups.js';
@@ -28,6 +29,8 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** Receives what tsrun accepts but cannot honour here (linux.mountLabel without SELinux). */
+  onWarning?: (message: string) => void;
 }
 
 const HELPER_TIMEOUT_MS = 120_000;
@@ -82,6 +85,9 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
   const id = validateContainerId(opts.id);
   const bundle = resolve(opts.bundle);
   const spec = loadBundleConfig(bundle);
+  if (spec.linux?.mountLabel) opts.onWarning?.('linux.mountLabel is ignored: SELinux is not enabled on this host');
+  if (spec.process?.selinuxLabel) opts.onWarning?.('process.selinuxLabel is ignored: SELinux is not enabled on this host');
+  if (spec.process?.apparmorProfile) opts.onWarning?.('process.apparmorProfile is ignored: AppArmor is not enabled on this host');
   const store = new StateStore(opts.root);
   const stateDir = store.reserve(id);
 
@@ -116,7 +122,22 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
       extraEnv.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
     }
 
+    let seccomp: { bpf: Buffer; flags: number } | undefined;
+    if (spec.linux?.seccomp) {
+      const { program, flags } = seccompProgram(spec.linux.seccomp);
+      let compiled;
+      try {
+        compiled = addon().compileSeccomp(program);
+      } catch (e) {
+        throw RuntimeError.fromSystem('compile the seccomp filter', e, { pointer: '/linux/seccomp' });
+      }
+      // Like runc: a syscall this libseccomp does not know is skipped, and said.
+      if (compiled.skipped.length) opts.onWarning?.(`seccomp: syscalls unknown to libseccomp were skipped: ${[...new Set(compiled.skipped)].join(', ')}`);
+      seccomp = { bpf: compiled.bpf, flags };
+    }
+
     const plan = buildLaunchPlan({
+      seccomp,
       spec, bundle, stateDir, preserveFds, console: terminal, noPivot: opts.noPivot ?? false, extraEnv,
       noNewKeyring: opts.noNewKeyring ?? false, id,
       cgroupMountSources: cgroups.mountSources(), capLastCap: capLastCap(),

@@ -1,5 +1,6 @@
 import { flagBool, flagInt, flagString, parseArgs, UsageError, type FlagSpec } from '../argv.js';
 import type { GlobalOptions } from '../globals.js';
+import { writeLog } from '../log.js';
 
 export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'bundle', kind: 'string', alias: ['b'] },
@@ -26,6 +27,10 @@ export function createOptionsFrom(args: string[], g: GlobalOptions, extra: FlagS
       noPivot: flagBool(p, 'no-pivot'),
       noNewKeyring: flagBool(p, 'no-new-keyring'),
       preserveFds,
+      onWarning: (warning: string) => {
+        process.stderr.write(`tsrun: warning: ${warning}\n`);
+        writeLog(g, 'warn', warning);
+      },
     },
   };
 }

@@ -1,7 +1,6 @@
 import { flagBool } from '../argv.js';
 import type { GlobalOptions } from '../globals.js';
 import { createOptionsFrom } from './create.js';
-import { writeLog } from '../log.js';
 
 export default async function run(args: string[], g: GlobalOptions): Promise<number> {
   const { parsed, options } = createOptionsFrom(args, g, [
@@ -12,9 +11,5 @@ export default async function run(args: string[], g: GlobalOptions): Promise<num
   return runContainer({
     ...options,
     detach: flagBool(parsed, 'detach'),
-    onWarning: (warning) => {
-      process.stderr.write(`tsrun: warning: ${warning}\n`);
-      writeLog(g, 'warn', warning);
-    },
   });
 }
