@@ -191,6 +191,7 @@ static void op_setsid(struct record *r) {
  * controlling terminal and stdio, its master sent to the console socket. */
 static void op_console(struct record *r) {
   unsigned short rows = (unsigned short)num(r->argv[2]), cols = (unsigned short)num(r->argv[3]);
+  int bind_console = r->argc < 5 || r->argv[4][0] == '1';
   int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0) fail("create the console pty", "open", errno, "/dev/ptmx", NULL);
   int unlock = 0;
@@ -203,8 +204,8 @@ static void op_console(struct record *r) {
   snprintf(slave_path, sizeof slave_path, "/dev/pts/%u", ptn);
   /* /dev/console shows the same pty, like runc: bind it over whatever is there,
    * or over a new empty file (never opening an existing node, which might be a real console). */
-  int probe = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
-  if (probe < 0) probe = open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int probe = bind_console ? open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
+  if (bind_console && probe < 0) probe = open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (probe >= 0) {
     close(probe);
     if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)

@@ -4,7 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { RuntimeError } from '../runtime/errors.js';
-import type { Hook, IdMapping, Mount, Spec } from '../spec/types.js';
+import type { Hook, IdMapping, Mount, Process, Spec } from '../spec/types.js';
 import {
   CAPABILITIES, CLONE_NEWTIME, IOPRIO_CLASSES, MS, NAMESPACE_FLAGS, PERSONALITY_DOMAINS, RLIMITS,
   SCHED_FLAGS, SCHED_POLICIES,
@@ -45,7 +45,7 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 
 // Namespaces joined by path: user first (it grants the rights to join the
 // others), mount last (joining it changes what later paths resolve to).
-const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+export const JOIN_ORDER = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
 const DEFAULT_DEVICES = [
   { path: '/dev/null', type: 'c', major: 1, minor: 3 },
@@ -158,9 +158,36 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   // Last of the filesystem steps: an unbindable root would refuse the binds above.
   if (newMountNs && finalPropagation[propagation]) steps.push(step('propagation', '/linux/rootfsPropagation', finalPropagation[propagation]));
 
+  steps.push(...processSteps(proc, spec, ctx, 'init'));
+
+  return {
+    steps,
+    userns: userns ? { uidMappings: spec.linux?.uidMappings ?? [], gidMappings: spec.linux?.gidMappings ?? [] } : null,
+    rootfs,
+  };
+}
+
+export interface ProcessContext {
+  console: boolean;
+  preserveFds: number;
+  extraEnv?: string[];
+  noNewKeyring?: boolean;
+  id?: string;
+  seccomp?: { bpf: Buffer; flags: number };
+  capLastCap?: number;
+}
+
+/**
+ * The steps that turn the init (or an exec'd process) into the configured
+ * process: terminal, rlimits, scheduling, user, capabilities, seccomp, execve.
+ * `init` adds the exec.fifo handshake and the startContainer hooks.
+ */
+export function processSteps(proc: Process, spec: Spec, ctx: ProcessContext, mode: 'init' | 'exec'): PlanStep[] {
+  const steps: PlanStep[] = [];
   if (proc.terminal) {
     if (!ctx.console) throw new RuntimeError({ step: 'set up the console', pointer: '/process/terminal', detail: 'process.terminal needs --console-socket' });
-    steps.push(step('console', '/process/terminal', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0));
+    // The init's pty also becomes /dev/console; an exec'd process only gets its own pty.
+    steps.push(step('console', '/process/terminal', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0, mode === 'init' ? '1' : '0'));
   } else steps.push(step('setsid', ''));
 
   (proc.rlimits ?? []).forEach((rl, i) => {
@@ -178,7 +205,7 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
     const flags = (s.flags ?? []).reduce((acc, f) => acc | SCHED_FLAGS[f], 0);
     steps.push(step('sched', '/process/scheduler', SCHED_POLICIES[s.policy], s.nice ?? 0, s.priority ?? 0, flags, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0));
   }
-  if (!ctx.noNewKeyring) steps.push(step('keyring', '', `_ses.${ctx.id ?? 'tsrun'}`));
+  if (mode === 'init' && !ctx.noNewKeyring) steps.push(step('keyring', '', `_ses.${ctx.id ?? 'tsrun'}`));
   steps.push(step('umask', '/process/user/umask', proc.user.umask ?? 0o022));
   steps.push(step('chdir', '/process/cwd', proc.cwd));
   if (proc.noNewPrivileges) steps.push(step('nnp', '/process/noNewPrivileges'));
@@ -207,19 +234,18 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   const args = proc.args ?? [];
   steps.push(step('resolve-exec', '/process/args/0', args[0], pathEnv));
   steps.push(step('close-fds', '', 3 + ctx.preserveFds));
-  steps.push(step('ready', ''));
-  steps.push(step('fifo-wait', ''));
-  // startContainer: during `start`, in the container, before the user process.
-  steps.push(...hookSteps('startContainer', spec.hooks?.startContainer));
-  steps.push(step('started', ''));
+  if (mode === 'init') {
+    steps.push(step('ready', ''));
+    steps.push(step('fifo-wait', ''));
+    // startContainer: during `start`, in the container, before the user process.
+    steps.push(...hookSteps('startContainer', spec.hooks?.startContainer));
+    steps.push(step('started', ''));
+  }
+  // exec: no READY; the runtime reads the sync socket until the EOF that execve
+  // causes (the socket is close-on-exec), or an ERR record.
   if (seccompStep && proc.noNewPrivileges) steps.push(seccompStep);
   steps.push(step('exec', '/process/args', args.length, ...args, ...env));
-
-  return {
-    steps,
-    userns: userns ? { uidMappings: spec.linux?.uidMappings ?? [], gidMappings: spec.linux?.gidMappings ?? [] } : null,
-    rootfs,
-  };
+  return steps;
 }
 
 function hookSteps(kind: 'createContainer' | 'startContainer', hooks: Hook[] | undefined): PlanStep[] {

@@ -46,7 +46,7 @@ export function loadBundleConfig(bundle: string): Spec {
   return parseConfig(text, file);
 }
 
-function capLastCap(): number {
+export function capLastCap(): number {
   try {
     return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
   } catch {
@@ -65,7 +65,7 @@ export function writeFileAtomic(path: string, content: string): void {
 }
 
 /** Receives one message from the helper; an ERR record becomes a RuntimeError. */
-function receive(sock: number, waitingFor: string): string[] {
+export function receive(sock: number, waitingFor: string): string[] {
   let buf: Buffer | null;
   try {
     buf = addon().recv(sock, HELPER_TIMEOUT_MS);
@@ -74,11 +74,29 @@ function receive(sock: number, waitingFor: string): string[] {
   }
   if (!buf) throw new RuntimeError({ step: `wait for the container init (${waitingFor})`, detail: 'the init exited without reporting' });
   const msg = decodeMessage(buf);
-  if (msg[0] === 'ERR') {
-    const [, step, syscall, errno, path, pointer, detail] = msg;
-    throw new RuntimeError({ step, syscall: syscall || undefined, errno: errno || undefined, path: path || undefined, pointer: pointer || undefined, detail: detail || undefined });
-  }
+  if (msg[0] === 'ERR') throw errorFromRecord(msg);
   return msg;
+}
+
+/** The helper's ERR record (step, syscall, errno, path, pointer, detail) as a RuntimeError. */
+export function errorFromRecord(msg: string[]): RuntimeError {
+  const [, step, syscall, errno, path, pointer, detail] = msg;
+  return new RuntimeError({ step, syscall: syscall || undefined, errno: errno || undefined, path: path || undefined, pointer: pointer || undefined, detail: detail || undefined });
+}
+
+/** Compiles the config's seccomp filter in this process (libseccomp), or undefined. */
+export function compileSeccomp(spec: Spec, onWarning?: (m: string) => void): { bpf: Buffer; flags: number } | undefined {
+  if (!spec.linux?.seccomp) return undefined;
+  const { program, flags } = seccompProgram(spec.linux.seccomp);
+  let compiled;
+  try {
+    compiled = addon().compileSeccomp(program);
+  } catch (e) {
+    throw RuntimeError.fromSystem('compile the seccomp filter', e, { pointer: '/linux/seccomp' });
+  }
+  // Like runc: a syscall this libseccomp does not know is skipped, and said.
+  if (compiled.skipped.length) onWarning?.(`seccomp: syscalls unknown to libseccomp were skipped: ${[...new Set(compiled.skipped)].join(', ')}`);
+  return { bpf: compiled.bpf, flags };
 }
 
 export function createContainer(opts: CreateOptions): ContainerRecord {
@@ -122,19 +140,7 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
       extraEnv.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
     }
 
-    let seccomp: { bpf: Buffer; flags: number } | undefined;
-    if (spec.linux?.seccomp) {
-      const { program, flags } = seccompProgram(spec.linux.seccomp);
-      let compiled;
-      try {
-        compiled = addon().compileSeccomp(program);
-      } catch (e) {
-        throw RuntimeError.fromSystem('compile the seccomp filter', e, { pointer: '/linux/seccomp' });
-      }
-      // Like runc: a syscall this libseccomp does not know is skipped, and said.
-      if (compiled.skipped.length) opts.onWarning?.(`seccomp: syscalls unknown to libseccomp were skipped: ${[...new Set(compiled.skipped)].join(', ')}`);
-      seccomp = { bpf: compiled.bpf, flags };
-    }
+    const seccomp = compileSeccomp(spec, opts.onWarning);
 
     const plan = buildLaunchPlan({
       seccomp,
@@ -160,7 +166,8 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     cgroupCreated = record.cgroupCreated;
     store.write(record);
     cgroups.create();
-    cgroups.apply(spec.linux?.resources);
+    cgroups.apply(spec.linux?.resources, spec.linux?.devices);
+    for (const w of cgroups.warnings ?? []) opts.onWarning?.(w);
 
     addon().mkfifo(join(stateDir, 'exec.fifo'), 0o622);
     if (opts.consoleSocket) {

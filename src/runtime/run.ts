@@ -66,7 +66,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
 }
 
 /** Copies stdin to the pty master and the master to stdout; raw mode on a tty stdin. */
-function attachTerminal(master: number): () => Promise<void> {
+export function attachTerminal(master: number): () => Promise<void> {
   const stdin = process.stdin;
   const wasRaw = stdin.isTTY ? stdin.isRaw : false;
   if (stdin.isTTY) stdin.setRawMode(true);

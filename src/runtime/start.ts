@@ -10,6 +10,7 @@ import { withLock } from './lock.js';
 import { runHooks } from './hooks.js';
 import { addon } from '../native/addon.js';
 import { decodeMessage } from '../linux/planCodec.js';
+import { errorFromRecord } from './create.js';
 
 export function startContainer(root: string, id: string): void {
   const { store } = openContainer(root, id);
@@ -21,9 +22,8 @@ export function startContainer(root: string, id: string): void {
     const fifo = join(store.dir(id), 'exec.fifo');
     const report = readStartReport(fifo, record.pid, record.pidStartTime, id);
     if (report.length && report[0] === 'ERR') {
-      const [, step, syscall, errno, path, pointer, detail] = report;
       rmSync(fifo, { force: true });
-      throw new RuntimeError({ step, syscall: syscall || undefined, errno: errno || undefined, path: path || undefined, pointer: pointer || undefined, detail: detail || undefined });
+      throw errorFromRecord(report);
     }
     rmSync(fifo, { force: true });
     record.started = true;

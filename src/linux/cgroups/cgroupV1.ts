@@ -2,7 +2,8 @@
 // like name=systemd), found in /proc/self/mountinfo.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Resources } from '../../spec/types.js';
+import type { Device, Resources } from '../../spec/types.js';
+import { v1Writes } from './resourceFiles.js';
 import { RuntimeError } from '../../runtime/errors.js';
 import { missingAncestors, type CgroupManager } from './manager.js';
 import { readCgroupFile, readPids, writeCgroupFile } from './fsutil.js';
@@ -80,8 +81,22 @@ export class CgroupV1 implements CgroupManager {
     for (const dir of Object.values(this.paths)) writeCgroupFile(join(dir, 'cgroup.procs'), String(pid), '/linux/cgroupsPath');
   }
 
-  apply(_resources: Resources | undefined): void {
-    // Resource limits arrive with issue #5; the container is placed in its cgroup now.
+  apply(resources: Resources | undefined, devices?: Device[]): void {
+    const writes = v1Writes(resources, devices);
+    // Lowering memory below memsw fails until memsw is lowered, and raising memsw above memory is needed first the other way:
+    // try in order, then retry what failed once (runc does the same dance).
+    const failed = [];
+    for (const wr of writes) {
+      const dir = this.paths[wr.controller];
+      if (!dir) throw new RuntimeError({ step: `set ${wr.file}`, pointer: wr.pointer, detail: `the ${wr.controller} cgroup controller is not mounted on this host` });
+      try {
+        writeCgroupFile(join(dir, wr.file), wr.value, wr.pointer);
+      } catch (e) {
+        if (wr.controller !== 'memory') throw e;
+        failed.push(wr);
+      }
+    }
+    for (const wr of failed) writeCgroupFile(join(this.paths[wr.controller], wr.file), wr.value, wr.pointer);
   }
 
   pids(): number[] {
@@ -101,7 +116,7 @@ export class CgroupV1 implements CgroupManager {
     const dir = this.paths.freezer;
     if (!dir) return false;
     try {
-      return readCgroupFile(join(dir, 'freezer.state')) !== 'THAWED';
+      return readCgroupFile(join(dir, 'freezer.state')) === 'FROZEN';
     } catch {
       return false;
     }

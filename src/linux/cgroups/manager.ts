@@ -2,7 +2,7 @@
 // implement it. Chosen by what the host mounts at /sys/fs/cgroup.
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Resources } from '../../spec/types.js';
+import type { Device, Resources } from '../../spec/types.js';
 import { CgroupV1 } from './cgroupV1.js';
 import { CgroupV2 } from './cgroupV2.js';
 
@@ -18,7 +18,10 @@ export interface CgroupManager {
   /** Creates the directories; returns those it created, parents first. */
   create(): string[];
   join(pid: number): void;
-  apply(resources: Resources | undefined): void;
+  /** Writes the limits; `devices` (linux.devices) are allowed in the device controller too. */
+  apply(resources: Resources | undefined, devices?: Device[]): void;
+  /** What apply() accepted but could not enforce here. */
+  readonly warnings?: string[];
   /** Every pid in the container's cgroup. */
   pids(): number[];
   freeze(): void;

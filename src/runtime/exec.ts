@@ -1,0 +1,113 @@
+// `exec`: a new process in a running container, through the same helper:
+// stage 1 joins the init's namespaces and the container's cgroup, clones, and
+// the child becomes the process. The runtime reads the sync socket until the
+// EOF that execve causes, so an exec failure is reported, not just an exit code.
+import { closeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Process } from '../spec/types.js';
+import { buildExecPlan } from '../linux/execPlan.js';
+import { cgroupManager } from '../linux/cgroups/manager.js';
+import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
+import { addon, helperPath } from '../native/addon.js';
+import { capLastCap, compileSeccomp, errorFromRecord, receive, writeFileAtomic } from './create.js';
+import { RuntimeError } from './errors.js';
+import { openContainer } from './open.js';
+import { attachTerminal } from './run.js';
+import { containerStatus } from './status.js';
+
+export interface ExecOptions {
+  root: string;
+  id: string;
+  process: Process;
+  consoleSocket?: string;
+  detach?: boolean;
+  pidFile?: string;
+  preserveFds?: number;
+  onWarning?: (message: string) => void;
+}
+
+const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'] as const;
+
+export async function execProcess(opts: ExecOptions): Promise<number> {
+  const { store, record } = openContainer(opts.root, opts.id);
+  const status = containerStatus(store, record);
+  if (status !== 'running') throw new RuntimeError({ step: `exec in ${opts.id}`, detail: `cannot exec in a ${status} container` });
+  const proc = opts.process;
+  const terminal = proc.terminal === true;
+  if (terminal && opts.detach && !opts.consoleSocket)
+    throw new RuntimeError({ step: `exec in ${opts.id}`, detail: 'a detached exec with a terminal needs --console-socket' });
+  if (!terminal && opts.consoleSocket)
+    throw new RuntimeError({ step: `exec in ${opts.id}`, detail: '--console-socket was given but the process has no terminal (--tty)' });
+
+  let consoleFd = -1;
+  let attachEnd = -1;
+  if (terminal && opts.consoleSocket) {
+    try {
+      consoleFd = addon().connectUnix(opts.consoleSocket);
+    } catch (e) {
+      throw RuntimeError.fromSystem('connect to the console socket', e, { path: opts.consoleSocket });
+    }
+  } else if (terminal) {
+    [attachEnd, consoleFd] = addon().socketPair();
+  }
+
+  const steps = buildExecPlan(record.config, record.pid!, proc, {
+    console: terminal, preserveFds: opts.preserveFds ?? 0, seccomp: compileSeccomp(record.config, opts.onWarning), capLastCap: capLastCap(),
+  });
+  let sock = -1;
+  let stagePid = 0;
+  let pid = 0;
+  try {
+    const spawned = addon().spawnInit(helperPath, encodePlan(steps), opts.preserveFds ?? 0, consoleFd);
+    stagePid = spawned.pid;
+    sock = spawned.sock;
+    if (Object.keys(record.cgroupPaths).length) cgroupManager('', record.cgroupPaths).join(stagePid);
+    addon().send(sock, encodeMessage(['GO']));
+    pid = Number(receive(sock, 'clone')[1]);
+    addon().waitPid(stagePid, false);
+    stagePid = 0;
+    addon().send(sock, encodeMessage(['GO']));
+    // EOF (the socket closes on execve) means the process runs; a message means it failed.
+    let msg: Buffer | null;
+    try {
+      msg = addon().recv(sock, 120_000);
+    } catch (e) {
+      throw RuntimeError.fromSystem(`exec in ${opts.id}`, e);
+    }
+    if (msg) {
+      const fields = decodeMessage(msg);
+      throw fields[0] === 'ERR' ? errorFromRecord(fields) : new RuntimeError({ step: `exec in ${opts.id}`, detail: `unexpected message ${fields[0]}` });
+    }
+  } catch (e) {
+    for (const p of [stagePid, pid]) {
+      if (!p) continue;
+      try {
+        addon().kill(p, 9);
+        addon().waitPid(p, false);
+      } catch { /* gone */ }
+    }
+    throw e;
+  } finally {
+    if (sock >= 0) closeSync(sock);
+    if (consoleFd >= 0) closeSync(consoleFd);
+  }
+  if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(pid));
+
+  let master = -1;
+  if (attachEnd >= 0) {
+    master = addon().recvFd(attachEnd, 10_000);
+    closeSync(attachEnd);
+  }
+  if (opts.detach) return 0;
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(pid, sig);
+    } catch { /* exited */ }
+  };
+  for (const sig of FORWARDED) process.on(sig, forward);
+  const detachTerminal = master >= 0 ? attachTerminal(master) : async () => {};
+  const st = await addon().waitPidAsync(pid);
+  await detachTerminal();
+  for (const sig of FORWARDED) process.off(sig, forward);
+  return st.signal !== undefined ? 128 + st.signal : st.exitCode ?? 0;
+}
