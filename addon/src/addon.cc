@@ -11,7 +11,9 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/bpf.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -466,6 +468,128 @@ Napi::Value CompileSeccomp(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// ---- cgroup v2 device filter ----
+// Each rule: { allow, type: 0 any | 1 block | 2 char, major: -1 any, minor: -1 any, access: bits (1 mknod, 2 read, 4 write) }.
+// The program checks the rules last to first and returns at the first match
+// (so the last matching rule wins, as with v1's lists); nothing matched: allow,
+// v1's default for a new cgroup.
+struct DeviceRule {
+  bool allow;
+  int type, major, minor, access;
+};
+
+static bpf_insn Insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm) {
+  bpf_insn i;
+  memset(&i, 0, sizeof i);
+  i.code = code;
+  i.dst_reg = dst;
+  i.src_reg = src;
+  i.off = off;
+  i.imm = imm;
+  return i;
+}
+
+static std::vector<bpf_insn> DeviceProgram(const std::vector<DeviceRule> &rules) {
+  std::vector<bpf_insn> p;
+  // r2 = access_type; r3 = type (low 16); r4 = access (high 16); r5 = major; r6 = minor
+  p.push_back(Insn(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_2, BPF_REG_1, 0, 0));
+  p.push_back(Insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_2, 0, 0));
+  p.push_back(Insn(BPF_ALU | BPF_AND | BPF_K, BPF_REG_3, 0, 0, 0xffff));
+  p.push_back(Insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_4, BPF_REG_2, 0, 0));
+  p.push_back(Insn(BPF_ALU | BPF_RSH | BPF_K, BPF_REG_4, 0, 0, 16));
+  p.push_back(Insn(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, 4, 0));
+  p.push_back(Insn(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_6, BPF_REG_1, 8, 0));
+  bool unconditional = false;
+  for (auto it = rules.rbegin(); it != rules.rend() && !unconditional; ++it) {
+    std::vector<bpf_insn> block;
+    // Each check jumps forward to the end of the block when the rule does not match; offsets are patched below.
+    std::vector<size_t> jumps;
+    if (it->type) {
+      jumps.push_back(block.size());
+      block.push_back(Insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_3, 0, 0, it->type));
+    }
+    if (it->allow) {
+      // allow matches when every requested access bit is allowed
+      int denied = (~it->access) & 7;
+      if (denied) {
+        jumps.push_back(block.size());
+        block.push_back(Insn(BPF_JMP | BPF_JSET | BPF_K, BPF_REG_4, 0, 0, denied));
+      }
+    } else {
+      // deny matches when any requested access bit is denied
+      block.push_back(Insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_7, BPF_REG_4, 0, 0));
+      block.push_back(Insn(BPF_ALU | BPF_AND | BPF_K, BPF_REG_7, 0, 0, it->access & 7));
+      jumps.push_back(block.size());
+      block.push_back(Insn(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_7, 0, 0, 0));
+    }
+    if (it->major >= 0) {
+      jumps.push_back(block.size());
+      block.push_back(Insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 0, it->major));
+    }
+    if (it->minor >= 0) {
+      jumps.push_back(block.size());
+      block.push_back(Insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_6, 0, 0, it->minor));
+    }
+    block.push_back(Insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, it->allow ? 1 : 0));
+    block.push_back(Insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+    for (size_t j : jumps) block[j].off = (int16_t)(block.size() - j - 1);
+    p.insert(p.end(), block.begin(), block.end());
+    // A rule that matches every request ends the program: the verifier refuses unreachable code.
+    unconditional = jumps.empty();
+  }
+  if (!unconditional) {
+    p.push_back(Insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1));
+    p.push_back(Insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+  }
+  return p;
+}
+
+// attachDeviceFilter(cgroupDir, rules) — loads the program and attaches it to the cgroup.
+Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string dir = info[0].As<Napi::String>();
+  Napi::Array arr = info[1].As<Napi::Array>();
+  std::vector<DeviceRule> rules;
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Object o = arr.Get(i).As<Napi::Object>();
+    rules.push_back({o.Get("allow").As<Napi::Boolean>(), o.Get("type").As<Napi::Number>().Int32Value(),
+                     o.Get("major").As<Napi::Number>().Int32Value(), o.Get("minor").As<Napi::Number>().Int32Value(),
+                     o.Get("access").As<Napi::Number>().Int32Value()});
+  }
+  std::vector<bpf_insn> prog = DeviceProgram(rules);
+  static char license[] = "Apache-2.0";
+  std::vector<char> log(65536);
+  union bpf_attr load;
+  memset(&load, 0, sizeof load);
+  load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+  load.insn_cnt = (uint32_t)prog.size();
+  load.insns = (uint64_t)(uintptr_t)prog.data();
+  load.license = (uint64_t)(uintptr_t)license;
+  load.log_buf = (uint64_t)(uintptr_t)log.data();
+  load.log_size = (uint32_t)log.size();
+  load.log_level = 1;
+  int progfd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &load, sizeof load);
+  if (progfd < 0) throw SysError(env, "bpf(BPF_PROG_LOAD)", errno, std::string(log.data()).substr(0, 500));
+  int cgfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cgfd < 0) {
+    int e = errno;
+    close(progfd);
+    throw SysError(env, "open", e, dir);
+  }
+  union bpf_attr attach;
+  memset(&attach, 0, sizeof attach);
+  attach.target_fd = (uint32_t)cgfd;
+  attach.attach_bpf_fd = (uint32_t)progfd;
+  attach.attach_type = BPF_CGROUP_DEVICE;
+  attach.attach_flags = BPF_F_ALLOW_MULTI;
+  int rc = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attach, sizeof attach);
+  int e = errno;
+  close(cgfd);
+  close(progfd);
+  if (rc < 0) throw SysError(env, "bpf(BPF_PROG_ATTACH)", e, dir);
+  return Napi::Number::New(env, (double)prog.size());
+}
+
 Napi::Value SeccompVersion(const Napi::CallbackInfo &info) {
   const struct scmp_version *v = seccomp_version();
   char s[32];
@@ -488,6 +612,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
+  exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("seccompVersion", Napi::Function::New(env, SeccompVersion));
   return exports;
 }

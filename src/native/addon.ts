@@ -33,6 +33,8 @@ export interface Addon {
   setWinsize(fd: number, rows: number, cols: number): void;
   mkfifo(path: string, mode: number): void;
   compileSeccomp(profile: SeccompProgramSpec): { bpf: Buffer; skipped: string[] };
+  /** Loads a BPF_CGROUP_DEVICE program for these rules and attaches it to the cgroup; returns its length. */
+  attachDeviceFilter(cgroupDir: string, rules: Array<{ allow: boolean; type: number; major: number; minor: number; access: number }>): number;
   seccompVersion(): string;
 }
 

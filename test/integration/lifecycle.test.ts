@@ -81,8 +81,11 @@ describe('create / start / state / kill / delete', () => {
       const pid = state(id).pid;
       const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
       expect(cgroup).toContain(`/tsrun-test/${id}`);
-      const dirs = readdirSync('/sys/fs/cgroup').filter((d) => existsSync(join('/sys/fs/cgroup', d, 'tsrun-test', id)));
+      // v1: one directory per controller; v2: one directory.
+      const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+      const dirs = v2 ? [''] : readdirSync('/sys/fs/cgroup').filter((d) => existsSync(join('/sys/fs/cgroup', d, 'tsrun-test', id)));
       expect(dirs.length).toBeGreaterThan(0);
+      for (const d of dirs) expect(existsSync(join('/sys/fs/cgroup', d, 'tsrun-test', id))).toBe(true);
       expect(T('delete', id).code).toBe(0); // a created container may be deleted
       for (const d of dirs) expect(existsSync(join('/sys/fs/cgroup', d, 'tsrun-test'))).toBe(false);
     } finally {

@@ -1,8 +1,9 @@
 // cgroup v2: one directory in the unified hierarchy.
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Resources } from '../../spec/types.js';
-import { v2Writes } from './resourceFiles.js';
+import type { Device, Resources } from '../../spec/types.js';
+import { bpfDeviceRules, v2Writes } from './resourceFiles.js';
+import { addon } from '../../native/addon.js';
 import { RuntimeError } from '../../runtime/errors.js';
 import { CGROUP_ROOT, missingAncestors, type CgroupManager } from './manager.js';
 import { readCgroupFile, readPids, writeCgroupFile } from './fsutil.js';
@@ -50,17 +51,21 @@ export class CgroupV2 implements CgroupManager {
     writeCgroupFile(join(this.dir, 'cgroup.procs'), String(pid), '/linux/cgroupsPath');
   }
 
-  apply(resources: Resources | undefined): void {
-    if (resources?.devices?.some((d) => !d.allow || d.type !== 'a'))
-      this.warnings.push('linux.resources.devices is not enforced on cgroup v2 yet (needs an eBPF device program)');
+  apply(resources: Resources | undefined, devices?: Device[]): void {
+    // v2 has no devices.allow/deny files: the rules become an eBPF program attached to the cgroup.
+    if (resources?.devices) {
+      try {
+        addon().attachDeviceFilter(this.dir, bpfDeviceRules(resources, devices));
+      } catch (e) {
+        throw RuntimeError.fromSystem('attach the device filter (eBPF)', e, { path: this.dir, pointer: '/linux/resources/devices' });
+      }
+    }
     for (const wr of v2Writes(resources)) {
       const file = join(this.dir, wr.file);
       if (!existsSync(file)) throw new RuntimeError({ step: `set ${wr.file}`, path: file, pointer: wr.pointer, detail: 'this controller is not enabled for the container\'s cgroup' });
       writeCgroupFile(file, wr.value, wr.pointer);
     }
   }
-
-  readonly warnings: string[] = [];
 
   pids(): number[] {
     return readPids(join(this.dir, 'cgroup.procs'));

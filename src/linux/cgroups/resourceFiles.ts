@@ -102,10 +102,21 @@ export function v1Writes(res: Resources | undefined, devices?: Device[]): Cgroup
   return out;
 }
 
-/** cgroup v2 has cpu.weight in [1, 10000]; runc's conversion from v1 shares in [2, 262144]. */
+/** cgroup v2 has cpu.weight in [1, 10000]; runc's integer conversion from v1 shares in [2, 262144]. */
 export function sharesToWeight(shares: number): number {
   if (shares === 0) return 0;
-  return Math.round(1 + ((shares - 2) * 9999) / 262142);
+  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+}
+
+/** Device rules as the v2 eBPF program takes them (type 0 any / 1 block / 2 char; -1 any number; access bits m=1 r=2 w=4). */
+export function bpfDeviceRules(res: Resources | undefined, devices: Device[] | undefined) {
+  return deviceRules(res, devices).map(({ rule }) => ({
+    allow: rule.allow,
+    type: rule.type === 'b' ? 1 : rule.type === 'c' ? 2 : 0,
+    major: rule.major === undefined || rule.major === null || rule.major < 0 ? -1 : rule.major,
+    minor: rule.minor === undefined || rule.minor === null || rule.minor < 0 ? -1 : rule.minor,
+    access: [...(rule.access || 'rwm')].reduce((a, ch) => a | (ch === 'm' ? 1 : ch === 'r' ? 2 : ch === 'w' ? 4 : 0), 0),
+  }));
 }
 
 export function v2Writes(res: Resources | undefined): CgroupWrite[] {
