@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Side-by-side timings of tsrun, runc and crun on one busybox bundle, rounds
+// alternating A B C so drift hits all alike. Prints a table with medians,
+// min/max and ratios, and writes bench/results.md. Numbers, never assertions.
+//
+//   node bench/bench.mjs [--rounds N]
+//
+// crun refuses this hybrid-cgroup host unless /sys/fs/cgroup/unified is
+// unmounted, so every runtime runs the same way: inside `unshare -m` with that
+// mount removed (when present), for fairness.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir, cpus, release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 0) || 30;
+const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
+const runtimes = [['tsrun', resolve(here, '../bin/tsrun')], ['runc', which('runc')], ['crun', which('crun')]].filter(([, p]) => p);
+const hybrid = existsSync('/sys/fs/cgroup/unified/cgroup.procs') && !existsSync('/sys/fs/cgroup/cgroup.controllers');
+
+function makeBundle() {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
+  const rootfs = join(dir, 'rootfs');
+  for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'tmp']) mkdirSync(join(rootfs, d), { recursive: true });
+  copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
+  execFileSync('chmod', ['755', join(rootfs, 'bin/busybox')]);
+  for (const a of ['sh', 'true', 'sleep']) symlinkSync('busybox', join(rootfs, 'bin', a));
+  execFileSync(runtimes[0][1], ['spec', '--bundle', dir]);
+  const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  c.process.terminal = false;
+  c.process.args = ['true'];
+  c.ociVersion = '1.0.2'; // crun 1.8 refuses newer versions; the same bundle for all
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
+  return dir;
+}
+
+/** Runs `args` with `bin` the way every runtime is run here; returns wall ms. */
+function timed(bin, args, stdio = 'ignore') {
+  const inner = `${hybrid ? 'umount /sys/fs/cgroup/unified 2>/dev/null; ' : ''}exec "$0" "$@"`;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', inner, bin, ...args], { stdio });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${bin} ${args.join(' ')} exited ${r.status}`);
+  return ms;
+}
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+};
+
+const bundle = makeBundle();
+const roots = Object.fromEntries(runtimes.map(([name]) => [name, mkdtempSync(join(tmpdir(), `bench-root-${name}-`))]));
+const results = {};
+const record = (bench, name, ms) => ((results[bench] ??= {})[name] ??= []).push(ms);
+
+// A created container per runtime for `state`.
+for (const [name, bin] of runtimes) timed(bin, ['--root', roots[name], 'create', '--bundle', bundle, `${name}-state`]);
+
+for (let i = 0; i < rounds; i++) {
+  for (const [name, bin] of runtimes) {
+    record('--version', name, timed(bin, ['--version']));
+    record('state', name, timed(bin, ['--root', roots[name], 'state', `${name}-state`]));
+    const id = `${name}-${i}`;
+    record('run (create+start+wait+delete)', name, timed(bin, ['--root', roots[name], 'run', '--bundle', bundle, id]));
+    record('create', name, timed(bin, ['--root', roots[name], 'create', '--bundle', bundle, `${id}-c`]));
+    record('start', name, timed(bin, ['--root', roots[name], 'start', `${id}-c`]));
+    record('delete', name, timed(bin, ['--root', roots[name], 'delete', '--force', `${id}-c`]));
+  }
+}
+for (const [name, bin] of runtimes) timed(bin, ['--root', roots[name], 'delete', '--force', `${name}-state`]);
+rmSync(bundle, { recursive: true, force: true });
+
+const names = runtimes.map(([n]) => n);
+const lines = [];
+const header = ['benchmark', ...names.map((n) => `${n} median (min–max) ms`), ...names.slice(1).map((n) => `tsrun/${n}`)];
+lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
+for (const [bench, byName] of Object.entries(results)) {
+  const s = Object.fromEntries(names.map((n) => [n, stats(byName[n])]));
+  const cells = names.map((n) => `${s[n].median.toFixed(1)} (${s[n].min.toFixed(1)}–${s[n].max.toFixed(1)})`);
+  const ratios = names.slice(1).map((n) => `${(s.tsrun.median / s[n].median).toFixed(2)}×`);
+  lines.push(`| ${[bench, ...cells, ...ratios].join(' | ')} |`);
+}
+const versions = runtimes.map(([n, b]) => `${n}: ${spawnSync(b, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`).join('; ');
+const md = [
+  '# tsrun benchmarks',
+  '',
+  `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, kernel ${release()}, Node ${process.version}.`,
+  `Runtimes: ${versions}. ${rounds} rounds, alternating runtimes; each command wall time includes \`unshare -m sh\` (the same for all).`,
+  '',
+  ...lines,
+  '',
+].join('\n');
+process.stdout.write(md);
+writeFileSync(join(here, 'results.md'), md);
