@@ -13,7 +13,7 @@ export const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'log', kind: 'string', help: 'append log lines to this file' },
   { name: 'log-format', kind: 'string', help: 'log format: text (default) or json' },
   { name: 'debug', kind: 'bool', help: 'log debug lines too' },
-  { name: 'systemd-cgroup', kind: 'bool', help: 'accepted for compatibility: cgroupsPath is used as a cgroupfs path' },
+  { name: 'systemd-cgroup', kind: 'bool', help: 'cgroupsPath may be slice:prefix:name; placed where systemd would, written through cgroupfs' },
   { name: 'rootless', kind: 'string', help: 'accepted for compatibility (true|false|auto)' },
   { name: 'criu', kind: 'string', help: 'accepted for compatibility; checkpoint is not supported' },
   { name: 'version', kind: 'bool', alias: ['v'], help: 'print the version' },

@@ -21,7 +21,7 @@ const VERBS: Record<string, { summary: string; load: () => Promise<{ default: Co
   resume: { summary: 'thaw a paused container', load: () => import('./commands/resume.js') },
   ps: { summary: 'list the processes of a container', load: () => import('./commands/ps.js') },
   update: { summary: 'update resource limits of a container', load: () => import('./commands/update.js') },
-  events: { summary: 'stream container events and stats', load: () => import('./commands/notImplemented.js') },
+  events: { summary: 'stream container events and stats', load: () => import('./commands/events.js') },
   checkpoint: { summary: 'checkpoint a container (not supported)', load: () => import('./commands/notImplemented.js') },
   restore: { summary: 'restore a container (not supported)', load: () => import('./commands/notImplemented.js') },
 };

@@ -29,6 +29,8 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** --systemd-cgroup: cgroupsPath may be "slice:prefix:name" (placed where systemd would, via cgroupfs). */
+  systemdCgroup?: boolean;
   /** Receives what tsrun accepts but cannot honour here (linux.mountLabel without SELinux). */
   onWarning?: (message: string) => void;
 }
@@ -125,7 +127,7 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
 
     let cgroupPath: string;
     try {
-      cgroupPath = resolveCgroupPath(spec.linux?.cgroupsPath, id);
+      cgroupPath = resolveCgroupPath(spec.linux?.cgroupsPath, id, opts.systemdCgroup);
     } catch (e) {
       throw new RuntimeError({ step: 'resolve the cgroup path', pointer: '/linux/cgroupsPath', detail: (e as Error).message });
     }

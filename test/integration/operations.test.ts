@@ -169,3 +169,28 @@ describe('cgroup limits (v1 on this host)', () => {
     expect(T('update', '--resources', file, id).stderr).toMatch(/\.linux\.resources\.memory\.limit: must be of type integer/);
   });
 });
+
+describe('events', () => {
+  it('--stats prints one stats event with cpu, memory and pids', () => {
+    const { id } = running((c) => (c.linux!.resources = { ...c.linux!.resources, memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 } }));
+    const r = T('events', '--stats', id);
+    const ev = JSON.parse(r.stdout);
+    expect(ev).toMatchObject({ type: 'stats', id });
+    expect(ev.data.memory.usage.limit).toBe(64 * 1024 * 1024);
+    expect(ev.data.memory.usage.usage).toBeGreaterThan(0);
+    expect(ev.data.pids).toEqual({ current: 1, limit: 50 });
+    expect(ev.data.cpu.usage.total).toBeGreaterThan(0);
+  });
+  it('streams an oom event when the OOM killer acts in the container', async () => {
+    const { id } = running((c) => (c.linux!.resources = { ...c.linux!.resources, memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } }));
+    const { tsrunAsync } = await import('../helpers/tsrun.js');
+    const events = tsrunAsync(['--root', root, 'events', '--interval', '1s', id]);
+    sleepMs(500);
+    T('exec', id, 'sh', '-c', 'head -c 100000000 /dev/zero | tr "\\0" a | sort > /dev/null');
+    sleepMs(300);
+    T('kill', id, 'KILL');
+    const out = (await events).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out.some((e) => e.type === 'oom' && e.id === id)).toBe(true);
+    expect(out.some((e) => e.type === 'stats')).toBe(true);
+  });
+});

@@ -27,6 +27,7 @@ export function createOptionsFrom(args: string[], g: GlobalOptions, extra: FlagS
       noPivot: flagBool(p, 'no-pivot'),
       noNewKeyring: flagBool(p, 'no-new-keyring'),
       preserveFds,
+      systemdCgroup: g.systemdCgroup,
       onWarning: (warning: string) => {
         process.stderr.write(`tsrun: warning: ${warning}\n`);
         writeLog(g, 'warn', warning);

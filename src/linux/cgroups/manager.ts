@@ -41,8 +41,10 @@ export function isCgroupV2Host(root = CGROUP_ROOT): boolean {
  * cgroupsPath: absolute paths are used as given below each hierarchy's root;
  * relative ones (and the default, the container id) go under /tsrun.
  */
-export function resolveCgroupPath(cgroupsPath: string | undefined, id: string): string {
-  if (!cgroupsPath) return `/tsrun/${id}`;
+export function resolveCgroupPath(cgroupsPath: string | undefined, id: string, systemd = false): string {
+  if (!cgroupsPath) return systemd ? `/system.slice/tsrun-${id}.scope` : `/tsrun/${id}`;
+  const parts = /^([^/:]*):([^/:]*):([^/:]+)$/.exec(cgroupsPath);
+  if (parts) return systemdPath(parts[1], parts[2], parts[3]);
   const clean = cgroupsPath.split('/').filter((s) => s !== '' && s !== '.');
   if (clean.includes('..')) throw new Error(`cgroupsPath ${JSON.stringify(cgroupsPath)} must not contain ".."`);
   return cgroupsPath.startsWith('/') ? `/${clean.join('/')}` : `/tsrun/${clean.join('/')}`;
@@ -57,4 +59,23 @@ export function missingAncestors(dir: string): string[] {
   const missing: string[] = [];
   for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
   return missing;
+}
+
+/**
+ * The systemd form "slice:prefix:name" (what engines send with
+ * --systemd-cgroup) as the cgroupfs path systemd itself would use:
+ * "machine-a.slice:libpod:x" -> /machine.slice/machine-a.slice/libpod-x.scope.
+ * tsrun writes cgroupfs directly; it does not ask systemd to create a unit.
+ */
+export function systemdPath(slice: string, prefix: string, name: string): string {
+  const s = slice || 'system.slice';
+  if (!s.endsWith('.slice')) throw new Error(`systemd slice ${JSON.stringify(s)} must end in .slice`);
+  const base = s.slice(0, -'.slice'.length);
+  const chain: string[] = [];
+  if (base !== '-') {
+    const words = base.split('-');
+    for (let i = 1; i <= words.length; i++) chain.push(`${words.slice(0, i).join('-')}.slice`);
+  }
+  const unit = name.endsWith('.slice') ? name : `${prefix ? `${prefix}-` : ''}${name}.scope`;
+  return `/${[...chain, unit].join('/')}`;
 }
