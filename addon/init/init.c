@@ -98,6 +98,38 @@ static void op_statedir(struct record *r) {
   if (g_statedir_fd < 0) fail("open the state directory", "open", errno, r->argv[2], NULL);
 }
 
+/* idmap-userns: INDEX UID_MAP GID_MAP — a user namespace that exists only to
+ * describe an idmapped mount's mapping: a child is cloned into a new user
+ * namespace, its maps are written (stage 1 is root on the host), its
+ * namespace fd is kept for the mount step, and the child is killed. */
+int g_idmap_fds[64];
+
+static void op_idmap_userns(struct record *r) {
+  unsigned idx = (unsigned)num(r->argv[2]);
+  if (idx >= 64) fail("create the idmap user namespace", NULL, 0, NULL, "too many idmapped mounts");
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) fail("create the idmap user namespace", "pipe2", errno, NULL, NULL);
+  long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
+  if (pid < 0) fail("create the idmap user namespace", "clone", errno, NULL, NULL);
+  if (pid == 0) {
+    char c;
+    close(p[1]);
+    while (read(p[0], &c, 1) < 0 && errno == EINTR) {}
+    _exit(0);
+  }
+  close(p[0]);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%ld/uid_map", pid);
+  write_file(path, r->argv[3], r->lens[3], "write the idmapped mount's uid mappings");
+  snprintf(path, sizeof path, "/proc/%ld/gid_map", pid);
+  write_file(path, r->argv[4], r->lens[4], "write the idmapped mount's gid mappings");
+  snprintf(path, sizeof path, "/proc/%ld/ns/user", pid);
+  g_idmap_fds[idx] = open(path, O_RDONLY | O_CLOEXEC);
+  if (g_idmap_fds[idx] < 0) fail("create the idmap user namespace", "open", errno, path, NULL);
+  close(p[1]); /* the child reads EOF and exits */
+  waitpid((pid_t)pid, NULL, 0);
+}
+
 /* Returns in the init only; stage 1 reports the init's pid and exits. */
 static void op_clone(struct record *r) {
   unsigned long flags = (unsigned long)num(r->argv[2]);
@@ -502,7 +534,8 @@ ROOTFS_OP(op_bind_self)
 static void op_wait_go(struct record *r) { (void)r; wait_go(); }
 
 static const struct op OPS[] = {
-    {"statedir", op_statedir},    {"setns", op_setns},           {"unshare", op_unshare},
+    {"statedir", op_statedir},    {"setns", op_setns},
+    {"idmap-userns", op_idmap_userns},           {"unshare", op_unshare},
     {"write", op_write},           {"clone", op_clone},
     {"wait-go", op_wait_go},       {"become-root", op_become_root},
     {"hostname", op_hostname},     {"domainname", op_domainname},

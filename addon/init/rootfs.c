@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -179,7 +180,28 @@ static void copy_tree(int src, int dst, const char *shown) {
   closedir(dir);
 }
 
-/* mount: source dest fstype flags data propagation remount_flags as_file no_symlinks tmpcopyup */
+extern int g_idmap_fds[64];
+
+/* An idmapped bind mount (kernel >= 5.12): a detached copy of the source tree
+ * gets MOUNT_ATTR_IDMAP with the user namespace made by `idmap-userns`, then is
+ * moved onto the target. */
+static void idmapped_bind(const char *src, const char *dest, int idx, int recursive, int as_file, const char *step) {
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+  if (tree < 0) fail(step, "open_tree", errno, src, NULL);
+  struct mount_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = (uint64_t)g_idmap_fds[idx];
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
+    fail(step, "mount_setattr(MOUNT_ATTR_IDMAP)", errno, src, errno == EINVAL ? "the source filesystem does not support idmapped mounts" : NULL);
+  int target = open_in_root(dest, 1, as_file, 0, step);
+  if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    fail(step, "move_mount", errno, dest, NULL);
+  close(target);
+  close(tree);
+}
+
+/* mount: source dest fstype flags data propagation remount_flags as_file no_symlinks tmpcopyup idmap_index */
 int op_mount(struct record *r) {
   const char *src = r->argv[2], *dest = r->argv[3], *fstype = r->argv[4];
   unsigned long flags = strtoul(r->argv[5], NULL, 10);
@@ -192,6 +214,19 @@ int op_mount(struct record *r) {
   snprintf(step, sizeof step, "mount %s on", fstype[0] ? fstype : "bind");
 
   int copyup = r->argc > 11 && r->argv[11][0] == '1';
+  int idmap = r->argc > 12 ? atoi(r->argv[12]) : -1;
+  if (idmap >= 0) {
+    idmapped_bind(src, dest, idmap, (flags & MS_REC) != 0, as_file, step);
+    if (remount || propagation) {
+      int fd2 = open_in_root(dest, 0, 0, no_symlinks, step);
+      char t2[64];
+      fd_path(fd2, t2, sizeof t2);
+      if (remount && remount_keep_locked(t2, remount) < 0) fail("remount (read-only/flags of a bind mount)", "mount", errno, dest, NULL);
+      if (propagation && mount(NULL, t2, NULL, propagation, NULL) < 0) fail("set mount propagation of", "mount", errno, dest, NULL);
+      close(fd2);
+    }
+    return 0;
+  }
   int fd = open_in_root(dest, 1, as_file, no_symlinks, step);
   char target[64];
   fd_path(fd, target, sizeof target);

@@ -118,6 +118,17 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
       steps.push(step('write', '/linux/timeOffsets', '/proc/self/timens_offsets', text));
     }
   }
+  // Idmapped mounts need a user namespace describing each mapping, made on the host side.
+  const idmapIndex = new Map<number, number>();
+  (spec.mounts ?? []).forEach((m, i) => {
+    if (!parseMountOptions(m.type, m.options).idmap) return;
+    const uid = m.uidMappings ?? spec.linux?.uidMappings;
+    const gid = m.gidMappings ?? spec.linux?.gidMappings;
+    if (!uid?.length || !gid?.length)
+      throw new RuntimeError({ step: 'plan idmapped mount', pointer: `/mounts/${i}/uidMappings`, detail: 'an idmap mount needs uidMappings and gidMappings (on the mount or linux)' });
+    idmapIndex.set(i, idmapIndex.size);
+    steps.push(step('idmap-userns', `/mounts/${i}`, idmapIndex.get(i)!, idMapText(uid), idMapText(gid)));
+  });
   steps.push(step('clone', '/linux/namespaces', cloneFlags));
 
   // ---- the init: pid 1 of the container ----
@@ -136,7 +147,7 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   }
   steps.push(step('rootfs', '/root/path', rootfs));
 
-  (spec.mounts ?? []).forEach((m, i) => steps.push(...mountSteps(m, i, ctx, userns, newNs.has('network'))));
+  (spec.mounts ?? []).forEach((m, i) => steps.push(...mountSteps(m, i, ctx, userns, newNs.has('network'), idmapIndex.get(i))));
 
   steps.push(...deviceSteps(spec, userns));
 
@@ -255,7 +266,11 @@ function hookSteps(kind: 'createContainer' | 'startContainer', hooks: Hook[] | u
   });
 }
 
-function mountSteps(m: Mount, i: number, ctx: LaunchContext, userns: boolean, newNet: boolean): PlanStep[] {
+export function idMapText(maps: IdMapping[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+function mountSteps(m: Mount, i: number, ctx: LaunchContext, userns: boolean, newNet: boolean, idmap?: number): PlanStep[] {
   const ptr = `/mounts/${i}`;
   const opts = parseMountOptions(m.type, m.options);
   let type = m.type ?? '';
@@ -282,9 +297,11 @@ function mountSteps(m: Mount, i: number, ctx: LaunchContext, userns: boolean, ne
   const remount = isBind ? bindRemountFlags(flags) : 0;
   // /proc and /sys must be exactly where the config says: refuse symlinks on the way.
   const noSymlinks = type === 'proc' || type === 'sysfs' || m.destination === '/proc' || m.destination === '/sys';
+  if (idmap !== undefined && !isBind)
+    throw new RuntimeError({ step: 'plan idmapped mount', pointer: `${ptr}/options`, detail: 'idmap/ridmap are only supported on bind mounts' });
   if (opts.tmpcopyup && type !== 'tmpfs')
     throw new RuntimeError({ step: 'plan mount', pointer: `${ptr}/options`, detail: 'tmpcopyup is only valid for tmpfs mounts' });
-  return [step('mount', ptr, source, m.destination, type, firstFlags, opts.data.join(','), opts.propagation, remount, asFile ? '1' : '0', noSymlinks ? '1' : '0', opts.tmpcopyup ? '1' : '0')];
+  return [step('mount', ptr, source, m.destination, type, firstFlags, opts.data.join(','), opts.propagation, remount, asFile ? '1' : '0', noSymlinks ? '1' : '0', opts.tmpcopyup ? '1' : '0', idmap ?? -1)];
 }
 
 function cgroupMountSteps(m: Mount, i: number, ctx: LaunchContext, flags: number): PlanStep[] {

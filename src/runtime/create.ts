@@ -5,9 +5,9 @@ import { closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { parseConfig, ConfigError } from '../spec/validateConfig.js';
-import type { IdMapping, Spec, State } from '../spec/types.js';
+import type { Spec, State } from '../spec/types.js';
 import { runHooks } from './hooks.js';
-import { buildLaunchPlan } from '../linux/launchPlan.js';
+import { buildLaunchPlan, idMapText } from '../linux/launchPlan.js';
 import { seccompProgram } from '../linux/seccomp.js';
 import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
 import { cgroupManager, resolveCgroupPath, type CgroupManager } from '../linux/cgroups/manager.js';
@@ -56,9 +56,6 @@ export function capLastCap(): number {
   }
 }
 
-function mapText(maps: IdMapping[]): string {
-  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-}
 
 export function writeFileAtomic(path: string, content: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -194,12 +191,12 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
 
     if (plan.userns) {
       try {
-        writeFileSync(`/proc/${initPid}/uid_map`, mapText(plan.userns.uidMappings));
+        writeFileSync(`/proc/${initPid}/uid_map`, idMapText(plan.userns.uidMappings));
       } catch (e) {
         throw RuntimeError.fromSystem('write the uid mappings', e, { path: `/proc/${initPid}/uid_map`, pointer: '/linux/uidMappings' });
       }
       try {
-        writeFileSync(`/proc/${initPid}/gid_map`, mapText(plan.userns.gidMappings));
+        writeFileSync(`/proc/${initPid}/gid_map`, idMapText(plan.userns.gidMappings));
       } catch (e) {
         throw RuntimeError.fromSystem('write the gid mappings', e, { path: `/proc/${initPid}/gid_map`, pointer: '/linux/gidMappings' });
       }

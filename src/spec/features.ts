@@ -10,7 +10,7 @@ export function featuresDocument(): Record<string, unknown> {
     mountOptions: [
       'async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'lazytime', 'loud', 'mand',
       'noatime', 'nodev', 'nodiratime', 'noexec', 'nolazytime', 'nomand', 'norelatime', 'nostrictatime', 'nosuid',
-      'nosymfollow', 'private', 'rbind', 'relatime', 'remount', 'ro', 'rprivate', 'rshared', 'rslave',
+      'nosymfollow', 'private', 'rbind', 'idmap', 'ridmap', 'tmpcopyup', 'relatime', 'remount', 'ro', 'rprivate', 'rshared', 'rslave',
       'runbindable', 'rw', 'shared', 'silent', 'slave', 'strictatime', 'suid', 'symfollow', 'sync', 'unbindable',
     ],
     linux: {
@@ -28,7 +28,7 @@ export function featuresDocument(): Record<string, unknown> {
       apparmor: { enabled: false },
       selinux: { enabled: false },
       intelRdt: { enabled: false },
-      mountExtensions: { idmap: { enabled: false } },
+      mountExtensions: { idmap: { enabled: true } },
     },
     annotations: {
       'org.opencontainers.runtime-spec.features.tsrun.process-model': 'native helper (tsrun-init) from a sealed memfd',
