@@ -2,7 +2,6 @@
 // rootfsPropagation, each checked from inside the container; symlink escapes refused.
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBundle } from '../helpers/bundle.js';
 import { snapshotHost, stateDirs, type HostSnapshot } from '../helpers/leftovers.js';
@@ -199,25 +198,24 @@ describe('masked and read-only paths', () => {
 });
 
 describe('idmapped mounts', () => {
-  it('idmap maps the owners of a bind mount without a user namespace in the container', () => {
+  it('idmap maps file owners from the source filesystem (containerID) to the mount (hostID)', () => {
+    // Files owned by 0 on disk appear as 1000:1001 through the mount; the rest of the rootfs is unchanged.
     const out = ok('stat -c "%u:%g" /data/owned /data /etc/passwd', (c, dir) => {
       mkdirSync(join(dir, 'data'));
       writeFileSync(join(dir, 'data/owned'), 'x');
-      spawnSync('chown', ['-R', '1000:1000', join(dir, 'data')]);
       c.mounts!.push({
         destination: '/data', type: 'bind', source: join(dir, 'data'), options: ['bind', 'idmap'],
-        uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
+        uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1001, size: 1 }],
       });
     });
-    // Host uid 1000 shows as 0 inside the idmapped mount; the rest of the rootfs is unchanged.
-    expect(out).toBe('0:0\n0:0\n0:0\n');
+    expect(out).toBe('1000:1001\n1000:1001\n0:0\n');
+    // Without idmap the same files show their on-disk owner.
     const plain = ok('stat -c "%u:%g" /data/owned', (c, dir) => {
       mkdirSync(join(dir, 'data'));
       writeFileSync(join(dir, 'data/owned'), 'x');
-      spawnSync('chown', ['-R', '1000:1000', join(dir, 'data')]);
       c.mounts!.push({ destination: '/data', type: 'bind', source: join(dir, 'data'), options: ['bind'] });
     });
-    expect(plain).toBe('1000:1000\n');
+    expect(plain).toBe('0:0\n');
   });
   it('needs mappings, and is only for bind mounts', () => {
     const r = run('true', (c, dir) => c.mounts!.push({ destination: '/data', type: 'bind', source: dir, options: ['bind', 'idmap'] }));
