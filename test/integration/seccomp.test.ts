@@ -5,6 +5,7 @@ import { makeBundle } from '../helpers/bundle.js';
 import { snapshotHost, stateDirs, type HostSnapshot } from '../helpers/leftovers.js';
 import { makeRoot, tsrunSync, uniqueId } from '../helpers/tsrun.js';
 import type { Seccomp, Spec } from '../../src/spec/types.js';
+import { ENGINE_PROFILE, engineProfileToOci, haveEngineProfile } from '../helpers/engineSeccomp.js';
 
 let root: string;
 let before: HostSnapshot;
@@ -100,5 +101,27 @@ describe('seccomp', () => {
     expect(bad.stderr).toMatch(/build the seccomp filter \(config \.linux\.seccomp\.syscalls\[0\]\.action\): unknown seccomp action "SCMP_ACT_BOGUS"/);
     const notify = run('true', allowAll([{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }]));
     expect(notify.stderr).toMatch(/SCMP_ACT_NOTIFY \(seccomp user notification\) is not supported yet/);
+  });
+});
+
+describe.skipIf(!haveEngineProfile)(`an engine's default seccomp profile (${ENGINE_PROFILE}; .ci/run fetches it from Debian's containers-common)`, () => {
+  it('loads and runs busybox, and refuses what the profile refuses', () => {
+    // swapon is refused by the profile (EPERM) even with CAP_SYS_ADMIN, where the kernel alone would say EINVAL.
+    const script = 'ls / | head -2; cat /etc/passwd | head -1; grep "^Seccomp:" /proc/self/status; swapon /dev/null 2>&1; echo rc=$?';
+    const b = makeBundle((c) => {
+      c.process!.args = ['sh', '-c', script];
+      for (const set of ['bounding', 'effective', 'permitted'] as const) c.process!.capabilities![set]!.push('CAP_SYS_ADMIN');
+    });
+    try {
+      const without = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+      expect(without.stdout).toMatch(/Seccomp:\s+0\n.*Invalid argument\nrc=1\n$/s);
+      b.config.linux!.seccomp = engineProfileToOci(b.config.process!.capabilities!.bounding!);
+      b.write();
+      const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^bin\ndev\nroot:x:0:0:root:\/root:\/bin\/sh\nSeccomp:\s+2\n.*Operation not permitted\nrc=1\n$/s);
+    } finally {
+      b.cleanup();
+    }
   });
 });
