@@ -492,8 +492,32 @@ static void op_seccomp(struct record *r) {
   struct sock_fprog prog = {.len = (unsigned short)(r->lens[2] / sizeof(struct sock_filter)),
                             .filter = (struct sock_filter *)r->argv[2]};
   unsigned int flags = (unsigned int)num(r->argv[3]);
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog) < 0)
-    fail("load the seccomp filter", "seccomp", errno, NULL, NULL);
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (rc < 0) fail("load the seccomp filter", "seccomp", errno, NULL, NULL);
+  if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+    /* The notify fd goes to the runtime, which hands it to the listener. */
+    int fd = (int)rc;
+    char name[] = "SECCOMPFD";
+    uint32_t argc = 1, len = sizeof name - 1;
+    char buf[4 + 4 + sizeof name];
+    memcpy(buf, &argc, 4);
+    memcpy(buf + 4, &len, 4);
+    memcpy(buf + 8, name, sizeof name);
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+    union {
+      char c[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.c, .msg_controllen = sizeof u.c};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    if (sendmsg(g_sync_fd, &msg, MSG_NOSIGNAL) < 0) fail("send the seccomp notify fd", "sendmsg", errno, NULL, NULL);
+    close(fd);
+  }
 }
 
 /* exec: NARGS args... env... */

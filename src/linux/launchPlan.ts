@@ -29,7 +29,7 @@ export interface LaunchContext {
   /** Host paths of the container's cgroup, per v1 controller dir or '' for v2, for `cgroup` mounts. */
   cgroupMountSources?: Array<{ name: string; hostPath: string }>;
   /** The compiled seccomp filter (BPF) and seccomp(2) flags, if the config has one. */
-  seccomp?: { bpf: Buffer; flags: number };
+  seccomp?: { bpf: Buffer; flags: number; notify?: boolean };
   /** Highest capability number the kernel knows (cap_last_cap). */
   capLastCap?: number;
 }
@@ -184,7 +184,7 @@ export interface ProcessContext {
   extraEnv?: string[];
   noNewKeyring?: boolean;
   id?: string;
-  seccomp?: { bpf: Buffer; flags: number };
+  seccomp?: { bpf: Buffer; flags: number; notify?: boolean };
   capLastCap?: number;
 }
 
@@ -223,8 +223,12 @@ export function processSteps(proc: Process, spec: Spec, ctx: ProcessContext, mod
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while
   // the init still has it (as runc does); the filter then also sees the
   // remaining setup calls. With no_new_privs it is loaded last, before execve.
+  // A notify filter hands its listener fd to the runtime over the sync socket, so with
+  // no_new_privs it is loaded before READY (create) instead of last.
   const seccompStep = ctx.seccomp ? step('seccomp', '/linux/seccomp', ctx.seccomp.bpf, ctx.seccomp.flags) : undefined;
-  if (seccompStep && !proc.noNewPrivileges) steps.push(seccompStep);
+  const seccompEarly = !proc.noNewPrivileges;
+  const seccompBeforeReady = !seccompEarly && ctx.seccomp?.notify === true && mode === 'init';
+  if (seccompStep && seccompEarly) steps.push(seccompStep);
 
   const lastCap = ctx.capLastCap ?? CAPABILITIES.length - 1;
   const caps = proc.capabilities ?? {};
@@ -245,6 +249,7 @@ export function processSteps(proc: Process, spec: Spec, ctx: ProcessContext, mod
   const args = proc.args ?? [];
   steps.push(step('resolve-exec', '/process/args/0', args[0], pathEnv));
   steps.push(step('close-fds', '', 3 + ctx.preserveFds));
+  if (seccompStep && seccompBeforeReady) steps.push(seccompStep);
   if (mode === 'init') {
     steps.push(step('ready', ''));
     steps.push(step('fifo-wait', ''));
@@ -254,7 +259,7 @@ export function processSteps(proc: Process, spec: Spec, ctx: ProcessContext, mod
   }
   // exec: no READY; the runtime reads the sync socket until the EOF that execve
   // causes (the socket is close-on-exec), or an ERR record.
-  if (seccompStep && proc.noNewPrivileges) steps.push(seccompStep);
+  if (seccompStep && !seccompEarly && !seccompBeforeReady) steps.push(seccompStep);
   steps.push(step('exec', '/process/args', args.length, ...args, ...env));
   return steps;
 }

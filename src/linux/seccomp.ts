@@ -45,7 +45,7 @@ export function seccompAction(name: string, errnoRet: number | undefined, pointe
     case 'SCMP_ACT_ALLOW':
       return 0x7fff0000;
     case 'SCMP_ACT_NOTIFY':
-      throw new RuntimeError({ step: 'build the seccomp filter', pointer, detail: 'SCMP_ACT_NOTIFY (seccomp user notification) is not supported yet' });
+      return 0x7fc00000;
     default:
       throw new RuntimeError({ step: 'build the seccomp filter', pointer, detail: `unknown seccomp action ${JSON.stringify(name)}` });
   }
@@ -54,7 +54,11 @@ export function seccompAction(name: string, errnoRet: number | undefined, pointe
 export interface SeccompPlan {
   program: SeccompProgramSpec;
   flags: number;
+  /** Rules use SCMP_ACT_NOTIFY: the init sends the listener fd to the runtime, which hands it to listenerPath. */
+  notify: boolean;
 }
+
+export const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
 
 export function seccompProgram(s: Seccomp): SeccompPlan {
   const ptr = '/linux/seccomp';
@@ -80,6 +84,12 @@ export function seccompProgram(s: Seccomp): SeccompPlan {
     if (!(f in FLAGS)) throw new RuntimeError({ step: 'build the seccomp filter', pointer: `${ptr}/flags/${i}`, detail: `unknown flag ${JSON.stringify(f)}` });
     flags |= FLAGS[f];
   });
-  if (s.listenerPath) throw new RuntimeError({ step: 'build the seccomp filter', pointer: `${ptr}/listenerPath`, detail: 'seccomp user notification (listenerPath) is not supported yet' });
-  return { program, flags };
+  const notify = program.defaultAction === 0x7fc00000 || program.rules.some((r) => r.action === 0x7fc00000);
+  if (notify && !s.listenerPath)
+    throw new RuntimeError({ step: 'build the seccomp filter', pointer: `${ptr}/listenerPath`, detail: 'SCMP_ACT_NOTIFY needs a listenerPath' });
+  if (notify && program.defaultAction === 0x7fc00000)
+    throw new RuntimeError({ step: 'build the seccomp filter', pointer: `${ptr}/defaultAction`, detail: 'SCMP_ACT_NOTIFY cannot be the default action' });
+  // The kernel hands the notify fd out only with SECCOMP_FILTER_FLAG_NEW_LISTENER.
+  if (notify) flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  return { program, flags, notify };
 }

@@ -20,7 +20,9 @@ export interface SeccompProgramSpec {
 
 export interface Addon {
   spawnInit(helperPath: string, plan: Buffer, preserveFds: number, consoleFd: number): { pid: number; sock: number };
-  recv(fd: number, timeoutMs: number): Buffer | null;
+  /** One message; an fd that came with it (SCM_RIGHTS) is set as `fd` on the Buffer. */
+  recv(fd: number, timeoutMs: number): (Buffer & { fd?: number }) | null;
+  sendWithFd(sock: number, data: Buffer, fd: number): void;
   send(fd: number, data: Buffer): void;
   waitPid(pid: number, nohang: boolean): WaitStatus;
   waitPidAsync(pid: number): Promise<WaitStatus>;

@@ -84,9 +84,9 @@ export function errorFromRecord(msg: string[]): RuntimeError {
 }
 
 /** Compiles the config's seccomp filter in this process (libseccomp), or undefined. */
-export function compileSeccomp(spec: Spec, onWarning?: (m: string) => void): { bpf: Buffer; flags: number } | undefined {
+export function compileSeccomp(spec: Spec, onWarning?: (m: string) => void): { bpf: Buffer; flags: number; notify: boolean } | undefined {
   if (!spec.linux?.seccomp) return undefined;
-  const { program, flags } = seccompProgram(spec.linux.seccomp);
+  const { program, flags, notify } = seccompProgram(spec.linux.seccomp);
   let compiled;
   try {
     compiled = addon().compileSeccomp(program);
@@ -95,7 +95,53 @@ export function compileSeccomp(spec: Spec, onWarning?: (m: string) => void): { b
   }
   // Like runc: a syscall this libseccomp does not know is skipped, and said.
   if (compiled.skipped.length) onWarning?.(`seccomp: syscalls unknown to libseccomp were skipped: ${[...new Set(compiled.skipped)].join(', ')}`);
-  return { bpf: compiled.bpf, flags };
+  return { bpf: compiled.bpf, flags, notify };
+}
+
+/**
+ * The seccomp user-notification handoff (config-linux.md#seccomp): the
+ * listener at listenerPath gets the ContainerProcessState as the payload and
+ * the notify fd with SCM_RIGHTS.
+ */
+export function handOverSeccompFd(spec: Spec, fd: number, pid: number, state: State): void {
+  const path = spec.linux!.seccomp!.listenerPath!;
+  let sock: number;
+  try {
+    sock = addon().connectUnix(path);
+  } catch (e) {
+    closeSync(fd);
+    throw RuntimeError.fromSystem('connect to the seccomp listener', e, { path, pointer: '/linux/seccomp/listenerPath' });
+  }
+  try {
+    const payload = { ociVersion: spec.ociVersion, fds: ['seccompFd'], pid, metadata: spec.linux!.seccomp!.listenerMetadata ?? '', state };
+    addon().sendWithFd(sock, Buffer.from(JSON.stringify(payload)), fd);
+  } catch (e) {
+    throw RuntimeError.fromSystem('send the seccomp fd to the listener', e, { path, pointer: '/linux/seccomp/listenerPath' });
+  } finally {
+    closeSync(sock);
+    closeSync(fd);
+  }
+}
+
+/** Receives until READY, handing over a seccomp notify fd on the way. */
+function receiveReady(sock: number, spec: Spec, pid: number, state: State): void {
+  for (;;) {
+    let buf: (Buffer & { fd?: number }) | null;
+    try {
+      buf = addon().recv(sock, HELPER_TIMEOUT_MS);
+    } catch (e) {
+      throw RuntimeError.fromSystem('wait for the container init (ready)', e);
+    }
+    if (!buf) throw new RuntimeError({ step: 'wait for the container init (ready)', detail: 'the init exited without reporting' });
+    const msg = decodeMessage(buf);
+    if (msg[0] === 'ERR') throw errorFromRecord(msg);
+    if (msg[0] === 'SECCOMPFD' && buf.fd !== undefined) {
+      handOverSeccompFd(spec, buf.fd, pid, state);
+      continue;
+    }
+    if (msg[0] === 'READY') return;
+    throw new RuntimeError({ step: 'wait for the container init (ready)', detail: `unexpected message ${msg[0]}` });
+  }
 }
 
 export function createContainer(opts: CreateOptions): ContainerRecord {
@@ -221,7 +267,7 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     runHooks('createRuntime', spec.hooks?.createRuntime, hookState('creating'), true);
 
     addon().send(sock, encodeMessage(['GO', JSON.stringify(hookState('creating')), JSON.stringify(hookState('created'))]));
-    receive(sock, 'ready');
+    receiveReady(sock, spec, initPid, hookState('creating'));
     record.phase = 'created';
     store.write(record);
     if (opts.pidFile) {

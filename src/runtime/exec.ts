@@ -9,7 +9,7 @@ import { buildExecPlan } from '../linux/execPlan.js';
 import { cgroupManager } from '../linux/cgroups/manager.js';
 import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
 import { addon, helperPath } from '../native/addon.js';
-import { capLastCap, compileSeccomp, errorFromRecord, receive, writeFileAtomic } from './create.js';
+import { capLastCap, compileSeccomp, errorFromRecord, handOverSeccompFd, receive, writeFileAtomic } from './create.js';
 import { RuntimeError } from './errors.js';
 import { openContainer } from './open.js';
 import { attachTerminal } from './run.js';
@@ -67,15 +67,21 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
     addon().waitPid(stagePid, false);
     stagePid = 0;
     addon().send(sock, encodeMessage(['GO']));
-    // EOF (the socket closes on execve) means the process runs; a message means it failed.
-    let msg: Buffer | null;
-    try {
-      msg = addon().recv(sock, 120_000);
-    } catch (e) {
-      throw RuntimeError.fromSystem(`exec in ${opts.id}`, e);
-    }
-    if (msg) {
+    // EOF (the socket closes on execve) means the process runs; ERR means it failed.
+    for (;;) {
+      let msg: (Buffer & { fd?: number }) | null;
+      try {
+        msg = addon().recv(sock, 120_000);
+      } catch (e) {
+        throw RuntimeError.fromSystem(`exec in ${opts.id}`, e);
+      }
+      if (!msg) break;
       const fields = decodeMessage(msg);
+      if (fields[0] === 'SECCOMPFD' && msg.fd !== undefined) {
+        const state = { ociVersion: record.ociVersion, id: opts.id, status: 'running' as const, pid: record.pid, bundle: record.bundle, annotations: record.annotations ?? {} };
+        handOverSeccompFd(record.config, msg.fd, pid, state);
+        continue;
+      }
       throw fields[0] === 'ERR' ? errorFromRecord(fields) : new RuntimeError({ step: `exec in ${opts.id}`, detail: `unexpected message ${fields[0]}` });
     }
   } catch (e) {
