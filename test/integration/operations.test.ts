@@ -165,6 +165,9 @@ describe('cgroup limits (v1 on this host)', () => {
     writeFileSync(file, JSON.stringify({ cpu: { quota: 20000, period: 100000 } }));
     expect(T('update', `--resources=${file}`, id).code).toBe(0);
     expect(read().slice(0, 3)).toEqual([String(128 * 1024 * 1024), '50', '20000']);
+    writeFileSync(file, JSON.stringify({ memory: { limit: 4096, checkBeforeUpdate: true } }));
+    expect(T('update', '--resources', file, id).stderr).toMatch(/new memory limit 4096 is below the current usage \d+ \(checkBeforeUpdate\)/);
+    expect(read()[0]).toBe(String(128 * 1024 * 1024));
     writeFileSync(file, JSON.stringify({ memory: { limit: 'lots' } }));
     expect(T('update', '--resources', file, id).stderr).toMatch(/\.linux\.resources\.memory\.limit: must be of type integer/);
   });
