@@ -1,0 +1,112 @@
+// runtime.md: lifecycle, state, operations and their errors.
+import { existsSync, readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bundle, newId, rt } from '../lib/runtime.js';
+
+const b = bundle((c) => (c.process.args = ['sleep', '1000']));
+afterAll(() => b.cleanup());
+const state = (id: string) => JSON.parse(rt(['state', id]).stdout);
+const waitStopped = (id: string) => {
+  for (let i = 0; i < 300 && state(id).status !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+};
+
+describe('runtime.md#state', () => {
+  it('[MUST] state: ociVersion, id, status, bundle (absolute) and pid of a created container', () => {
+    const id = newId();
+    expect(rt(['create', '--bundle', b.dir, id]).code).toBe(0);
+    try {
+      const s = state(id);
+      expect(s.ociVersion).toMatch(/^\d+\.\d+\.\d+/);
+      expect(s.id).toBe(id);
+      expect(s.status).toBe('created');
+      expect(s.bundle).toBe(b.dir);
+      expect(s.pid).toBeGreaterThan(0);
+      expect(existsSync(`/proc/${s.pid}`)).toBe(true);
+    } finally {
+      rt(['delete', '--force', id]);
+    }
+  });
+  it('[MUST] annotations in the state are those of the config', () => {
+    const a = bundle((c) => {
+      c.process.args = ['sleep', '1000'];
+      c.annotations = { 'org.example.key': 'value' };
+    });
+    const id = newId();
+    try {
+      expect(rt(['create', '--bundle', a.dir, id]).code).toBe(0);
+      expect(state(id).annotations).toEqual({ 'org.example.key': 'value' });
+    } finally {
+      rt(['delete', '--force', id]);
+      a.cleanup();
+    }
+  });
+});
+
+describe('runtime.md#lifecycle', () => {
+  it('[MUST] create does not run the user program; start runs it; status follows created -> running -> stopped', () => {
+    const id = newId();
+    expect(rt(['create', '--bundle', b.dir, id]).code).toBe(0);
+    try {
+      const pid = state(id).pid;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      expect(cmdline.startsWith('sleep')).toBe(false);
+      expect(rt(['start', id]).code).toBe(0);
+      expect(state(id).status).toBe('running');
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
+      expect(rt(['kill', id, 'KILL']).code).toBe(0);
+      waitStopped(id);
+      expect(state(id).status).toBe('stopped');
+      expect(rt(['delete', id]).code).toBe(0);
+      expect(rt(['state', id]).code).not.toBe(0);
+    } finally {
+      rt(['delete', '--force', id]);
+    }
+  });
+});
+
+describe('runtime.md#operations errors', () => {
+  it('[MUST] create with an id already in use fails and leaves the first container alone', () => {
+    const id = newId();
+    expect(rt(['create', '--bundle', b.dir, id]).code).toBe(0);
+    try {
+      const pid = state(id).pid;
+      expect(rt(['create', '--bundle', b.dir, id]).code).not.toBe(0);
+      expect(state(id)).toMatchObject({ status: 'created', pid });
+    } finally {
+      rt(['delete', '--force', id]);
+    }
+  });
+  it('[MUST] start of a container that is not created fails', () => {
+    const id = newId();
+    expect(rt(['run', '-d', '--bundle', b.dir, id]).code).toBe(0);
+    try {
+      expect(rt(['start', id]).code).not.toBe(0);
+    } finally {
+      rt(['delete', '--force', id]);
+    }
+  });
+  it('[MUST] delete of a running container fails (without force)', () => {
+    const id = newId();
+    expect(rt(['run', '-d', '--bundle', b.dir, id]).code).toBe(0);
+    try {
+      expect(rt(['delete', id]).code).not.toBe(0);
+      expect(state(id).status).toBe('running');
+    } finally {
+      rt(['delete', '--force', id]);
+    }
+  });
+  it('[MUST] kill sends the signal to the container process', () => {
+    const id = newId();
+    expect(rt(['run', '-d', '--bundle', b.dir, id]).code).toBe(0);
+    try {
+      expect(rt(['kill', id, 'KILL']).code).toBe(0);
+      waitStopped(id);
+      expect(state(id).status).toBe('stopped');
+    } finally {
+      rt(['delete', '--force', id]);
+    }
+  });
+  it('[MUST] operations on an unknown id fail', () => {
+    for (const verb of ['state', 'start', 'kill', 'delete']) expect(rt([verb, 'no-such-container']).code).not.toBe(0);
+  });
+});
