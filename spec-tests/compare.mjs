@@ -61,6 +61,7 @@ lines.push(
   '  poststart hook already during `create` (runtime.md puts poststart after start), and left `domainname` unset.',
   '- crun 1.8.1 accepted a relative `process.cwd` and a duplicated namespace type, both of which config.md and',
   '  config-linux.md require to be errors, and did not apply time-namespace offsets.',
+  '- Neither applied `process.ioPriority` or `process.scheduler` (fields added in runtime-spec 1.2; these versions predate them).',
   '- crun needs `/sys/fs/cgroup/unified` unmounted on a hybrid host; every runtime runs in the same `unshare -m`',
   '  wrapper (spec-tests/lib/runtime.ts) for fairness.',
   '',
