@@ -10,60 +10,6 @@ const waitStopped = (id: string) => {
   for (let i = 0; i < 300 && state(id).status !== 'stopped'; i++) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
 };
 
-describe('runtime.md#state', () => {
-  it('[MUST] state: ociVersion, id, status, bundle (absolute) and pid of a created container', () => {
-    const id = newId();
-    expect(rt(['create', '--bundle', b.dir, id]).code).toBe(0);
-    try {
-      const s = state(id);
-      expect(s.ociVersion).toMatch(/^\d+\.\d+\.\d+/);
-      expect(s.id).toBe(id);
-      expect(s.status).toBe('created');
-      expect(s.bundle).toBe(b.dir);
-      expect(s.pid).toBeGreaterThan(0);
-      expect(existsSync(`/proc/${s.pid}`)).toBe(true);
-    } finally {
-      rt(['delete', '--force', id]);
-    }
-  });
-  it('[MUST] annotations in the state are those of the config', () => {
-    const a = bundle((c) => {
-      c.process.args = ['sleep', '1000'];
-      c.annotations = { 'org.example.key': 'value' };
-    });
-    const id = newId();
-    try {
-      expect(rt(['create', '--bundle', a.dir, id]).code).toBe(0);
-      expect(state(id).annotations).toEqual({ 'org.example.key': 'value' });
-    } finally {
-      rt(['delete', '--force', id]);
-      a.cleanup();
-    }
-  });
-});
-
-describe('runtime.md#lifecycle', () => {
-  it('[MUST] create does not run the user program; start runs it; status follows created -> running -> stopped', () => {
-    const id = newId();
-    expect(rt(['create', '--bundle', b.dir, id]).code).toBe(0);
-    try {
-      const pid = state(id).pid;
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      expect(cmdline.startsWith('sleep')).toBe(false);
-      expect(rt(['start', id]).code).toBe(0);
-      expect(state(id).status).toBe('running');
-      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('sleep\u00001000\u0000');
-      expect(rt(['kill', id, 'KILL']).code).toBe(0);
-      waitStopped(id);
-      expect(state(id).status).toBe('stopped');
-      expect(rt(['delete', id]).code).toBe(0);
-      expect(rt(['state', id]).code).not.toBe(0);
-    } finally {
-      rt(['delete', '--force', id]);
-    }
-  });
-});
-
 describe('runtime.md#operations errors', () => {
   it('[MUST] create with an id already in use fails and leaves the first container alone', () => {
     const id = newId();
