@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TSRUN } from '../helpers/tsrun.js';
-import { buildBusyboxImage, IMAGE_REF } from './image.js';
+import { buildBusyboxImage, IMAGE_REF } from './image.mjs';
 
 const haveContainerd = spawnSync('sh', ['-c', 'command -v containerd && command -v ctr']).status === 0;
 const base = '/run/tsrun-ctrd';

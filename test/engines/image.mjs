@@ -9,9 +9,9 @@ import { join } from 'node:path';
 
 export const IMAGE_REF = 'docker.io/library/busybox:tsrun-test';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 
-export function buildBusyboxImage(): string {
+export function buildBusyboxImage() {
   const work = mkdtempSync(join(tmpdir(), 'img-'));
   const rootfs = join(work, 'rootfs');
   for (const d of ['bin', 'etc', 'tmp', 'root', 'home/user', 'proc', 'sys', 'dev']) mkdirSync(join(rootfs, d), { recursive: true });
@@ -27,7 +27,7 @@ export function buildBusyboxImage(): string {
   const layerGz = execFileSync('gzip', ['-n', '-c', layerTar], { maxBuffer: 1 << 28 });
   const layout = join(work, 'layout');
   mkdirSync(join(layout, 'blobs/sha256'), { recursive: true });
-  const put = (b: Buffer) => {
+  const put = (b) => {
     const d = sha256(b);
     writeFileSync(join(layout, 'blobs/sha256', d), b);
     return { digest: `sha256:${d}`, size: b.length };
@@ -55,3 +55,6 @@ export function buildBusyboxImage(): string {
   rmSync(work, { recursive: true, force: true });
   return out;
 }
+
+// `node test/engines/image.mjs` builds the image and prints the tar's path.
+if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(buildBusyboxImage() + '\n');
