@@ -52,9 +52,19 @@ export function buildBusyboxImage() {
   }));
   const out = join(tmpdir(), `busybox-oci-${process.pid}.tar`);
   execFileSync('tar', ['-C', layout, '-cf', out, '.']);
+  // The same image as a `docker save` archive, which docker 20.10 loads (it reads no OCI layouts).
+  const archive = join(work, 'docker');
+  mkdirSync(join(archive, 'layer'), { recursive: true });
+  copyFileSync(layerTar, join(archive, 'layer/layer.tar'));
+  writeFileSync(join(archive, `${c.digest.slice(7)}.json`), config);
+  writeFileSync(join(archive, 'manifest.json'), JSON.stringify([{ Config: `${c.digest.slice(7)}.json`, RepoTags: [IMAGE_REF.replace('docker.io/library/', '')], Layers: ['layer/layer.tar'] }]));
+  execFileSync('tar', ['-C', archive, '-cf', out.replace('.tar', '-docker.tar'), '.']);
   rmSync(work, { recursive: true, force: true });
   return out;
 }
+
+/** The docker-archive twin that buildBusyboxImage() writes beside the OCI tar. */
+export const dockerArchiveOf = (ociTar) => ociTar.replace('.tar', '-docker.tar');
 
 // `node test/engines/image.mjs` builds the image and prints the tar's path.
 if (import.meta.url === `file://${process.argv[1]}`) process.stdout.write(buildBusyboxImage() + '\n');

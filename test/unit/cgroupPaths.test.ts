@@ -46,3 +46,13 @@ describe('resource files', () => {
     expect(rules[1]).toEqual({ allow: true, type: 1, major: 8, minor: -1, access: 6 });
   });
 });
+
+describe('zero means "not set" (what dockerd sends on update)', () => {
+  it('skips zero limits and keeps -1 as unlimited', () => {
+    const res = { memory: { limit: 0, reservation: 0, swap: 0, kernel: 0 }, cpu: { shares: 0, quota: 0, period: 0, realtimeRuntime: 0, realtimePeriod: 0, cpus: '', mems: '' }, blockIO: { weight: 0 } };
+    expect(v1Writes(res)).toEqual([]);
+    expect(v2Writes(res)).toEqual([]);
+    expect(v1Writes({ memory: { limit: -1 } })[0].value).toBe('-1');
+    expect(v2Writes({ memory: { limit: -1 } })[0].value).toBe('max');
+  });
+});

@@ -47,6 +47,10 @@ export function deviceRules(res: Resources | undefined, devices: Device[] | unde
   return out;
 }
 
+/**
+ * Like runc, a 0 in a limit means "not set" (dockerd sends every field on
+ * `docker update`, with 0 for the ones the user did not give); -1 means unlimited.
+ */
 export function v1Writes(res: Resources | undefined, devices?: Device[]): CgroupWrite[] {
   const out: CgroupWrite[] = [];
   if (!res) return out;
@@ -54,22 +58,22 @@ export function v1Writes(res: Resources | undefined, devices?: Device[]): Cgroup
   if (m) {
     if (m.useHierarchy !== undefined) out.push(w('memory', 'memory.use_hierarchy', m.useHierarchy ? 1 : 0, `${R}/memory/useHierarchy`));
     // With swap set, the combined limit must be raised before a smaller memory limit fits, and vice versa: callers write in order.
-    if (m.limit !== undefined) out.push(w('memory', 'memory.limit_in_bytes', m.limit, `${R}/memory/limit`));
-    if (m.swap !== undefined) out.push(w('memory', 'memory.memsw.limit_in_bytes', m.swap, `${R}/memory/swap`));
-    if (m.reservation !== undefined) out.push(w('memory', 'memory.soft_limit_in_bytes', m.reservation, `${R}/memory/reservation`));
-    if (m.kernel !== undefined) out.push(w('memory', 'memory.kmem.limit_in_bytes', m.kernel, `${R}/memory/kernel`));
-    if (m.kernelTCP !== undefined) out.push(w('memory', 'memory.kmem.tcp.limit_in_bytes', m.kernelTCP, `${R}/memory/kernelTCP`));
+    if (m.limit) out.push(w('memory', 'memory.limit_in_bytes', m.limit, `${R}/memory/limit`));
+    if (m.swap) out.push(w('memory', 'memory.memsw.limit_in_bytes', m.swap, `${R}/memory/swap`));
+    if (m.reservation) out.push(w('memory', 'memory.soft_limit_in_bytes', m.reservation, `${R}/memory/reservation`));
+    if (m.kernel) out.push(w('memory', 'memory.kmem.limit_in_bytes', m.kernel, `${R}/memory/kernel`));
+    if (m.kernelTCP) out.push(w('memory', 'memory.kmem.tcp.limit_in_bytes', m.kernelTCP, `${R}/memory/kernelTCP`));
     if (m.swappiness !== undefined) out.push(w('memory', 'memory.swappiness', m.swappiness, `${R}/memory/swappiness`));
     if (m.disableOOMKiller !== undefined) out.push(w('memory', 'memory.oom_control', m.disableOOMKiller ? 1 : 0, `${R}/memory/disableOOMKiller`));
   }
   const c = res.cpu;
   if (c) {
-    if (c.shares !== undefined) out.push(w('cpu', 'cpu.shares', c.shares, `${R}/cpu/shares`));
-    if (c.period !== undefined) out.push(w('cpu', 'cpu.cfs_period_us', c.period, `${R}/cpu/period`));
-    if (c.quota !== undefined) out.push(w('cpu', 'cpu.cfs_quota_us', c.quota, `${R}/cpu/quota`));
+    if (c.shares) out.push(w('cpu', 'cpu.shares', c.shares, `${R}/cpu/shares`));
+    if (c.period) out.push(w('cpu', 'cpu.cfs_period_us', c.period, `${R}/cpu/period`));
+    if (c.quota) out.push(w('cpu', 'cpu.cfs_quota_us', c.quota, `${R}/cpu/quota`));
     if (c.burst !== undefined) out.push(w('cpu', 'cpu.cfs_burst_us', c.burst, `${R}/cpu/burst`));
-    if (c.realtimePeriod !== undefined) out.push(w('cpu', 'cpu.rt_period_us', c.realtimePeriod, `${R}/cpu/realtimePeriod`));
-    if (c.realtimeRuntime !== undefined) out.push(w('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime, `${R}/cpu/realtimeRuntime`));
+    if (c.realtimePeriod) out.push(w('cpu', 'cpu.rt_period_us', c.realtimePeriod, `${R}/cpu/realtimePeriod`));
+    if (c.realtimeRuntime) out.push(w('cpu', 'cpu.rt_runtime_us', c.realtimeRuntime, `${R}/cpu/realtimeRuntime`));
     if (c.idle !== undefined) out.push(w('cpu', 'cpu.idle', c.idle, `${R}/cpu/idle`));
     if (c.cpus) out.push(w('cpuset', 'cpuset.cpus', c.cpus, `${R}/cpu/cpus`));
     if (c.mems) out.push(w('cpuset', 'cpuset.mems', c.mems, `${R}/cpu/mems`));
@@ -77,8 +81,9 @@ export function v1Writes(res: Resources | undefined, devices?: Device[]): Cgroup
   if (res.pids) out.push(w('pids', 'pids.max', res.pids.limit <= 0 ? 'max' : res.pids.limit, `${R}/pids/limit`));
   const b = res.blockIO;
   if (b) {
-    if (b.weight !== undefined) out.push(w('blkio', 'blkio.weight', b.weight, `${R}/blockIO/weight`));
-    if (b.leafWeight !== undefined) out.push(w('blkio', 'blkio.leaf_weight', b.leafWeight, `${R}/blockIO/leafWeight`));
+    // Engines (dockerd) send weight 0 for "not set", as runc treats it.
+    if (b.weight) out.push(w('blkio', 'blkio.weight', b.weight, `${R}/blockIO/weight`));
+    if (b.leafWeight) out.push(w('blkio', 'blkio.leaf_weight', b.leafWeight, `${R}/blockIO/leafWeight`));
     (b.weightDevice ?? []).forEach((d, i) => {
       if (d.weight !== undefined) out.push(w('blkio', 'blkio.weight_device', `${d.major}:${d.minor} ${d.weight}`, `${R}/blockIO/weightDevice/${i}`));
       if (d.leafWeight !== undefined) out.push(w('blkio', 'blkio.leaf_weight_device', `${d.major}:${d.minor} ${d.leafWeight}`, `${R}/blockIO/weightDevice/${i}`));
@@ -125,15 +130,15 @@ export function v2Writes(res: Resources | undefined): CgroupWrite[] {
   const v = (x: number) => (x < 0 ? 'max' : String(x));
   const m = res.memory;
   if (m) {
-    if (m.limit !== undefined) out.push(w('', 'memory.max', v(m.limit), `${R}/memory/limit`));
+    if (m.limit) out.push(w('', 'memory.max', v(m.limit), `${R}/memory/limit`));
     // v1's swap is memory+swap; v2's swap.max is swap alone.
-    if (m.swap !== undefined) out.push(w('', 'memory.swap.max', m.swap < 0 ? 'max' : String(Math.max(0, m.swap - (m.limit ?? 0))), `${R}/memory/swap`));
-    if (m.reservation !== undefined) out.push(w('', 'memory.low', v(m.reservation), `${R}/memory/reservation`));
+    if (m.swap) out.push(w('', 'memory.swap.max', m.swap < 0 ? 'max' : String(Math.max(0, m.swap - (m.limit ?? 0))), `${R}/memory/swap`));
+    if (m.reservation) out.push(w('', 'memory.low', v(m.reservation), `${R}/memory/reservation`));
   }
   const c = res.cpu;
   if (c) {
-    if (c.shares !== undefined) out.push(w('', 'cpu.weight', sharesToWeight(c.shares), `${R}/cpu/shares`));
-    if (c.quota !== undefined || c.period !== undefined)
+    if (c.shares) out.push(w('', 'cpu.weight', sharesToWeight(c.shares), `${R}/cpu/shares`));
+    if (c.quota || c.period)
       out.push(w('', 'cpu.max', `${c.quota === undefined || c.quota < 0 ? 'max' : c.quota} ${c.period ?? 100000}`, `${R}/cpu/quota`));
     if (c.burst !== undefined) out.push(w('', 'cpu.max.burst', c.burst, `${R}/cpu/burst`));
     if (c.idle !== undefined) out.push(w('', 'cpu.idle', c.idle, `${R}/cpu/idle`));
@@ -144,7 +149,7 @@ export function v2Writes(res: Resources | undefined): CgroupWrite[] {
   const b = res.blockIO;
   if (b) {
     // io.bfq.weight / io.weight take 1..10000; v1 blkio weights are 10..1000.
-    if (b.weight !== undefined) out.push(w('', 'io.weight', `default ${Math.round(1 + ((b.weight - 10) * 9999) / 990)}`, `${R}/blockIO/weight`));
+    if (b.weight) out.push(w('', 'io.weight', `default ${Math.round(1 + ((b.weight - 10) * 9999) / 990)}`, `${R}/blockIO/weight`));
     const throttles = [['throttleReadBpsDevice', 'rbps'], ['throttleWriteBpsDevice', 'wbps'], ['throttleReadIOPSDevice', 'riops'], ['throttleWriteIOPSDevice', 'wiops']] as const;
     for (const [key, name] of throttles)
       (b[key] ?? []).forEach((d, i) => out.push(w('', 'io.max', `${d.major}:${d.minor} ${name}=${d.rate}`, `${R}/blockIO/${key}/${i}`)));
