@@ -110,6 +110,26 @@ describe.skipIf(!haveContainerd)('containerd (ctr --runc-binary tsrun)', () => {
     expect(del.stderr).toMatch(/exit code 137/);
     expect(ctr(['container', 'delete', id]).code).toBe(0);
   });
+  it('exec with a TTY; SIGTERM stops a process that handles it (exit 0); the same id runs again', () => {
+    const id = 'c-term';
+    const start = () => ctr(['run', '-d', '--runc-binary', TSRUN, IMAGE_REF, id, 'sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.1; done']);
+    expect(start().code).toBe(0);
+    const tty = spawnSync('script', ['-qec', `ctr -a ${sock} -n ${NS} task exec -t --exec-id t1 ${id} tty`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
+    expect(tty.stdout).toMatch(/\/dev\/pts\/\d+/);
+    sleepMs(200);
+    expect(ctr(['task', 'kill', '-s', 'SIGTERM', id]).code).toBe(0);
+    for (let i = 0; i < 100 && !/STOPPED/.test(ctr(['task', 'ls']).stdout); i++) sleepMs(50);
+    const del = ctr(['task', 'delete', id]);
+    expect(del.code).toBe(0);
+    expect(del.stderr).not.toMatch(/non-zero exit code/);
+    expect(ctr(['container', 'delete', id]).code).toBe(0);
+    // Same id again: nothing of the first container is in the way.
+    expect(start().code).toBe(0);
+    expect(ctr(['task', 'kill', '-s', 'SIGKILL', id]).code).toBe(0);
+    for (let i = 0; i < 100 && !/STOPPED/.test(ctr(['task', 'ls']).stdout); i++) sleepMs(50);
+    expect(ctr(['task', 'delete', id]).code).toBe(0);
+    expect(ctr(['container', 'delete', id]).code).toBe(0);
+  });
   it('runs with a TTY (ctr run -t, under script)', () => {
     const r = spawnSync('script', ['-qec', `ctr -a ${sock} -n ${NS} run --rm -t --runc-binary ${TSRUN} ${IMAGE_REF} c-tty sh -c 'tty; exit 2'`, '/dev/null'], { encoding: 'utf8', timeout: 30_000 });
     expect(r.stdout).toMatch(/\/dev\/pts\/0/);
