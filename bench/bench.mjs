@@ -8,7 +8,7 @@
 // crun refuses this hybrid-cgroup host unless /sys/fs/cgroup/unified is
 // unmounted, so every runtime runs the same way: inside `unshare -m` with that
 // mount removed (when present), for fairness.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir, cpus, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,17 +20,18 @@ const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 
 const runtimes = [['tsrun', resolve(here, '../bin/tsrun')], ['runc', which('runc')], ['crun', which('crun')]].filter(([, p]) => p);
 const hybrid = existsSync('/sys/fs/cgroup/unified/cgroup.procs') && !existsSync('/sys/fs/cgroup/cgroup.controllers');
 
-function makeBundle() {
+function makeBundle(args = ['true']) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
   const rootfs = join(dir, 'rootfs');
   for (const d of ['bin', 'proc', 'sys', 'dev', 'etc', 'tmp']) mkdirSync(join(rootfs, d), { recursive: true });
   copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
   execFileSync('chmod', ['755', join(rootfs, 'bin/busybox')]);
   for (const a of ['sh', 'true', 'sleep']) symlinkSync('busybox', join(rootfs, 'bin', a));
+  execFileSync('chmod', ['755', dir]);
   execFileSync(runtimes[0][1], ['spec', '--bundle', dir]);
   const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   c.process.terminal = false;
-  c.process.args = ['true'];
+  c.process.args = args;
   c.ociVersion = '1.0.2'; // crun 1.8 refuses newer versions; the same bundle for all
   writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
   return dir;
@@ -71,6 +72,42 @@ for (let i = 0; i < rounds; i++) {
   }
 }
 for (const [name, bin] of runtimes) timed(bin, ['--root', roots[name], 'delete', '--force', `${name}-state`]);
+
+// exec into a running container.
+const execBundle = makeBundle(['sleep', '1000']);
+for (const [name, bin] of runtimes) timed(bin, ['--root', roots[name], 'run', '-d', '--bundle', execBundle, `${name}-exec`]);
+for (let i = 0; i < rounds; i++)
+  for (const [name, bin] of runtimes) record('exec (true)', name, timed(bin, ['--root', roots[name], 'exec', `${name}-exec`, 'true']));
+
+// Memory: peak RSS of the runtime process during create, and of the init waiting in `created`.
+const memory = {};
+for (const [name, bin] of runtimes) {
+  const id = `${name}-mem`;
+  const inner = `${hybrid ? 'umount /sys/fs/cgroup/unified 2>/dev/null; ' : ''}exec "$0" "$@"`;
+  const py = 'import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
+  const peak = Number(execFileSync('python3', ['-c', py, 'unshare', '-m', 'sh', '-c', inner, bin, '--root', roots[name], 'create', '--bundle', execBundle, id]).toString());
+  const pid = JSON.parse(execFileSync(bin, ['--root', roots[name], 'state', id]).toString()).pid;
+  const initRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+  memory[name] = { peak, initRss };
+  timed(bin, ['--root', roots[name], 'delete', '--force', id]);
+  timed(bin, ['--root', roots[name], 'delete', '--force', `${name}-exec`]);
+}
+
+// Throughput: N containers created and started at once (run -d), per runtime.
+const concurrency = Number(process.argv[process.argv.indexOf('--concurrency') + 1] || 0) || 50;
+const throughput = {};
+for (const [name, bin] of runtimes) {
+  const inner = `${hybrid ? 'umount /sys/fs/cgroup/unified 2>/dev/null; ' : ''}exec "$0" "$@"`;
+  const t0 = process.hrtime.bigint();
+  const codes = await Promise.all(Array.from({ length: concurrency }, (_, i) => new Promise((done) => {
+    const child = spawn('unshare', ['-m', 'sh', '-c', inner, bin, '--root', roots[name], 'run', '-d', '--bundle', execBundle, `${name}-tp-${i}`], { stdio: 'ignore' });
+    child.on('exit', (code) => done(code));
+  })));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  throughput[name] = { seconds, perSecond: concurrency / seconds, failures: codes.filter((c) => c !== 0).length };
+  for (let i = 0; i < concurrency; i++) spawnSync(bin, ['--root', roots[name], 'delete', '--force', `${name}-tp-${i}`], { stdio: 'ignore' });
+}
+rmSync(execBundle, { recursive: true, force: true });
 rmSync(bundle, { recursive: true, force: true });
 
 const names = runtimes.map(([n]) => n);
@@ -83,6 +120,13 @@ for (const [bench, byName] of Object.entries(results)) {
   const ratios = names.slice(1).map((n) => `${(s.tsrun.median / s[n].median).toFixed(2)}×`);
   lines.push(`| ${[bench, ...cells, ...ratios].join(' | ')} |`);
 }
+lines.push('', `| ${concurrency} containers started at once (run -d) | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`);
+lines.push(`| wall time (s) | ${names.map((n) => throughput[n].seconds.toFixed(2)).join(' | ')} |`);
+lines.push(`| containers/s | ${names.map((n) => throughput[n].perSecond.toFixed(1)).join(' | ')} |`);
+lines.push(`| failures | ${names.map((n) => throughput[n].failures).join(' | ')} |`);
+lines.push('', `| memory | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`);
+lines.push(`| peak RSS of the runtime during create (KiB) | ${names.map((n) => memory[n].peak).join(' | ')} |`);
+lines.push(`| RSS of the init waiting in created (KiB) | ${names.map((n) => memory[n].initRss).join(' | ')} |`);
 const versions = runtimes.map(([n, b]) => `${n}: ${spawnSync(b, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`).join('; ');
 const md = [
   '# tsrun benchmarks',
