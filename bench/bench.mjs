@@ -84,8 +84,9 @@ const memory = {};
 for (const [name, bin] of runtimes) {
   const id = `${name}-mem`;
   const inner = `${hybrid ? 'umount /sys/fs/cgroup/unified 2>/dev/null; ' : ''}exec "$0" "$@"`;
-  const py = 'import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
-  const peak = Number(execFileSync('python3', ['-c', py, 'unshare', '-m', 'sh', '-c', inner, bin, '--root', roots[name], 'create', '--bundle', execBundle, id]).toString());
+  // The created init inherits stdio: keep it off any pipe this script waits on.
+  const py = 'import resource,subprocess,sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)';
+  const peak = Number(execFileSync('python3', ['-c', py, 'unshare', '-m', 'sh', '-c', inner, bin, '--root', roots[name], 'create', '--bundle', execBundle, id], { stdio: ['ignore', 'pipe', 'ignore'] }).toString());
   const pid = JSON.parse(execFileSync(bin, ['--root', roots[name], 'state', id]).toString()).pid;
   const initRss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
   memory[name] = { peak, initRss };
