@@ -17,6 +17,7 @@
 #include <linux/capability.h>
 #include <linux/ioprio.h>
 #include <linux/sched.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <linux/filter.h>
 #include <sched.h>
@@ -335,8 +336,22 @@ static void op_caps(struct record *r) {
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail("set capabilities", "prctl(PR_SET_KEEPCAPS)", errno, NULL, NULL);
 }
 
+/* The cwd is resolved inside the container's root without magic links: the
+ * init still holds runtime fds (the state directory, the sync socket), and
+ * cwd=/proc/self/fd/N must never land the process on one of them
+ * (CVE-2024-21626). */
 static void op_chdir(struct record *r) {
-  if (chdir(r->argv[2]) < 0) fail("change to the working directory", "chdir", errno, r->argv[2], NULL);
+  const char *path = r->argv[2];
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) fail("change to the working directory", "open", errno, "/", NULL);
+  struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .mode = 0, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof how);
+  if (fd < 0)
+    fail("change to the working directory", "openat2", errno, path,
+         errno == ELOOP ? "a magic link (/proc/*/fd/...) is not a working directory" : NULL);
+  if (fchdir(fd) < 0) fail("change to the working directory", "fchdir", errno, path, NULL);
+  close(fd);
+  close(root);
 }
 
 /* resolve-exec: arg0 PATH — found now, so that a missing binary fails `create`. */

@@ -1,0 +1,98 @@
+// Container-escape classes, each with a test that fails on a naive runtime.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, closeSync, constants, copyFileSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeBundle } from '../helpers/bundle.js';
+import { snapshotHost, stateDirs, type HostSnapshot } from '../helpers/leftovers.js';
+import { makeRoot, tsrunSync, uniqueId } from '../helpers/tsrun.js';
+
+let root: string;
+let before: HostSnapshot;
+const PROBE = '/tmp/tsrun-security-probe';
+beforeAll(() => {
+  root = makeRoot();
+  before = snapshotHost();
+  execFileSync('gcc', ['-static', '-O2', '-o', PROBE, resolve(import.meta.dirname, '../../spec-tests/probe/probe.c')]);
+});
+afterAll(() => {
+  for (const id of stateDirs(root)) tsrunSync(['--root', root, 'delete', '--force', id]);
+  expect(stateDirs(root)).toEqual([]);
+  expect(snapshotHost()).toEqual(before);
+});
+
+describe('CVE-2024-21626: no runtime fd reaches the container', () => {
+  it('process.cwd=/proc/self/fd/N never lands on a host directory, for any N', () => {
+    for (let n = 3; n <= 9; n++) {
+      const b = makeBundle((c) => {
+        c.process!.args = ['sh', '-c', 'pwd; ls -a'];
+        c.process!.cwd = `/proc/self/fd/${n}`;
+      });
+      try {
+        const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+        expect(r.stdout, `fd ${n}`).not.toMatch(/state\.json|exec\.fifo|\.lock/);
+        if (r.code !== 0) expect(r.stderr).toMatch(/change to the working directory "\/proc\/self\/fd\/\d+" \(config \.process\.cwd\)/);
+      } finally {
+        b.cleanup();
+      }
+    }
+  });
+  it('the container process has only stdio open (and --preserve-fds)', () => {
+    const b = makeBundle((c) => (c.process!.args = ['sh', '-c', 'ls /proc/self/fd | sort -n | tr "\\n" " "']));
+    try {
+      // 0-2 and the fd ls opens for /proc/self/fd itself.
+      expect(tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]).stdout).toBe('0 1 2 3 ');
+    } finally {
+      b.cleanup();
+    }
+  });
+});
+
+describe('CVE-2019-5736: the container cannot overwrite the runtime\'s helper', () => {
+  it('the init runs from a sealed memfd copy: /proc/<pid>/exe cannot be opened for writing, the helper on disk is untouched', () => {
+    const helper = resolve(import.meta.dirname, '../../build/Release/tsrun-init');
+    const hash = () => createHash('sha256').update(readFileSync(helper)).digest('hex');
+    const before = hash();
+    const b = makeBundle((c) => (c.process!.args = ['sleep', '1000']));
+    const id = uniqueId();
+    try {
+      expect(tsrunSync(['--root', root, 'create', '--bundle', b.dir, id]).code).toBe(0);
+      const pid = JSON.parse(tsrunSync(['--root', root, 'state', id]).stdout).pid;
+      expect(readlinkSync(`/proc/${pid}/exe`)).toMatch(/^\/memfd:tsrun-init/);
+      let error = '';
+      try {
+        closeSync(openSync(`/proc/${pid}/exe`, constants.O_WRONLY));
+      } catch (e) {
+        error = (e as NodeJS.ErrnoException).code ?? '';
+      }
+      expect(['ETXTBSY', 'EPERM', 'EACCES']).toContain(error);
+      expect(hash()).toBe(before);
+    } finally {
+      tsrunSync(['--root', root, 'delete', '--force', id]);
+      b.cleanup();
+    }
+  });
+});
+
+describe('no_new_privs and capabilities', () => {
+  it('a setuid-root binary gains nothing under noNewPrivileges, and does without it', () => {
+    const euid = (nnp: boolean) => {
+      const b = makeBundle((c) => {
+        c.process!.args = ['/suid-probe'];
+        c.process!.user = { uid: 1000, gid: 1000 };
+        c.process!.noNewPrivileges = nnp;
+      });
+      try {
+        copyFileSync(PROBE, join(b.rootfs, 'suid-probe'));
+        chmodSync(join(b.rootfs, 'suid-probe'), 0o4755);
+        const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+        return JSON.parse(r.stdout).euid;
+      } finally {
+        b.cleanup();
+      }
+    };
+    expect(euid(true)).toBe(1000);
+    expect(euid(false)).toBe(0); // proves the test can fail: setuid works without NNP
+  });
+});
