@@ -12,7 +12,7 @@ import { addon, helperPath } from '../native/addon.js';
 import { capLastCap, compileSeccomp, errorFromRecord, handOverSeccompFd, receive, writeFileAtomic } from './create.js';
 import { RuntimeError } from './errors.js';
 import { openContainer } from './open.js';
-import { attachTerminal } from './run.js';
+import { waitInForeground } from './run.js';
 import { containerStatus } from './status.js';
 
 export interface ExecOptions {
@@ -25,8 +25,6 @@ export interface ExecOptions {
   preserveFds?: number;
   onWarning?: (message: string) => void;
 }
-
-const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGCONT'] as const;
 
 export async function execProcess(opts: ExecOptions): Promise<number> {
   const { store, record } = openContainer(opts.root, opts.id);
@@ -104,16 +102,9 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
     master = addon().recvFd(attachEnd, 10_000);
     closeSync(attachEnd);
   }
-  if (opts.detach) return 0;
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(pid, sig);
-    } catch { /* exited */ }
-  };
-  for (const sig of FORWARDED) process.on(sig, forward);
-  const detachTerminal = master >= 0 ? attachTerminal(master) : async () => {};
-  const st = await addon().waitPidAsync(pid);
-  await detachTerminal();
-  for (const sig of FORWARDED) process.off(sig, forward);
-  return st.signal !== undefined ? 128 + st.signal : st.exitCode ?? 0;
+  if (opts.detach) {
+    if (master >= 0) closeSync(master);
+    return 0;
+  }
+  return waitInForeground(pid, master);
 }

@@ -49,7 +49,17 @@ export async function runContainer(opts: RunOptions): Promise<number> {
     return 0;
   }
 
-  const pid = record.pid!;
+  const code = await waitInForeground(record.pid!, master);
+  for (const warning of deleteContainer(opts.root, opts.id, true)) opts.onWarning?.(warning);
+  return code;
+}
+
+/**
+ * Waits for a child process (the init of `run`, the process of `exec`), forwarding
+ * the signals tsrun receives and attaching the terminal when there is a pty master.
+ * Returns its exit code, 128+signal when killed.
+ */
+export async function waitInForeground(pid: number, master: number): Promise<number> {
   const forward = (sig: NodeJS.Signals) => {
     try {
       process.kill(pid, sig);
@@ -60,9 +70,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   const status = await addon().waitPidAsync(pid);
   await detachTerminal();
   for (const sig of FORWARDED) process.off(sig, forward);
-  for (const warning of deleteContainer(opts.root, opts.id, true)) opts.onWarning?.(warning);
-  if (status.signal !== undefined) return 128 + status.signal;
-  return status.exitCode ?? 0;
+  return status.signal !== undefined ? 128 + status.signal : status.exitCode ?? 0;
 }
 
 /** Copies stdin to the pty master and the master to stdout; raw mode on a tty stdin. */
