@@ -254,20 +254,9 @@ static void op_console(struct record *r) {
     if (dup2(slave, fd) < 0) fail("attach stdio to the pty", "dup2", errno, slave_path, NULL);
   close(slave);
 
-  char name[] = "/dev/ptmx";
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof name - 1};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof(int));
-  if (sendmsg(g_console_fd, &msg, MSG_NOSIGNAL) < 0) fail("send the pty master to the console socket", "sendmsg", errno, NULL, NULL);
+  static const char name[] = "/dev/ptmx";
+  if (send_with_fd(g_console_fd, name, sizeof name - 1, master) < 0)
+    fail("send the pty master to the console socket", "sendmsg", errno, NULL, NULL);
   close(master);
   close(g_console_fd);
   g_console_fd = -1;
@@ -512,25 +501,13 @@ static void op_seccomp(struct record *r) {
   if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
     /* The notify fd goes to the runtime, which hands it to the listener. */
     int fd = (int)rc;
-    char name[] = "SECCOMPFD";
+    static const char name[] = "SECCOMPFD";
     uint32_t argc = 1, len = sizeof name - 1;
     char buf[4 + 4 + sizeof name];
     memcpy(buf, &argc, 4);
     memcpy(buf + 4, &len, 4);
     memcpy(buf + 8, name, sizeof name);
-    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
-    union {
-      char c[CMSG_SPACE(sizeof(int))];
-      struct cmsghdr align;
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.c, .msg_controllen = sizeof u.c};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof(int));
-    if (sendmsg(g_sync_fd, &msg, MSG_NOSIGNAL) < 0) fail("send the seccomp notify fd", "sendmsg", errno, NULL, NULL);
+    if (send_with_fd(g_sync_fd, buf, sizeof buf, fd) < 0) fail("send the seccomp notify fd", "sendmsg", errno, NULL, NULL);
     close(fd);
   }
 }

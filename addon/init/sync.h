@@ -13,6 +13,8 @@ extern int g_fifo_fd;
 extern const char *g_pointer;
 
 void sync_send(const char *const *argv, uint32_t argc);
+/* Sends `len` bytes with `fd` attached (SCM_RIGHTS); returns sendmsg's result. */
+int send_with_fd(int sock, const void *data, size_t len, int fd);
 /* Receives one message; an EOF (the runtime died) ends the helper quietly. */
 void sync_recv(struct record *out, char *buf, size_t bufsize);
 /* Sends ERR(step, syscall, errno-name, path, pointer, detail) and exits 1.

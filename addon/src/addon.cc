@@ -355,40 +355,6 @@ Napi::Value SocketPair(const Napi::CallbackInfo &info) {
   return a;
 }
 
-// recvFd(sock, timeoutMs) -> fd received with SCM_RIGHTS.
-Napi::Value RecvFd(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  int sock = info[0].As<Napi::Number>().Int32Value();
-  int timeout = info[1].As<Napi::Number>().Int32Value();
-  struct pollfd p = {sock, POLLIN, 0};
-  int rc;
-  do rc = poll(&p, 1, timeout);
-  while (rc < 0 && errno == EINTR);
-  if (rc < 0) throw SysError(env, "poll", errno);
-  if (rc == 0) throw SysError(env, "poll", ETIMEDOUT);
-  char data[256];
-  struct iovec iov = {data, sizeof data};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.buf;
-  msg.msg_controllen = sizeof u.buf;
-  ssize_t n;
-  do n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) throw SysError(env, "recvmsg", errno);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) throw SysError(env, "recvmsg", EBADMSG);
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return Napi::Number::New(env, fd);
-}
-
 Napi::Value Kill(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   pid_t pid = info[0].As<Napi::Number>().Int32Value();
@@ -656,7 +622,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("flock", Napi::Function::New(env, Flock));
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
-  exports.Set("recvFd", Napi::Function::New(env, RecvFd));
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));

@@ -29,7 +29,6 @@ export interface Addon {
   flock(fd: number, exclusive: boolean, nonblock: boolean): void;
   connectUnix(path: string): number;
   socketPair(): [number, number];
-  recvFd(sock: number, timeoutMs: number): number;
   kill(pid: number, signal: number): void;
   setChildSubreaper(): void;
   setWinsize(fd: number, rows: number, cols: number): void;
@@ -50,3 +49,10 @@ export function addon(): Addon {
 }
 
 export const helperPath = join(buildDir, 'tsrun-init');
+
+/** Receives one message that must carry an fd (SCM_RIGHTS), and returns the fd. */
+export function recvFd(sock: number, timeoutMs: number): number {
+  const msg = addon().recv(sock, timeoutMs);
+  if (!msg || msg.fd === undefined) throw Object.assign(new Error('EBADMSG: no file descriptor in the message, recvmsg'), { code: 'EBADMSG', syscall: 'recvmsg' });
+  return msg.fd;
+}

@@ -8,7 +8,7 @@ import type { Process } from '../spec/types.js';
 import { buildExecPlan } from '../linux/execPlan.js';
 import { cgroupManager } from '../linux/cgroups/manager.js';
 import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
-import { addon, helperPath } from '../native/addon.js';
+import { addon, helperPath, recvFd } from '../native/addon.js';
 import { capLastCap, compileSeccomp, errorFromRecord, handOverSeccompFd, receive, writeFileAtomic } from './create.js';
 import { RuntimeError } from './errors.js';
 import { openContainer } from './open.js';
@@ -99,7 +99,7 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
 
   let master = -1;
   if (attachEnd >= 0) {
-    master = addon().recvFd(attachEnd, 10_000);
+    master = recvFd(attachEnd, 10_000);
     closeSync(attachEnd);
   }
   if (opts.detach) {

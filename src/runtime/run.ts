@@ -2,7 +2,7 @@
 // exit, forwarding signals, attaching the caller's terminal when the process
 // asks for one, and deleting the container afterwards.
 import { closeSync, createReadStream, writeSync } from 'node:fs';
-import { addon } from '../native/addon.js';
+import { addon, recvFd } from '../native/addon.js';
 import { createContainer, loadBundleConfig, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
 import { RuntimeError } from './errors.js';
@@ -35,7 +35,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   }
   let master = -1;
   if (attach) {
-    master = addon().recvFd(attach.mine, 10_000);
+    master = recvFd(attach.mine, 10_000);
     closeSync(attach.mine);
   }
   try {
