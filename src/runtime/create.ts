@@ -7,6 +7,7 @@ import { userInfo } from 'node:os';
 import { parseConfig, ConfigError } from '../spec/validateConfig.js';
 import type { Spec, State } from '../spec/types.js';
 import { runHooks } from './hooks.js';
+import { hookState } from './status.js';
 import { buildLaunchPlan, idMapText } from '../linux/launchPlan.js';
 import { seccompProgram } from '../linux/seccomp.js';
 import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
@@ -262,12 +263,12 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     store.write(record);
 
     // prestart (deprecated) and createRuntime: the namespaces exist, in the runtime's namespace.
-    const hookState = (status: State['status']): State => ({ ociVersion: spec.ociVersion, id, status, pid: initPid, bundle, annotations: spec.annotations ?? {} });
-    runHooks('prestart', spec.hooks?.prestart, hookState('creating'), true);
-    runHooks('createRuntime', spec.hooks?.createRuntime, hookState('creating'), true);
+    const creating = hookState(record, 'creating');
+    runHooks('prestart', spec.hooks?.prestart, creating, true);
+    runHooks('createRuntime', spec.hooks?.createRuntime, creating, true);
 
-    addon().send(sock, encodeMessage(['GO', JSON.stringify(hookState('creating')), JSON.stringify(hookState('created'))]));
-    receiveReady(sock, spec, initPid, hookState('creating'));
+    addon().send(sock, encodeMessage(['GO', JSON.stringify(creating), JSON.stringify(hookState(record, 'created'))]));
+    receiveReady(sock, spec, initPid, creating);
     record.phase = 'created';
     store.write(record);
     if (opts.pidFile) {

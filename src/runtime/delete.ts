@@ -7,7 +7,7 @@ import { validateContainerId } from './containerId.js';
 import { RuntimeError } from './errors.js';
 import { isProcessAlive, sleepMs } from './processInfo.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
-import { containerStatus } from './status.js';
+import { containerStatus, hookState } from './status.js';
 import { withLock } from './lock.js';
 import { runHooks } from './hooks.js';
 
@@ -34,8 +34,7 @@ export function deleteContainer(root: string, id: string, force = false): string
         throw new RuntimeError({ step: `delete ${id}`, detail: `cannot delete a container that is ${status} (use --force)` });
       destroy(record);
       // poststop: after the container is gone, before its state; every hook runs, failures are warnings.
-      const state = { ociVersion: record.ociVersion, id, status: 'stopped' as const, bundle: record.bundle, annotations: record.annotations ?? {} };
-      if (record.phase === 'created' || record.started) warnings = runHooks('poststop', record.config.hooks?.poststop, state, false);
+      if (record.phase === 'created' || record.started) warnings = runHooks('poststop', record.config.hooks?.poststop, hookState(record, 'stopped'), false);
     }
     store.remove(id);
     return warnings;

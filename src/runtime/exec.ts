@@ -13,7 +13,7 @@ import { capLastCap, compileSeccomp, errorFromRecord, handOverSeccompFd, receive
 import { RuntimeError } from './errors.js';
 import { openContainer } from './open.js';
 import { waitInForeground } from './run.js';
-import { containerStatus } from './status.js';
+import { containerStatus, hookState } from './status.js';
 
 export interface ExecOptions {
   root: string;
@@ -76,8 +76,7 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
       if (!msg) break;
       const fields = decodeMessage(msg);
       if (fields[0] === 'SECCOMPFD' && msg.fd !== undefined) {
-        const state = { ociVersion: record.ociVersion, id: opts.id, status: 'running' as const, pid: record.pid, bundle: record.bundle, annotations: record.annotations ?? {} };
-        handOverSeccompFd(record.config, msg.fd, pid, state);
+        handOverSeccompFd(record.config, msg.fd, pid, hookState(record, 'running'));
         continue;
       }
       throw fields[0] === 'ERR' ? errorFromRecord(fields) : new RuntimeError({ step: `exec in ${opts.id}`, detail: `unexpected message ${fields[0]}` });

@@ -20,19 +20,3 @@ export function withLock<T>(dir: string, fn: () => T): T {
     closeSync(fd);
   }
 }
-
-export async function withLockAsync<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const path = join(dir, '.lock');
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_CREAT, 0o600);
-  } catch (e) {
-    throw RuntimeError.fromSystem('lock the container', e, { path });
-  }
-  try {
-    addon().flock(fd, true, false);
-    return await fn();
-  } finally {
-    closeSync(fd);
-  }
-}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { RuntimeError } from './errors.js';
 import { openContainer } from './open.js';
 import { isProcessAlive, sleepMs } from './processInfo.js';
-import { containerStatus } from './status.js';
+import { containerStatus, hookState } from './status.js';
 import { withLock } from './lock.js';
 import { runHooks } from './hooks.js';
 import { addon } from '../native/addon.js';
@@ -28,9 +28,8 @@ export function startContainer(root: string, id: string): void {
     rmSync(fifo, { force: true });
     record.started = true;
     store.write(record);
-    const state = { ociVersion: record.ociVersion, id, status: 'running' as const, pid: record.pid, bundle: record.bundle, annotations: record.annotations ?? {} };
     try {
-      runHooks('poststart', record.config.hooks?.poststart, state, true);
+      runHooks('poststart', record.config.hooks?.poststart, hookState(record, 'running'), true);
     } catch (e) {
       // A failed poststart hook fails `start` (runtime-spec v1.3); the container does not stay half-started.
       try {

@@ -32,3 +32,15 @@ export function ociState(store: StateStore, rec: ContainerRecord): State & Recor
     annotations: rec.annotations ?? {},
   };
 }
+
+/** The state document hooks and the seccomp listener get (runtime.md#state), at a given lifecycle point. */
+export function hookState(rec: ContainerRecord, status: Status): State {
+  return {
+    ociVersion: rec.ociVersion,
+    id: rec.id,
+    status,
+    ...(status === 'stopped' ? {} : { pid: rec.pid }),
+    bundle: rec.bundle,
+    annotations: rec.annotations ?? {},
+  };
+}
