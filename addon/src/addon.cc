@@ -16,6 +16,9 @@
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -612,6 +615,70 @@ Napi::Value SeccompVersion(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), s);
 }
 
+// Filesystem calls the image unpacker and snapshotters need and Node lacks.
+
+// mknod(path, mode incl. S_IFCHR/S_IFBLK/S_IFIFO, major, minor)
+Napi::Value Mknod(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  mode_t mode = info[1].As<Napi::Number>().Uint32Value();
+  dev_t dev = makedev(info[2].As<Napi::Number>().Uint32Value(), info[3].As<Napi::Number>().Uint32Value());
+  mode_t old = umask(0);
+  int rc = mknod(path.c_str(), mode, dev);
+  int e = errno;
+  umask(old);
+  if (rc < 0) throw SysError(env, "mknod", e, path);
+  return env.Undefined();
+}
+
+// lsetxattr(path, name, value: Buffer): never follows a symlink.
+Napi::Value Lsetxattr(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  std::string name = info[1].As<Napi::String>();
+  Napi::Buffer<char> value = info[2].As<Napi::Buffer<char>>();
+  if (lsetxattr(path.c_str(), name.c_str(), value.Data(), value.Length(), 0) < 0)
+    throw SysError(env, ("lsetxattr(" + name + ")").c_str(), errno, path);
+  return env.Undefined();
+}
+
+// lgetxattr(path, name) -> Buffer | null when the attribute is absent.
+Napi::Value Lgetxattr(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  std::string name = info[1].As<Napi::String>();
+  char buf[65536];
+  ssize_t n = lgetxattr(path.c_str(), name.c_str(), buf, sizeof buf);
+  if (n < 0) {
+    if (errno == ENODATA) return env.Null();
+    throw SysError(env, ("lgetxattr(" + name + ")").c_str(), errno, path);
+  }
+  return Napi::Buffer<char>::Copy(env, buf, (size_t)n);
+}
+
+// mount(source, target, fstype, flags, data)
+Napi::Value Mount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string source = info[0].As<Napi::String>();
+  std::string target = info[1].As<Napi::String>();
+  std::string fstype = info[2].As<Napi::String>();
+  unsigned long flags = (unsigned long)info[3].As<Napi::Number>().Int64Value();
+  std::string data = info[4].As<Napi::String>();
+  if (mount(source.c_str(), target.c_str(), fstype.empty() ? nullptr : fstype.c_str(), flags,
+            data.empty() ? nullptr : data.c_str()) < 0)
+    throw SysError(env, "mount", errno, target);
+  return env.Undefined();
+}
+
+// umount2(target, flags)
+Napi::Value Umount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string target = info[0].As<Napi::String>();
+  int flags = info[1].As<Napi::Number>().Int32Value();
+  if (umount2(target.c_str(), flags) < 0) throw SysError(env, "umount2", errno, target);
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnInit", Napi::Function::New(env, SpawnInit));
   exports.Set("recv", Napi::Function::New(env, Recv));
@@ -629,6 +696,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));
   exports.Set("attachDeviceFilter", Napi::Function::New(env, AttachDeviceFilter));
   exports.Set("seccompVersion", Napi::Function::New(env, SeccompVersion));
+  exports.Set("mknod", Napi::Function::New(env, Mknod));
+  exports.Set("lsetxattr", Napi::Function::New(env, Lsetxattr));
+  exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
+  exports.Set("mount", Napi::Function::New(env, Mount));
+  exports.Set("umount", Napi::Function::New(env, Umount));
   return exports;
 }
 

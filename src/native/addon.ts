@@ -37,6 +37,12 @@ export interface Addon {
   /** Loads a BPF_CGROUP_DEVICE program for these rules and attaches it to the cgroup; returns its length. */
   attachDeviceFilter(cgroupDir: string, rules: Array<{ allow: boolean; type: number; major: number; minor: number; access: number }>): number;
   seccompVersion(): string;
+  /** mode carries the file type (S_IFCHR, S_IFBLK, S_IFIFO); the umask is not applied. */
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  lgetxattr(path: string, name: string): Buffer | null;
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  umount(target: string, flags: number): void;
 }
 
 const buildDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release');

@@ -1,0 +1,87 @@
+// The image's `User` ("name", "uid", "name:group", "uid:gid") resolved through
+// the image's own /etc/passwd and /etc/group, read without ever following a
+// symlink out of the rootfs, the way docker and containerd resolve it.
+import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { RuntimeError } from '../../runtime/errors.js';
+
+/** A path inside rootfs with symlinks resolved as if rootfs were / (RESOLVE_IN_ROOT). */
+export function resolveInRoot(rootfs: string, path: string): string {
+  let parts = path.split('/').filter(Boolean);
+  const done: string[] = [];
+  let hops = 0;
+  while (parts.length) {
+    const p = parts.shift()!;
+    if (p === '.') continue;
+    if (p === '..') {
+      done.pop();
+      continue;
+    }
+    const full = `${rootfs}/${[...done, p].join('/')}`;
+    let st;
+    try {
+      st = lstatSync(full);
+    } catch {
+      done.push(p, ...parts);
+      return `${rootfs}/${done.join('/')}`;
+    }
+    if (st.isSymbolicLink()) {
+      if (++hops > 40) throw new RuntimeError({ step: 'resolve in rootfs', path, syscall: 'readlink', errno: 'ELOOP', detail: 'too many symlinks' });
+      const target = readlinkSync(full);
+      if (target.startsWith('/')) done.length = 0;
+      parts = [...target.split('/').filter(Boolean), ...parts];
+    } else done.push(p);
+  }
+  return `${rootfs}/${done.join('/')}`;
+}
+
+function readInRoot(rootfs: string, path: string): string | undefined {
+  try {
+    return readFileSync(resolveInRoot(rootfs, path), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids?: number[];
+  /** The passwd home, for HOME. */
+  home?: string;
+}
+
+const isNum = (s: string) => /^\d+$/.test(s);
+
+export function resolveUser(rootfs: string, spec: string | undefined): ResolvedUser {
+  const [userPart, groupPart] = (spec ?? '').split(':', 2) as [string, string | undefined];
+  const passwd = (readInRoot(rootfs, '/etc/passwd') ?? '').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 7);
+  const groups = (readInRoot(rootfs, '/etc/group') ?? '').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
+  let uid = 0;
+  let gid = 0;
+  let name: string | undefined;
+  let home: string | undefined;
+  const who = userPart || '0';
+  const entry = passwd.find((f) => (isNum(who) ? f[2] === who : f[0] === who));
+  if (entry) {
+    name = entry[0];
+    uid = Number(entry[2]);
+    gid = Number(entry[3]);
+    home = entry[5];
+  } else if (isNum(who)) {
+    uid = Number(who);
+  } else {
+    throw new RuntimeError({ step: 'resolve image user', path: '/etc/passwd', detail: `no user ${JSON.stringify(who)} in the image's /etc/passwd` });
+  }
+  if (groupPart !== undefined && groupPart !== '') {
+    const g = groups.find((f) => (isNum(groupPart) ? f[2] === groupPart : f[0] === groupPart));
+    if (g) gid = Number(g[2]);
+    else if (isNum(groupPart)) gid = Number(groupPart);
+    else throw new RuntimeError({ step: 'resolve image user', path: '/etc/group', detail: `no group ${JSON.stringify(groupPart)} in the image's /etc/group` });
+  }
+  // Supplementary groups: every group that lists the user as a member (only when no group was forced).
+  const additional = name && groupPart === undefined
+    ? groups.filter((f) => f[3].split(',').includes(name!)).map((f) => Number(f[2])).filter((g) => g !== gid)
+    : [];
+  return { uid, gid, ...(additional.length ? { additionalGids: [...new Set(additional)] } : {}), ...(home ? { home } : {}) };
+}
+

@@ -1,0 +1,158 @@
+// tsctl import: an OCI image layout (directory or tar) or a `docker save`
+// archive (legacy or with an OCI layout inside) → content store, snapshots
+// and image names. Every blob is checked against its digest as it is stored.
+import { createReadStream, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { RuntimeError } from '../runtime/errors.js';
+import { readTar, TarFormatError, type TarEntry } from './archive/tarReader.js';
+import { decompress } from './archive/decompress.js';
+import { ContentStore } from './content/store.js';
+import { ImageStore, type ImageRecord } from './imageStore.js';
+import { isIndex, MediaType, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from './mediaTypes.js';
+import { formatPlatform, hostPlatform, matches, selectManifest } from './platform.js';
+import { formatReference, parseReference } from './reference.js';
+import type { Snapshotter } from './snapshots/snapshotter.js';
+import { unpackImage } from './unpack/unpacker.js';
+
+export interface ImportOptions {
+  /** Name for an image the archive does not name (or to rename a single image). */
+  name?: string;
+  platform?: Platform;
+}
+
+const SMALL = 4 << 20;
+const BLOB_RE = /^blobs\/sha256\/([a-f0-9]{64})$/;
+
+interface Collected {
+  small: Map<string, Buffer>;
+  /** archive path → blob digest (verified blobs/ and layer.tar files). */
+  blobs: Map<string, string>;
+  links: Map<string, string>;
+}
+
+async function collect(entries: AsyncIterable<TarEntry>, store: ContentStore): Promise<Collected> {
+  const c: Collected = { small: new Map(), blobs: new Map(), links: new Map() };
+  for await (const e of entries) {
+    const path = posix.normalize(e.path).replace(/^(\.\/)+|^\/+/, '');
+    if (e.type === 'symlink' || e.type === 'hardlink') {
+      c.links.set(path, e.type === 'symlink' ? posix.join(posix.dirname(path), e.linkname) : posix.normalize(e.linkname));
+      continue;
+    }
+    if (e.type !== 'file') continue;
+    const blob = BLOB_RE.exec(path);
+    if (blob) {
+      const digest = `sha256:${blob[1]}`;
+      await store.ingest({ mediaType: 'application/octet-stream', digest, size: e.size }, async () => ({ offset: 0, body: e.body }), { source: path });
+      c.blobs.set(path, digest);
+    } else if (path.endsWith('layer.tar')) {
+      c.blobs.set(path, (await store.ingestStream(e.body)).digest);
+    } else if (e.size <= SMALL) {
+      const parts: Buffer[] = [];
+      for await (const b of e.body) parts.push(b);
+      c.small.set(path, Buffer.concat(parts));
+    }
+  }
+  return c;
+}
+
+/** A directory read as tar entries, so both sources share one path. */
+async function* walkDir(root: string, rel = ''): AsyncGenerator<TarEntry> {
+  for (const name of readdirSync(join(root, rel))) {
+    const p = rel ? `${rel}/${name}` : name;
+    const full = join(root, p);
+    const st = lstatSync(full);
+    const base = { path: p, mode: st.mode & 0o7777, uid: 0, gid: 0, mtime: 0, linkname: '', devmajor: 0, devminor: 0, xattrs: {} };
+    if (st.isDirectory()) yield* walkDir(root, p);
+    else if (st.isSymbolicLink()) yield { ...base, type: 'symlink', size: 0, linkname: readlinkSync(full), body: (async function* () {})() };
+    else if (st.isFile()) yield { ...base, type: 'file', size: st.size, body: createReadStream(full) as AsyncIterable<Buffer> };
+  }
+}
+
+export async function importArchive(dataRoot: string, snapshotter: Snapshotter, source: string, opts: ImportOptions = {}): Promise<ImageRecord[]> {
+  const store = new ContentStore(dataRoot);
+  let st;
+  try {
+    st = statSync(source);
+  } catch (e) {
+    throw RuntimeError.fromSystem('import', e, { path: source });
+  }
+  let c: Collected;
+  try {
+    c = await collect(st.isDirectory() ? walkDir(source) : readTar(decompress(createReadStream(source), source)), store);
+  } catch (e) {
+    if (e instanceof TarFormatError) throw new RuntimeError({ step: 'import', path: source, detail: e.message });
+    throw e;
+  }
+  const resolve = (p: string): string | undefined => {
+    for (let i = 0, cur = posix.normalize(p); i < 16; i++) {
+      if (c.blobs.has(cur)) return c.blobs.get(cur);
+      const small = c.small.get(cur);
+      if (small) return store.write(small); // a config in a legacy docker save
+      const next = c.links.get(cur);
+      if (!next) return undefined;
+      cur = next;
+    }
+    return undefined;
+  };
+  const want = opts.platform ?? hostPlatform();
+  const found: Array<{ name?: string; target: Descriptor; manifest: Descriptor }> = [];
+  const index = c.small.get('index.json');
+  const dockerManifest = c.small.get('manifest.json');
+  if (index) {
+    const doc = JSON.parse(index.toString('utf8')) as Index;
+    for (const d of doc.manifests ?? []) {
+      if (!store.has(d.digest)) throw new RuntimeError({ step: 'import', path: source, detail: `index.json names ${d.digest}, which the archive does not contain` });
+      let manifest: Descriptor = d;
+      if (isIndex(d.mediaType)) {
+        const nested = store.readJson<Index>(d.digest);
+        const chosen = selectManifest(nested.manifests ?? [], want);
+        if (!chosen) throw new RuntimeError({ step: 'select platform', path: source, detail: `no manifest for ${formatPlatform(want)}` });
+        manifest = chosen;
+      }
+      const ref = d.annotations?.['io.containerd.image.name'] ?? d.annotations?.['org.opencontainers.image.ref.name'];
+      found.push({ name: ref, target: d, manifest });
+    }
+  } else if (dockerManifest) {
+    const doc = JSON.parse(dockerManifest.toString('utf8')) as Array<{ Config: string; RepoTags?: string[] | null; Layers: string[] }>;
+    for (const img of doc) {
+      const configDigest = resolve(img.Config);
+      if (!configDigest) throw new RuntimeError({ step: 'import', path: source, detail: `manifest.json names config ${img.Config}, which the archive does not contain` });
+      const layers: Descriptor[] = img.Layers.map((p) => {
+        const digest = resolve(p);
+        if (!digest) throw new RuntimeError({ step: 'import', path: source, detail: `manifest.json names layer ${p}, which the archive does not contain` });
+        return { mediaType: MediaType.ociLayer, digest, size: store.size(digest)! };
+      });
+      // A docker save has no manifest: write the OCI one it implies.
+      const m: Manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, digest: configDigest, size: store.size(configDigest)! }, layers };
+      const data = Buffer.from(JSON.stringify(m));
+      const digest = store.write(data);
+      const desc = { mediaType: MediaType.ociManifest, digest, size: data.length };
+      const tags = img.RepoTags?.length ? img.RepoTags : [undefined];
+      for (const t of tags) found.push({ name: t, target: desc, manifest: desc });
+    }
+  } else {
+    throw new RuntimeError({ step: 'import', path: source, detail: 'neither an OCI image layout (index.json) nor a docker save archive (manifest.json)' });
+  }
+  if (opts.name && found.length !== 1 && new Set(found.map((f) => f.manifest.digest)).size !== 1) {
+    throw new RuntimeError({ step: 'import', path: source, detail: `--name names one image; the archive has ${found.length}` });
+  }
+  const images = new ImageStore(dataRoot);
+  const out: ImageRecord[] = [];
+  for (const f of found) {
+    const raw = opts.name ?? f.name;
+    if (!raw) throw new RuntimeError({ step: 'import', path: source, detail: `image ${f.manifest.digest} has no name in the archive; give one with --name` });
+    // An OCI ref.name may be a bare tag ("latest"); that needs --name too.
+    const name = formatReference(parseReference(raw));
+    const manifest = store.readJson<Manifest>(f.manifest.digest);
+    const config = store.readJson<ImageConfig>(manifest.config.digest);
+    if (!matches(want, { os: config.os, architecture: config.architecture, variant: config.variant })) {
+      throw new RuntimeError({ step: 'select platform', path: source, detail: `image ${raw} is ${formatPlatform({ os: config.os, architecture: config.architecture })}, not ${formatPlatform(want)}` });
+    }
+    for (const l of manifest.layers) if (!store.has(l.digest)) throw new RuntimeError({ step: 'import', path: source, detail: `layer ${l.digest} of ${raw} is not in the archive` });
+    await unpackImage(store, snapshotter, manifest, config);
+    const record: ImageRecord = { name, target: f.target, manifest: f.manifest, config: manifest.config.digest, updated: new Date().toISOString() };
+    images.put(record);
+    out.push(record);
+  }
+  return out;
+}

@@ -1,0 +1,173 @@
+// A Docker Registry v2 / OCI distribution client: manifests and blobs for one
+// repository, with the registry's auth dance (a 401 with a Bearer challenge
+// → a token from its realm, or Basic with stored credentials) done once per
+// client and retried transparently.
+import { RuntimeError } from '../../runtime/errors.js';
+import { MANIFEST_ACCEPT, type Descriptor } from '../mediaTypes.js';
+import type { ImageReference } from '../reference.js';
+import { sha256 } from '../content/store.js';
+import { findCredentials, type Credentials } from './credentials.js';
+
+export interface RegistryOptions {
+  /** Plain HTTP even for a non-local registry. */
+  insecure?: boolean;
+  authFile?: string;
+}
+
+export interface FetchedManifest {
+  data: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+const MAX_MANIFEST = 4 << 20;
+
+/** Hosts Docker treats as insecure by default: loopback. */
+function isLocal(host: string): boolean {
+  const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\./.test(h);
+}
+
+export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } {
+  const m = /^\s*(\w+)\s*(.*)$/.exec(header);
+  if (!m) return { scheme: '', params: {} };
+  const params: Record<string, string> = {};
+  for (const p of m[2].matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) params[p[1].toLowerCase()] = p[2] ?? p[3];
+  return { scheme: m[1].toLowerCase(), params };
+}
+
+export class RegistryClient {
+  readonly base: string;
+  private authorization?: string;
+  private credentials?: Credentials | null;
+
+  constructor(readonly ref: ImageReference, private readonly opts: RegistryOptions = {}) {
+    const host = ref.registry === 'docker.io' ? 'registry-1.docker.io' : ref.registry;
+    const scheme = opts.insecure || isLocal(host) ? 'http' : 'https';
+    this.base = `${scheme}://${host}/v2/${ref.repository}`;
+  }
+
+  private creds(): Credentials | undefined {
+    if (this.credentials === undefined) this.credentials = findCredentials(this.ref.registry, this.opts.authFile) ?? null;
+    return this.credentials ?? undefined;
+  }
+
+  /** GET with auth; a 401 is answered once with the challenge's scheme. */
+  private async get(url: string, headers: Record<string, string>, step: string): Promise<Response> {
+    let res = await this.send(url, headers, step);
+    if (res.status === 401) {
+      const challenge = res.headers.get('www-authenticate') ?? '';
+      await res.body?.cancel();
+      await this.authenticate(challenge, step);
+      res = await this.send(url, headers, step);
+      if (res.status === 401) {
+        await res.body?.cancel();
+        throw new RuntimeError({ step, path: url, detail: `HTTP 401: the registry refused ${this.creds() ? `the credentials of ${this.creds()!.username}` : 'anonymous access and no credentials for it were found'}` });
+      }
+    }
+    return res;
+  }
+
+  private async send(url: string, headers: Record<string, string>, step: string): Promise<Response> {
+    try {
+      return await fetch(url, { headers: { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) }, redirect: 'follow' });
+    } catch (e) {
+      throw networkError(step, url, e);
+    }
+  }
+
+  private async authenticate(header: string, step: string): Promise<void> {
+    const { scheme, params } = parseChallenge(header);
+    const creds = this.creds();
+    if (scheme === 'basic') {
+      if (!creds) throw new RuntimeError({ step, path: this.base, detail: `HTTP 401: the registry wants a user name and password (Basic) and none is stored for ${this.ref.registry}` });
+      this.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+      return;
+    }
+    if (scheme !== 'bearer' || !params.realm) throw new RuntimeError({ step, path: this.base, detail: `HTTP 401 with an authentication challenge tsctl does not know: ${JSON.stringify(header)}` });
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    url.searchParams.set('scope', params.scope ?? `repository:${this.ref.repository}:pull`);
+    const headers: Record<string, string> = {};
+    if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { headers });
+    } catch (e) {
+      throw networkError('get a registry token', url.toString(), e);
+    }
+    if (!res.ok) throw new RuntimeError({ step: 'get a registry token', path: url.toString(), detail: `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}` });
+    const body = (await res.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RuntimeError({ step: 'get a registry token', path: url.toString(), detail: 'the answer has no token' });
+    this.authorization = `Bearer ${token}`;
+  }
+
+  /** A manifest or index by tag or digest; the digest is checked against what arrived. */
+  async manifest(reference: string): Promise<FetchedManifest> {
+    const url = `${this.base}/manifests/${reference}`;
+    const step = `fetch manifest ${reference}`;
+    const res = await this.get(url, { accept: MANIFEST_ACCEPT }, step);
+    if (!res.ok) throw await httpError(step, url, res);
+    const length = Number(res.headers.get('content-length') ?? 0);
+    if (length > MAX_MANIFEST) throw new RuntimeError({ step, path: url, detail: `manifest of ${length} bytes is over the ${MAX_MANIFEST} limit` });
+    const data = Buffer.from(await res.arrayBuffer());
+    const digest = sha256(data);
+    if (reference.startsWith('sha256:') && digest !== reference) throw new RuntimeError({ step: `verify manifest ${reference}`, path: url, detail: `the registry sent content with digest ${digest}` });
+    const claimed = res.headers.get('docker-content-digest');
+    if (claimed && claimed.startsWith('sha256:') && claimed !== digest) throw new RuntimeError({ step: `verify manifest ${reference}`, path: url, detail: `Docker-Content-Digest says ${claimed}, the content is ${digest}` });
+    let mediaType = (res.headers.get('content-type') ?? '').split(';')[0].trim();
+    try {
+      const parsed = JSON.parse(data.toString('utf8')) as { mediaType?: string; schemaVersion?: number };
+      if (parsed.mediaType) mediaType = parsed.mediaType;
+      if (parsed.schemaVersion === 1) throw new RuntimeError({ step, path: url, detail: 'a Docker schema 1 manifest (deprecated, unsupported); push the image again with a current tool' });
+      if (!parsed.mediaType && !mediaType.includes('vnd.')) mediaType = 'manifests' in parsed ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json';
+    } catch (e) {
+      if (e instanceof RuntimeError) throw e;
+      throw new RuntimeError({ step, path: url, detail: `not JSON: ${(e as Error).message}` });
+    }
+    return { data, mediaType, digest };
+  }
+
+  /** A blob's bytes from `offset` (a Range request); offset 0 when the registry ignores ranges. */
+  async blob(desc: Descriptor, offset: number): Promise<{ offset: number; body: AsyncIterable<Uint8Array> }> {
+    const url = `${this.base}/blobs/${desc.digest}`;
+    const step = `fetch blob ${desc.digest}`;
+    let res = await this.get(url, offset > 0 ? { range: `bytes=${offset}-` } : {}, step);
+    if (res.status === 416) {
+      await res.body?.cancel();
+      res = await this.get(url, {}, step);
+      offset = 0;
+    }
+    if (!res.ok) throw await httpError(step, url, res);
+    if (!res.body) throw new RuntimeError({ step, path: url, detail: 'empty answer' });
+    const start = res.status === 206 ? offset : 0;
+    return { offset: start, body: res.body as unknown as AsyncIterable<Uint8Array> };
+  }
+
+  /** Where a blob comes from, for messages. */
+  blobUrl(digest: string): string {
+    return `${this.base}/blobs/${digest}`;
+  }
+}
+
+async function httpError(step: string, url: string, res: Response): Promise<RuntimeError> {
+  let detail = `HTTP ${res.status} ${res.statusText}`;
+  try {
+    const text = await res.text();
+    const body = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
+    if (body.errors?.length) detail += `: ${body.errors.map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim()).join('; ')}`;
+  } catch { /* not a registry error document */ }
+  return new RuntimeError({ step, path: url, detail });
+}
+
+function networkError(step: string, url: string, e: unknown): RuntimeError {
+  const cause = (e as { cause?: NodeJS.ErrnoException }).cause;
+  return new RuntimeError({
+    step,
+    path: url,
+    syscall: cause?.syscall,
+    errno: cause?.code,
+    detail: cause?.code === 'ECONNREFUSED' ? 'nothing listens there: is the registry running?' : (cause?.message ?? (e as Error).message),
+  });
+}

@@ -1,0 +1,232 @@
+// Snapshotters, containerd's way: committed (read-only) snapshots keyed by a
+// layer's ChainID, active (writable) ones a container or an unpack works in.
+// Metadata lives beside the data: snapshots/<driver>/snapshots/<id>/info.json,
+// and names/<sha256(name)> is a symlink to the id, swapped atomically.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { RuntimeError } from '../../runtime/errors.js';
+import type { WhiteoutMode } from '../unpack/applyLayer.js';
+
+export interface Mount {
+  type: string;
+  source: string;
+  options: string[];
+}
+
+export type SnapshotKind = 'committed' | 'active';
+
+export interface SnapshotInfo {
+  name: string;
+  id: string;
+  kind: SnapshotKind;
+  parent?: string;
+  created: string;
+  /** Bytes in this snapshot's own directory (set on commit; committed snapshots never change). */
+  size?: number;
+  labels?: Record<string, string>;
+}
+
+export interface Snapshotter {
+  readonly driver: 'overlay' | 'copy';
+  /** How a layer's whiteouts are written into an active snapshot of this driver. */
+  readonly whiteouts: WhiteoutMode;
+  stat(name: string): SnapshotInfo | undefined;
+  /** A new active snapshot on top of `parent`; returns how to mount it. */
+  prepare(key: string, parent: string | undefined, labels?: Record<string, string>): Mount[];
+  mounts(key: string): Mount[];
+  /** The directory an unpack writes a layer into. */
+  writableDir(key: string): string;
+  /**
+   * Makes an active snapshot committed under `name`. `parent` re-parents it:
+   * only overlay allows that (its layer directories do not contain their parents).
+   */
+  commit(name: string, key: string, parent?: string): SnapshotInfo;
+  remove(name: string): void;
+  walk(): SnapshotInfo[];
+  /** Bytes in the snapshot's own directory. */
+  usage(name: string): number;
+}
+
+export const nameKey = (name: string) => createHash('sha256').update(name).digest('hex');
+
+/** The metadata every driver shares. */
+export abstract class SnapshotStore implements Snapshotter {
+  abstract readonly driver: 'overlay' | 'copy';
+  abstract readonly whiteouts: WhiteoutMode;
+  protected readonly base: string;
+
+  constructor(dataRoot: string, driver: string) {
+    this.base = join(dataRoot, 'snapshots', driver);
+  }
+
+  protected dir(id: string): string {
+    return join(this.base, 'snapshots', id);
+  }
+
+  protected fsDir(id: string): string {
+    return join(this.dir(id), 'fs');
+  }
+
+  private link(name: string): string {
+    return join(this.base, 'names', nameKey(name));
+  }
+
+  stat(name: string): SnapshotInfo | undefined {
+    let id: string;
+    try {
+      id = readlinkSync(this.link(name));
+    } catch {
+      return undefined;
+    }
+    try {
+      return JSON.parse(readFileSync(join(this.dir(id), 'info.json'), 'utf8')) as SnapshotInfo;
+    } catch {
+      return undefined;
+    }
+  }
+
+  protected must(name: string, kind?: SnapshotKind): SnapshotInfo {
+    const info = this.stat(name);
+    if (!info) throw new RuntimeError({ step: 'snapshot', path: name, detail: 'no such snapshot' });
+    if (kind && info.kind !== kind) throw new RuntimeError({ step: 'snapshot', path: name, detail: `is ${info.kind}, not ${kind}` });
+    return info;
+  }
+
+  /** Parent chain, nearest first, as ids. */
+  protected chain(parent: string | undefined): string[] {
+    const ids: string[] = [];
+    for (let p = parent; p; ) {
+      const info = this.must(p, 'committed');
+      ids.push(info.id);
+      p = info.parent;
+    }
+    return ids;
+  }
+
+  private writeInfo(info: SnapshotInfo): void {
+    const file = join(this.dir(info.id), 'info.json');
+    writeFileSync(`${file}.tmp`, JSON.stringify(info));
+    renameSync(`${file}.tmp`, file);
+  }
+
+  private setLink(name: string, id: string): void {
+    const link = this.link(name);
+    const tmp = `${link}.${process.pid}.tmp`;
+    rmSync(tmp, { force: true });
+    symlinkSync(id, tmp);
+    renameSync(tmp, link);
+  }
+
+  prepare(key: string, parent: string | undefined, labels?: Record<string, string>): Mount[] {
+    if (this.stat(key)) throw new RuntimeError({ step: 'prepare snapshot', path: key, detail: 'a snapshot with this name exists' });
+    const chain = this.chain(parent);
+    const id = randomBytes(6).toString('hex');
+    mkdirSync(join(this.base, 'names'), { recursive: true });
+    mkdirSync(this.fsDir(id), { recursive: true });
+    try {
+      this.populate(id, chain);
+      this.writeInfo({ name: key, id, kind: 'active', parent, created: new Date().toISOString(), labels });
+      this.setLink(key, id);
+    } catch (e) {
+      rmSync(this.dir(id), { recursive: true, force: true });
+      throw RuntimeError.fromSystem(`prepare snapshot ${key}`, e);
+    }
+    return this.mounts(key);
+  }
+
+  /** Driver hook: fill a new active snapshot's directory (copy copies the parent). */
+  protected abstract populate(id: string, parentChain: string[]): void;
+
+  abstract mounts(key: string): Mount[];
+
+  writableDir(key: string): string {
+    return this.fsDir(this.must(key, 'active').id);
+  }
+
+  commit(name: string, key: string, parent?: string): SnapshotInfo {
+    const info = this.must(key, 'active');
+    if (this.stat(name)) throw new RuntimeError({ step: 'commit snapshot', path: name, detail: 'a snapshot with this name exists' });
+    if (parent !== undefined && parent !== info.parent) {
+      if (this.whiteouts !== 'overlay') throw new RuntimeError({ step: 'commit snapshot', path: name, detail: `the ${this.driver} snapshotter cannot re-parent a snapshot` });
+      this.must(parent, 'committed');
+    }
+    const committed: SnapshotInfo = { ...info, name, kind: 'committed', parent: parent ?? info.parent, size: this.usage(key) };
+    rmSync(join(this.dir(info.id), 'work'), { recursive: true, force: true });
+    this.writeInfo(committed);
+    this.setLink(name, info.id);
+    rmSync(this.link(key), { force: true });
+    return committed;
+  }
+
+  remove(name: string): void {
+    const info = this.must(name);
+    const children = this.walk().filter((s) => s.parent === name);
+    if (children.length) throw new RuntimeError({ step: 'remove snapshot', path: name, detail: `snapshot ${children[0].name} is built on it` });
+    rmSync(this.link(name), { force: true });
+    rmSync(this.dir(info.id), { recursive: true, force: true });
+  }
+
+  walk(): SnapshotInfo[] {
+    const out: SnapshotInfo[] = [];
+    let ids: string[] = [];
+    try {
+      ids = readdirSync(join(this.base, 'snapshots'));
+    } catch {
+      return out;
+    }
+    for (const id of ids) {
+      try {
+        out.push(JSON.parse(readFileSync(join(this.dir(id), 'info.json'), 'utf8')) as SnapshotInfo);
+      } catch {
+        /* a prepare that died before its info.json: prune removes the directory */
+      }
+    }
+    return out;
+  }
+
+  /** Directories with no info.json or no name pointing at them (a crashed prepare). */
+  orphans(): string[] {
+    const named = new Set(this.walk().filter((s) => this.stat(s.name)?.id === s.id).map((s) => s.id));
+    try {
+      return readdirSync(join(this.base, 'snapshots')).filter((id) => !named.has(id)).map((id) => this.dir(id));
+    } catch {
+      return [];
+    }
+  }
+
+  usage(name: string): number {
+    const info = this.must(name);
+    if (info.kind === 'committed' && info.size !== undefined) return info.size;
+    return duBytes(this.fsDir(info.id));
+  }
+
+  exists(name: string): boolean {
+    return existsSync(this.link(name));
+  }
+}
+
+/** Apparent bytes of regular files under dir, each inode once. */
+export function duBytes(dir: string): number {
+  let total = 0;
+  const seen = new Set<number>();
+  const walk = (d: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = `${d}/${n}`;
+      const st = lstatSync(p);
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() && !seen.has(st.ino)) {
+        seen.add(st.ino);
+        total += st.size;
+      }
+    }
+  };
+  walk(dir);
+  return total;
+}
