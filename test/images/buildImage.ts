@@ -97,5 +97,5 @@ export function writeLayout(dir: string, img: ImageSpec, refName = 'latest'): { 
 
 /** skopeo copy of an OCI layout into the registry (plain HTTP). */
 export function push(layoutDir: string, dest: string, extra: string[] = []): void {
-  execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...extra, `oci:${layoutDir}:latest`, `docker://${dest}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', '--preserve-digests', ...extra, `oci:${layoutDir}:latest`, `docker://${dest}`], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
