@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# Builds a busybox bundle from Debian's busybox-static and runs it with tsrun.
+# The demo: a busybox image built locally (nothing can be downloaded here),
+# pushed with skopeo to a private registry on 127.0.0.1, pulled with tsctl
+# and run with tsrun; then the same through a plain OCI bundle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bundle=${1:-/tmp/tsrun-demo}
-rm -rf "$bundle"
-mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/proc" "$bundle/rootfs/sys" "$bundle/rootfs/dev" "$bundle/rootfs/etc" "$bundle/rootfs/tmp"
-cp /bin/busybox "$bundle/rootfs/bin/busybox"
-for applet in $(/bin/busybox --list); do [ "$applet" = busybox ] || ln -sf busybox "$bundle/rootfs/bin/$applet"; done
-./bin/tsrun spec --bundle "$bundle"
-# Not a terminal (so the demo also works in a pipe), and say who we are.
-node -e '
-  const fs = require("fs"); const f = process.argv[1];
-  const c = JSON.parse(fs.readFileSync(f, "utf8"));
-  c.process.terminal = false;
-  c.process.args = ["sh", "-c", "echo \"hello from $(hostname), pid $$ in its own namespaces\"; id; ls /"];
-  fs.writeFileSync(f, JSON.stringify(c, null, 2));
-' "$bundle/config.json"
-./bin/tsrun run --bundle "$bundle" "demo-$$"
+[ -f dist/tsctl/main.js ] || npm run build --silent
+
+data=$(mktemp -d /tmp/tsrun-demo-XXXXXX)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$data/registry.yml" <<YML
+version: 0.1
+log: { level: error }
+storage: { filesystem: { rootdirectory: $data/registry } }
+http: { addr: 127.0.0.1:$port }
+YML
+docker-registry serve "$data/registry.yml" >/dev/null 2>&1 &
+registry=$!
+cleanup() { kill "$registry" 2>/dev/null || true; ./bin/tsctl --root "$data/tsctl" prune >/dev/null 2>&1 || true; rm -rf "$data"; }
+trap cleanup EXIT
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+
+echo "== build a busybox image and push it to the local registry 127.0.0.1:$port"
+image_tar=$(node test/engines/image.mjs)
+mkdir -p "$data/layout" && tar -xf "$image_tar" -C "$data/layout" && rm -f "$image_tar" "${image_tar%.tar}-docker.tar"
+skopeo copy --quiet --dest-tls-verify=false --preserve-digests "oci:$data/layout:docker.io/library/busybox:tsrun-test" "docker://127.0.0.1:$port/library/busybox:latest"
+
+tsctl() { ./bin/tsctl --root "$data/tsctl" "$@"; }
+echo "== tsctl pull"
+tsctl pull "127.0.0.1:$port/library/busybox:latest"
+tsctl images
+echo "== tsctl run (overlay snapshot + tsrun)"
+tsctl run --rm "127.0.0.1:$port/library/busybox" sh -c 'echo "hello from $(hostname), pid $$ in its own namespaces"; id; ls /'
+echo "== tsctl system df"
+tsctl system df
