@@ -156,6 +156,24 @@ describe('tsctl pull', () => {
     expect(r2.stdout).toContain(sha(inner));
   });
 
+  it('pulls a Docker schema2 manifest and a Docker manifest list', () => {
+    const dir = join(work, 'v2s2');
+    writeLayout(dir, { layers: [base, buildLayer({ 'docker.txt': 'schema2\n' })] });
+    execFileSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', '--format', 'v2s2', `oci:${dir}:latest`, `docker://${reg.host}/test/docker:v1`]);
+    const root = freshRoot();
+    const r = ok(tsctl(root, ['pull', '--format', 'json', `${reg.host}/test/docker:v1`]));
+    expect(JSON.parse(r.stdout).target.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    expect(ok(tsctl(root, ['run', '--rm', `${reg.host}/test/docker:v1`, 'cat', '/docker.txt'])).stdout).toBe('schema2\n');
+    // A manifest list naming it for linux/amd64 (pushed by hand: PUT /v2/<name>/manifests/<tag>).
+    const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/test/docker:v1`]);
+    const list = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json', manifests: [
+      { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: sha(raw), size: raw.length, platform: { os: 'linux', architecture: 'amd64' } },
+    ] });
+    execFileSync('curl', ['-fsS', '-X', 'PUT', '-H', 'Content-Type: application/vnd.docker.distribution.manifest.list.v2+json', '--data-binary', list, `http://${reg.host}/v2/test/docker/manifests/list`]);
+    const r2 = ok(tsctl(root, ['pull', '--format', 'json', `${reg.host}/test/docker:list`]));
+    expect(JSON.parse(r2.stdout)).toMatchObject({ target: { mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json' }, manifest: { digest: sha(raw) } });
+  });
+
   it('pulls by digest and refuses a tag whose content does not match', () => {
     const root = freshRoot();
     ok(tsctl(root, ['pull', `${reg.host}/test/multi@${multi.manifest}`]));
