@@ -14,6 +14,13 @@
       "type": "executable",
       "sources": ["addon/init/init.c", "addon/init/sync.c", "addon/init/rootfs.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"]
+    },
+    {
+      "target_name": "tsrun-cli",
+      "type": "executable",
+      "sources": ["addon/fast/tsrun.c"],
+      "defines": ["TSRUN_NODE=\"<!(node -p process.execPath)\""],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-format-truncation"]
     }
   ]
 }

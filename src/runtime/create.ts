@@ -15,6 +15,7 @@ import { cgroupManager, resolveCgroupPath, type CgroupManager } from '../linux/c
 import { removeCgroupDirs } from '../linux/cgroups/removeCgroups.js';
 import { addon, helperPath } from '../native/addon.js';
 import { validateContainerId } from './containerId.js';
+import { writeFastState } from './fastState.js';
 import { RuntimeError } from './errors.js';
 import { readProcStat, sleepMs } from './processInfo.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
@@ -271,6 +272,7 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     receiveReady(sock, spec, initPid, creating);
     record.phase = 'created';
     store.write(record);
+    writeFastState(store, record);
     if (opts.pidFile) {
       try {
         writeFileAtomic(resolve(opts.pidFile), `${initPid}`);

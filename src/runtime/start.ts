@@ -1,6 +1,6 @@
 // `start`: opening exec.fifo for reading releases the init, which then execs
 // the user process. Non-blocking, so a dead init can never hang `start`.
-import { closeSync, constants, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from './errors.js';
 import { openContainer } from './open.js';
@@ -16,11 +16,13 @@ export function startContainer(root: string, id: string): void {
   const { store } = openContainer(root, id);
   withLock(store.dir(id), () => {
     const record = store.read(id);
-    const status = containerStatus(store, record);
+    const fifo = join(store.dir(id), 'exec.fifo');
+    // The native front binary read exec.fifo and found an error report: it left it here for us.
+    const handed = takeHandedReport(join(store.dir(id), 'start.report'));
+    const status = handed ? 'created' : containerStatus(store, record);
     if (status !== 'created')
       throw new RuntimeError({ step: `start ${id}`, detail: `cannot start a container that is ${status}` });
-    const fifo = join(store.dir(id), 'exec.fifo');
-    const report = readStartReport(fifo, record.pid, record.pidStartTime, id);
+    const report = handed ? decodeStartReport(handed, id) : readStartReport(fifo, record.pid, record.pidStartTime, id);
     if (report.length && report[0] === 'ERR') {
       rmSync(fifo, { force: true });
       throw errorFromRecord(report);
@@ -81,10 +83,24 @@ function readStartReport(fifo: string, pid: number | undefined, startTime: strin
   } finally {
     closeSync(fd);
   }
-  const all = Buffer.concat(chunks);
+  return decodeStartReport(Buffer.concat(chunks), id);
+}
+
+/** "0" alone: started; "0" + an ERR record or an ERR record: what failed; nothing: the init died. */
+function decodeStartReport(all: Buffer, id: string): string[] {
   if (all.length === 0) throw new RuntimeError({ step: `start ${id}`, detail: 'the container init exited before it could start' });
   const rest = all[0] === 0x30 ? all.subarray(1) : all;
   return rest.length ? decodeMessage(rest) : ['OK'];
+}
+
+function takeHandedReport(file: string): Buffer | undefined {
+  try {
+    const data = readFileSync(file);
+    rmSync(file, { force: true });
+    return data;
+  } catch {
+    return undefined;
+  }
 }
 
 function sawData(chunks: Buffer[]): boolean {

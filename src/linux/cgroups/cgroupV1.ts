@@ -112,6 +112,10 @@ export class CgroupV1 implements CgroupManager {
     writeCgroupFile(join(this.requireFreezer(), 'freezer.state'), 'THAWED');
   }
 
+  freezeProbe(): { file: string; value: string } | undefined {
+    return this.paths.freezer ? { file: join(this.paths.freezer, 'freezer.state'), value: 'FROZEN' } : undefined;
+  }
+
   isFrozen(): boolean {
     const dir = this.paths.freezer;
     if (!dir) return false;

@@ -79,6 +79,10 @@ export class CgroupV2 implements CgroupManager {
     writeCgroupFile(join(this.dir, 'cgroup.freeze'), '0');
   }
 
+  freezeProbe(): { file: string; value: string } | undefined {
+    return { file: join(this.dir, 'cgroup.freeze'), value: '1' };
+  }
+
   isFrozen(): boolean {
     try {
       return readCgroupFile(join(this.dir, 'cgroup.freeze')) === '1';

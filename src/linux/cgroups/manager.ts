@@ -27,6 +27,8 @@ export interface CgroupManager {
   freeze(): void;
   thaw(): void;
   isFrozen(): boolean;
+  /** The file isFrozen reads and the value that means frozen (for the native fast path). */
+  freezeProbe(): { file: string; value: string } | undefined;
   /** What a `cgroup` mount inside the container binds: one entry per v1 controller, or one with name '' on v2. */
   mountSources(): Array<{ name: string; hostPath: string }>;
 }

@@ -1,0 +1,409 @@
+// tsrun's front binary. `state`, `start`, `kill` and `delete` of an ordinary container
+// are answered natively from the sidecar TypeScript wrote at create
+// (<root>/<id>/fast.state: a pre-rendered state document with holes for pid
+// and status, and the facts status is derived from). Everything else — other
+// verbs, flags it does not know, and every error — execs the Node CLI
+// (bin/tsrun.js), which holds the one implementation of each decision and
+// message. So this file decides nothing new: on any doubt it hands over.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef TSRUN_NODE
+#define TSRUN_NODE "node"
+#endif
+
+static char **g_argv;
+
+// Runs the Node CLI with the same arguments; never returns.
+static void __attribute__((noreturn)) to_node(void) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n < 0) {
+    perror("tsrun: readlink /proc/self/exe");
+    _exit(1);
+  }
+  self[n] = 0;
+  // <repo>/build/Release/tsrun-cli → <repo>/bin/tsrun.js
+  for (int up = 0; up < 3; up++) {
+    char *slash = strrchr(self, '/');
+    if (!slash) break;
+    *slash = 0;
+  }
+  char script[PATH_MAX];
+  snprintf(script, sizeof script, "%s/bin/tsrun.js", self);
+  int argc = 0;
+  while (g_argv[argc]) argc++;
+  char **args = calloc((size_t)argc + 2, sizeof *args);
+  if (!args) _exit(1);
+  args[0] = (char *)TSRUN_NODE;
+  args[1] = script;
+  for (int i = 1; i < argc; i++) args[i + 1] = g_argv[i];
+  execv(TSRUN_NODE, args);
+  args[0] = (char *)"node";
+  execvp("node", args);
+  fprintf(stderr, "tsrun: cannot run node (%s or on PATH): %s\n", TSRUN_NODE, strerror(errno));
+  _exit(1);
+}
+
+// runc's id rule, as src/runtime/containerId.ts checks it.
+static int valid_id(const char *id) {
+  size_t len = strlen(id);
+  if (len == 0 || len > 1024 || !strcmp(id, ".") || !strcmp(id, "..")) return 0;
+  for (const char *p = id; *p; p++) {
+    char c = *p;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' || c == '-' || c == '.')) return 0;
+  }
+  return 1;
+}
+
+static char *read_file(const char *path, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap + 1);
+  for (;;) {
+    if (n == cap) {
+      cap *= 2;
+      buf = realloc(buf, cap + 1);
+    }
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  buf[n] = 0;
+  if (len) *len = n;
+  return buf;
+}
+
+#define MAX_LINES 64
+
+struct fast_state {
+  long pid;
+  char start[32];
+  int poststart;
+  int poststop;
+  const char *procs[MAX_LINES];
+  int nprocs;
+  const char *rmdirs[MAX_LINES];  // "<leaf 0|1> <dir>", in removal order
+  int nrmdirs;
+  char freeze_value[16];
+  char freeze_file[PATH_MAX];
+  const char *template_text;
+};
+
+static int parse_fast_state(char *text, struct fast_state *fs) {
+  memset(fs, 0, sizeof *fs);
+  if (strncmp(text, "tsrun-fast 1\n", 13)) return 0;
+  char *line = text + 13;
+  while (*line) {
+    char *end = strchr(line, '\n');
+    if (!end) return 0;
+    *end = 0;
+    if (!strcmp(line, "template")) {
+      fs->template_text = end + 1;
+      return fs->pid > 0;
+    }
+    if (!strncmp(line, "pid ", 4)) fs->pid = strtol(line + 4, NULL, 10);
+    else if (!strncmp(line, "start ", 6)) snprintf(fs->start, sizeof fs->start, "%s", line + 6);
+    else if (!strncmp(line, "poststart ", 10)) fs->poststart = atoi(line + 10);
+    else if (!strncmp(line, "poststop ", 9)) fs->poststop = atoi(line + 9);
+    else if (!strncmp(line, "procs ", 6)) {
+      if (fs->nprocs == MAX_LINES) return 0;
+      fs->procs[fs->nprocs++] = line + 6;
+    } else if (!strncmp(line, "rmdir ", 6)) {
+      if (fs->nrmdirs == MAX_LINES) return 0;
+      fs->rmdirs[fs->nrmdirs++] = line + 6;
+    }
+    else if (!strncmp(line, "freeze ", 7)) {
+      char *sp = strchr(line + 7, ' ');
+      if (!sp) return 0;
+      *sp = 0;
+      snprintf(fs->freeze_value, sizeof fs->freeze_value, "%s", line + 7);
+      snprintf(fs->freeze_file, sizeof fs->freeze_file, "%s", sp + 1);
+    }
+    line = end + 1;
+  }
+  return 0;
+}
+
+// The same live, non-zombie process that started at `start` (pid reuse check).
+static int init_alive(const struct fast_state *fs) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%ld/stat", fs->pid);
+  char *stat = read_file(path, NULL);
+  if (!stat) return 0;
+  char *rp = strrchr(stat, ')');
+  int alive = 0;
+  if (rp && rp[1] == ' ') {
+    char *fields = rp + 2;
+    char state = fields[0];
+    // starttime is field 22 of stat; after ')' it is the 20th (state is the 1st)
+    char *f = fields;
+    for (int i = 0; i < 19 && f; i++) {
+      f = strchr(f, ' ');
+      if (f) f++;
+    }
+    if (f && state != 'Z' && state != 'X') {
+      size_t len = strcspn(f, " ");
+      alive = !fs->start[0] || (strlen(fs->start) == len && !strncmp(f, fs->start, len));
+    }
+  }
+  free(stat);
+  return alive;
+}
+
+static const char *status_of(const char *dir, const struct fast_state *fs) {
+  if (!init_alive(fs)) return "stopped";
+  char fifo[PATH_MAX];
+  snprintf(fifo, sizeof fifo, "%s/exec.fifo", dir);
+  if (access(fifo, F_OK) == 0) return "created";
+  if (fs->freeze_file[0]) {
+    char *v = read_file(fs->freeze_file, NULL);
+    if (v) {
+      size_t len = strlen(v);
+      while (len && (v[len - 1] == '\n' || v[len - 1] == ' ')) v[--len] = 0;
+      int frozen = !strcmp(v, fs->freeze_value);
+      free(v);
+      if (frozen) return "paused";
+    }
+  }
+  return "running";
+}
+
+static int write_all(int fd, const char *p, size_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+// The template with "@PID@" (quoted) and @STATUS@ filled in.
+static int print_state(const struct fast_state *fs, const char *status) {
+  const char *t = fs->template_text;
+  const char *pid_hole = strstr(t, "\"@PID@\"");
+  const char *status_hole = pid_hole ? strstr(pid_hole, "@STATUS@") : NULL;
+  if (!pid_hole || !status_hole) return -1;
+  char pid[32];
+  snprintf(pid, sizeof pid, "%ld", strcmp(status, "stopped") ? fs->pid : 0L);
+  size_t cap = strlen(t) + 64;
+  char *out = malloc(cap);
+  size_t n = 0;
+  memcpy(out + n, t, (size_t)(pid_hole - t)), n += (size_t)(pid_hole - t);
+  memcpy(out + n, pid, strlen(pid)), n += strlen(pid);
+  const char *mid = pid_hole + 7;
+  memcpy(out + n, mid, (size_t)(status_hole - mid)), n += (size_t)(status_hole - mid);
+  memcpy(out + n, status, strlen(status)), n += strlen(status);
+  const char *rest = status_hole + 8;
+  size_t rl = strlen(rest);
+  memcpy(out + n, rest, rl), n += rl;
+  int rc = write_all(1, out, n);
+  free(out);
+  return rc;
+}
+
+static const struct { const char *name; int sig; } SIGNAL_NAMES[] = {
+  {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"ILL", SIGILL}, {"TRAP", SIGTRAP}, {"ABRT", SIGABRT},
+  {"IOT", SIGIOT}, {"BUS", SIGBUS}, {"FPE", SIGFPE}, {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},
+  {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"STKFLT", SIGSTKFLT},
+  {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+  {"TTOU", SIGTTOU}, {"URG", SIGURG}, {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM},
+  {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO}, {"POLL", SIGPOLL}, {"PWR", SIGPWR}, {"SYS", SIGSYS},
+};
+
+// 15, TERM, SIGTERM (any case); 0 when unknown here (Node then decides).
+static int parse_signal(const char *s) {
+  char *end;
+  long n = strtol(s, &end, 10);
+  if (*s && !*end) return n >= 1 && n <= 64 ? (int)n : 0;
+  if (!strncasecmp(s, "SIG", 3)) s += 3;
+  for (size_t i = 0; i < sizeof SIGNAL_NAMES / sizeof *SIGNAL_NAMES; i++)
+    if (!strcasecmp(s, SIGNAL_NAMES[i].name)) return SIGNAL_NAMES[i].sig;
+  return 0;
+}
+
+// start: what src/runtime/start.ts does on its happy path. A report that is not
+// the plain "0" (an ERR record, or nothing) is handed to Node in start.report.
+static int do_start(const char *dir, const struct fast_state *fs) {
+  if (fs->poststart) to_node();
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/.lock", dir);
+  int lock = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0 || flock(lock, LOCK_EX) < 0) to_node();
+  if (strcmp(status_of(dir, fs), "created")) {
+    close(lock);
+    to_node();
+  }
+  char fifo[PATH_MAX];
+  snprintf(fifo, sizeof fifo, "%s/exec.fifo", dir);
+  int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    close(lock);
+    to_node();
+  }
+  char buf[65536];
+  size_t have = 0;
+  int saw_writer = 0;
+  for (;;) {
+    ssize_t r = read(fd, buf + have, sizeof buf - have);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && errno == EAGAIN) {
+      saw_writer = 1;
+      if (!init_alive(fs) && have == 0) break;  // Node names it
+      struct timespec ms = {0, 1000000};
+      nanosleep(&ms, NULL);
+      continue;
+    }
+    if (r < 0) break;
+    if (r > 0) {
+      saw_writer = 1;
+      have += (size_t)r;
+      if (have == sizeof buf) break;
+      continue;
+    }
+    break;  // EOF
+  }
+  close(fd);
+  if (have == 1 && buf[0] == '0') {
+    unlink(fifo);
+    close(lock);
+    return 0;
+  }
+  if (have > 0 || saw_writer) {
+    // Consumed: Node cannot read it again from the fifo, so it gets it from here.
+    snprintf(path, sizeof path, "%s/start.report", dir);
+    int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (out >= 0) {
+      write_all(out, buf, have);
+      close(out);
+    }
+  }
+  close(lock);
+  to_node();
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)ftw;
+  return (flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+// delete of a stopped container without poststop hooks: what
+// src/runtime/delete.ts does when nothing is left to kill. Anything else
+// (a live or frozen container, a process left in its cgroup, hooks, an
+// unexpected errno) is Node's, which repeats the steps idempotently.
+static int do_delete(const char *dir, const struct fast_state *fs) {
+  if (fs->poststop) to_node();
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/.lock", dir);
+  int lock = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0 || flock(lock, LOCK_EX) < 0) to_node();
+  if (strcmp(status_of(dir, fs), "stopped")) {
+    close(lock);
+    to_node();
+  }
+  for (int i = 0; i < fs->nprocs; i++) {
+    size_t len = 0;
+    char *pids = read_file(fs->procs[i], &len);
+    int busy = pids && strspn(pids, " \n") != len;
+    free(pids);
+    if (busy) {
+      close(lock);
+      to_node();
+    }
+  }
+  for (int i = 0; i < fs->nrmdirs; i++) {
+    int leaf = fs->rmdirs[i][0] == '1';
+    const char *cg = fs->rmdirs[i] + 2;
+    for (int attempt = 0;; attempt++) {
+      if (rmdir(cg) == 0 || errno == ENOENT) break;
+      if ((errno == EBUSY || errno == ENOTEMPTY) && !leaf) break;
+      if (errno == EBUSY && attempt < 200) {
+        struct timespec ms = {0, 10000000};
+        nanosleep(&ms, NULL);
+        continue;
+      }
+      close(lock);
+      to_node();
+    }
+  }
+  int rc = nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  close(lock);
+  if (rc != 0) to_node();
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  g_argv = argv;
+  if (getenv("TSRUN_NO_FAST")) to_node();
+  const char *root = "/run/tsrun";
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    const char *a = argv[i] + (argv[i][1] == '-' ? 2 : 1);
+    const char *eq = strchr(a, '=');
+    size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+    int takes = (nlen == 4 && !strncmp(a, "root", 4)) || (nlen == 3 && !strncmp(a, "log", 3)) ||
+                (nlen == 10 && !strncmp(a, "log-format", 10)) || (nlen == 8 && !strncmp(a, "rootless", 8)) ||
+                (nlen == 4 && !strncmp(a, "criu", 4));
+    int flag = nlen == 14 && !strncmp(a, "systemd-cgroup", 14);
+    if (!takes && !flag) to_node();  // --debug, --version, --help, unknown: Node's
+    if (takes && !eq) {
+      if (i + 1 >= argc) to_node();
+      if (nlen == 4 && !strncmp(a, "root", 4)) root = argv[i + 1];
+      i++;
+    } else if (takes && nlen == 4 && !strncmp(a, "root", 4)) {
+      root = eq + 1;
+    }
+  }
+  if (i >= argc) to_node();
+  const char *verb = argv[i];
+  char **rest = argv + i + 1;
+  int nrest = argc - i - 1;
+  int is_state = !strcmp(verb, "state"), is_start = !strcmp(verb, "start"), is_kill = !strcmp(verb, "kill");
+  int is_delete = !strcmp(verb, "delete") || !strcmp(verb, "rm") || !strcmp(verb, "del");
+  if (!(is_state || is_start || is_kill || is_delete)) to_node();
+  // delete --force of a stopped container is the same delete; any other flag is Node's.
+  while (is_delete && nrest > 0 && (!strcmp(rest[0], "--force") || !strcmp(rest[0], "-f") || !strcmp(rest[0], "--force=true"))) rest++, nrest--;
+  for (int k = 0; k < nrest; k++)
+    if (rest[k][0] == '-') to_node();  // any verb flag (kill --all, ...): Node's
+  if (nrest < 1 || nrest > (is_kill ? 2 : 1) || !valid_id(rest[0])) to_node();
+  int sig = SIGTERM;
+  if (is_kill && nrest == 2 && !(sig = parse_signal(rest[1]))) to_node();
+
+  char dir[PATH_MAX], file[PATH_MAX];
+  if (snprintf(dir, sizeof dir, "%s/%s", root, rest[0]) >= (int)sizeof dir - 32) to_node();
+  snprintf(file, sizeof file, "%s/fast.state", dir);
+  char *text = read_file(file, NULL);
+  struct fast_state fs;
+  if (!text || !parse_fast_state(text, &fs)) to_node();
+
+  if (is_state) {
+    if (print_state(&fs, status_of(dir, &fs)) < 0) to_node();
+    return 0;
+  }
+  if (is_kill) {
+    if (!strcmp(status_of(dir, &fs), "stopped")) to_node();
+    if (kill((pid_t)fs.pid, sig) < 0) to_node();
+    return 0;
+  }
+  if (is_delete) return do_delete(dir, &fs);
+  return do_start(dir, &fs);
+}

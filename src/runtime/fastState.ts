@@ -1,0 +1,58 @@
+// The sidecar `fast.state` that lets the native front binary (addon/fast)
+// answer `state`, `start`, `kill` and `delete` without starting Node. TypeScript makes
+// every decision here, once, at create: the state document is pre-rendered
+// with two holes (pid, status), and the facts status is derived from (init
+// pid and start time, the freezer file and its frozen value) are spelled out.
+// The native side only fills the holes; anything unusual goes back to Node.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroupManager } from '../linux/cgroups/manager.js';
+import type { ContainerRecord, StateStore } from './stateStore.js';
+
+export const PID_HOLE = '"@PID@"';
+export const STATUS_HOLE = '@STATUS@';
+
+export function fastStateText(rec: ContainerRecord): string {
+  const doc = {
+    ociVersion: rec.ociVersion,
+    id: rec.id,
+    pid: '@PID@',
+    status: STATUS_HOLE,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    owner: rec.owner,
+    annotations: rec.annotations ?? {},
+  };
+  const freeze = Object.keys(rec.cgroupPaths).length ? cgroupManager('', rec.cgroupPaths).freezeProbe() : undefined;
+  // delete of a stopped container: its cgroups must hold no process (else Node
+  // kills them), then the directories it created go, deepest first, the
+  // container's own leaf retried while its last processes exit (removeCgroups.ts).
+  const procs = [...new Set(Object.values(rec.cgroupPaths))].map((d) => `procs ${join(d, 'cgroup.procs')}`);
+  const ordered = [...rec.cgroupCreated].sort((a, b) => b.length - a.length);
+  const rmdirs = ordered.map((d) => `rmdir ${rec.cgroupCreated.some((o) => o !== d && o.startsWith(`${d}/`)) ? 0 : 1} ${d}`);
+  const lines = [
+    'tsrun-fast 1',
+    `pid ${rec.pid}`,
+    `start ${rec.pidStartTime ?? ''}`,
+    `poststart ${rec.config.hooks?.poststart?.length ? 1 : 0}`,
+    `poststop ${rec.config.hooks?.poststop?.length ? 1 : 0}`,
+    ...(freeze ? [`freeze ${freeze.value} ${freeze.file}`] : []),
+    ...procs,
+    ...rmdirs,
+    'template',
+    JSON.stringify(doc, null, 2),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export function writeFastState(store: StateStore, rec: ContainerRecord): void {
+  const file = join(store.dir(rec.id), 'fast.state');
+  try {
+    writeFileSync(`${file}.tmp`, fastStateText(rec));
+    renameSync(`${file}.tmp`, file);
+  } catch {
+    // Only a shortcut: without it every verb takes the Node path.
+    rmSync(`${file}.tmp`, { force: true });
+  }
+}
