@@ -79,6 +79,25 @@ for (const [name, bin] of runtimes) timed(bin, ['--root', roots[name], 'run', '-
 for (let i = 0; i < rounds; i++)
   for (const [name, bin] of runtimes) record('exec (true)', name, timed(bin, ['--root', roots[name], 'exec', `${name}-exec`, 'true']));
 
+// kill of a running container, and the lifecycle as an engine drives it: five
+// separate calls (create, start, state, kill, delete --force), summed.
+for (let i = 0; i < rounds; i++) {
+  for (const [name, bin] of runtimes) {
+    const k = `${name}-kill-${i}`;
+    timed(bin, ['--root', roots[name], 'run', '-d', '--bundle', execBundle, k]);
+    record('kill', name, timed(bin, ['--root', roots[name], 'kill', k, 'KILL']));
+    timed(bin, ['--root', roots[name], 'delete', '--force', k]);
+    const e = `${name}-life-${i}`;
+    let total = 0;
+    total += timed(bin, ['--root', roots[name], 'create', '--bundle', execBundle, e]);
+    total += timed(bin, ['--root', roots[name], 'start', e]);
+    total += timed(bin, ['--root', roots[name], 'state', e]);
+    total += timed(bin, ['--root', roots[name], 'kill', e, 'KILL']);
+    total += timed(bin, ['--root', roots[name], 'delete', '--force', e]);
+    record('engine lifecycle: create, start, state, kill, delete (5 calls)', name, total);
+  }
+}
+
 // Memory: peak RSS of the runtime process during create, and of the init waiting in `created`.
 const memory = {};
 for (const [name, bin] of runtimes) {

@@ -351,9 +351,28 @@ static int do_delete(const char *dir, const struct fast_state *fs) {
   return 0;
 }
 
+// --version from dist/version.txt, which the build writes with what Node would print.
+static void print_version(void) {
+  char self[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n < 0) to_node();
+  self[n] = 0;
+  for (int up = 0; up < 3; up++) {
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = 0;
+  }
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/dist/version.txt", self);
+  size_t len = 0;
+  char *text = read_file(path, &len);
+  if (!text || len == 0 || write_all(1, text, len) < 0) to_node();
+  exit(0);
+}
+
 int main(int argc, char **argv) {
   g_argv = argv;
   if (getenv("TSRUN_NO_FAST")) to_node();
+  if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v") || !strcmp(argv[1], "-version"))) print_version();
   const char *root = "/run/tsrun";
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {

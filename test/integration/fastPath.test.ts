@@ -57,6 +57,13 @@ describe('native state/start/kill/delete', () => {
     expect(JSON.parse(run(['state', 'f1']).stdout).pid).toBe(0);
   });
 
+  it('prints Node\'s --version text', () => {
+    const fast = tsrunSync(['--version'], { env: { ...process.env, ...NO_NODE } });
+    expect(fast.code).toBe(0);
+    expect(fast.stdout).toBe(tsrunSync(['--version'], { env: { ...process.env, TSRUN_NO_FAST: '1' } }).stdout);
+    expect(fast.stdout).toMatch(/^tsrun version .*\nlibseccomp: \d/s);
+  });
+
   it('hands every error to Node, with Node\'s message', () => {
     // Unknown container, bad id, stopped container, unknown signal, kill --all: all Node's words.
     const unknown = run(['state', 'nope'], NO_NODE);
