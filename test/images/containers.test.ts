@@ -98,6 +98,18 @@ describe('tsctl run', () => {
     expect(JSON.parse(ok(tsctl(root, ['ps', '--format', 'json'])).stdout)).toEqual([]);
   });
 
+  it('a container that fails to start: the runtime\'s error, its exit code, and --rm still cleans up', () => {
+    const root = freshRoot();
+    ok(tsctl(root, ['import', layout]));
+    const r = tsctl(root, ['run', '--rm', 'busybox', 'no-such-command']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('tsrun: find the executable "no-such-command"');
+    expect(JSON.parse(ok(tsctl(root, ['ps', '--format', 'json'])).stdout)).toEqual([]);
+    expect(readdirSync(join(root, 'snapshots/overlay/snapshots'))).toHaveLength(1);
+    expect(readdirSync(join(root, 'state/bundles'))).toEqual([]);
+    expect(mounts(root)).toEqual([]);
+  });
+
   it('writes a bundle whose config.json follows the image, runnable by tsrun directly', () => {
     const root = freshRoot();
     const dir = image('example.com/app:2', [base], { Cmd: ['hostname'], Volumes: { '/data': {} }, ExposedPorts: { '8080/tcp': {} }, StopSignal: 'SIGQUIT' });

@@ -174,6 +174,24 @@ describe('tsctl pull', () => {
     expect(JSON.parse(r2.stdout)).toMatchObject({ target: { mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json' }, manifest: { digest: sha(raw) } });
   });
 
+  it('draws a progress bar per layer on a terminal', () => {
+    const root = freshRoot();
+    const cmd = `${join(import.meta.dirname, '../../bin/tsctl')} --root ${root} pull ${reg.host}/test/multi:v1`;
+    const out = execFileSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+    for (const l of [base, files, deletes]) expect(out).toContain(`${sha(l.blob).slice(7, 19)}: unpacked`);
+    expect(out).toMatch(/\x1b\[\d+A/); // redrawn in place
+  });
+
+  it('lets two pulls of one image run at once: both succeed, each layer stored once', async () => {
+    const root = freshRoot();
+    const [a, b] = await Promise.all([tsctlAsync(root, ['pull', `${reg.host}/test/multi:v1`]), tsctlAsync(root, ['pull', `${reg.host}/test/multi:v1`])]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(readdirSync(join(root, 'snapshots/overlay/snapshots'))).toHaveLength(3);
+    expect(readdirSync(join(root, 'content/ingest'))).toEqual([]);
+    expect(ok(tsctl(root, ['run', '--rm', `${reg.host}/test/multi:v1`])).stdout).toBe('hello from layer 2\n');
+  });
+
   it('pulls by digest and refuses a tag whose content does not match', () => {
     const root = freshRoot();
     ok(tsctl(root, ['pull', `${reg.host}/test/multi@${multi.manifest}`]));
