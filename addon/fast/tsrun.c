@@ -240,18 +240,26 @@ static int parse_signal(const char *s) {
   return 0;
 }
 
+// The container's flock (src/runtime/lock.ts), held only if the container is
+// in `status`; otherwise Node takes over.
+static int lock_in_status(const char *dir, const struct fast_state *fs, const char *status) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/.lock", dir);
+  int lock = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0 || flock(lock, LOCK_EX) < 0) to_node();
+  if (strcmp(status_of(dir, fs), status)) {
+    close(lock);
+    to_node();
+  }
+  return lock;
+}
+
 // start: what src/runtime/start.ts does on its happy path. A report that is not
 // the plain "0" (an ERR record, or nothing) is handed to Node in start.report.
 static int do_start(const char *dir, const struct fast_state *fs) {
   if (fs->poststart) to_node();
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/.lock", dir);
-  int lock = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0 || flock(lock, LOCK_EX) < 0) to_node();
-  if (strcmp(status_of(dir, fs), "created")) {
-    close(lock);
-    to_node();
-  }
+  int lock = lock_in_status(dir, fs, "created");
   char fifo[PATH_MAX];
   snprintf(fifo, sizeof fifo, "%s/exec.fifo", dir);
   int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -312,14 +320,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 // unexpected errno) is Node's, which repeats the steps idempotently.
 static int do_delete(const char *dir, const struct fast_state *fs) {
   if (fs->poststop) to_node();
-  char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/.lock", dir);
-  int lock = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0 || flock(lock, LOCK_EX) < 0) to_node();
-  if (strcmp(status_of(dir, fs), "stopped")) {
-    close(lock);
-    to_node();
-  }
+  int lock = lock_in_status(dir, fs, "stopped");
   for (int i = 0; i < fs->nprocs; i++) {
     size_t len = 0;
     char *pids = read_file(fs->procs[i], &len);

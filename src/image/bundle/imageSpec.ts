@@ -5,6 +5,7 @@
 // annotations for whoever runs it.
 import type { Spec } from '../../spec/types.js';
 import { SPEC_VERSION } from '../../spec/version.js';
+import { defaultSpec } from '../../spec/defaultSpec.js';
 import { RuntimeError } from '../../runtime/errors.js';
 import type { ImageConfig } from '../mediaTypes.js';
 import { resolveUser } from './userLookup.js';
@@ -59,6 +60,13 @@ export function specFromImage(image: ImageConfig, rootfs: string, o: ContainerOp
   if (c.Volumes && Object.keys(c.Volumes).length) annotations['io.tsrun.image.volumes'] = JSON.stringify(Object.keys(c.Volumes));
   if (c.ExposedPorts && Object.keys(c.ExposedPorts).length) annotations['io.tsrun.image.exposed-ports'] = JSON.stringify(Object.keys(c.ExposedPorts));
   if (c.StopSignal) annotations['org.opencontainers.image.stopSignal'] = c.StopSignal;
+  // runc's default mounts and paths (src/spec/defaultSpec.ts) with containerd's
+  // differences: no cgroup mount, a /run tmpfs, one more masked path.
+  const base = defaultSpec();
+  const mounts = [
+    ...base.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup'),
+    { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+  ];
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(o.hostNetwork ? [] : [{ type: 'network' }])] as NonNullable<Spec['linux']>['namespaces'];
   return {
     ociVersion: SPEC_VERSION,
@@ -73,25 +81,14 @@ export function specFromImage(image: ImageConfig, rootfs: string, o: ContainerOp
     },
     root: { path: 'rootfs', readonly: !!o.readonlyRootfs },
     hostname: o.id.slice(0, 63),
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-      { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    ],
+    mounts,
     annotations,
     linux: {
       cgroupsPath: `${o.cgroupParent ?? '/tsctl'}/${o.id}`,
       resources: { devices: [{ allow: false, access: 'rwm' }] },
       namespaces,
-      maskedPaths: [
-        '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-        '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/sys/devices/virtual/powercap', '/proc/scsi',
-      ],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+      maskedPaths: [...base.linux!.maskedPaths!, '/sys/devices/virtual/powercap'],
+      readonlyPaths: base.linux!.readonlyPaths,
     },
   } as Spec;
 }
