@@ -9,14 +9,22 @@ const MS_BIND = 0x1000;
 const MS_REC = 0x4000;
 const MNT_DETACH = 2;
 
+// mount(2) takes its data in one page.
+const MAX_MOUNT_DATA = 4095;
+
 export function mountAll(mounts: Mount[], target: string): void {
   for (const m of mounts) {
+    const data = m.options.join(',');
+    if (m.type === 'overlay' && data.length > MAX_MOUNT_DATA) {
+      const layers = (/lowerdir=([^,]*)/.exec(data)?.[1] ?? '').split(':').length;
+      throw new RuntimeError({ step: 'mount the overlay snapshot', path: target, detail: `its options are ${data.length} bytes for ${layers} layers, over the kernel's ${MAX_MOUNT_DATA + 1}-byte limit for mount data (a shorter --root helps)` });
+    }
     try {
       if (m.type === 'bind') {
         addon().mount(m.source, target, '', MS_BIND | MS_REC, '');
         if (m.options.includes('ro')) addon().mount('', target, '', MS_BIND | MS_REMOUNT | MS_RDONLY, '');
       } else {
-        addon().mount(m.source, target, m.type, 0, m.options.join(','));
+        addon().mount(m.source, target, m.type, 0, data);
       }
     } catch (e) {
       throw RuntimeError.fromSystem(`mount the ${m.type} snapshot`, e, { path: target, detail: `${(e as Error).message} (options ${m.options.join(',')})` });

@@ -1,0 +1,66 @@
+// The snapshotters as a library: committed chains, active snapshots on top,
+// what they mount, and the limits that must fail with a clear error.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OverlaySnapshotter } from '../../src/image/snapshots/overlay.js';
+import { CopySnapshotter } from '../../src/image/snapshots/copy.js';
+import { mountAll, unmount } from '../../src/image/snapshots/mount.js';
+
+let root: string;
+beforeEach(() => { root = mkdtempSync(join(tmpdir(), 'snap-')); });
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+/** A chain of n committed layers, layer i holding file `l<i>`. */
+function chain(s: OverlaySnapshotter | CopySnapshotter, n: number): string {
+  let parent: string | undefined;
+  for (let i = 0; i < n; i++) {
+    const key = `extract-${i}`;
+    s.prepare(key, parent);
+    writeFileSync(join(s.writableDir(key), `l${i}`), String(i));
+    s.commit(`layer-${i}`, key);
+    parent = `layer-${i}`;
+  }
+  return parent!;
+}
+
+describe('snapshotters', () => {
+  it('overlay: a container sees every layer through one mount and writes only to its upper dir', () => {
+    const s = new OverlaySnapshotter(root);
+    const top = chain(s, 3);
+    const mounts = s.prepare('container/c1', top);
+    expect(mounts).toHaveLength(1);
+    expect(mounts[0].type).toBe('overlay');
+    const target = mkdtempSync(join(root, 'mnt-'));
+    mountAll(mounts, target);
+    try {
+      expect(['l0', 'l1', 'l2'].map((f) => readFileSync(join(target, f), 'utf8'))).toEqual(['0', '1', '2']);
+      writeFileSync(join(target, 'new'), 'x');
+      expect(readFileSync(join(s.writableDir('container/c1'), 'new'), 'utf8')).toBe('x');
+    } finally {
+      unmount(target);
+    }
+    expect(() => s.remove('layer-1')).toThrow(/layer-2 is built on it/);
+    s.remove('container/c1');
+    expect(s.stat('container/c1')).toBeUndefined();
+  });
+
+  it('copy: an active snapshot is a full copy of its parent', () => {
+    const s = new CopySnapshotter(root);
+    const top = chain(s, 3);
+    s.prepare('container/c1', top);
+    const dir = s.writableDir('container/c1');
+    expect(['l0', 'l1', 'l2'].every((f) => existsSync(join(dir, f)))).toBe(true);
+  });
+
+  it('refuses an overlay mount whose options exceed the kernel limit, by name, before mounting', () => {
+    const deep = join(root, 'a-long-data-root-'.repeat(4));
+    mkdirSync(deep, { recursive: true });
+    const s = new OverlaySnapshotter(deep);
+    const top = chain(s, 40);
+    const mounts = s.prepare('container/c1', top);
+    const target = mkdtempSync(join(root, 'mnt-'));
+    expect(() => mountAll(mounts, target)).toThrow(/options are \d+ bytes for 40 layers, over the kernel's 4096-byte limit/);
+  });
+});
