@@ -25,11 +25,14 @@ image_tar=$(node test/engines/image.mjs)
 mkdir -p "$data/layout" && tar -xf "$image_tar" -C "$data/layout" && rm -f "$image_tar" "${image_tar%.tar}-docker.tar"
 skopeo copy --quiet --dest-tls-verify=false --preserve-digests "oci:$data/layout:docker.io/library/busybox:tsrun-test" "docker://127.0.0.1:$port/library/busybox:latest"
 
-tsctl() { ./bin/tsctl --root "$data/tsctl" "$@"; }
-echo "== tsctl pull"
-tsctl pull "127.0.0.1:$port/library/busybox:latest"
+# The local registry stands in for Docker Hub (a registry mirror, as dockerd's
+# registry-mirrors): `busybox` means docker.io/library/busybox:latest, fetched from it.
+tsctl() { ./bin/tsctl --root "$data/tsctl" --mirror "docker.io=127.0.0.1:$port" "$@"; }
+echo "== tsctl pull busybox"
+tsctl pull busybox
 tsctl images
-echo "== tsctl run (overlay snapshot + tsrun)"
-tsctl run --rm "127.0.0.1:$port/library/busybox" sh -c 'echo "hello from $(hostname), pid $$ in its own namespaces"; id; ls /'
+echo "== tsctl run busybox (overlay snapshot + tsrun)"
+tsctl run --rm busybox echo hi
+tsctl run --rm busybox sh -c 'echo "hello from $(hostname), pid $$ in its own namespaces"; id; ls /'
 echo "== tsctl system df"
 tsctl system df

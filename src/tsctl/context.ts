@@ -13,6 +13,8 @@ export interface TsctlGlobals {
   runtimeRoot: string;
   /** Where `run` puts bundles (mount points: ephemeral). */
   stateDir: string;
+  /** Registry mirrors (--mirror / $TSCTL_MIRRORS): docker.io=127.0.0.1:5000. */
+  mirrors?: string;
 }
 
 export const TSCTL_GLOBAL_FLAGS: FlagSpec[] = [
@@ -21,6 +23,7 @@ export const TSCTL_GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'runtime', kind: 'string', help: 'OCI runtime binary for run (default: tsrun)' },
   { name: 'runtime-root', kind: 'string', help: "the runtime's --root (default /run/tsrun)" },
   { name: 'state-dir', kind: 'string', help: 'where run keeps bundles (default /run/tsctl)' },
+  { name: 'mirror', kind: 'string', help: 'REGISTRY=HOST[,...]: fetch that registry\'s images from HOST (default $TSCTL_MIRRORS)' },
   { name: 'help', kind: 'bool', alias: ['h'], help: 'show help' },
   { name: 'version', kind: 'bool', alias: ['v'], help: 'print the version' },
 ];
@@ -30,6 +33,12 @@ export const defaultRuntime = () => join(dirname(fileURLToPath(import.meta.url))
 export async function openSnapshotter(g: TsctlGlobals) {
   const { openSnapshotter: open } = await import('../image/snapshots/mount.js');
   return open(g.root, g.snapshotter ?? process.env.TSCTL_SNAPSHOTTER);
+}
+
+/** What pull needs from the global options and a verb's registry flags. */
+export async function registryOptions(g: TsctlGlobals, insecure: boolean, authFile: string | undefined) {
+  const { parseMirrors } = await import('../image/registry/client.js');
+  return { insecure, authFile, mirrors: parseMirrors(g.mirrors) };
 }
 
 export const REGISTRY_FLAGS: FlagSpec[] = [

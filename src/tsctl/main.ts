@@ -42,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       runtime: flagString(globals, 'runtime') ?? defaultRuntime(),
       runtimeRoot: flagString(globals, 'runtime-root') ?? '/run/tsrun',
       stateDir: flagString(globals, 'state-dir') ?? '/run/tsctl',
+      mirrors: flagString(globals, 'mirror') ?? process.env.TSCTL_MIRRORS,
     };
     if (flagBool(globals, 'version')) {
       const { version, commit } = await import('../spec/generated/buildInfo.js');

@@ -174,6 +174,20 @@ describe('tsctl pull', () => {
     expect(JSON.parse(r2.stdout)).toMatchObject({ target: { mediaType: 'application/vnd.docker.distribution.manifest.list.v2+json' }, manifest: { digest: sha(raw) } });
   });
 
+  it('pulls `busybox` through a docker.io mirror and runs `tsctl run busybox echo hi`', () => {
+    const dir = join(work, 'busybox');
+    writeLayout(dir, { layers: [base] });
+    push(dir, `${reg.host}/library/busybox:latest`);
+    const root = freshRoot();
+    const r = ok(tsctl(root, ['--mirror', `docker.io=${reg.host}`, 'pull', 'busybox']));
+    expect(r.stdout).toMatch(/^docker\.io\/library\/busybox:latest: sha256:/);
+    expect(ok(tsctl(root, ['run', '--rm', 'busybox', 'echo', 'hi'])).stdout).toBe('hi\n');
+    // run pulls what is not here, through the mirror from the environment.
+    const root2 = freshRoot();
+    expect(ok(tsctl(root2, ['run', '--rm', 'busybox', 'echo', 'hi'], { TSCTL_MIRRORS: `docker.io=${reg.host}` })).stdout).toBe('hi\n');
+    expect(JSON.parse(ok(tsctl(root2, ['images', '--format', 'json'])).stdout)[0].name).toBe('docker.io/library/busybox:latest');
+  });
+
   it('draws a progress bar per layer on a terminal', () => {
     const root = freshRoot();
     const cmd = `${join(import.meta.dirname, '../../bin/tsctl')} --root ${root} pull ${reg.host}/test/multi:v1`;

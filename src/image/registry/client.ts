@@ -12,6 +12,19 @@ export interface RegistryOptions {
   /** Plain HTTP even for a non-local registry. */
   insecure?: boolean;
   authFile?: string;
+  /** Registry host → the host to fetch from instead (docker's registry-mirrors). */
+  mirrors?: Record<string, string>;
+}
+
+/** `docker.io=127.0.0.1:5000,quay.io=mirror:5000` → a map. */
+export function parseMirrors(spec: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (spec ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0 || eq === part.length - 1) throw Object.assign(new Error(`invalid mirror ${JSON.stringify(part)}: use REGISTRY=HOST[:PORT]`), { name: 'UsageError' });
+    out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return out;
 }
 
 export interface FetchedManifest {
@@ -41,14 +54,19 @@ export class RegistryClient {
   private authorization?: string;
   private credentials?: Credentials | null;
 
+  /** The host actually asked (a mirror's, when one is set for the registry). */
+  readonly host: string;
+
   constructor(readonly ref: ImageReference, private readonly opts: RegistryOptions = {}) {
-    const host = ref.registry === 'docker.io' ? 'registry-1.docker.io' : ref.registry;
+    const mirror = opts.mirrors?.[ref.registry];
+    const host = mirror ?? (ref.registry === 'docker.io' ? 'registry-1.docker.io' : ref.registry);
+    this.host = host;
     const scheme = opts.insecure || isLocal(host) ? 'http' : 'https';
     this.base = `${scheme}://${host}/v2/${ref.repository}`;
   }
 
   private creds(): Credentials | undefined {
-    if (this.credentials === undefined) this.credentials = findCredentials(this.ref.registry, this.opts.authFile) ?? null;
+    if (this.credentials === undefined) this.credentials = findCredentials(this.opts.mirrors?.[this.ref.registry] ?? this.ref.registry, this.opts.authFile) ?? null;
     return this.credentials ?? undefined;
   }
 

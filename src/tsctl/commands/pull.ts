@@ -1,5 +1,5 @@
 import { parseArgs, flagBool, flagString, UsageError } from '../../cli/argv.js';
-import { checkFormat, openSnapshotter, REGISTRY_FLAGS, type TsctlGlobals } from '../context.js';
+import { checkFormat, openSnapshotter, REGISTRY_FLAGS, registryOptions, type TsctlGlobals } from '../context.js';
 import { progressFor } from '../progressBars.js';
 
 export default async function pullCommand(args: string[], g: TsctlGlobals): Promise<number> {
@@ -10,8 +10,7 @@ export default async function pullCommand(args: string[], g: TsctlGlobals): Prom
   const { parsePlatform } = await import('../../image/platform.js');
   const platform = flagString(p, 'platform');
   const record = await pull(g.root, await openSnapshotter(g), p.positionals[0], {
-    insecure: flagBool(p, 'insecure'),
-    authFile: flagString(p, 'auth-file'),
+    ...(await registryOptions(g, flagBool(p, 'insecure'), flagString(p, 'auth-file'))),
     platform: platform ? parsePlatform(platform) : undefined,
     progress: progressFor(process.stderr, flagBool(p, 'quiet') || format === 'json'),
   });

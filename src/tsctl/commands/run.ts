@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, flagBool, flagString, UsageError } from '../../cli/argv.js';
-import { openSnapshotter, REGISTRY_FLAGS, type TsctlGlobals } from '../context.js';
+import { openSnapshotter, REGISTRY_FLAGS, registryOptions, type TsctlGlobals } from '../context.js';
 import { progressFor } from '../progressBars.js';
 import { CONTAINER_FLAGS, containerRequest } from './containerFlags.js';
 
@@ -35,7 +35,7 @@ export default async function runCommand(args: string[], g: TsctlGlobals): Promi
     const { pull } = await import('../../image/pull.js');
     const { parsePlatform } = await import('../../image/platform.js');
     const platform = flagString(p, 'platform');
-    await pull(g.root, snapshotter, image, { insecure: flagBool(p, 'insecure'), authFile: flagString(p, 'auth-file'), platform: platform ? parsePlatform(platform) : undefined, progress: progressFor(process.stderr, false) });
+    await pull(g.root, snapshotter, image, { ...(await registryOptions(g, flagBool(p, 'insecure'), flagString(p, 'auth-file'))), platform: platform ? parsePlatform(platform) : undefined, progress: progressFor(process.stderr, false) });
   }
   const req = containerRequest(p, command);
   const id = req.id ?? newContainerId();
