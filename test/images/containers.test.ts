@@ -10,6 +10,7 @@ import { buildLayer, busyboxFiles, writeLayout, type BuiltLayer } from './buildI
 import { ok, tsctl } from './tsctl.js';
 import { buildBusyboxImage, dockerArchiveOf } from '../engines/image.mjs';
 
+const RUNC = execFileSync('sh', ['-c', 'command -v runc || true']).toString().trim();
 let work: string;
 let base: BuiltLayer;
 let layout: string;
@@ -128,6 +129,18 @@ describe('tsctl run', () => {
     ok(tsctl(root, ['rm', 'app2']));
     expect(existsSync(join(bundle, 'config.json'))).toBe(false);
     expect(mounts(bundle)).toEqual([]);
+  });
+
+  // CI installs runc; on a machine without it this one is skipped, and says so.
+  it.skipIf(!RUNC)('runs the same bundle with runc (tsctl drives any runc-compatible runtime)', () => {
+    const runc = RUNC;
+    const root = freshRoot();
+    ok(tsctl(root, ['import', layout]));
+    const r = ok(tsctl(root, ['--runtime', runc, 'run', '--rm', 'busybox', 'sh', '-c', 'echo hi; cat /proc/self/cgroup']));
+    expect(r.stdout).toMatch(/^hi\n/);
+    expect(r.stdout).toMatch(/:\/tsctl\/[a-f0-9]{12}$/m);
+    expect(mounts(root)).toEqual([]);
+    expect(JSON.parse(ok(tsctl(root, ['ps', '--format', 'json'])).stdout)).toEqual([]);
   });
 
   it('works the same with the copy snapshotter (whiteouts applied as deletions)', () => {
