@@ -1,6 +1,8 @@
 // What a command must never leave behind: mounts, cgroups, state dirs, processes.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { makeRoot, tsrunSync } from './tsrun.js';
 
 export interface HostSnapshot {
   mounts: string[];
@@ -47,4 +49,27 @@ export function snapshotHost(): HostSnapshot {
 
 export function stateDirs(root: string): string[] {
   return existsSync(root) ? readdirSync(root) : [];
+}
+
+/**
+ * A test file's private --root, and the check when the file ends: the host
+ * has the same mounts, tsrun cgroups and inits as before it, and no state
+ * directory is left. `deleteLeftovers` first force-deletes what a failed test
+ * left; files whose tests must clean up after themselves pass false, so a
+ * leak fails the file. `setRoot` receives the root and the host as it was,
+ * before the first test.
+ */
+export function guardHost(setRoot: (root: string, before: HostSnapshot) => void, opts: { deleteLeftovers: boolean; checkStateDirs?: boolean }): void {
+  let root = '';
+  let before: HostSnapshot;
+  beforeAll(() => {
+    root = makeRoot();
+    before = snapshotHost();
+    setRoot(root, before);
+  });
+  afterAll(() => {
+    if (opts.deleteLeftovers) for (const id of stateDirs(root)) tsrunSync(['--root', root, 'delete', '--force', id]);
+    if (opts.checkStateDirs !== false) expect(stateDirs(root)).toEqual([]);
+    expect(snapshotHost()).toEqual(before);
+  });
 }

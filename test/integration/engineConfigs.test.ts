@@ -3,22 +3,14 @@
 // their mounts, masks, capabilities, namespaces and cgroup paths.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeBundle } from '../helpers/bundle.js';
-import { snapshotHost, stateDirs, type HostSnapshot } from '../helpers/leftovers.js';
-import { makeRoot, tsrunSync, uniqueId } from '../helpers/tsrun.js';
+import { guardHost } from '../helpers/leftovers.js';
+import { tsrunSync, uniqueId } from '../helpers/tsrun.js';
 import type { Spec } from '../../src/spec/types.js';
 
 let root: string;
-let before: HostSnapshot;
-beforeAll(() => {
-  root = makeRoot();
-  before = snapshotHost();
-});
-afterAll(() => {
-  expect(stateDirs(root)).toEqual([]);
-  expect(snapshotHost()).toEqual(before);
-});
+guardHost((r) => (root = r), { deleteLeftovers: false });
 
 const ENGINE_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
   'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];

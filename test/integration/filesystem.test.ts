@@ -2,23 +2,14 @@
 // rootfsPropagation, each checked from inside the container; symlink escapes refused.
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeBundle } from '../helpers/bundle.js';
-import { snapshotHost, stateDirs, type HostSnapshot } from '../helpers/leftovers.js';
-import { makeRoot, tsrunSync, uniqueId } from '../helpers/tsrun.js';
+import { guardHost } from '../helpers/leftovers.js';
+import { tsrunSync, uniqueId } from '../helpers/tsrun.js';
 import type { Spec } from '../../src/spec/types.js';
 
 let root: string;
-let before: HostSnapshot;
-beforeAll(() => {
-  root = makeRoot();
-  before = snapshotHost();
-});
-afterAll(() => {
-  for (const id of stateDirs(root)) tsrunSync(['--root', root, 'delete', '--force', id]);
-  expect(stateDirs(root)).toEqual([]);
-  expect(snapshotHost()).toEqual(before);
-});
+guardHost((r) => (root = r), { deleteLeftovers: true });
 
 function run(script: string, edit: (c: Spec, dir: string) => void = () => {}, extraArgs: string[] = []): { code: number; stdout: string; stderr: string } {
   const b = makeBundle((c) => (c.process!.args = ['sh', '-c', script]));

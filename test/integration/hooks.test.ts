@@ -2,23 +2,15 @@
 // with what on stdin, and what a failing hook does.
 import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
-import { snapshotHost, stateDirs, type HostSnapshot } from '../helpers/leftovers.js';
-import { makeRoot, tsrunSync, uniqueId } from '../helpers/tsrun.js';
+import { guardHost, snapshotHost, stateDirs, type HostSnapshot } from '../helpers/leftovers.js';
+import { tsrunSync, uniqueId } from '../helpers/tsrun.js';
 import type { Hook } from '../../src/spec/types.js';
 
 let root: string;
 let before: HostSnapshot;
-beforeAll(() => {
-  root = makeRoot();
-  before = snapshotHost();
-});
-afterAll(() => {
-  for (const id of stateDirs(root)) tsrunSync(['--root', root, 'delete', '--force', id]);
-  expect(stateDirs(root)).toEqual([]);
-  expect(snapshotHost()).toEqual(before);
-});
+guardHost((r, b) => ((root = r), (before = b)), { deleteLeftovers: true });
 
 const T = (...args: string[]) => tsrunSync(['--root', root, ...args]);
 

@@ -3,23 +3,14 @@
 import { readlinkSync, readFileSync, openSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeBundle } from '../helpers/bundle.js';
-import { snapshotHost, stateDirs, type HostSnapshot } from '../helpers/leftovers.js';
-import { makeRoot, TSRUN, tsrunSync, uniqueId } from '../helpers/tsrun.js';
+import { guardHost, stateDirs } from '../helpers/leftovers.js';
+import { TSRUN, tsrunSync, uniqueId } from '../helpers/tsrun.js';
 import type { Spec } from '../../src/spec/types.js';
 
 let root: string;
-let before: HostSnapshot;
-beforeAll(() => {
-  root = makeRoot();
-  before = snapshotHost();
-});
-afterAll(() => {
-  for (const id of stateDirs(root)) tsrunSync(['--root', root, 'delete', '--force', id]);
-  expect(stateDirs(root)).toEqual([]);
-  expect(snapshotHost()).toEqual(before);
-});
+guardHost((r) => (root = r), { deleteLeftovers: true });
 
 /** Runs `script` in a container whose config `edit` adjusted; returns stdout (asserting success). */
 function inContainer(script: string, edit: (c: Spec) => void = () => {}): string {

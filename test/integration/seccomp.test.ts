@@ -1,22 +1,14 @@
 // config-linux.md#seccomp: the filter compiled by libseccomp in the parent and
 // loaded by the init; each action proven by its effect inside the container.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeBundle } from '../helpers/bundle.js';
-import { snapshotHost, stateDirs, type HostSnapshot } from '../helpers/leftovers.js';
-import { makeRoot, tsrunSync, uniqueId } from '../helpers/tsrun.js';
+import { guardHost } from '../helpers/leftovers.js';
+import { tsrunSync, uniqueId } from '../helpers/tsrun.js';
 import type { Seccomp, Spec } from '../../src/spec/types.js';
 import { ENGINE_PROFILE, engineProfileToOci, haveEngineProfile } from '../helpers/engineSeccomp.js';
 
 let root: string;
-let before: HostSnapshot;
-beforeAll(() => {
-  root = makeRoot();
-  before = snapshotHost();
-});
-afterAll(() => {
-  expect(stateDirs(root)).toEqual([]);
-  expect(snapshotHost()).toEqual(before);
-});
+guardHost((r) => (root = r), { deleteLeftovers: false });
 
 function run(script: string, seccomp: Seccomp, edit: (c: Spec) => void = () => {}) {
   const b = makeBundle((c) => {

@@ -2,21 +2,13 @@
 // with SCM_RIGHTS (what engines use), or attached to the caller's terminal by `run`.
 import { spawn, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeBundle } from '../helpers/bundle.js';
-import { snapshotHost, stateDirs, type HostSnapshot } from '../helpers/leftovers.js';
-import { makeRoot, TSRUN, tsrunSync, uniqueId } from '../helpers/tsrun.js';
+import { guardHost, stateDirs } from '../helpers/leftovers.js';
+import { TSRUN, tsrunSync, uniqueId } from '../helpers/tsrun.js';
 
 let root: string;
-let before: HostSnapshot;
-beforeAll(() => {
-  root = makeRoot();
-  before = snapshotHost();
-});
-afterAll(() => {
-  for (const id of stateDirs(root)) tsrunSync(['--root', root, 'delete', '--force', id]);
-  expect(snapshotHost()).toEqual(before);
-});
+guardHost((r) => (root = r), { deleteLeftovers: true, checkStateDirs: false });
 
 const RECEIVER = resolve(import.meta.dirname, '../helpers/console_receiver.py');
 const SCRIPT = 'tty; stty size; ls -l /dev/console | cut -c1; read line; echo "got $line"';

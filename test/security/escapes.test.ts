@@ -3,23 +3,16 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, closeSync, constants, copyFileSync, openSync, readFileSync, readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { makeBundle } from '../helpers/bundle.js';
-import { snapshotHost, stateDirs, type HostSnapshot } from '../helpers/leftovers.js';
-import { makeRoot, tsrunSync, uniqueId } from '../helpers/tsrun.js';
+import { guardHost } from '../helpers/leftovers.js';
+import { tsrunSync, uniqueId } from '../helpers/tsrun.js';
 
 let root: string;
-let before: HostSnapshot;
 const PROBE = '/tmp/tsrun-security-probe';
+guardHost((r) => (root = r), { deleteLeftovers: true });
 beforeAll(() => {
-  root = makeRoot();
-  before = snapshotHost();
   execFileSync('gcc', ['-static', '-O2', '-o', PROBE, resolve(import.meta.dirname, '../../spec-tests/probe/probe.c')]);
-});
-afterAll(() => {
-  for (const id of stateDirs(root)) tsrunSync(['--root', root, 'delete', '--force', id]);
-  expect(stateDirs(root)).toEqual([]);
-  expect(snapshotHost()).toEqual(before);
 });
 
 describe('CVE-2024-21626: no runtime fd reaches the container', () => {
