@@ -7,16 +7,18 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupManager } from '../linux/cgroups/manager.js';
+import { removalOrder } from '../linux/cgroups/removeCgroups.js';
 import type { ContainerRecord, StateStore } from './stateStore.js';
 
-export const PID_HOLE = '"@PID@"';
-export const STATUS_HOLE = '@STATUS@';
+// The holes addon/fast/tsrun.c fills: "@PID@" (quoted, as JSON renders it) and @STATUS@.
+const PID_HOLE = '@PID@';
+const STATUS_HOLE = '@STATUS@';
 
 export function fastStateText(rec: ContainerRecord): string {
   const doc = {
     ociVersion: rec.ociVersion,
     id: rec.id,
-    pid: '@PID@',
+    pid: PID_HOLE,
     status: STATUS_HOLE,
     bundle: rec.bundle,
     rootfs: rec.rootfs,
@@ -29,8 +31,7 @@ export function fastStateText(rec: ContainerRecord): string {
   // kills them), then the directories it created go, deepest first, the
   // container's own leaf retried while its last processes exit (removeCgroups.ts).
   const procs = [...new Set(Object.values(rec.cgroupPaths))].map((d) => `procs ${join(d, 'cgroup.procs')}`);
-  const ordered = [...rec.cgroupCreated].sort((a, b) => b.length - a.length);
-  const rmdirs = ordered.map((d) => `rmdir ${rec.cgroupCreated.some((o) => o !== d && o.startsWith(`${d}/`)) ? 0 : 1} ${d}`);
+  const rmdirs = removalOrder(rec.cgroupCreated).map(({ dir, isLeaf }) => `rmdir ${isLeaf ? 1 : 0} ${dir}`);
   const lines = [
     'tsrun-fast 1',
     `pid ${rec.pid}`,

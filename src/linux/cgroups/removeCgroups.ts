@@ -2,15 +2,20 @@ import { rmdirSync } from 'node:fs';
 import { RuntimeError } from '../../runtime/errors.js';
 import { sleepMs } from '../../runtime/processInfo.js';
 
+/** Deepest first; a leaf (no other created dir below it) is the container's own. */
+export function removalOrder(created: string[]): Array<{ dir: string; isLeaf: boolean }> {
+  return [...created]
+    .sort((a, b) => b.length - a.length)
+    .map((dir) => ({ dir, isLeaf: !created.some((other) => other !== dir && other.startsWith(`${dir}/`)) }));
+}
+
 /**
  * Removes the cgroup directories a container created, deepest first. A shared
  * parent (/tsrun) that still holds other containers stays; the container's
  * own leaf must go, so it is retried while its last processes exit.
  */
 export function removeCgroupDirs(created: string[]): void {
-  const ordered = [...created].sort((a, b) => b.length - a.length);
-  for (const dir of ordered) {
-    const isLeaf = !created.some((other) => other !== dir && other.startsWith(`${dir}/`));
+  for (const { dir, isLeaf } of removalOrder(created)) {
     for (let attempt = 0; ; attempt++) {
       try {
         rmdirSync(dir);
