@@ -27,23 +27,28 @@
 
 static char **g_argv;
 
-// Runs the Node CLI with the same arguments; never returns.
+// The checkout this binary belongs to: <repo>/build/Release/tsrun-cli → <repo>.
+static int repo_dir(char *out, size_t size) {
+  ssize_t n = readlink("/proc/self/exe", out, size - 1);
+  if (n < 0) return -1;
+  out[n] = 0;
+  for (int up = 0; up < 3; up++) {
+    char *slash = strrchr(out, '/');
+    if (!slash) return -1;
+    *slash = 0;
+  }
+  return 0;
+}
+
+// Runs the Node CLI (<repo>/bin/tsrun.js) with the same arguments; never returns.
 static void __attribute__((noreturn)) to_node(void) {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n < 0) {
+  char repo[PATH_MAX];
+  if (repo_dir(repo, sizeof repo) < 0) {
     perror("tsrun: readlink /proc/self/exe");
     _exit(1);
   }
-  self[n] = 0;
-  // <repo>/build/Release/tsrun-cli → <repo>/bin/tsrun.js
-  for (int up = 0; up < 3; up++) {
-    char *slash = strrchr(self, '/');
-    if (!slash) break;
-    *slash = 0;
-  }
   char script[PATH_MAX];
-  snprintf(script, sizeof script, "%s/bin/tsrun.js", self);
+  snprintf(script, sizeof script, "%s/bin/tsrun.js", repo);
   int argc = 0;
   while (g_argv[argc]) argc++;
   char **args = calloc((size_t)argc + 2, sizeof *args);
@@ -354,16 +359,10 @@ static int do_delete(const char *dir, const struct fast_state *fs) {
 
 // --version from dist/version.txt, which the build writes with what Node would print.
 static void print_version(void) {
-  char self[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n < 0) to_node();
-  self[n] = 0;
-  for (int up = 0; up < 3; up++) {
-    char *slash = strrchr(self, '/');
-    if (slash) *slash = 0;
-  }
+  char repo[PATH_MAX];
+  if (repo_dir(repo, sizeof repo) < 0) to_node();
   char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/dist/version.txt", self);
+  snprintf(path, sizeof path, "%s/dist/version.txt", repo);
   size_t len = 0;
   char *text = read_file(path, &len);
   if (!text || len == 0 || write_all(1, text, len) < 0) to_node();
