@@ -2,11 +2,12 @@
 // mounted as DIR/rootfs beside a config.json built from the image. The record
 // under <root>/containers lets `tsctl rm` undo all of it later.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { RuntimeError } from '../runtime/errors.js';
 import { specFromImage, type ContainerOptions } from './bundle/imageSpec.js';
 import { ContentStore } from './content/store.js';
+import { JsonRecords } from './jsonRecords.js';
 import type { ImageConfig, Manifest } from './mediaTypes.js';
 import { findImage } from './resolveImage.js';
 import { mountAll, unmount } from './snapshots/mount.js';
@@ -27,32 +28,21 @@ export interface ContainerRecord {
 const ID_RE = /^[\w+-][\w+.-]*$/;
 
 export class ContainerStore {
-  private readonly dir: string;
+  private readonly records: JsonRecords<ContainerRecord>;
   constructor(dataRoot: string) {
-    this.dir = join(dataRoot, 'containers');
+    this.records = new JsonRecords(join(dataRoot, 'containers'), (id) => `${id}.json`);
   }
   get(id: string): ContainerRecord | undefined {
-    try {
-      return JSON.parse(readFileSync(join(this.dir, `${id}.json`), 'utf8')) as ContainerRecord;
-    } catch {
-      return undefined;
-    }
+    return this.records.get(id);
   }
   put(r: ContainerRecord): void {
-    mkdirSync(this.dir, { recursive: true });
-    const f = join(this.dir, `${r.id}.json`);
-    writeFileSync(`${f}.tmp`, JSON.stringify(r, null, 2));
-    renameSync(`${f}.tmp`, f);
+    this.records.put(r.id, r);
   }
   remove(id: string): void {
-    rmSync(join(this.dir, `${id}.json`), { force: true });
+    this.records.remove(id);
   }
   list(): ContainerRecord[] {
-    try {
-      return readdirSync(this.dir).filter((n) => n.endsWith('.json')).map((n) => JSON.parse(readFileSync(join(this.dir, n), 'utf8')) as ContainerRecord);
-    } catch {
-      return [];
-    }
+    return this.records.list();
   }
 }
 
