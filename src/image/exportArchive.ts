@@ -7,7 +7,7 @@ import { TarWriter } from './archive/tarWriter.js';
 import { ContentStore } from './content/store.js';
 import type { ImageRecord } from './imageStore.js';
 import type { Manifest } from './mediaTypes.js';
-import { familiarName } from './reference.js';
+import { familiarName, parseReference } from './reference.js';
 
 export async function exportArchive(dataRoot: string, images: ImageRecord[], file: string): Promise<number> {
   const store = new ContentStore(dataRoot);
@@ -30,7 +30,7 @@ export async function exportArchive(dataRoot: string, images: ImageRecord[], fil
       await blob(img.manifest.digest);
       await blob(manifest.config.digest);
       for (const l of manifest.layers) await blob(l.digest);
-      const tag = img.name.split('/').pop()!.split(':')[1];
+      const { tag } = parseReference(img.name);
       index.manifests.push({ ...img.manifest, annotations: { 'io.containerd.image.name': img.name, ...(tag ? { 'org.opencontainers.image.ref.name': tag } : {}) } });
       docker.push({ Config: `blobs/sha256/${manifest.config.digest.slice(7)}`, RepoTags: [familiarName(img.name)], Layers: manifest.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`) });
     }

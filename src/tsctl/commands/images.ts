@@ -6,7 +6,7 @@ export default async function imagesCommand(args: string[], g: TsctlGlobals): Pr
   const format = checkFormat(flagString(p, 'format'));
   const { ImageStore } = await import('../../image/imageStore.js');
   const { ContentStore } = await import('../../image/content/store.js');
-  const { familiarName } = await import('../../image/reference.js');
+  const { familiarName, parseReference } = await import('../../image/reference.js');
   const store = new ContentStore(g.root);
   const rows = new ImageStore(g.root).list().map((img) => {
     let created = '';
@@ -17,11 +17,9 @@ export default async function imagesCommand(args: string[], g: TsctlGlobals): Pr
       const manifest = store.readJson<{ layers: Array<{ size: number }>; config: { size: number } }>(img.manifest.digest);
       size = manifest.layers.reduce((a, l) => a + l.size, manifest.config.size);
     } catch { /* content missing: shown with what is known */ }
-    const familiar = familiarName(img.name);
-    const at = familiar.indexOf('@');
-    const colon = familiar.lastIndexOf(':');
-    const repository = at >= 0 ? familiar.slice(0, at) : colon > familiar.lastIndexOf('/') ? familiar.slice(0, colon) : familiar;
-    const tag = at >= 0 ? '<none>' : colon > familiar.lastIndexOf('/') ? familiar.slice(colon + 1) : '<none>';
+    const ref = parseReference(img.name);
+    const repository = familiarName(`${ref.registry}/${ref.repository}`);
+    const tag = ref.digest || !ref.tag ? '<none>' : ref.tag;
     return { name: img.name, repository, tag, id: img.config, digest: img.target.digest, created, size };
   });
   if (format === 'json') process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
