@@ -73,9 +73,11 @@ export async function pull(dataRoot: string, snapshotter: Snapshotter, name: str
         progress.status(id, 'already here');
         continue;
       }
-      const source = client.blobUrl(l.digest);
+      // A layer of the chain is its own descriptor (mediaType, digest, size).
+      const download = (tap?: (chunk: Buffer) => Promise<void>) =>
+        store.ingest(l, (offset) => client.blob(l, offset), { source: client.blobUrl(l.digest), tap, progress: (d) => progress.update(id, d) });
       if (!streaming || haveSnapshot) {
-        await store.ingest({ mediaType: l.mediaType, digest: l.digest, size: l.size }, (o) => client.blob({ mediaType: l.mediaType, digest: l.digest, size: l.size }, o), { source, progress: (d) => progress.update(id, d) });
+        await download();
         progress.status(id, 'downloaded');
         continue;
       }
@@ -94,7 +96,7 @@ export async function pull(dataRoot: string, snapshotter: Snapshotter, name: str
         if (!pipe.write(chunk)) await new Promise<void>((r) => { pipe.once('drain', r); pipe.once('close', r); });
       };
       try {
-        await store.ingest({ mediaType: l.mediaType, digest: l.digest, size: l.size }, (o) => client.blob({ mediaType: l.mediaType, digest: l.digest, size: l.size }, o), { source, tap, progress: (d) => progress.update(id, d) });
+        await download(tap);
         pipe.end();
       } catch (e) {
         pipe.destroy(e as Error);

@@ -1,7 +1,7 @@
 // tsctl's global options and what every verb opens from them.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FlagSpec } from '../cli/argv.js';
+import { flagBool, flagString, type FlagSpec, type ParsedArgs } from '../cli/argv.js';
 
 export interface TsctlGlobals {
   /** Data root: content, snapshots, images, containers. */
@@ -35,10 +35,17 @@ export async function openSnapshotter(g: TsctlGlobals) {
   return open(g.root, g.snapshotter ?? process.env.TSCTL_SNAPSHOTTER);
 }
 
-/** What pull needs from the global options and a verb's registry flags. */
-export async function registryOptions(g: TsctlGlobals, insecure: boolean, authFile: string | undefined) {
+/** What pull needs from the global options and a verb's REGISTRY_FLAGS. */
+export async function pullOptions(g: TsctlGlobals, p: ParsedArgs) {
   const { parseMirrors } = await import('../image/registry/client.js');
-  return { insecure, authFile, mirrors: parseMirrors(g.mirrors) };
+  const { parsePlatform } = await import('../image/platform.js');
+  const platform = flagString(p, 'platform');
+  return {
+    insecure: flagBool(p, 'insecure'),
+    authFile: flagString(p, 'auth-file'),
+    mirrors: parseMirrors(g.mirrors),
+    platform: platform ? parsePlatform(platform) : undefined,
+  };
 }
 
 export const REGISTRY_FLAGS: FlagSpec[] = [

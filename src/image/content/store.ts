@@ -97,7 +97,8 @@ export class ContentStore {
     const unlock = await this.lockIngest(desc.digest);
     try {
       if (existsSync(final)) {
-        if (opts.tap) await this.replay(final, 0, statSync(final).size, createHash('sha256'), opts.tap);
+        // Already here (another pull, or an earlier one): the tap still gets every byte.
+        if (opts.tap) await this.replay(final, statSync(final).size, undefined, opts.tap);
         unlock(true);
         return;
       }
@@ -110,7 +111,7 @@ export class ContentStore {
       try {
         if (offset === have && have > 0) {
           // Resuming: the bytes already here feed the digest and the tap first.
-          await this.replay(partial, 0, have, hash, opts.tap);
+          await this.replay(partial, have, hash, opts.tap);
           done = have;
         } else ftruncateSync(fd, 0);
         opts.progress?.(done, desc.size);
@@ -205,10 +206,11 @@ export class ContentStore {
     }
   }
 
-  private async replay(file: string, start: number, end: number, hash: Hash, tap?: (b: Buffer) => Promise<void> | void) {
-    if (end <= start) return;
-    for await (const chunk of createReadStream(file, { start, end: end - 1 })) {
-      hash.update(chunk as Buffer);
+  /** Feeds the first `end` bytes of a file to the digest and the tap (either may be absent). */
+  private async replay(file: string, end: number, hash: Hash | undefined, tap?: (b: Buffer) => Promise<void> | void) {
+    if (end <= 0) return;
+    for await (const chunk of createReadStream(file, { start: 0, end: end - 1 })) {
+      hash?.update(chunk as Buffer);
       if (tap) await tap(chunk as Buffer);
     }
   }

@@ -1,5 +1,5 @@
 import { parseArgs, flagBool, flagString, UsageError } from '../../cli/argv.js';
-import { checkFormat, openSnapshotter, REGISTRY_FLAGS, registryOptions, type TsctlGlobals } from '../context.js';
+import { checkFormat, openSnapshotter, REGISTRY_FLAGS, pullOptions, type TsctlGlobals } from '../context.js';
 import { progressFor } from '../progressBars.js';
 
 export default async function pullCommand(args: string[], g: TsctlGlobals): Promise<number> {
@@ -7,11 +7,8 @@ export default async function pullCommand(args: string[], g: TsctlGlobals): Prom
   if (p.positionals.length !== 1) throw new UsageError('usage: tsctl pull NAME[:TAG|@DIGEST]');
   const format = checkFormat(flagString(p, 'format'));
   const { pull } = await import('../../image/pull.js');
-  const { parsePlatform } = await import('../../image/platform.js');
-  const platform = flagString(p, 'platform');
   const record = await pull(g.root, await openSnapshotter(g), p.positionals[0], {
-    ...(await registryOptions(g, flagBool(p, 'insecure'), flagString(p, 'auth-file'))),
-    platform: platform ? parsePlatform(platform) : undefined,
+    ...(await pullOptions(g, p)),
     progress: progressFor(process.stderr, flagBool(p, 'quiet') || format === 'json'),
   });
   process.stdout.write(format === 'json' ? JSON.stringify(record, null, 2) + '\n' : `${record.name}: ${record.target.digest}\n`);

@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, flagBool, flagString, UsageError } from '../../cli/argv.js';
-import { openSnapshotter, REGISTRY_FLAGS, registryOptions, type TsctlGlobals } from '../context.js';
+import { parseArgs, flagBool, UsageError } from '../../cli/argv.js';
+import { openSnapshotter, REGISTRY_FLAGS, pullOptions, type TsctlGlobals } from '../context.js';
 import { progressFor } from '../progressBars.js';
 import { CONTAINER_FLAGS, containerRequest } from './containerFlags.js';
 
@@ -33,9 +33,7 @@ export default async function runCommand(args: string[], g: TsctlGlobals): Promi
     findImage(g.root, image);
   } catch {
     const { pull } = await import('../../image/pull.js');
-    const { parsePlatform } = await import('../../image/platform.js');
-    const platform = flagString(p, 'platform');
-    await pull(g.root, snapshotter, image, { ...(await registryOptions(g, flagBool(p, 'insecure'), flagString(p, 'auth-file'))), platform: platform ? parsePlatform(platform) : undefined, progress: progressFor(process.stderr, false) });
+    await pull(g.root, snapshotter, image, { ...(await pullOptions(g, p)), progress: progressFor(process.stderr, false) });
   }
   const req = containerRequest(p, command);
   const id = req.id ?? newContainerId();
