@@ -17,8 +17,6 @@ export const MediaType = {
 
 export const isIndex = (t?: string) => t === MediaType.ociIndex || t === MediaType.dockerManifestList;
 export const isManifest = (t?: string) => t === MediaType.ociManifest || t === MediaType.dockerManifest;
-export const isLayer = (t?: string) =>
-  !!t && (t.startsWith('application/vnd.oci.image.layer.') || t.startsWith('application/vnd.docker.image.rootfs.'));
 
 /** The Accept header a registry needs to hand out anything but schema1. */
 export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(', ');

@@ -3,7 +3,7 @@
 // Metadata lives beside the data: snapshots/<driver>/snapshots/<id>/info.json,
 // and names/<sha256(name)> is a symlink to the id, swapped atomically.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '../../runtime/errors.js';
 import type { WhiteoutMode } from '../unpack/applyLayer.js';
@@ -199,10 +199,6 @@ export abstract class SnapshotStore implements Snapshotter {
     const info = this.must(name);
     if (info.kind === 'committed' && info.size !== undefined) return info.size;
     return duBytes(this.fsDir(info.id));
-  }
-
-  exists(name: string): boolean {
-    return existsSync(this.link(name));
   }
 }
 
