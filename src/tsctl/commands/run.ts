@@ -9,13 +9,10 @@ import { openSnapshotter, REGISTRY_FLAGS, pullOptions, type TsctlGlobals } from 
 import { progressFor } from '../progressBars.js';
 import { CONTAINER_FLAGS, containerRequest } from './containerFlags.js';
 
-export function runtimeArgv(g: TsctlGlobals, ...args: string[]): [string, string[]] {
-  return [g.runtime, ['--root', g.runtimeRoot, ...args]];
-}
-
+/** `<runtime> --root <runtime-root> ARGS...`; its exit code (128+n for a signal). */
 export async function runRuntime(g: TsctlGlobals, args: string[], stdio: 'inherit' | 'ignore'): Promise<number> {
-  const [cmd, argv] = runtimeArgv(g, ...args);
-  const child = spawn(cmd, argv, { stdio });
+  const cmd = g.runtime;
+  const child = spawn(cmd, ['--root', g.runtimeRoot, ...args], { stdio });
   return new Promise((resolve, reject) => {
     child.on('error', (e) => reject(Object.assign(new Error(`cannot run the runtime ${cmd}: ${e.message}`), { name: 'UsageError' })));
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
