@@ -13,6 +13,7 @@ import { findImage } from './resolveImage.js';
 import { mountAll, unmount } from './snapshots/mount.js';
 import type { Snapshotter } from './snapshots/snapshotter.js';
 import { layerChain, unpackImage } from './unpack/unpacker.js';
+import { withLease } from './gcLease.js';
 
 export interface ContainerRecord {
   id: string;
@@ -54,6 +55,10 @@ export interface BundleRequest extends Omit<ContainerOptions, 'imageName' | 'id'
 
 /** Makes bundleDir/config.json and bundleDir/rootfs (mounted) for a new container of `image`. */
 export async function createBundle(dataRoot: string, snapshotter: Snapshotter, image: string, bundleDir: string, req: BundleRequest): Promise<ContainerRecord> {
+  return withLease(dataRoot, () => createBundleLeased(dataRoot, snapshotter, image, bundleDir, req));
+}
+
+async function createBundleLeased(dataRoot: string, snapshotter: Snapshotter, image: string, bundleDir: string, req: BundleRequest): Promise<ContainerRecord> {
   const id = req.id ?? newContainerId();
   if (!ID_RE.test(id) || id.length > 128) throw new RuntimeError({ step: 'create container', detail: `invalid container name ${JSON.stringify(id)}` });
   const containers = new ContainerStore(dataRoot);

@@ -9,6 +9,7 @@ import { ImageStore, type ImageRecord } from './imageStore.js';
 import { isIndex, type ImageConfig, type Index, type Manifest } from './mediaTypes.js';
 import { SnapshotStore, type Snapshotter } from './snapshots/snapshotter.js';
 import { layerChain } from './unpack/unpacker.js';
+import { withCollectorLock } from './gcLease.js';
 
 interface Reach {
   blobs: Set<string>;
@@ -45,6 +46,10 @@ export interface PruneResult {
 }
 
 export function prune(dataRoot: string, snapshotter: Snapshotter): PruneResult {
+  return withCollectorLock(dataRoot, () => collect(dataRoot, snapshotter));
+}
+
+function collect(dataRoot: string, snapshotter: Snapshotter): PruneResult {
   const store = new ContentStore(dataRoot);
   const r = reach(store, new ImageStore(dataRoot).list());
   const live = new Set<string>(r.layers.keys());
@@ -66,10 +71,7 @@ export function prune(dataRoot: string, snapshotter: Snapshotter): PruneResult {
     snapshotter.remove(s.name);
     result.snapshots++;
   }
-  if (snapshotter instanceof SnapshotStore) for (const dir of snapshotter.orphans()) {
-    rmSync(dir, { recursive: true, force: true });
-    result.leftovers++;
-  }
+  if (snapshotter instanceof SnapshotStore) result.leftovers += snapshotter.removeOrphans();
   for (const f of store.ingests()) {
     rmSync(f, { force: true });
     result.leftovers++;

@@ -13,6 +13,7 @@ import { formatPlatform, hostPlatform, matches, selectManifest } from './platfor
 import { formatReference, parseReference } from './reference.js';
 import type { Snapshotter } from './snapshots/snapshotter.js';
 import { unpackImage } from './unpack/unpacker.js';
+import { withLease } from './gcLease.js';
 
 export interface ImportOptions {
   /** Name for an image the archive does not name (or to rename a single image). */
@@ -69,6 +70,10 @@ async function* walkDir(root: string, rel = ''): AsyncGenerator<TarEntry> {
 }
 
 export async function importArchive(dataRoot: string, snapshotter: Snapshotter, source: string, opts: ImportOptions = {}): Promise<ImageRecord[]> {
+  return withLease(dataRoot, () => importArchiveLeased(dataRoot, snapshotter, source, opts));
+}
+
+async function importArchiveLeased(dataRoot: string, snapshotter: Snapshotter, source: string, opts: ImportOptions = {}): Promise<ImageRecord[]> {
   const store = new ContentStore(dataRoot);
   let st;
   try {

@@ -14,7 +14,8 @@ import { silentProgress, type Progress } from './progress.js';
 import { formatReference, parseReference } from './reference.js';
 import { RegistryClient, type RegistryOptions } from './registry/client.js';
 import type { Snapshotter } from './snapshots/snapshotter.js';
-import { commitLayer, extractKey, layerChain, unpackImage, unpackStream } from './unpack/unpacker.js';
+import { extractKey, layerChain, unpackImage, unpackStream } from './unpack/unpacker.js';
+import { withLease } from './gcLease.js';
 
 export interface PullOptions extends RegistryOptions {
   platform?: Platform;
@@ -24,6 +25,10 @@ export interface PullOptions extends RegistryOptions {
 }
 
 export async function pull(dataRoot: string, snapshotter: Snapshotter, name: string, opts: PullOptions = {}): Promise<ImageRecord> {
+  return withLease(dataRoot, () => pullLeased(dataRoot, snapshotter, name, opts));
+}
+
+async function pullLeased(dataRoot: string, snapshotter: Snapshotter, name: string, opts: PullOptions = {}): Promise<ImageRecord> {
   const ref = parseReference(name);
   const want = opts.platform ?? hostPlatform();
   const progress = opts.progress ?? silentProgress;
@@ -117,7 +122,7 @@ export async function pull(dataRoot: string, snapshotter: Snapshotter, name: str
       for (const l of layers) {
         const key = extracted.get(l.index);
         if (key) {
-          commitLayer(snapshotter, key, l.chainId, parent);
+          snapshotter.commitOnce(l.chainId, key, parent);
           extracted.delete(l.index);
         }
         parent = l.chainId;

@@ -1,6 +1,7 @@
 // A fault-injecting, auth-requiring front for the test registry: a Bearer
 // token flow (with its own token endpoint) or Basic auth, a blob cut off
-// mid-body once (to test resume), and a log of what clients asked.
+// mid-body once (to test resume), a blob held mid-body until the test lets it
+// go (to act while a pull is under way), and a log of what clients asked.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -11,11 +12,16 @@ export interface ProxyOptions {
   password?: string;
   /** Cut this blob's first GET after this many bytes. */
   cut?: { digest: string; after: number };
+  /** Stop this blob's first GET after this many bytes until release() is called. */
+  hold?: { digest: string; after: number };
 }
 
 export interface Proxy {
   host: string;
   requests: Array<{ method: string; url: string; range?: string; authorization?: string }>;
+  /** Resolves once the held blob has stopped mid-body. */
+  holding: Promise<void>;
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -24,6 +30,11 @@ const TOKEN = 'token-for-tests';
 export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   const requests: Proxy['requests'] = [];
   let cutDone = false;
+  let holdDone = false;
+  let nowHolding!: () => void;
+  const holding = new Promise<void>((r) => (nowHolding = r));
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
   const basicOk = (h?: string) => h === `Basic ${Buffer.from(`${o.user}:${o.password}`).toString('base64')}`;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     requests.push({ method: req.method!, url: req.url!, range: req.headers.range, authorization: req.headers.authorization });
@@ -50,6 +61,19 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
     delete headers.authorization;
     const up = request({ host: o.upstream.split(':')[0], port: Number(o.upstream.split(':')[1]), method: req.method, path: req.url, headers }, (ur) => {
       res.writeHead(ur.statusCode!, ur.headers);
+      if (o.hold && !holdDone && req.url!.endsWith(`/blobs/${o.hold.digest}`) && req.method === 'GET') {
+        holdDone = true;
+        const chunks: Buffer[] = [];
+        ur.on('data', (c: Buffer) => chunks.push(c));
+        ur.on('end', async () => {
+          const body = Buffer.concat(chunks);
+          res.write(body.subarray(0, o.hold!.after));
+          nowHolding();
+          await released;
+          res.end(body.subarray(o.hold!.after));
+        });
+        return;
+      }
       const cutting = o.cut && !cutDone && req.url!.endsWith(`/blobs/${o.cut.digest}`) && req.method === 'GET';
       if (!cutting) {
         ur.pipe(res);
@@ -72,6 +96,8 @@ export async function startProxy(o: ProxyOptions): Promise<Proxy> {
   return {
     host: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
+    holding,
+    release,
     close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '../../runtime/errors.js';
+import { withLock } from '../../runtime/lock.js';
 import type { WhiteoutMode } from '../unpack/applyLayer.js';
 
 export interface Mount {
@@ -42,6 +43,11 @@ export interface Snapshotter {
    * only overlay allows that (its layer directories do not contain their parents).
    */
   commit(name: string, key: string, parent?: string): SnapshotInfo;
+  /**
+   * commit, unless `name` is already committed (another pull got there first):
+   * then the active snapshot is removed. Returns whether ours was kept.
+   */
+  commitOnce(name: string, key: string, parent?: string): boolean;
   remove(name: string): void;
   walk(): SnapshotInfo[];
   /** Bytes in the snapshot's own directory. */
@@ -58,6 +64,12 @@ export abstract class SnapshotStore implements Snapshotter {
 
   constructor(dataRoot: string, driver: string) {
     this.base = join(dataRoot, 'snapshots', driver);
+  }
+
+  /** Metadata changes run one at a time across processes (two pulls of one image commit the same layers). */
+  protected locked<T>(fn: () => T): T {
+    mkdirSync(this.base, { recursive: true });
+    return withLock(this.base, fn, `the ${this.driver} snapshots`);
   }
 
   protected dir(id: string): string {
@@ -119,6 +131,11 @@ export abstract class SnapshotStore implements Snapshotter {
   }
 
   prepare(key: string, parent: string | undefined, labels?: Record<string, string>): Mount[] {
+    this.locked(() => this.prepareLocked(key, parent, labels));
+    return this.mounts(key);
+  }
+
+  private prepareLocked(key: string, parent: string | undefined, labels?: Record<string, string>): void {
     if (this.stat(key)) throw new RuntimeError({ step: 'prepare snapshot', path: key, detail: 'a snapshot with this name exists' });
     const chain = this.chain(parent);
     const id = randomBytes(6).toString('hex');
@@ -132,7 +149,6 @@ export abstract class SnapshotStore implements Snapshotter {
       rmSync(this.dir(id), { recursive: true, force: true });
       throw RuntimeError.fromSystem(`prepare snapshot ${key}`, e);
     }
-    return this.mounts(key);
   }
 
   /** Driver hook: fill a new active snapshot's directory (copy copies the parent). */
@@ -145,6 +161,21 @@ export abstract class SnapshotStore implements Snapshotter {
   }
 
   commit(name: string, key: string, parent?: string): SnapshotInfo {
+    return this.locked(() => this.commitLocked(name, key, parent));
+  }
+
+  commitOnce(name: string, key: string, parent?: string): boolean {
+    return this.locked(() => {
+      if (!this.stat(name)) {
+        this.commitLocked(name, key, parent);
+        return true;
+      }
+      this.removeLocked(key);
+      return false;
+    });
+  }
+
+  private commitLocked(name: string, key: string, parent?: string): SnapshotInfo {
     const info = this.must(key, 'active');
     if (this.stat(name)) throw new RuntimeError({ step: 'commit snapshot', path: name, detail: 'a snapshot with this name exists' });
     if (parent !== undefined && parent !== info.parent) {
@@ -160,6 +191,10 @@ export abstract class SnapshotStore implements Snapshotter {
   }
 
   remove(name: string): void {
+    this.locked(() => this.removeLocked(name));
+  }
+
+  private removeLocked(name: string): void {
     const info = this.must(name);
     const children = this.walk().filter((s) => s.parent === name);
     if (children.length) throw new RuntimeError({ step: 'remove snapshot', path: name, detail: `snapshot ${children[0].name} is built on it` });
@@ -185,14 +220,20 @@ export abstract class SnapshotStore implements Snapshotter {
     return out;
   }
 
-  /** Directories with no info.json or no name pointing at them (a crashed prepare). */
-  orphans(): string[] {
-    const named = new Set(this.walk().filter((s) => this.stat(s.name)?.id === s.id).map((s) => s.id));
-    try {
-      return readdirSync(join(this.base, 'snapshots')).filter((id) => !named.has(id)).map((id) => this.dir(id));
-    } catch {
-      return [];
-    }
+  /** Removes directories with no info.json or no name pointing at them (a crashed prepare); returns how many. */
+  removeOrphans(): number {
+    return this.locked(() => {
+      const named = new Set(this.walk().filter((s) => this.stat(s.name)?.id === s.id).map((s) => s.id));
+      let ids: string[] = [];
+      try {
+        ids = readdirSync(join(this.base, 'snapshots'));
+      } catch {
+        /* nothing stored yet */
+      }
+      const orphans = ids.filter((id) => !named.has(id));
+      for (const id of orphans) rmSync(this.dir(id), { recursive: true, force: true });
+      return orphans.length;
+    });
   }
 
   usage(name: string): number {

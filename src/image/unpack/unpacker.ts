@@ -55,15 +55,6 @@ export async function unpackStream(compressed: Readable, dir: string, whiteouts:
 
 export const extractKey = (chainId: string) => `extract-${randomBytes(4).toString('hex')}-${chainId}`;
 
-/** Commits an extracted layer; if another pull committed it first, ours is dropped. */
-export function commitLayer(snapshotter: Snapshotter, key: string, chainId: string, parent: string | undefined): void {
-  if (snapshotter.stat(chainId)) {
-    snapshotter.remove(key);
-    return;
-  }
-  snapshotter.commit(chainId, key, parent);
-}
-
 /** Unpacks, from the content store, every layer of the image not yet a snapshot. In order. */
 export async function unpackImage(store: ContentStore, snapshotter: Snapshotter, manifest: Manifest, config: ImageConfig, onLayer?: (digest: string, state: string) => void): Promise<string | undefined> {
   const layers = layerChain(manifest, config);
@@ -76,7 +67,7 @@ export async function unpackImage(store: ContentStore, snapshotter: Snapshotter,
       try {
         onLayer?.(l.digest, 'unpacking');
         await unpackStream(createReadStream(store.blobPath(l.digest)), snapshotter.writableDir(key), snapshotter.whiteouts, l.diffId, `layer ${l.index + 1} (${l.digest.slice(7, 19)})`);
-        commitLayer(snapshotter, key, l.chainId, parent);
+        snapshotter.commitOnce(l.chainId, key, parent);
       } catch (e) {
         if (snapshotter.stat(key)) snapshotter.remove(key);
         throw e;

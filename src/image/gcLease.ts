@@ -1,0 +1,46 @@
+// Pulls, imports and bundle creation build snapshots and blobs that no image
+// name or container record reaches until they finish. They hold a shared flock
+// on <root>/gc.lock meanwhile; prune holds it exclusively, so it waits for
+// them instead of collecting what they are building (containerd's leases,
+// reduced to one lock). The kernel drops it when a process dies.
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { addon } from '../native/addon.js';
+import { RuntimeError } from '../runtime/errors.js';
+
+function lock(dataRoot: string, exclusive: boolean): number {
+  const path = join(dataRoot, 'gc.lock');
+  try {
+    mkdirSync(dataRoot, { recursive: true });
+    const fd = openSync(path, 'a', 0o600);
+    try {
+      addon().flock(fd, exclusive, false);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    return fd;
+  } catch (e) {
+    throw RuntimeError.fromSystem(exclusive ? 'lock the store for garbage collection' : 'take a lease on the store', e, { path });
+  }
+}
+
+/** Runs fn while prune cannot run. */
+export async function withLease<T>(dataRoot: string, fn: () => Promise<T>): Promise<T> {
+  const fd = lock(dataRoot, false);
+  try {
+    return await fn();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Runs fn once no pull, import or bundle creation is under way, and keeps new ones waiting. */
+export function withCollectorLock<T>(dataRoot: string, fn: () => T): T {
+  const fd = lock(dataRoot, true);
+  try {
+    return fn();
+  } finally {
+    closeSync(fd);
+  }
+}
