@@ -48,8 +48,18 @@ try {
   const { createRequire } = await import('node:module');
   const addon = createRequire(import.meta.url)(join(root, 'build', 'Release', 'tsrun.node'));
   const specVersion = /SPEC_VERSION = '([^']+)'/.exec(readFileSync(join(root, 'src/spec/version.ts'), 'utf8'))[1];
+  // The engine the front binary runs the CLI on: bun where npm installed it (the
+  // package addon/fast/tsrun.c names for this architecture), else this Node.
+  const bunPackage = { x64: '@oven/bun-linux-x64-baseline', arm64: '@oven/bun-linux-aarch64' }[process.arch];
+  const bunBinary = bunPackage && join(root, 'node_modules', bunPackage, 'bin', 'bun');
+  let engine = `node: ${process.version}`;
+  try {
+    if (bunBinary) engine = `bun: ${execFileSync(bunBinary, ['--version'], { encoding: 'utf8' }).trim()}`;
+  } catch {
+    /* not installed on this platform */
+  }
   mkdirSync(dirname(versionFile), { recursive: true });
-  writeFileSync(versionFile, `tsrun version ${pkg.version}\ncommit: ${commit}\nspec: ${specVersion}\nnode: ${process.version}\nlibseccomp: ${addon.seccompVersion()}\n`);
+  writeFileSync(versionFile, `tsrun version ${pkg.version}\ncommit: ${commit}\nspec: ${specVersion}\n${engine}\nlibseccomp: ${addon.seccompVersion()}\n`);
 } catch {
   rmSync(versionFile, { force: true });
 }

@@ -43,7 +43,7 @@ async function printVersion(): Promise<void> {
     const { addon } = await import('../native/addon.js');
     seccomp = addon().seccompVersion();
   } catch { /* addon not built */ }
-  process.stdout.write(`tsrun version ${version}\ncommit: ${commit}\nspec: ${SPEC_VERSION}\nnode: ${process.version}\nlibseccomp: ${seccomp}\n`);
+  process.stdout.write(`tsrun version ${version}\ncommit: ${commit}\nspec: ${SPEC_VERSION}\n${engineLine()}\nlibseccomp: ${seccomp}\n`);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -100,4 +100,10 @@ export function reportError(g: GlobalOptions, verb: string | undefined, e: unkno
   for (const k of ['step', 'syscall', 'errno', 'path', 'pointer']) if (err?.[k] !== undefined) fields[k] = err[k];
   writeLog(g, 'error', `${prefix}${message}`, fields);
   return 1;
+}
+
+/** Like runc's `go:` line: the engine running the CLI (bun or Node, see addon/fast/tsrun.c). */
+function engineLine(): string {
+  const bun = (process.versions as Record<string, string | undefined>).bun;
+  return bun ? `bun: ${bun}` : `node: ${process.version}`;
 }

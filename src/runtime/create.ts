@@ -12,6 +12,7 @@ import { buildLaunchPlan, idMapText } from '../linux/launchPlan.js';
 import { seccompProgram } from '../linux/seccomp.js';
 import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
 import { cgroupManager, resolveCgroupPath, type CgroupManager } from '../linux/cgroups/manager.js';
+import { startMigrationWarmup } from '../linux/cgroups/migrationWarmup.js';
 import { removeCgroupDirs } from '../linux/cgroups/removeCgroups.js';
 import { addon, helperPath } from '../native/addon.js';
 import { validateContainerId } from './containerId.js';
@@ -147,6 +148,7 @@ function receiveReady(sock: number, spec: Spec, pid: number, state: State): void
 }
 
 export function createContainer(opts: CreateOptions): ContainerRecord {
+  startMigrationWarmup();
   const id = validateContainerId(opts.id);
   const bundle = resolve(opts.bundle);
   const spec = loadBundleConfig(bundle);

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Process } from '../spec/types.js';
 import { buildExecPlan } from '../linux/execPlan.js';
 import { cgroupManager } from '../linux/cgroups/manager.js';
+import { startMigrationWarmup } from '../linux/cgroups/migrationWarmup.js';
 import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
 import { addon, helperPath, recvFd } from '../native/addon.js';
 import { capLastCap, compileSeccomp, errorFromRecord, handOverSeccompFd, receive, writeFileAtomic } from './create.js';
@@ -27,6 +28,7 @@ export interface ExecOptions {
 }
 
 export async function execProcess(opts: ExecOptions): Promise<number> {
+  startMigrationWarmup();
   const { store, record } = openContainer(opts.root, opts.id);
   const status = containerStatus(store, record);
   if (status !== 'running') throw new RuntimeError({ step: `exec in ${opts.id}`, detail: `cannot exec in a ${status} container` });

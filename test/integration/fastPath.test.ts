@@ -1,7 +1,8 @@
 // The native front binary (addon/fast/tsrun.c) answers state, start and kill
-// from fast.state without Node. Its answers must be exactly Node's: each is
-// compared with TSRUN_NO_FAST=1 (the Node CLI) in every status, and proven to
-// run without Node (NODE_OPTIONS that would break any Node start).
+// from fast.state without a JS engine. Its answers must be exactly the
+// TypeScript CLI's: each is compared with TSRUN_NO_FAST=1 in every status, and
+// proven to run without an engine (Node forced, with NODE_OPTIONS that break
+// any Node start). The tests also check which engine the CLI runs on.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,7 +14,8 @@ import { tmpdir } from 'node:os';
 let root: string;
 let bundle: Bundle;
 
-const NO_NODE = { NODE_OPTIONS: '--require /nonexistent/break-node.js' };
+// Any hand-over to the TypeScript CLI fails: the engine is forced to Node, and Node cannot start.
+const NO_NODE = { TSRUN_ENGINE: 'node', NODE_OPTIONS: '--require /nonexistent/break-node.js' };
 
 function run(args: string[], env: Record<string, string> = {}) {
   return tsrunSync(['--root', root, ...args], { env: { ...process.env, ...env } });
@@ -62,6 +64,20 @@ describe('native state/start/kill/delete', () => {
     expect(fast.code).toBe(0);
     expect(fast.stdout).toBe(tsrunSync(['--version'], { env: { ...process.env, TSRUN_NO_FAST: '1' } }).stdout);
     expect(fast.stdout).toMatch(/^tsrun version .*\nlibseccomp: \d/s);
+  });
+
+  it('runs the TypeScript CLI on bun where npm installed it, on Node with TSRUN_ENGINE=node', () => {
+    const bunPackage = { x64: '@oven/bun-linux-x64-baseline', arm64: '@oven/bun-linux-aarch64' }[process.arch as string];
+    const haveBun = !!bunPackage && existsSync(join(import.meta.dirname, '../../node_modules', bunPackage, 'bin/bun'));
+    const engine = (env: Record<string, string>) => /^(bun|node): /m.exec(tsrunSync(['--version'], { env: { ...process.env, TSRUN_NO_FAST: '1', ...env } }).stdout)?.[1];
+    expect(engine({})).toBe(haveBun ? 'bun' : 'node');
+    expect(engine({ TSRUN_ENGINE: 'node' })).toBe('node');
+    // Both engines share one state format: created on Node, started natively, deleted on bun.
+    const b = bundle;
+    expect(run(['create', '--bundle', b.dir, 'e1'], { TSRUN_ENGINE: 'node' }).code).toBe(0);
+    expect(run(['start', 'e1']).code).toBe(0);
+    expect(run(['delete', '--force', 'e1'], { TSRUN_NO_FAST: '1' }).code).toBe(0);
+    expect(existsSync(join(root, 'e1'))).toBe(false);
   });
 
   it('hands every error to Node, with Node\'s message', () => {
