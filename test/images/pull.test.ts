@@ -211,8 +211,13 @@ describe('tsctl pull', () => {
       const root = freshRoot();
       const pulling = tsctlAsync(root, ['pull', `${proxy.host}/test/multi:v1`]);
       await proxy.holding;
-      // The pull now has an extract snapshot and a partial download that no image names yet.
-      expect(readdirSync(join(root, 'content/ingest')).some((n) => n.endsWith('.partial'))).toBe(true);
+      // Once the held bytes reach the disk, the pull has an extract snapshot and a partial download that no image names yet.
+      const partialWritten = () => {
+        const dir = join(root, 'content/ingest');
+        return existsSync(dir) && readdirSync(dir).some((n) => n.endsWith('.partial') && statSync(join(dir, n)).size > 0);
+      };
+      for (let i = 0; i < 200 && !partialWritten(); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(partialWritten()).toBe(true);
       let pruned = false;
       const pruning = tsctlAsync(root, ['prune']).then((r) => { pruned = true; return r; });
       await new Promise((r) => setTimeout(r, 1000));
