@@ -17,7 +17,14 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const rounds = Number(process.argv[process.argv.indexOf('--rounds') + 1] || 0) || 30;
 const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
-const runtimes = [['tsrun', resolve(here, '../bin/tsrun')], ['runc', which('runc')], ['crun', which('crun')]].filter(([, p]) => p);
+// tsrun runs its TypeScript CLI on bun where npm installed it; `tsrun-node` is the same
+// binary with TSRUN_ENGINE=node (the fallback), measured for comparison.
+const runtimes = [['tsrun', resolve(here, '../bin/tsrun')], ['tsrun-node', resolve(here, '../bin/tsrun')], ['runc', which('runc')], ['crun', which('crun')]].filter(([, p]) => p);
+/** Every command inherits this process's environment: set the engine for the runtime about to run. */
+function useRuntime(name) {
+  if (name === 'tsrun-node') process.env.TSRUN_ENGINE = 'node';
+  else delete process.env.TSRUN_ENGINE;
+}
 const hybrid = existsSync('/sys/fs/cgroup/unified/cgroup.procs') && !existsSync('/sys/fs/cgroup/cgroup.controllers');
 
 function makeBundle(args = ['true']) {
@@ -58,10 +65,14 @@ const results = {};
 const record = (bench, name, ms) => ((results[bench] ??= {})[name] ??= []).push(ms);
 
 // A created container per runtime for `state`.
-for (const [name, bin] of runtimes) timed(bin, ['--root', roots[name], 'create', '--bundle', bundle, `${name}-state`]);
+for (const [name, bin] of runtimes) {
+  useRuntime(name);
+  timed(bin, ['--root', roots[name], 'create', '--bundle', bundle, `${name}-state`]);
+}
 
 for (let i = 0; i < rounds; i++) {
   for (const [name, bin] of runtimes) {
+    useRuntime(name);
     record('--version', name, timed(bin, ['--version']));
     record('state', name, timed(bin, ['--root', roots[name], 'state', `${name}-state`]));
     const id = `${name}-${i}`;
@@ -71,18 +82,29 @@ for (let i = 0; i < rounds; i++) {
     record('delete', name, timed(bin, ['--root', roots[name], 'delete', '--force', `${id}-c`]));
   }
 }
-for (const [name, bin] of runtimes) timed(bin, ['--root', roots[name], 'delete', '--force', `${name}-state`]);
+for (const [name, bin] of runtimes) {
+  useRuntime(name);
+  timed(bin, ['--root', roots[name], 'delete', '--force', `${name}-state`]);
+}
 
 // exec into a running container.
 const execBundle = makeBundle(['sleep', '1000']);
-for (const [name, bin] of runtimes) timed(bin, ['--root', roots[name], 'run', '-d', '--bundle', execBundle, `${name}-exec`]);
-for (let i = 0; i < rounds; i++)
-  for (const [name, bin] of runtimes) record('exec (true)', name, timed(bin, ['--root', roots[name], 'exec', `${name}-exec`, 'true']));
+for (const [name, bin] of runtimes) {
+  useRuntime(name);
+  timed(bin, ['--root', roots[name], 'run', '-d', '--bundle', execBundle, `${name}-exec`]);
+}
+for (let i = 0; i < rounds; i++) {
+  for (const [name, bin] of runtimes) {
+    useRuntime(name);
+    record('exec (true)', name, timed(bin, ['--root', roots[name], 'exec', `${name}-exec`, 'true']));
+  }
+}
 
 // kill of a running container, and the lifecycle as an engine drives it: five
 // separate calls (create, start, state, kill, delete --force), summed.
 for (let i = 0; i < rounds; i++) {
   for (const [name, bin] of runtimes) {
+    useRuntime(name);
     const k = `${name}-kill-${i}`;
     timed(bin, ['--root', roots[name], 'run', '-d', '--bundle', execBundle, k]);
     record('kill', name, timed(bin, ['--root', roots[name], 'kill', k, 'KILL']));
@@ -101,6 +123,7 @@ for (let i = 0; i < rounds; i++) {
 // Memory: peak RSS of the runtime process during create, and of the init waiting in `created`.
 const memory = {};
 for (const [name, bin] of runtimes) {
+  useRuntime(name);
   const id = `${name}-mem`;
   const inner = `${hybrid ? 'umount /sys/fs/cgroup/unified 2>/dev/null; ' : ''}exec "$0" "$@"`;
   // The created init inherits stdio: keep it off any pipe this script waits on.
@@ -117,6 +140,7 @@ for (const [name, bin] of runtimes) {
 const concurrency = Number(process.argv[process.argv.indexOf('--concurrency') + 1] || 0) || 50;
 const throughput = {};
 for (const [name, bin] of runtimes) {
+  useRuntime(name);
   const inner = `${hybrid ? 'umount /sys/fs/cgroup/unified 2>/dev/null; ' : ''}exec "$0" "$@"`;
   const t0 = process.hrtime.bigint();
   const codes = await Promise.all(Array.from({ length: concurrency }, (_, i) => new Promise((done) => {
@@ -132,12 +156,13 @@ rmSync(bundle, { recursive: true, force: true });
 
 const names = runtimes.map(([n]) => n);
 const lines = [];
-const header = ['benchmark', ...names.map((n) => `${n} median (min–max) ms`), ...names.slice(1).map((n) => `tsrun/${n}`)];
+const others = names.filter((n) => !n.startsWith('tsrun'));
+const header = ['benchmark', ...names.map((n) => `${n} median (min–max) ms`), ...others.map((n) => `tsrun/${n}`)];
 lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`);
 for (const [bench, byName] of Object.entries(results)) {
   const s = Object.fromEntries(names.map((n) => [n, stats(byName[n])]));
   const cells = names.map((n) => `${s[n].median.toFixed(1)} (${s[n].min.toFixed(1)}–${s[n].max.toFixed(1)})`);
-  const ratios = names.slice(1).map((n) => `${(s.tsrun.median / s[n].median).toFixed(2)}×`);
+  const ratios = others.map((n) => `${(s.tsrun.median / s[n].median).toFixed(2)}×`);
   lines.push(`| ${[bench, ...cells, ...ratios].join(' | ')} |`);
 }
 lines.push('', `| ${concurrency} containers started at once (run -d) | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`);
@@ -147,7 +172,12 @@ lines.push(`| failures | ${names.map((n) => throughput[n].failures).join(' | ')}
 lines.push('', `| memory | ${names.join(' | ')} |`, `|---|${names.map(() => '---').join('|')}|`);
 lines.push(`| peak RSS of the runtime during create (KiB) | ${names.map((n) => memory[n].peak).join(' | ')} |`);
 lines.push(`| RSS of the init waiting in created (KiB) | ${names.map((n) => memory[n].initRss).join(' | ')} |`);
-const versions = runtimes.map(([n, b]) => `${n}: ${spawnSync(b, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]}`).join('; ');
+const versions = runtimes.map(([n, b]) => {
+  useRuntime(n);
+  const out = spawnSync(b, ['--version'], { encoding: 'utf8', env: { ...process.env, TSRUN_NO_FAST: '1' } }).stdout.split('\n');
+  const engine = out.find((l) => /^(bun|node): /.test(l));
+  return `${n}: ${out[0]}${n.startsWith('tsrun') && engine ? ` (${engine})` : ''}`;
+}).join('; ');
 const md = [
   '# tsrun benchmarks',
   '',

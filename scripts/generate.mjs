@@ -51,12 +51,14 @@ try {
   // The engine the front binary runs the CLI on: bun where npm installed it (the
   // package addon/fast/tsrun.c names for this architecture), else this Node.
   const bunPackage = { x64: '@oven/bun-linux-x64-baseline', arm64: '@oven/bun-linux-aarch64' }[process.arch];
-  const bunBinary = bunPackage && join(root, 'node_modules', bunPackage, 'bin', 'bun');
   let engine = `node: ${process.version}`;
-  try {
-    if (bunBinary) engine = `bun: ${execFileSync(bunBinary, ['--version'], { encoding: 'utf8' }).trim()}`;
-  } catch {
-    /* not installed on this platform */
+  for (const bunBinary of bunPackage ? [join(root, 'node_modules', bunPackage, 'bin', 'bun'), join(root, '..', bunPackage, 'bin', 'bun')] : []) {
+    try {
+      engine = `bun: ${execFileSync(bunBinary, ['--version'], { encoding: 'utf8' }).trim()}`;
+      break;
+    } catch {
+      /* not installed here */
+    }
   }
   mkdirSync(dirname(versionFile), { recursive: true });
   writeFileSync(versionFile, `tsrun version ${pkg.version}\ncommit: ${commit}\nspec: ${specVersion}\n${engine}\nlibseccomp: ${addon.seccompVersion()}\n`);

@@ -69,10 +69,14 @@ static void __attribute__((noreturn)) to_node(void) {
 #ifdef BUN_PACKAGE
   const char *engine = getenv("TSRUN_ENGINE");
   if (!engine || strcmp(engine, "node") != 0) {
+    // In this checkout's node_modules, or beside it when npm hoisted it (tsrun installed as a dependency).
+    static const char *const layouts[] = {"%s/node_modules/" BUN_PACKAGE "/bin/bun", "%s/../" BUN_PACKAGE "/bin/bun"};
     char bun[PATH_MAX];
-    snprintf(bun, sizeof bun, "%s/node_modules/" BUN_PACKAGE "/bin/bun", repo);
-    args[0] = bun;
-    execv(bun, args);  // absent (not installed on this platform): Node below
+    for (size_t k = 0; k < sizeof layouts / sizeof *layouts; k++) {
+      snprintf(bun, sizeof bun, layouts[k], repo);
+      args[0] = bun;
+      execv(bun, args);  // absent (not installed on this platform): the next, then Node
+    }
   }
 #endif
   args[0] = (char *)TSRUN_NODE;
