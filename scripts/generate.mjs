@@ -48,18 +48,10 @@ try {
   const { createRequire } = await import('node:module');
   const addon = createRequire(import.meta.url)(join(root, 'build', 'Release', 'tsrun.node'));
   const specVersion = /SPEC_VERSION = '([^']+)'/.exec(readFileSync(join(root, 'src/spec/version.ts'), 'utf8'))[1];
-  // The engine the front binary runs the CLI on: bun where npm installed it (the
-  // package addon/fast/tsrun.c names for this architecture), else this Node.
-  const bunPackage = { x64: '@oven/bun-linux-x64-baseline', arm64: '@oven/bun-linux-aarch64' }[process.arch];
-  let engine = `node: ${process.version}`;
-  for (const bunBinary of bunPackage ? [join(root, 'node_modules', bunPackage, 'bin', 'bun'), join(root, '..', bunPackage, 'bin', 'bun')] : []) {
-    try {
-      engine = `bun: ${execFileSync(bunBinary, ['--version'], { encoding: 'utf8' }).trim()}`;
-      break;
-    } catch {
-      /* not installed here */
-    }
-  }
+  // The engine the front binary runs the CLI on: bun where npm installed it, else this Node.
+  const { bunBinary } = await import('./bunBinary.mjs');
+  const bun = bunBinary(root);
+  const engine = bun ? `bun: ${execFileSync(bun, ['--version'], { encoding: 'utf8' }).trim()}` : `node: ${process.version}`;
   mkdirSync(dirname(versionFile), { recursive: true });
   writeFileSync(versionFile, `tsrun version ${pkg.version}\ncommit: ${commit}\nspec: ${specVersion}\n${engine}\nlibseccomp: ${addon.seccompVersion()}\n`);
 } catch {

@@ -69,6 +69,10 @@ static void __attribute__((noreturn)) to_node(void) {
 #ifdef BUN_PACKAGE
   const char *engine = getenv("TSRUN_ENGINE");
   if (!engine || strcmp(engine, "node") != 0) {
+    // The build compiles the CLI into one file with bytecode for bun (scripts/bunBundle.mjs).
+    char bundle[PATH_MAX];
+    snprintf(bundle, sizeof bundle, "%s/dist/bun/tsrun.js", repo);
+    if (access(bundle, R_OK) == 0) args[1] = bundle;
     // In this checkout's node_modules, or beside it when npm hoisted it (tsrun installed as a dependency).
     static const char *const layouts[] = {"%s/node_modules/" BUN_PACKAGE "/bin/bun", "%s/../" BUN_PACKAGE "/bin/bun"};
     char bun[PATH_MAX];
@@ -77,6 +81,7 @@ static void __attribute__((noreturn)) to_node(void) {
       args[0] = bun;
       execv(bun, args);  // absent (not installed on this platform): the next, then Node
     }
+    args[1] = script;
   }
 #endif
   args[0] = (char *)TSRUN_NODE;
