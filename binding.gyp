@@ -20,7 +20,11 @@
       "type": "executable",
       "sources": ["addon/fast/tsrun.c"],
       "defines": ["TSRUN_NODE=\"<!(node -p process.execPath)\""],
-      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-format-truncation"]
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-format-truncation"],
+      # Static: no dynamic loader on the 4-5 calls an engine makes per container
+      # (state 2.04 -> 1.85 ms in-process). tsrun-init stays dynamic: it is copied
+      # into a memfd per container, and a static copy measured no faster.
+      "ldflags": ["-static"]
     }
   ]
 }
