@@ -63,17 +63,24 @@ static void __attribute__((noreturn)) to_node(void) {
   snprintf(script, sizeof script, "%s/bin/tsrun.js", repo);
   int argc = 0;
   while (g_argv[argc]) argc++;
-  char **args = calloc((size_t)argc + 2, sizeof *args);
+  // Room for the engine, bun's three flags and the script before our arguments.
+  char **args = calloc((size_t)argc + 5, sizeof *args);
   if (!args) _exit(1);
-  args[1] = script;
-  for (int i = 1; i < argc; i++) args[i + 1] = g_argv[i];
+  char **tail = args + 4;  // tail[0] = the script, then argv[1..]
+  for (int i = 1; i < argc; i++) tail[i] = g_argv[i];
 #ifdef BUN_PACKAGE
   const char *engine = getenv("TSRUN_ENGINE");
   if (!engine || strcmp(engine, "node") != 0) {
     // The build compiles the CLI into one file with bytecode for bun (scripts/bunBundle.mjs).
     char bundle[PATH_MAX];
     snprintf(bundle, sizeof bundle, "%s/dist/bun/tsrun.js", repo);
-    if (access(bundle, R_OK) == 0) args[1] = bundle;
+    tail[0] = access(bundle, R_OK) == 0 ? bundle : script;
+    // bun would read bunfig.toml (whose `preload` runs code) and .env files from the
+    // working directory, which engines set to the bundle, and may install missing
+    // packages: none of that, we run as root.
+    args[1] = (char *)"--no-install";
+    args[2] = (char *)"--no-env-file";
+    args[3] = (char *)"--config=/dev/null";
     // In this checkout's node_modules, or beside it when npm hoisted it (tsrun installed as a dependency).
     static const char *const layouts[] = {"%s/node_modules/" BUN_PACKAGE "/bin/bun", "%s/../" BUN_PACKAGE "/bin/bun"};
     char bun[PATH_MAX];
@@ -82,13 +89,13 @@ static void __attribute__((noreturn)) to_node(void) {
       args[0] = bun;
       execv(bun, args);  // absent (not installed on this platform): the next, then Node
     }
-    args[1] = script;
   }
 #endif
-  args[0] = (char *)TSRUN_NODE;
-  execv(TSRUN_NODE, args);
-  args[0] = (char *)"node";
-  execvp("node", args);
+  tail[0] = script;
+  tail[-1] = (char *)TSRUN_NODE;
+  execv(TSRUN_NODE, tail - 1);
+  tail[-1] = (char *)"node";
+  execvp("node", tail - 1);
   fprintf(stderr, "tsrun: cannot run node (%s or on PATH): %s\n", TSRUN_NODE, strerror(errno));
   _exit(1);
 }

@@ -3,7 +3,6 @@
 // blocked on exec.fifo. Any failure removes everything this call made.
 import { closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { userInfo } from 'node:os';
 import { parseConfig, ConfigError } from '../spec/validateConfig.js';
 import type { Spec, State } from '../spec/types.js';
 import { runHooks } from './hooks.js';
@@ -147,6 +146,22 @@ function receiveReady(sock: number, spec: Spec, pid: number, state: State): void
   }
 }
 
+/**
+ * runc's OWNER: the caller's user name from /etc/passwd, else the uid. Read here
+ * because os.userInfo() answers "unknown" on bun.
+ */
+function userName(uid: number): string {
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f.length > 2 && Number(f[2]) === uid && f[2] !== '') return f[0];
+    }
+  } catch {
+    /* no passwd file: the number */
+  }
+  return String(uid);
+}
+
 export function createContainer(opts: CreateOptions): ContainerRecord {
   startMigrationWarmup();
   const id = validateContainerId(opts.id);
@@ -205,7 +220,7 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
       bundle,
       rootfs: plan.rootfs,
       created: new Date().toISOString(),
-      owner: userInfo().username,
+      owner: userName(process.getuid!()),
       annotations: spec.annotations,
       // Written before any mkdir: a create killed half-way leaves no cgroup that delete --force does not know.
       cgroupCreated: cgroups.missingDirs(),

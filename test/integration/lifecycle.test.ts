@@ -44,6 +44,8 @@ describe('create / start / state / kill / delete', () => {
     expect(c.code).toBe(0);
     const s1 = state(id);
     expect(s1).toMatchObject({ ociVersion: '1.2.0', id, status: 'created', bundle: bundle.dir });
+    // runc's owner field: the caller's name (root runs the tests), on either engine.
+    expect(s1.owner).toBe('root');
     expect(s1.pid).toBeGreaterThan(0);
     expect(readFileSync(pidFile, 'utf8')).toBe(String(s1.pid));
     // The init waits on exec.fifo: the user process has not run yet.

@@ -1,12 +1,14 @@
 // Container-escape classes, each with a test that fails on a naive runtime.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, constants, copyFileSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeBundle } from '../helpers/bundle.js';
 import { guardHost } from '../helpers/leftovers.js';
 import { tsrunSync, uniqueId } from '../helpers/tsrun.js';
+// @ts-expect-error: a plain .mjs build script, no types
+import { bunBinary } from '../../scripts/bunBinary.mjs';
 
 let root: string;
 const PROBE = '/tmp/tsrun-security-probe';
@@ -87,5 +89,33 @@ describe('no_new_privs and capabilities', () => {
     };
     expect(euid(true)).toBe(1000);
     expect(euid(false)).toBe(0); // proves the test can fail: setuid works without NNP
+  });
+});
+
+describe('the JS engine reads nothing from the working directory', () => {
+  it('a bunfig.toml preload and a .env beside the bundle run nothing and set nothing', () => {
+    // Engines run the runtime in the bundle directory; bun would read bunfig.toml (whose
+    // `preload` runs code, as root) and .env files from there unless told not to.
+    const b = makeBundle((c) => {
+      c.process!.args = ['true'];
+    });
+    const marker = join(b.dir, 'preload-ran');
+    try {
+      writeFileSync(join(b.dir, 'evil.js'), `require('node:fs').writeFileSync(${JSON.stringify(marker)}, String(process.env.FROM_DOTENV));`);
+      writeFileSync(join(b.dir, 'bunfig.toml'), 'preload = ["./evil.js"]\n');
+      writeFileSync(join(b.dir, '.env'), 'FROM_DOTENV=loaded\n');
+      const id = uniqueId();
+      expect(tsrunSync(['--root', root, 'run', id], { cwd: b.dir }).code).toBe(0);
+      expect(tsrunSync(['--root', root, 'list'], { cwd: b.dir, env: { ...process.env, TSRUN_NO_FAST: '1' } }).code).toBe(0);
+      expect(existsSync(marker)).toBe(false);
+      // The check can fail: the same preload runs when bun is started plainly in that directory.
+      const bun = bunBinary(join(import.meta.dirname, '../..'));
+      if (bun) {
+        execFileSync(bun, ['-e', '0'], { cwd: b.dir });
+        expect(readFileSync(marker, 'utf8')).toBe('loaded');
+      }
+    } finally {
+      b.cleanup();
+    }
   });
 });
