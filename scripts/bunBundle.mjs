@@ -15,6 +15,7 @@ const out = join(root, 'dist', 'bun');
 rmSync(out, { recursive: true, force: true });
 const bun = bunBinary(root);
 if (bun) {
-  // dist/bun/ sits as deep as dist/native/, so the addon's paths (../../build/Release) hold.
-  execFileSync(bun, ['build', join(root, 'bin', 'tsrun.js'), '--target=bun', '--bytecode', '--outdir', out], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // TSRUN_BUNDLED: modules find themselves through process.argv[1], not the
+  // build-time import.meta.url bun would freeze (src/native/selfPath.ts).
+  execFileSync(bun, ['build', join(root, 'bin', 'tsrun.js'), '--target=bun', '--bytecode', '--define', 'TSRUN_BUNDLED=true', '--outdir', out], { stdio: ['ignore', 'ignore', 'inherit'] });
 }

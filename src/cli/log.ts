@@ -4,6 +4,7 @@
 import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { GlobalOptions } from './globals.js';
+import { selfPath } from '../native/selfPath.js';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -16,7 +17,7 @@ let pinoLogger: PinoLike | undefined;
 
 function jsonLogger(file: string): PinoLike {
   if (!pinoLogger) {
-    const require = createRequire(import.meta.url);
+    const require = createRequire(selfPath(import.meta.url));
     const pino = require('pino') as typeof import('pino');
     pinoLogger = pino(
       {

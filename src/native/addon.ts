@@ -2,7 +2,7 @@
 // built by node-gyp into build/Release. Loaded lazily: verbs that need no
 // syscall beyond Node's (state, list, spec) never pay for it.
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { selfPath } from './selfPath.js';
 import { dirname, join } from 'node:path';
 
 export interface WaitStatus {
@@ -45,12 +45,12 @@ export interface Addon {
   umount(target: string, flags: number): void;
 }
 
-const buildDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release');
+const buildDir = join(dirname(selfPath(import.meta.url)), '..', '..', 'build', 'Release');
 
 let loaded: Addon | undefined;
 
 export function addon(): Addon {
-  if (!loaded) loaded = createRequire(import.meta.url)(join(buildDir, 'tsrun.node')) as Addon;
+  if (!loaded) loaded = createRequire(selfPath(import.meta.url))(join(buildDir, 'tsrun.node')) as Addon;
   return loaded;
 }
 

@@ -4,7 +4,7 @@
 // proven to run without an engine (Node forced, with NODE_OPTIONS that break
 // any Node start). The tests also check which engine the CLI runs on.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
@@ -74,6 +74,19 @@ describe('native state/start/kill/delete', () => {
     expect(engine({})).toBe(haveBun ? 'bun' : 'node');
     // Where bun runs it, the build compiled the CLI into one file with bytecode, which the front binary prefers.
     expect(existsSync(join(import.meta.dirname, '../../dist/bun/tsrun.js.jsc'))).toBe(haveBun);
+    // A copy of the checkout loads its own addon, not the one at the path it was built at
+    // (bun freezes import.meta.url into a bundle: src/native/selfPath.ts).
+    const copy = mkdtempSync(join(tmpdir(), 'tsrun-copy-'));
+    try {
+      const repo = join(import.meta.dirname, '../..');
+      execFileSync('cp', ['-al', ...['bin', 'dist', 'build', 'node_modules', 'package.json'].map((f) => join(repo, f)), copy]);
+      const r = spawnSync(join(copy, 'bin/tsrun'), ['--version'], { encoding: 'utf8', env: { ...process.env, TSRUN_NO_FAST: '1', LD_DEBUG: 'files' } });
+      expect(r.status).toBe(0);
+      const loaded = /file=(\S*tsrun\.node) /.exec(r.stderr)?.[1];
+      expect(loaded).toBe(join(copy, 'build/Release/tsrun.node'));
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
     expect(engine({ TSRUN_ENGINE: 'node' })).toBe('node');
     // Both engines share one state format: created on Node, started natively, deleted on bun.
     const b = bundle;
