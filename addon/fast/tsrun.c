@@ -71,10 +71,12 @@ static void __attribute__((noreturn)) to_node(void) {
 #ifdef BUN_PACKAGE
   const char *engine = getenv("TSRUN_ENGINE");
   if (!engine || strcmp(engine, "node") != 0) {
-    // The build compiles the CLI into one file with bytecode for bun (scripts/bunBundle.mjs).
-    char bundle[PATH_MAX];
-    snprintf(bundle, sizeof bundle, "%s/dist/bun/tsrun.js", repo);
-    tail[0] = access(bundle, R_OK) == 0 ? bundle : script;
+    // The build compiles the CLI with bun into one executable (scripts/bunBundle.mjs).
+    char compiled[PATH_MAX];
+    snprintf(compiled, sizeof compiled, "%s/dist/bun/tsrun", repo);
+    tail[0] = compiled;
+    execv(compiled, tail);  // absent (not built): bun runs the script
+    tail[0] = script;
     // bun would read bunfig.toml (whose `preload` runs code) and .env files from the
     // working directory, which engines set to the bundle, and may install missing
     // packages: none of that, we run as root.

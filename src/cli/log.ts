@@ -4,7 +4,6 @@
 import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { GlobalOptions } from './globals.js';
-import { selfPath } from '../native/selfPath.js';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -17,8 +16,9 @@ let pinoLogger: PinoLike | undefined;
 
 function jsonLogger(file: string): PinoLike {
   if (!pinoLogger) {
-    const require = createRequire(selfPath(import.meta.url));
-    const pino = require('pino') as typeof import('pino');
+    // bun's compiler must see require('pino') to put pino into dist/bun/tsrun (that
+    // executable resolves no bare module from disk); Node's ES modules have no require.
+    const pino = (typeof require === 'function' ? require('pino') : createRequire(import.meta.url)('pino')) as typeof import('pino');
     pinoLogger = pino(
       {
         base: null,

@@ -72,10 +72,10 @@ describe('native state/start/kill/delete', () => {
     const haveBun = !!bunBinary(join(import.meta.dirname, '../..'));
     const engine = (env: Record<string, string>) => /^(bun|node): /m.exec(tsrunSync(['--version'], { env: { ...process.env, TSRUN_NO_FAST: '1', ...env } }).stdout)?.[1];
     expect(engine({})).toBe(haveBun ? 'bun' : 'node');
-    // Where bun runs it, the build compiled the CLI into one file with bytecode, which the front binary prefers.
-    expect(existsSync(join(import.meta.dirname, '../../dist/bun/tsrun.js.jsc'))).toBe(haveBun);
+    // Where bun runs it, the build compiled the CLI into one executable, which the front binary runs.
+    expect(existsSync(join(import.meta.dirname, '../../dist/bun/tsrun'))).toBe(haveBun);
     // A copy of the checkout loads its own addon, not the one at the path it was built at
-    // (bun freezes import.meta.url into a bundle: src/native/selfPath.ts).
+    // (bun freezes import.meta.url into what it compiles: src/native/selfPath.ts).
     const copy = mkdtempSync(join(tmpdir(), 'tsrun-copy-'));
     try {
       const repo = join(import.meta.dirname, '../..');
