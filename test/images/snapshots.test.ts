@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OverlaySnapshotter } from '../../src/image/snapshots/overlay.js';
 import { CopySnapshotter } from '../../src/image/snapshots/copy.js';
-import { mountAll, unmount } from '../../src/image/snapshots/mount.js';
+import { mountAll, relativeOverlayOptions, unmount } from '../../src/image/snapshots/mount.js';
 
 let root: string;
 beforeEach(() => { root = mkdtempSync(join(tmpdir(), 'snap-')); });
@@ -54,13 +54,37 @@ describe('snapshotters', () => {
     expect(['l0', 'l1', 'l2'].every((f) => existsSync(join(dir, f)))).toBe(true);
   });
 
-  it('refuses an overlay mount whose options exceed the kernel limit, by name, before mounting', () => {
+  it('mounts a chain whose absolute paths exceed the kernel\'s one-page mount data, with paths relative to the snapshots', () => {
     const deep = join(root, 'a-long-data-root-'.repeat(4));
     mkdirSync(deep, { recursive: true });
     const s = new OverlaySnapshotter(deep);
-    const top = chain(s, 40);
+    const top = chain(s, 60);
     const mounts = s.prepare('container/c1', top);
+    expect(mounts[0].options.join(',').length).toBeGreaterThan(4096);
     const target = mkdtempSync(join(root, 'mnt-'));
-    expect(() => mountAll(mounts, target)).toThrow(/options are \d+ bytes for 40 layers, over the kernel's 4096-byte limit/);
+    const cwd = process.cwd();
+    mountAll(mounts, target);
+    try {
+      expect(process.cwd()).toBe(cwd);
+      expect(['l0', 'l30', 'l59'].map((f) => readFileSync(join(target, f), 'utf8'))).toEqual(['0', '30', '59']);
+      writeFileSync(join(target, 'new'), 'x');
+      expect(readFileSync(join(s.writableDir('container/c1'), 'new'), 'utf8')).toBe('x');
+    } finally {
+      unmount(target);
+    }
+  });
+
+  it('refuses, by name and before mounting, an overlay whose options exceed the limit even when relative', () => {
+    const lowers = Array.from({ length: 300 }, (_, i) => join(root, 'snapshots', `layer-${String(i).padStart(8, '0')}`, 'fs'));
+    const mounts = [{ type: 'overlay', source: 'overlay', options: [`workdir=${join(root, 'w')}`, `upperdir=${join(root, 'u')}`, `lowerdir=${lowers.join(':')}`] }];
+    const target = mkdtempSync(join(root, 'mnt-'));
+    expect(() => mountAll(mounts, target)).toThrow(/options are \d+ bytes for 300 layers even relative to .*, over the kernel's 4096-byte limit/);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(target);
+  });
+
+  it('names overlay paths relative to the deepest directory they share', () => {
+    const r = relativeOverlayOptions(['workdir=/a/b/s/1/work', 'upperdir=/a/b/s/1/fs', 'lowerdir=/a/b/s/2/fs:/a/b/s/3/fs', 'index=off']);
+    expect(r).toEqual({ dir: '/a/b/s', data: 'workdir=1/work,upperdir=1/fs,lowerdir=2/fs:3/fs,index=off' });
+    expect(relativeOverlayOptions(['lowerdir=/x/fs:/y/fs']).dir).toBe('/');
   });
 });
