@@ -22,10 +22,25 @@ export interface PullOptions extends RegistryOptions {
   progress?: Progress;
   /** Layers downloaded at once. */
   concurrency?: number;
+  /** Told when a mirror failed and the registry itself is asked instead. */
+  onWarning?: (message: string) => void;
 }
 
 export async function pull(dataRoot: string, snapshotter: Snapshotter, name: string, opts: PullOptions = {}): Promise<ImageRecord> {
-  return withLease(dataRoot, () => pullLeased(dataRoot, snapshotter, name, opts));
+  return withLease(dataRoot, async () => {
+    const registry = parseReference(name).registry;
+    const mirror = opts.mirrors?.[registry];
+    if (!mirror) return pullLeased(dataRoot, snapshotter, name, opts);
+    try {
+      return await pullLeased(dataRoot, snapshotter, name, opts);
+    } catch (e) {
+      // dockerd's registry-mirrors: a mirror that fails is skipped, the registry itself is
+      // asked. What the mirror already delivered is content-addressed and kept.
+      opts.onWarning?.(`mirror ${mirror} for ${registry} failed: ${(e as Error).message}; pulling from ${registry} itself`);
+      const others = Object.fromEntries(Object.entries(opts.mirrors!).filter(([r]) => r !== registry));
+      return await pullLeased(dataRoot, snapshotter, name, { ...opts, mirrors: others });
+    }
+  });
 }
 
 async function pullLeased(dataRoot: string, snapshotter: Snapshotter, name: string, opts: PullOptions = {}): Promise<ImageRecord> {

@@ -23,7 +23,7 @@ export const TSCTL_GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'runtime', kind: 'string', help: 'OCI runtime binary for run (default: tsrun)' },
   { name: 'runtime-root', kind: 'string', help: "the runtime's --root (default /run/tsrun)" },
   { name: 'state-dir', kind: 'string', help: 'where run keeps bundles (default /run/tsctl)' },
-  { name: 'mirror', kind: 'string', help: 'REGISTRY=HOST[,...]: fetch that registry\'s images from HOST (default $TSCTL_MIRRORS)' },
+  { name: 'mirror', kind: 'string', help: 'REGISTRY=HOST[,...]: fetch that registry\'s images from HOST, else from the registry (default $TSCTL_MIRRORS)' },
   { name: 'help', kind: 'bool', alias: ['h'], help: 'show help' },
   { name: 'version', kind: 'bool', alias: ['v'], help: 'print the version' },
 ];
@@ -45,6 +45,7 @@ export async function pullOptions(g: TsctlGlobals, p: ParsedArgs) {
     authFile: flagString(p, 'auth-file'),
     mirrors: parseMirrors(g.mirrors),
     platform: platform ? parsePlatform(platform) : undefined,
+    onWarning: (message: string) => process.stderr.write(`tsctl: warning: ${message}\n`),
   };
 }
 

@@ -188,6 +188,29 @@ describe('tsctl pull', () => {
     expect(JSON.parse(ok(tsctl(root2, ['images', '--format', 'json'])).stdout)[0].name).toBe('docker.io/library/busybox:latest');
   });
 
+  it('falls back from a mirror that fails to the registry itself, as dockerd does', async () => {
+    // A mirror where nothing listens: the pull warns and asks the registry.
+    const dead = await freePort();
+    const root = freshRoot();
+    const r = await tsctlAsync(root, ['--mirror', `${reg.host}=127.0.0.1:${dead}`, 'pull', `${reg.host}/test/multi:v1`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`tsctl: warning: mirror 127.0.0.1:${dead} for ${reg.host} failed: `);
+    expect(r.stderr).toContain('ECONNREFUSED');
+    // A mirror that breaks in the middle of a layer: the registry finishes it.
+    const proxy = await startProxy({ upstream: reg.host, cut: { digest: sha(base.blob), after: 300_000 } });
+    try {
+      const root2 = freshRoot();
+      const r2 = await tsctlAsync(root2, ['--mirror', `${reg.host}=${proxy.host}`, 'pull', `${reg.host}/test/multi:v1`]);
+      expect(r2.code, r2.stderr).toBe(0);
+      expect(r2.stderr).toMatch(/warning: mirror .* failed: .*interrupted after/);
+      expect(proxy.requests.some((q) => q.url.endsWith(sha(base.blob)))).toBe(true);
+      expect(readdirSync(join(root2, 'content/ingest')).filter((n) => n.endsWith('.partial'))).toEqual([]);
+      expect(ok(await tsctlAsync(root2, ['run', '--rm', `${reg.host}/test/multi:v1`])).stdout).toBe('hello from layer 2\n');
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('draws a progress bar per layer on a terminal', () => {
     const root = freshRoot();
     const cmd = `${join(import.meta.dirname, '../../bin/tsctl')} --root ${root} pull ${reg.host}/test/multi:v1`;
