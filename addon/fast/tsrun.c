@@ -6,9 +6,10 @@
 // (bin/tsrun.js), which holds the one implementation of each decision and
 // message. So this file decides nothing new: on any doubt it hands over.
 //
-// The CLI runs on bun when npm installed its binary (an optional dependency:
-// ~6 ms to start against Node's ~70 here), on Node otherwise or when
-// TSRUN_ENGINE=node says so. Both load the same N-API addon.
+// The CLI runs as dist/bun/tsrun, compiled by bun where npm installed it (an
+// optional dependency: ~5 ms to start against Node's ~70 here), else as
+// bin/tsrun.js on bun or Node; TSRUN_ENGINE=node forces Node. All load the
+// same N-API addon.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -52,8 +53,8 @@ static int repo_dir(char *out, size_t size) {
 #define BUN_PACKAGE "@oven/bun-linux-aarch64"
 #endif
 
-// Runs the TypeScript CLI (<repo>/bin/tsrun.js) with the same arguments; never returns.
-static void __attribute__((noreturn)) to_node(void) {
+// Runs the TypeScript CLI with the same arguments; never returns.
+static void __attribute__((noreturn)) to_cli(void) {
   char repo[PATH_MAX];
   if (repo_dir(repo, sizeof repo) < 0) {
     perror("tsrun: readlink /proc/self/exe");
@@ -273,7 +274,7 @@ static const struct { const char *name; int sig; } SIGNAL_NAMES[] = {
   {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO}, {"POLL", SIGPOLL}, {"PWR", SIGPWR}, {"SYS", SIGSYS},
 };
 
-// 15, TERM, SIGTERM (any case); 0 when unknown here (Node then decides).
+// 15, TERM, SIGTERM (any case); 0 when unknown here (the CLI then decides).
 static int parse_signal(const char *s) {
   char *end;
   long n = strtol(s, &end, 10);
@@ -285,23 +286,23 @@ static int parse_signal(const char *s) {
 }
 
 // The container's flock (src/runtime/lock.ts), held only if the container is
-// in `status`; otherwise Node takes over.
+// in `status`; otherwise the CLI takes over.
 static int lock_in_status(const char *dir, const struct fast_state *fs, const char *status) {
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/.lock", dir);
   int lock = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0 || flock(lock, LOCK_EX) < 0) to_node();
+  if (lock < 0 || flock(lock, LOCK_EX) < 0) to_cli();
   if (strcmp(status_of(dir, fs), status)) {
     close(lock);
-    to_node();
+    to_cli();
   }
   return lock;
 }
 
 // start: what src/runtime/start.ts does on its happy path. A report that is not
-// the plain "0" (an ERR record, or nothing) is handed to Node in start.report.
+// the plain "0" (an ERR record, or nothing) is handed to the CLI in start.report.
 static int do_start(const char *dir, const struct fast_state *fs) {
-  if (fs->poststart) to_node();
+  if (fs->poststart) to_cli();
   char path[PATH_MAX];
   int lock = lock_in_status(dir, fs, "created");
   char fifo[PATH_MAX];
@@ -309,7 +310,7 @@ static int do_start(const char *dir, const struct fast_state *fs) {
   int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     close(lock);
-    to_node();
+    to_cli();
   }
   char buf[65536];
   size_t have = 0;
@@ -319,7 +320,7 @@ static int do_start(const char *dir, const struct fast_state *fs) {
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && errno == EAGAIN) {
       saw_writer = 1;
-      if (!init_alive(fs) && have == 0) break;  // Node names it
+      if (!init_alive(fs) && have == 0) break;  // the CLI names it
       struct timespec ms = {0, 1000000};
       nanosleep(&ms, NULL);
       continue;
@@ -340,7 +341,7 @@ static int do_start(const char *dir, const struct fast_state *fs) {
     return 0;
   }
   if (have > 0 || saw_writer) {
-    // Consumed: Node cannot read it again from the fifo, so it gets it from here.
+    // Consumed: the CLI cannot read it again from the fifo, so it gets it from here.
     snprintf(path, sizeof path, "%s/start.report", dir);
     int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (out >= 0) {
@@ -349,7 +350,7 @@ static int do_start(const char *dir, const struct fast_state *fs) {
     }
   }
   close(lock);
-  to_node();
+  to_cli();
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
@@ -361,9 +362,9 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 // delete of a stopped container without poststop hooks: what
 // src/runtime/delete.ts does when nothing is left to kill. Anything else
 // (a live or frozen container, a process left in its cgroup, hooks, an
-// unexpected errno) is Node's, which repeats the steps idempotently.
+// unexpected errno) is the CLI's, which repeats the steps idempotently.
 static int do_delete(const char *dir, const struct fast_state *fs) {
-  if (fs->poststop) to_node();
+  if (fs->poststop) to_cli();
   int lock = lock_in_status(dir, fs, "stopped");
   for (int i = 0; i < fs->nprocs; i++) {
     size_t len = 0;
@@ -372,7 +373,7 @@ static int do_delete(const char *dir, const struct fast_state *fs) {
     free(pids);
     if (busy) {
       close(lock);
-      to_node();
+      to_cli();
     }
   }
   for (int i = 0; i < fs->nrmdirs; i++) {
@@ -387,12 +388,12 @@ static int do_delete(const char *dir, const struct fast_state *fs) {
         continue;
       }
       close(lock);
-      to_node();
+      to_cli();
     }
   }
   int rc = nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
   close(lock);
-  if (rc != 0) to_node();
+  if (rc != 0) to_cli();
   return 0;
 }
 
@@ -433,21 +434,21 @@ static void warm_cgroup_migration(void) {
   _exit(0);
 }
 
-// --version from dist/version.txt, which the build writes with what Node would print.
+// --version from dist/version.txt, which the build writes with what the CLI would print.
 static void print_version(void) {
   char repo[PATH_MAX];
-  if (repo_dir(repo, sizeof repo) < 0) to_node();
+  if (repo_dir(repo, sizeof repo) < 0) to_cli();
   char path[PATH_MAX];
   snprintf(path, sizeof path, "%s/dist/version.txt", repo);
   size_t len = 0;
   char *text = read_file(path, &len);
-  if (!text || len == 0 || write_all(1, text, len) < 0) to_node();
+  if (!text || len == 0 || write_all(1, text, len) < 0) to_cli();
   exit(0);
 }
 
 int main(int argc, char **argv) {
   g_argv = argv;
-  if (getenv("TSRUN_NO_FAST")) to_node();
+  if (getenv("TSRUN_NO_FAST")) to_cli();
   if (argc == 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-v") || !strcmp(argv[1], "-version"))) print_version();
   const char *root = "/run/tsrun";
   int i = 1;
@@ -459,48 +460,48 @@ int main(int argc, char **argv) {
                 (nlen == 10 && !strncmp(a, "log-format", 10)) || (nlen == 8 && !strncmp(a, "rootless", 8)) ||
                 (nlen == 4 && !strncmp(a, "criu", 4));
     int flag = nlen == 14 && !strncmp(a, "systemd-cgroup", 14);
-    if (!takes && !flag) to_node();  // --debug, --version, --help, unknown: Node's
+    if (!takes && !flag) to_cli();  // --debug, --version, --help, unknown: the CLI's
     if (takes && !eq) {
-      if (i + 1 >= argc) to_node();
+      if (i + 1 >= argc) to_cli();
       if (nlen == 4 && !strncmp(a, "root", 4)) root = argv[i + 1];
       i++;
     } else if (takes && nlen == 4 && !strncmp(a, "root", 4)) {
       root = eq + 1;
     }
   }
-  if (i >= argc) to_node();
+  if (i >= argc) to_cli();
   const char *verb = argv[i];
   if (!strcmp(verb, "create") || !strcmp(verb, "run") || !strcmp(verb, "exec")) {
     warm_cgroup_migration();
-    to_node();
+    to_cli();
   }
   char **rest = argv + i + 1;
   int nrest = argc - i - 1;
   int is_state = !strcmp(verb, "state"), is_start = !strcmp(verb, "start"), is_kill = !strcmp(verb, "kill");
   int is_delete = !strcmp(verb, "delete") || !strcmp(verb, "rm") || !strcmp(verb, "del");
-  if (!(is_state || is_start || is_kill || is_delete)) to_node();
-  // delete --force of a stopped container is the same delete; any other flag is Node's.
+  if (!(is_state || is_start || is_kill || is_delete)) to_cli();
+  // delete --force of a stopped container is the same delete; any other flag is the CLI's.
   while (is_delete && nrest > 0 && (!strcmp(rest[0], "--force") || !strcmp(rest[0], "-f") || !strcmp(rest[0], "--force=true"))) rest++, nrest--;
   for (int k = 0; k < nrest; k++)
-    if (rest[k][0] == '-') to_node();  // any verb flag (kill --all, ...): Node's
-  if (nrest < 1 || nrest > (is_kill ? 2 : 1) || !valid_id(rest[0])) to_node();
+    if (rest[k][0] == '-') to_cli();  // any verb flag (kill --all, ...): the CLI's
+  if (nrest < 1 || nrest > (is_kill ? 2 : 1) || !valid_id(rest[0])) to_cli();
   int sig = SIGTERM;
-  if (is_kill && nrest == 2 && !(sig = parse_signal(rest[1]))) to_node();
+  if (is_kill && nrest == 2 && !(sig = parse_signal(rest[1]))) to_cli();
 
   char dir[PATH_MAX], file[PATH_MAX];
-  if (snprintf(dir, sizeof dir, "%s/%s", root, rest[0]) >= (int)sizeof dir - 32) to_node();
+  if (snprintf(dir, sizeof dir, "%s/%s", root, rest[0]) >= (int)sizeof dir - 32) to_cli();
   snprintf(file, sizeof file, "%s/fast.state", dir);
   char *text = read_file(file, NULL);
   struct fast_state fs;
-  if (!text || !parse_fast_state(text, &fs)) to_node();
+  if (!text || !parse_fast_state(text, &fs)) to_cli();
 
   if (is_state) {
-    if (print_state(&fs, status_of(dir, &fs)) < 0) to_node();
+    if (print_state(&fs, status_of(dir, &fs)) < 0) to_cli();
     return 0;
   }
   if (is_kill) {
-    if (!strcmp(status_of(dir, &fs), "stopped")) to_node();
-    if (kill((pid_t)fs.pid, sig) < 0) to_node();
+    if (!strcmp(status_of(dir, &fs), "stopped")) to_cli();
+    if (kill((pid_t)fs.pid, sig) < 0) to_cli();
     return 0;
   }
   if (is_delete) return do_delete(dir, &fs);
