@@ -73,10 +73,17 @@ static void __attribute__((noreturn)) to_cli(void) {
   const char *engine = getenv("TSRUN_ENGINE");
   if (!engine || strcmp(engine, "node") != 0) {
     // The build compiles the CLI with bun into one executable (scripts/bunBundle.mjs).
-    char compiled[PATH_MAX];
+    // Older than dist/ (someone ran tsc alone after editing src/), it would run stale
+    // code: then bun runs the script instead.
+    char compiled[PATH_MAX], main_js[PATH_MAX];
     snprintf(compiled, sizeof compiled, "%s/dist/bun/tsrun", repo);
+    snprintf(main_js, sizeof main_js, "%s/dist/cli/main.js", repo);
+    struct stat exe_st, js_st;
+    int stale = stat(compiled, &exe_st) == 0 && stat(main_js, &js_st) == 0 &&
+                (js_st.st_mtim.tv_sec > exe_st.st_mtim.tv_sec ||
+                 (js_st.st_mtim.tv_sec == exe_st.st_mtim.tv_sec && js_st.st_mtim.tv_nsec > exe_st.st_mtim.tv_nsec));
     tail[0] = compiled;
-    execv(compiled, tail);  // absent (not built): bun runs the script
+    if (!stale) execv(compiled, tail);  // absent (not built): bun runs the script
     tail[0] = script;
     // bun would read bunfig.toml (whose `preload` runs code) and .env files from the
     // working directory, which engines set to the bundle, and may install missing

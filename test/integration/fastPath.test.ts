@@ -5,7 +5,7 @@
 // any Node start). The tests also check which engine the CLI runs on.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
 import { tsrunSync } from '../helpers/tsrun.js';
@@ -86,8 +86,19 @@ describe('native state/start/kill/delete', () => {
       execFileSync('cp', ['-al', ...['bin', 'dist', 'build', 'node_modules', 'package.json'].map((f) => join(repo, f)), copy]);
       const r = spawnSync(join(copy, 'bin/tsrun'), ['--version'], { encoding: 'utf8', env: { ...defaultEngineEnv(), TSRUN_NO_FAST: '1', LD_DEBUG: 'files' } });
       expect(r.status).toBe(0);
-      const loaded = /file=(\S*tsrun\.node) /.exec(r.stderr)?.[1];
-      expect(loaded).toBe(join(copy, 'build/Release/tsrun.node'));
+      const loaded = /file=(\S*tsrun\.node) \[0\];  dynamically loaded by (\S+)/.exec(r.stderr);
+      expect(loaded?.[1]).toBe(join(copy, 'build/Release/tsrun.node'));
+      if (haveBun) {
+        expect(loaded?.[2]).toBe(join(copy, 'dist/bun/tsrun'));
+        // dist/ newer than the compiled CLI (tsc run alone after an edit): bun runs the script instead of stale code.
+        const mainJs = join(copy, 'dist/cli/main.js');
+        execFileSync('cp', ['--remove-destination', join(repo, 'dist/cli/main.js'), mainJs]); // its own inode: the checkout's stays untouched
+        const later = new Date(Date.now() + 60_000);
+        utimesSync(mainJs, later, later);
+        const r2 = spawnSync(join(copy, 'bin/tsrun'), ['--version'], { encoding: 'utf8', env: { ...defaultEngineEnv(), TSRUN_NO_FAST: '1', LD_DEBUG: 'files' } });
+        expect(r2.status).toBe(0);
+        expect(/dynamically loaded by (\S+)/.exec(r2.stderr.split('\n').find((l) => l.includes('tsrun.node')) ?? '')?.[1]).toBe(bunBinary(copy));
+      }
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
