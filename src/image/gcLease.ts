@@ -3,26 +3,19 @@
 // on <root>/gc.lock meanwhile; prune holds it exclusively, so it waits for
 // them instead of collecting what they are building (containerd's leases,
 // reduced to one lock). The kernel drops it when a process dies.
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { addon } from '../native/addon.js';
 import { RuntimeError } from '../runtime/errors.js';
+import { lockFile } from '../runtime/lock.js';
 
 function lock(dataRoot: string, exclusive: boolean): number {
-  const path = join(dataRoot, 'gc.lock');
+  const step = exclusive ? 'lock the store for garbage collection' : 'take a lease on the store';
   try {
     mkdirSync(dataRoot, { recursive: true });
-    const fd = openSync(path, 'a', 0o600);
-    try {
-      addon().flock(fd, exclusive, false);
-    } catch (e) {
-      closeSync(fd);
-      throw e;
-    }
-    return fd;
   } catch (e) {
-    throw RuntimeError.fromSystem(exclusive ? 'lock the store for garbage collection' : 'take a lease on the store', e, { path });
+    throw RuntimeError.fromSystem(step, e, { path: dataRoot });
   }
+  return lockFile(join(dataRoot, 'gc.lock'), exclusive, step);
 }
 
 /** Runs fn while prune cannot run. */

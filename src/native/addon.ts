@@ -45,12 +45,13 @@ export interface Addon {
   umount(target: string, flags: number): void;
 }
 
-const buildDir = join(dirname(selfPath(import.meta.url)), '..', '..', 'build', 'Release');
+const self = selfPath(import.meta.url);
+const buildDir = join(dirname(self), '..', '..', 'build', 'Release');
 
 let loaded: Addon | undefined;
 
 export function addon(): Addon {
-  if (!loaded) loaded = createRequire(selfPath(import.meta.url))(join(buildDir, 'tsrun.node')) as Addon;
+  if (!loaded) loaded = createRequire(self)(join(buildDir, 'tsrun.node')) as Addon;
   return loaded;
 }
 
