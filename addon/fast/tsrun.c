@@ -53,8 +53,38 @@ static int repo_dir(char *out, size_t size) {
 #define BUN_PACKAGE "@oven/bun-linux-aarch64"
 #endif
 
+// Tells the CLI which fds above stdio its caller handed us, as "fd:dev:ino,...",
+// recorded before anything of ours is open: --preserve-fds and LISTEN_FDS may
+// pass only these, never an fd the engine or the runtime opens later.
+static void record_caller_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return;
+  size_t cap = 4096, len = 0;
+  char *list = malloc(cap);
+  if (!list) _exit(1);
+  list[0] = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    int fd = atoi(e->d_name);
+    struct stat st;
+    // Close-on-exec ones are this binary's own (what it inherited survived an exec).
+    if (fd <= 2 || fd == dirfd(d) || (fcntl(fd, F_GETFD) & FD_CLOEXEC) || fstat(fd, &st) < 0) continue;
+    if (cap - len < 80) {
+      cap *= 2;
+      list = realloc(list, cap);
+      if (!list) _exit(1);
+    }
+    len += (size_t)snprintf(list + len, cap - len, "%s%d:%llu:%llu", len ? "," : "", fd,
+                            (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+  }
+  closedir(d);
+  setenv("TSRUN_INHERITED_FDS", list, 1);
+  free(list);
+}
+
 // Runs the TypeScript CLI with the same arguments; never returns.
 static void __attribute__((noreturn)) to_cli(void) {
+  record_caller_fds();
   char repo[PATH_MAX];
   if (repo_dir(repo, sizeof repo) < 0) {
     perror("tsrun: readlink /proc/self/exe");

@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -45,7 +46,9 @@
 
 extern char **environ;
 
-static int g_statedir_fd = -1;
+/* An O_PATH fd of exec.fifo itself, never of the state directory: a directory
+ * fd held through the created state is a way back to the host (`fd/N/../..`). */
+static int g_fifo_path_fd = -1;
 static int g_console_fd = -1;
 static char g_exec_path[4096];
 
@@ -58,19 +61,31 @@ static void write_file(const char *path, const char *content, size_t len, const 
   close(fd);
 }
 
-/* GO may carry the state documents that createContainer and startContainer
- * hooks read on stdin: GO [creating-state created-state]. */
+/* GO may come with a sealed memfd holding the state documents that
+ * createContainer and startContainer hooks read on stdin, as one record
+ * [creating-state, created-state]: GO STATES + fd. A memfd, not the message
+ * itself: with annotations near Kubernetes' 256 KiB the documents outgrow a
+ * socket message. */
 static char *g_state_creating = NULL, *g_state_created = NULL;
 
 static void wait_go(void) {
-  static char buf[1 << 20];
+  static char buf[65536];
   struct record m;
-  sync_recv(&m, buf, sizeof buf);
+  int fd = sync_recv(&m, buf, sizeof buf);
   if (m.argc < 1 || strcmp(m.argv[0], "GO") != 0) fail("wait for the runtime", NULL, 0, NULL, "unexpected message");
-  if (m.argc >= 3) {
-    g_state_creating = strdup(m.argv[1]);
-    g_state_created = strdup(m.argv[2]);
+  if (m.argc >= 2 && strcmp(m.argv[1], "STATES") == 0) {
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) fail("read the hooks' state documents", "fstat", fd < 0 ? EBADF : errno, NULL, NULL);
+    char *data = malloc((size_t)st.st_size + 1);
+    if (!data || pread(fd, data, (size_t)st.st_size, 0) != st.st_size) fail("read the hooks' state documents", "pread", errno, NULL, NULL);
+    struct record states;
+    size_t off = 0;
+    if (record_parse(data, (size_t)st.st_size, &off, &states) < 0 || states.argc != 2)
+      fail("read the hooks' state documents", NULL, 0, NULL, "malformed record");
+    g_state_creating = states.argv[0];
+    g_state_created = states.argv[1];
   }
+  if (fd >= 0) close(fd);
 }
 
 /* ---- stage 1: namespaces ---- */
@@ -93,10 +108,13 @@ static void op_write(struct record *r) {
   write_file(r->argv[2], r->argv[3], r->lens[3], "write");
 }
 
-/* statedir: PATH — kept open so the init can reach exec.fifo after pivot_root. */
-static void op_statedir(struct record *r) {
-  g_statedir_fd = open(r->argv[2], O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (g_statedir_fd < 0) fail("open the state directory", "open", errno, r->argv[2], NULL);
+/* exec-fifo: PATH — kept as an O_PATH fd so the init can reach it after pivot_root. */
+static void op_exec_fifo(struct record *r) {
+  g_fifo_path_fd = open(r->argv[2], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (g_fifo_path_fd < 0) fail("open exec.fifo", "open", errno, r->argv[2], NULL);
+  struct stat st;
+  if (fstat(g_fifo_path_fd, &st) < 0) fail("open exec.fifo", "fstat", errno, r->argv[2], NULL);
+  if (!S_ISFIFO(st.st_mode)) fail("open exec.fifo", NULL, 0, r->argv[2], "not a fifo");
 }
 
 /* idmap-userns: INDEX UID_MAP GID_MAP — a user namespace that exists only to
@@ -161,12 +179,25 @@ static void op_domainname(struct record *r) {
   if (setdomainname(r->argv[2], r->lens[2]) < 0) fail("set domainname", "setdomainname", errno, NULL, NULL);
 }
 
+/* sysctl: KEY VALUE — written through our own procfs, beneath its sys/ and
+ * with no symlink or mount crossing on the way, and only into a procfs file:
+ * whatever the container mounted in its /proc cannot turn it into a write
+ * elsewhere. */
 static void op_sysctl(struct record *r) {
   char path[512];
-  snprintf(path, sizeof path, "/proc/sys/%s", r->argv[2]);
-  for (char *p = path + 10; *p; p++)
+  int n = snprintf(path, sizeof path, "sys/%s", r->argv[2]);
+  if (n < 0 || (size_t)n >= sizeof path) fail("set sysctl", NULL, 0, r->argv[2], "name too long");
+  for (char *p = path + 4; *p; p++)
     if (*p == '.') *p = '/';
-  write_file(path, r->argv[3], r->lens[3], "set sysctl");
+  struct open_how how = {.flags = O_WRONLY | O_CLOEXEC, .mode = 0,
+                         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV};
+  int fd = (int)syscall(SYS_openat2, g_proc_fd, path, &how, sizeof how);
+  char shown[520];
+  snprintf(shown, sizeof shown, "/proc/%s", path);
+  if (fd < 0) fail("set sysctl", "openat2", errno, shown, errno == ENOENT ? "no such sysctl" : NULL);
+  if (!fd_is_procfs(fd)) fail("set sysctl", "fstatfs", EXDEV, shown, "not a procfs file");
+  if (write(fd, r->argv[3], r->lens[3]) != (ssize_t)r->lens[3]) fail("set sysctl", "write", errno, shown, NULL);
+  close(fd);
 }
 
 static void op_rlimit(struct record *r) {
@@ -174,10 +205,6 @@ static void op_rlimit(struct record *r) {
   if (setrlimit((int)num(r->argv[2]), &rl) < 0)
     fail("set rlimit", "setrlimit", errno, NULL,
          errno == EPERM ? "raising a hard limit needs CAP_SYS_RESOURCE, which the runtime does not have" : NULL);
-}
-
-static void op_oom(struct record *r) {
-  write_file("/proc/self/oom_score_adj", r->argv[2], r->lens[2], "set oom_score_adj");
 }
 
 static void op_personality(struct record *r) {
@@ -220,13 +247,59 @@ static void op_setsid(struct record *r) {
   if (setsid() < 0 && errno != EPERM) fail("start a new session", "setsid", errno, NULL, NULL);
 }
 
-/* console: rows cols — a pty from the container's devpts, its slave the
- * controlling terminal and stdio, its master sent to the console socket. */
+/* Opens `path` with openat2 from the current root ("/", not the cwd: with
+ * RESOLVE_IN_ROOT an absolute path is taken relative to the dirfd). */
+static int openat2_root(const char *path, uint64_t flags, uint64_t resolve) {
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return -1;
+  struct open_how how = {.flags = flags, .mode = 0, .resolve = resolve};
+  int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof how);
+  int e = errno;
+  close(root);
+  errno = e;
+  return fd;
+}
+
+/* Opens the container's /dev/console as a mount target without following a
+ * symlink (CVE-2025-52565 class): a symlink there is replaced by an empty
+ * file, a missing one created; anything but a file or a char device refused. */
+static int open_console_target(void) {
+  int dev = openat2_root("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+  if (dev < 0) fail("bind the pty onto /dev/console", "openat2", errno, "/dev", NULL);
+  int fd = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
+    close(fd);
+    fd = -1;
+    if (unlinkat(dev, "console", 0) < 0) fail("bind the pty onto /dev/console", "unlinkat", errno, "/dev/console", "replacing a symlink");
+  }
+  if (fd < 0) {
+    int f = openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (f < 0) fail("bind the pty onto /dev/console", "openat", errno, "/dev/console", NULL);
+    close(f);
+    fd = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) fail("bind the pty onto /dev/console", "openat", errno, "/dev/console", NULL);
+  }
+  if (fstat(fd, &st) < 0) fail("bind the pty onto /dev/console", "fstat", errno, "/dev/console", NULL);
+  if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+    fail("bind the pty onto /dev/console", NULL, 0, "/dev/console", "is neither a file nor a character device");
+  close(dev);
+  return fd;
+}
+
+/* console: rows cols [bind_console] — a pty from the container's devpts, its
+ * slave the controlling terminal and stdio, its master sent to the console
+ * socket. */
 static void op_console(struct record *r) {
   unsigned short rows = (unsigned short)num(r->argv[2]), cols = (unsigned short)num(r->argv[3]);
   int bind_console = r->argc < 5 || r->argv[4][0] == '1';
-  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0) fail("create the console pty", "open", errno, "/dev/ptmx", NULL);
+  /* /dev/ptmx is the image's to define (usually a symlink to pts/ptmx): resolved
+   * inside the root, and it must be a ptmx (char 5:2). */
+  int master = openat2_root("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (master < 0) fail("create the console pty", "openat2", errno, "/dev/ptmx", NULL);
+  struct stat st;
+  if (fstat(master, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2)
+    fail("create the console pty", NULL, 0, "/dev/ptmx", "is not a pty multiplexer (char 5:2)");
   int unlock = 0;
   if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail("create the console pty", "ioctl(TIOCSPTLCK)", errno, "/dev/ptmx", NULL);
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -235,14 +308,12 @@ static void op_console(struct record *r) {
   if (ioctl(master, TIOCGPTN, &ptn) < 0) fail("create the console pty", "ioctl(TIOCGPTN)", errno, "/dev/ptmx", NULL);
   char slave_path[64];
   snprintf(slave_path, sizeof slave_path, "/dev/pts/%u", ptn);
-  /* /dev/console shows the same pty, like runc: bind it over whatever is there,
-   * or over a new empty file (never opening an existing node, which might be a real console). */
-  int probe = bind_console ? open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC) : -1;
-  if (bind_console && probe < 0) probe = open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (probe >= 0) {
-    close(probe);
-    if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
-      fail("bind the pty onto /dev/console", "mount", errno, slave_path, NULL);
+  /* /dev/console shows the same pty, like runc: the slave's own fd is bound,
+   * so no name in the container (a /dev/pts/N symlink) can choose the source. */
+  if (bind_console) {
+    int target = open_console_target();
+    if (bind_fd_onto(slave, 0, target) < 0) fail("bind the pty onto /dev/console", "move_mount", errno, slave_path, NULL);
+    close(target);
   }
   if (rows || cols) {
     struct winsize ws = {.ws_row = rows, .ws_col = cols};
@@ -268,6 +339,24 @@ static void op_keyring(struct record *r) {
    * namespace over its key quota (EDQUOT) run without one, as runc does. */
   if (syscall(SYS_keyctl, 1, r->argv[2]) < 0 && errno != ENOSYS && errno != EDQUOT)
     fail("create a session keyring", "keyctl(KEYCTL_JOIN_SESSION_KEYRING)", errno, NULL, NULL);
+}
+
+/* apparmor: PROFILE — the profile the kernel switches to at our execve
+ * (change_onexec). Through our own procfs where the init has one, else the
+ * container's /proc, checked to be procfs. */
+static void op_apparmor(struct record *r) {
+  static const char *const files[] = {"thread-self/attr/apparmor/exec", "thread-self/attr/exec"};
+  char text[4200];
+  int len = snprintf(text, sizeof text, "exec %s", r->argv[2]);
+  if (len < 0 || (size_t)len >= sizeof text) fail("apply the AppArmor profile", NULL, 0, NULL, "profile name too long");
+  int proc = g_proc_fd >= 0 ? g_proc_fd : open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (proc < 0 || !fd_is_procfs(proc)) fail("apply the AppArmor profile", "open", proc < 0 ? errno : EXDEV, "/proc", "not a procfs");
+  int fd = -1;
+  for (size_t i = 0; i < 2 && fd < 0; i++) fd = openat(proc, files[i], O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || !fd_is_procfs(fd)) fail("apply the AppArmor profile", "open", fd < 0 ? errno : EXDEV, "/proc/thread-self/attr/apparmor/exec", NULL);
+  if (write(fd, text, (size_t)len) != len) fail("apply the AppArmor profile", "write", errno, "/proc/thread-self/attr/apparmor/exec", NULL);
+  close(fd);
+  if (proc != g_proc_fd) close(proc);
 }
 
 static void op_nnp(struct record *r) {
@@ -399,10 +488,11 @@ static void op_ready(struct record *r) {
 static void op_fifo_wait(struct record *r) {
   (void)r;
   int fd;
-  do fd = openat(g_statedir_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+  do fd = reopen_fd(g_fifo_path_fd, O_WRONLY);
   while (fd < 0 && errno == EINTR);
   if (fd < 0) _exit(1); /* deleted before start: nothing to report to */
-  close(g_statedir_fd);
+  close(g_fifo_path_fd);
+  g_fifo_path_fd = -1;
   g_fifo_fd = fd;
 }
 
@@ -534,6 +624,7 @@ struct op {
 
 static void run_int(int (*f)(struct record *), struct record *r) { f(r); }
 #define ROOTFS_OP(fn) static void fn##_v(struct record *r) { run_int(fn, r); }
+ROOTFS_OP(op_procfs)
 ROOTFS_OP(op_rootfs)
 ROOTFS_OP(op_mount)
 ROOTFS_OP(op_mknod)
@@ -550,7 +641,7 @@ ROOTFS_OP(op_bind_self)
 static void op_wait_go(struct record *r) { (void)r; wait_go(); }
 
 static const struct op OPS[] = {
-    {"statedir", op_statedir},    {"setns", op_setns},
+    {"exec-fifo", op_exec_fifo},  {"setns", op_setns},
     {"idmap-userns", op_idmap_userns},           {"unshare", op_unshare},
     {"write", op_write},           {"clone", op_clone},
     {"wait-go", op_wait_go},       {"become-root", op_become_root},
@@ -562,10 +653,11 @@ static const struct op OPS[] = {
     {"move-root", op_move_root_v}, {"mask", op_mask_v},
     {"readonly", op_readonly_v},   {"remount-root-ro", op_remount_root_ro_v},
     {"sysctl", op_sysctl},         {"rlimit", op_rlimit},
-    {"oom", op_oom},               {"personality", op_personality},
+    {"procfs", op_procfs_v},       {"personality", op_personality},
     {"ioprio", op_ioprio},         {"sched", op_sched},
     {"umask", op_umask},           {"setsid", op_setsid},
     {"console", op_console},       {"nnp", op_nnp},
+    {"apparmor", op_apparmor},
     {"user", op_user},             {"caps", op_caps},
     {"bounding", op_bounding},      {"keyring", op_keyring},
     {"chdir", op_chdir},           {"resolve-exec", op_resolve_exec},
@@ -598,6 +690,15 @@ int main(int argc, char **argv) {
   if (argc != 5) {
     fprintf(stderr, "tsrun-init is started by tsrun; it is not meant to be run by hand\n");
     return 2;
+  }
+  /* Not dumpable from the first instruction until execve (which resets it): no
+   * process of the container, even one with our uid in our pid namespace, may
+   * open /proc/<init>/fd/N (the fifo, the sync socket), /proc/<init>/mem or
+   * ptrace us while we still hold runtime fds and run unfiltered. The mm, and
+   * the flag with it, is inherited by the init that stage 1 clones. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+    fprintf(stderr, "tsrun-init: prctl(PR_SET_DUMPABLE): %s\n", strerror(errno));
+    return 1;
   }
   g_sync_fd = atoi(argv[1]);
   int plan_fd = atoi(argv[2]);

@@ -11,6 +11,7 @@
 #include <linux/mount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -20,8 +21,11 @@
 
 static int g_rootfd = -1;
 static const char *g_rootfs = NULL;
+int g_proc_fd = -1;
 
-const char *rootfs_path(void) { return g_rootfs; }
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
 
 static int openat2_in_root(int dirfd, const char *path, uint64_t flags, uint64_t resolve) {
   struct open_how how = {.flags = flags, .mode = 0, .resolve = resolve};
@@ -29,6 +33,51 @@ static int openat2_in_root(int dirfd, const char *path, uint64_t flags, uint64_t
 }
 
 static const uint64_t RESOLVE_SAFE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+int fd_is_procfs(int fd) {
+  struct statfs sf;
+  return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+/* procfs: a procfs handle of our own, taken before any config mount exists, so
+ * that nothing the container mounts (a bind over /proc/self/fd, a /proc that is
+ * not procfs) can redirect what the init later reaches through /proc. A fresh
+ * detached instance where the kernel allows it (it shows the container's pid
+ * namespace and is reachable from no path), else a detached clone of the /proc
+ * the runtime sees. Never a plain fd of a host directory: `..` from a detached
+ * mount's root stays there. */
+int op_procfs(struct record *r) {
+  (void)r;
+  int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
+  if (fs >= 0) {
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
+      g_proc_fd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    close(fs);
+  }
+  if (g_proc_fd < 0) g_proc_fd = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (g_proc_fd < 0) fail("open a private procfs", "open_tree", errno, "/proc", NULL);
+  if (!fd_is_procfs(g_proc_fd)) fail("open a private procfs", "fstatfs", EXDEV, "/proc", "not a procfs");
+  return 0;
+}
+
+/* Opens the file an fd refers to anew with other flags, through our own procfs. */
+int reopen_fd(int fd, int flags) {
+  char p[32];
+  snprintf(p, sizeof p, "self/fd/%d", fd);
+  return openat(g_proc_fd, p, flags | O_CLOEXEC);
+}
+
+/* Stacks a copy of what `src` refers to (a file, a pty, a directory tree)
+ * onto `target`, by fds only: no path string is resolved on the way. */
+int bind_fd_onto(int src, int recursive, int target) {
+  int tree = (int)syscall(SYS_open_tree, src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
+  if (tree < 0) return -1;
+  int rc = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  int e = errno;
+  close(tree);
+  errno = e;
+  return rc;
+}
 
 /* Opens `path` (relative to the rootfs, leading '/' allowed) as O_PATH, creating
  * missing parents as directories and the last component as a directory or, when
@@ -95,6 +144,8 @@ static int open_parent_in_root(const char *path, const char **base, const char *
   return open_in_root(parent_path, 1, 0, 0, step);
 }
 
+/* A path string for mount(2) naming what fd refers to. Used before pivot_root
+ * only, where /proc is still the runtime's own: after it, steps go fd to fd. */
 static void fd_path(int fd, char *buf, size_t size) { snprintf(buf, size, "/proc/self/fd/%d", fd); }
 
 /* A bind remount must keep the flags the kernel locked on the source mount
@@ -182,10 +233,19 @@ static void copy_tree(int src, int dst, const char *shown) {
 
 extern int g_idmap_fds[64];
 
+/* A mount target on procfs lets a mount redirect what the kernel or the init
+ * writes there later (a bind over /proc/sys/kernel turned sysctls into writes
+ * to a host file): only the destinations the plan allows may be there, however
+ * the path got there (a symlink in the image leading into /proc included). */
+static void refuse_on_procfs(int fd, int proc_ok, const char *dest, const char *step) {
+  if (!proc_ok && fd_is_procfs(fd))
+    fail(step, NULL, 0, dest, "the mount destination is on /proc; only /proc itself and a few files (cpuinfo, meminfo, stat, ...) may be mounted over");
+}
+
 /* An idmapped bind mount (kernel >= 5.12): a detached copy of the source tree
  * gets MOUNT_ATTR_IDMAP with the user namespace made by `idmap-userns`, then is
  * moved onto the target. */
-static void idmapped_bind(const char *src, const char *dest, int idx, int recursive, int as_file, const char *step) {
+static void idmapped_bind(const char *src, const char *dest, int idx, int recursive, int as_file, int proc_ok, const char *step) {
   int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
   if (tree < 0) fail(step, "open_tree", errno, src, NULL);
   struct mount_attr attr;
@@ -195,13 +255,14 @@ static void idmapped_bind(const char *src, const char *dest, int idx, int recurs
   if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0)
     fail(step, "mount_setattr(MOUNT_ATTR_IDMAP)", errno, src, errno == EINVAL ? "the source filesystem does not support idmapped mounts" : NULL);
   int target = open_in_root(dest, 1, as_file, 0, step);
+  refuse_on_procfs(target, proc_ok, dest, step);
   if (syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     fail(step, "move_mount", errno, dest, NULL);
   close(target);
   close(tree);
 }
 
-/* mount: source dest fstype flags data propagation remount_flags as_file no_symlinks tmpcopyup idmap_index */
+/* mount: source dest fstype flags data propagation remount_flags as_file no_symlinks tmpcopyup idmap_index proc_ok */
 int op_mount(struct record *r) {
   const char *src = r->argv[2], *dest = r->argv[3], *fstype = r->argv[4];
   unsigned long flags = strtoul(r->argv[5], NULL, 10);
@@ -215,8 +276,9 @@ int op_mount(struct record *r) {
 
   int copyup = r->argc > 11 && r->argv[11][0] == '1';
   int idmap = r->argc > 12 ? atoi(r->argv[12]) : -1;
+  int proc_ok = r->argc > 13 && r->argv[13][0] == '1';
   if (idmap >= 0) {
-    idmapped_bind(src, dest, idmap, (flags & MS_REC) != 0, as_file, step);
+    idmapped_bind(src, dest, idmap, (flags & MS_REC) != 0, as_file, proc_ok, step);
     if (remount || propagation) {
       int fd2 = open_in_root(dest, 0, 0, no_symlinks, step);
       char t2[64];
@@ -228,6 +290,7 @@ int op_mount(struct record *r) {
     return 0;
   }
   int fd = open_in_root(dest, 1, as_file, no_symlinks, step);
+  refuse_on_procfs(fd, proc_ok, dest, step);
   char target[64];
   fd_path(fd, target, sizeof target);
   /* An fd of the directory before the mount still reads what the mount covers. */
@@ -263,7 +326,10 @@ int op_mount(struct record *r) {
   return 0;
 }
 
-/* mknod: path mode(type|perm) major minor uid gid */
+/* mknod: path mode(type|perm) major minor uid gid — the owner and mode are
+ * set on an fd of the node just made, never through its name: on a /dev shared
+ * with another container the name can be swapped for a symlink in between
+ * (CVE-2025-31133 class), and chmod through it would change a host file. */
 int op_mknod(struct record *r) {
   const char *path = r->argv[2];
   mode_t mode = (mode_t)strtoul(r->argv[3], NULL, 10);
@@ -273,16 +339,23 @@ int op_mknod(struct record *r) {
   const char *base;
   int dir = open_parent_in_root(path, &base, "create device");
   /* O_PATH fds cannot be used with mknodat; reopen the directory for real. */
-  char dpath[64];
-  fd_path(dir, dpath, sizeof dpath);
-  int real = open(dpath, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  int real = reopen_fd(dir, O_DIRECTORY | O_RDONLY);
   if (real < 0) fail("create device", "open", errno, path, NULL);
   if (mknodat(real, base, mode, dev) < 0) {
     if (errno != EEXIST || unlinkat(real, base, 0) < 0 || mknodat(real, base, mode, dev) < 0)
       fail("create device", "mknod", errno, path, NULL);
   }
-  if (fchownat(real, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) fail("chown device", "fchownat", errno, path, NULL);
-  if (fchmodat(real, base, mode & 07777, 0) < 0) fail("chmod device", "fchmodat", errno, path, NULL);
+  int node = openat(real, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (node < 0) fail("create device", "openat", errno, path, NULL);
+  struct stat st;
+  if (fstat(node, &st) < 0) fail("create device", "fstat", errno, path, NULL);
+  if ((st.st_mode & S_IFMT) != (mode & S_IFMT) || ((S_ISCHR(mode) || S_ISBLK(mode)) && st.st_rdev != dev))
+    fail("create device", NULL, 0, path, "the device node was replaced while it was being created");
+  if (fchownat(node, "", uid, gid, AT_EMPTY_PATH) < 0) fail("chown device", "fchownat", errno, path, NULL);
+  char self[32];
+  snprintf(self, sizeof self, "self/fd/%d", node);
+  if (fchmodat(g_proc_fd, self, mode & 07777, 0) < 0) fail("chmod device", "fchmodat", errno, path, NULL);
+  close(node);
   close(real);
   close(dir);
   return 0;
@@ -304,9 +377,7 @@ int op_symlink(struct record *r) {
   const char *target = r->argv[2], *link = r->argv[3];
   const char *base;
   int dir = open_parent_in_root(link, &base, "create symlink");
-  char dpath[64];
-  fd_path(dir, dpath, sizeof dpath);
-  int real = open(dpath, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  int real = reopen_fd(dir, O_DIRECTORY | O_RDONLY);
   if (real < 0) fail("create symlink", "open", errno, link, NULL);
   if (symlinkat(target, real, base) < 0 && errno != EEXIST) fail("create symlink", "symlinkat", errno, link, NULL);
   close(real);
@@ -343,10 +414,35 @@ int op_move_root(struct record *r) {
   return 0;
 }
 
-/* After pivot_root: "/" is the container's root; still never follow a symlink out. */
+/* After pivot_root: "/" is the container's root; still never follow a symlink
+ * out. From here on the container's own /proc is never used to name a file
+ * (a mount over /proc/self/fd would redirect it): masks and read-only paths
+ * are mounted from fd to fd. */
 static int open_after_pivot(const char *path, const char *step) {
-  int fd = openat2_in_root(AT_FDCWD, path, O_PATH | O_CLOEXEC | O_NOFOLLOW, RESOLVE_SAFE);
+  /* From "/", not AT_FDCWD: with RESOLVE_IN_ROOT the dirfd is the root. */
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) fail(step, "open", errno, "/", NULL);
+  int fd = openat2_in_root(root, path, O_PATH | O_CLOEXEC | O_NOFOLLOW, RESOLVE_SAFE);
+  int e = errno;
+  close(root);
+  errno = e;
   if (fd < 0 && errno != ENOENT) fail(step, "openat2", errno, path, NULL);
+  return fd;
+}
+
+/* The container's /dev/null, checked to be the null device itself: a symlink
+ * or another node put there (by the image, or racing from a shared /dev) would
+ * turn a mask into a bind of whatever it names. */
+static int open_dev_null(const char *step) {
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) fail(step, "open", errno, "/", NULL);
+  int fd = openat2_in_root(root, "/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_SAFE | RESOLVE_NO_SYMLINKS);
+  close(root);
+  if (fd < 0) fail(step, "openat2", errno, "/dev/null", "masking a file binds the container's /dev/null over it");
+  struct stat st;
+  if (fstat(fd, &st) < 0) fail(step, "fstat", errno, "/dev/null", NULL);
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    fail(step, NULL, 0, "/dev/null", "is not the null device (char 1:3); refusing to bind it over a masked path");
   return fd;
 }
 
@@ -356,12 +452,22 @@ int op_mask(struct record *r) {
   if (fd < 0) return 0; /* nothing there to mask */
   struct stat st;
   if (fstat(fd, &st) < 0) fail("mask path", "fstat", errno, path, NULL);
-  char target[64];
-  fd_path(fd, target, sizeof target);
   if (S_ISDIR(st.st_mode)) {
-    if (mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0k") < 0) fail("mask path", "mount", errno, path, "read-only tmpfs");
-  } else if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0) {
-    fail("mask path", "mount", errno, path, "bind /dev/null");
+    int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0) fail("mask path", "fsopen", errno, path, "read-only tmpfs");
+    if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "0k", 0) < 0 ||
+        syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+      fail("mask path", "fsconfig", errno, path, "read-only tmpfs");
+    int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+    if (mnt < 0) fail("mask path", "fsmount", errno, path, "read-only tmpfs");
+    if (syscall(SYS_move_mount, mnt, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      fail("mask path", "move_mount", errno, path, "read-only tmpfs");
+    close(mnt);
+    close(fs);
+  } else {
+    int null = open_dev_null("mask path");
+    if (bind_fd_onto(null, 0, fd) < 0) fail("mask path", "move_mount", errno, path, "bind /dev/null");
+    close(null);
   }
   close(fd);
   return 0;
@@ -371,15 +477,20 @@ int op_readonly(struct record *r) {
   const char *path = r->argv[2];
   int fd = open_after_pivot(path, "make path read-only");
   if (fd < 0) return 0;
-  char target[64];
-  fd_path(fd, target, sizeof target);
-  if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0) fail("make path read-only", "mount", errno, path, "bind");
-  close(fd);
-  fd = open_after_pivot(path, "make path read-only");
-  fd_path(fd, target, sizeof target);
-  if (remount_keep_locked(target, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0 &&
-      remount_keep_locked(target, MS_BIND | MS_REMOUNT | MS_RDONLY) < 0)
-    fail("make path read-only", "mount", errno, path, "remount read-only");
+  int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  if (tree < 0) fail("make path read-only", "open_tree", errno, path, "bind");
+  /* Setting flags never clears one the kernel locked (nodev, nosuid in a user namespace). */
+  struct mount_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+      fail("make path read-only", "mount_setattr", errno, path, "remount read-only");
+  }
+  if (syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    fail("make path read-only", "move_mount", errno, path, NULL);
+  close(tree);
   close(fd);
   return 0;
 }

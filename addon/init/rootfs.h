@@ -18,7 +18,13 @@ int op_readonly(struct record *r);
 int op_remount_root_ro(struct record *r);
 int op_propagation(struct record *r);
 int op_bind_self(struct record *r);
-/* The path of the rootfs as given by the `rootfs` op (used by the console bind). */
-const char *rootfs_path(void);
+int op_procfs(struct record *r);
+/* Our own procfs (see op_procfs), -1 before the `procfs` step. */
+extern int g_proc_fd;
+int fd_is_procfs(int fd);
+/* Opens what `fd` refers to anew with `flags`, through g_proc_fd. */
+int reopen_fd(int fd, int flags);
+/* Stacks a copy of what `src` refers to onto `target`, fd to fd; -1 with errno. */
+int bind_fd_onto(int src, int recursive, int target);
 
 #endif

@@ -69,13 +69,29 @@ void sync_send(const char *const *argv, uint32_t argc) {
   if (n < 0) _exit(1);
 }
 
-void sync_recv(struct record *out, char *buf, size_t bufsize) {
+int sync_recv(struct record *out, char *buf, size_t bufsize) {
+  struct iovec iov = {.iov_base = buf, .iov_len = bufsize};
+  union {
+    char c[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = u.c;
+  msg.msg_controllen = sizeof u.c;
   ssize_t n;
-  do n = recv(g_sync_fd, buf, bufsize, 0);
+  do n = recvmsg(g_sync_fd, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
   if (n <= 0) _exit(1);
+  int fd = -1;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof(int));
+  if (msg.msg_flags & MSG_TRUNC) fail("read a message from the runtime", NULL, 0, NULL, "message too long");
   size_t off = 0;
   if (record_parse(buf, (size_t)n, &off, out) < 0) fail("read a message from the runtime", NULL, 0, NULL, "malformed message");
+  return fd;
 }
 
 void fail(const char *step, const char *syscall, int err, const char *path, const char *detail) {

@@ -15,8 +15,9 @@ extern const char *g_pointer;
 void sync_send(const char *const *argv, uint32_t argc);
 /* Sends `len` bytes with `fd` attached (SCM_RIGHTS); returns sendmsg's result. */
 int send_with_fd(int sock, const void *data, size_t len, int fd);
-/* Receives one message; an EOF (the runtime died) ends the helper quietly. */
-void sync_recv(struct record *out, char *buf, size_t bufsize);
+/* Receives one message and returns the fd that came with it, or -1; an EOF
+ * (the runtime died) ends the helper quietly. */
+int sync_recv(struct record *out, char *buf, size_t bufsize);
 /* Sends ERR(step, syscall, errno-name, path, pointer, detail) and exits 1.
  * syscall may be NULL when the failure is not one syscall's (then err is ignored). */
 __attribute__((noreturn)) void fail(const char *step, const char *syscall, int err, const char *path,

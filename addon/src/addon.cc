@@ -187,6 +187,33 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
 }
 
 // sendWithFd(sock, data, fd): one message with an fd attached (SCM_RIGHTS).
+// sealedMemfd(name, data) -> fd: bytes too big for one socket message (the
+// state documents the init hands its hooks) travel as a sealed memfd.
+Napi::Value SealedMemfd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  Napi::Buffer<char> b = info[1].As<Napi::Buffer<char>>();
+  int mfd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (mfd < 0) throw SysError(env, "memfd_create", errno);
+  size_t off = 0;
+  while (off < b.Length()) {
+    ssize_t n = write(mfd, b.Data() + off, b.Length() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = n < 0 ? errno : EIO;
+      close(mfd);
+      throw SysError(env, "write", e);
+    }
+    off += (size_t)n;
+  }
+  if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    int e = errno;
+    close(mfd);
+    throw SysError(env, "fcntl(F_ADD_SEALS)", e);
+  }
+  return Napi::Number::New(env, mfd);
+}
+
 Napi::Value SendWithFd(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int sock = info[0].As<Napi::Number>().Int32Value();
@@ -687,6 +714,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("recv", Napi::Function::New(env, Recv));
   exports.Set("send", Napi::Function::New(env, Send));
   exports.Set("sendWithFd", Napi::Function::New(env, SendWithFd));
+  exports.Set("sealedMemfd", Napi::Function::New(env, SealedMemfd));
   exports.Set("waitPid", Napi::Function::New(env, WaitPid));
   exports.Set("waitPidAsync", Napi::Function::New(env, WaitPidAsync));
   exports.Set("flock", Napi::Function::New(env, Flock));

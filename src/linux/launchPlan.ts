@@ -2,7 +2,7 @@
 // All policy lives here: which namespaces, in which order, which mounts with
 // which flags, which devices, which capabilities. The helper only executes.
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, posix, resolve } from 'node:path';
 import { RuntimeError } from '../runtime/errors.js';
 import type { Hook, IdMapping, Mount, Process, Spec } from '../spec/types.js';
 import {
@@ -32,6 +32,8 @@ export interface LaunchContext {
   seccomp?: { bpf: Buffer; flags: number; notify?: boolean };
   /** Highest capability number the kernel knows (cap_last_cap). */
   capLastCap?: number;
+  /** AppArmor is enabled: process.apparmorProfile is applied at execve. */
+  apparmor?: boolean;
 }
 
 export interface LaunchPlan {
@@ -100,7 +102,8 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   const steps: PlanStep[] = [];
 
   // ---- stage 1: in the runtime's namespaces ----
-  steps.push(step('statedir', '', ctx.stateDir));
+  // The fifo itself, not its directory: the init holds this fd until `start`.
+  steps.push(step('exec-fifo', '', join(ctx.stateDir, 'exec.fifo')));
   for (const type of JOIN_ORDER) {
     const i = namespaces.findIndex((n) => n.type === type && n.path);
     if (i >= 0) steps.push(step('setns', `/linux/namespaces/${i}/path`, namespaces[i].path!, NAMESPACE_FLAGS[type]));
@@ -134,6 +137,9 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   // ---- the init: pid 1 of the container ----
   steps.push(step('wait-go', ''));
   if (userns) steps.push(step('become-root', '/linux/uidMappings'));
+  // Before any config mount: what the init reaches through /proc later (fds,
+  // sysctls, exec.fifo) goes through this procfs, not the container's.
+  steps.push(step('procfs', ''));
   if (spec.hostname) steps.push(step('hostname', '/hostname', spec.hostname));
   if (spec.domainname) steps.push(step('domainname', '/domainname', spec.domainname));
 
@@ -163,8 +169,9 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
 
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
     steps.push(step('sysctl', `/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, key, value));
-  (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(step('mask', `/linux/maskedPaths/${i}`, p)));
+  // Read-only paths before masks, as runc: a mask is then never copied, writable, into a read-only bind.
   (spec.linux?.readonlyPaths ?? []).forEach((p, i) => steps.push(step('readonly', `/linux/readonlyPaths/${i}`, p)));
+  (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(step('mask', `/linux/maskedPaths/${i}`, p)));
   if (spec.root?.readonly) steps.push(step('remount-root-ro', '/root/readonly'));
   // Last of the filesystem steps: an unbindable root would refuse the binds above.
   if (newMountNs && finalPropagation[propagation]) steps.push(step('propagation', '/linux/rootfsPropagation', finalPropagation[propagation]));
@@ -186,6 +193,7 @@ export interface ProcessContext {
   id?: string;
   seccomp?: { bpf: Buffer; flags: number; notify?: boolean };
   capLastCap?: number;
+  apparmor?: boolean;
 }
 
 /**
@@ -219,6 +227,8 @@ export function processSteps(proc: Process, spec: Spec, ctx: ProcessContext, mod
   if (mode === 'init' && !ctx.noNewKeyring) steps.push(step('keyring', '', `_ses.${ctx.id ?? 'tsrun'}`));
   steps.push(step('umask', '/process/user/umask', proc.user.umask ?? 0o022));
   steps.push(step('chdir', '/process/cwd', proc.cwd));
+  // Before no_new_privs, which would limit the transition (as runc orders it).
+  if (proc.apparmorProfile && ctx.apparmor) steps.push(step('apparmor', '/process/apparmorProfile', proc.apparmorProfile));
   if (proc.noNewPrivileges) steps.push(step('nnp', '/process/noNewPrivileges'));
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while
   // the init still has it (as runc does); the filter then also sees the
@@ -275,9 +285,33 @@ export function idMapText(maps: IdMapping[]): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
 
+// What may be mounted inside /proc besides a procfs on /proc itself (runc's
+// list: the files lxcfs and friends replace). Anything else there could
+// redirect what the kernel or the init writes into /proc later.
+export const PROC_MOUNT_ALLOWED = [
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
+  '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid',
+];
+
+/** Refuses a mount destination inside /proc outside the allowed list; returns whether the plan may mount on procfs. */
+export function checkProcDestination(m: Mount, i: number): boolean {
+  const dest = posix.normalize(posix.join('/', m.destination));
+  if (dest === '/proc') {
+    if (m.type === 'proc') return true;
+    throw new RuntimeError({ step: 'plan mount', pointer: `/mounts/${i}/type`, path: m.destination, detail: 'only a mount of type proc may be mounted on /proc' });
+  }
+  if (!dest.startsWith('/proc/')) return false;
+  if (PROC_MOUNT_ALLOWED.includes(dest)) return true;
+  throw new RuntimeError({
+    step: 'plan mount', pointer: `/mounts/${i}/destination`, path: m.destination,
+    detail: `mounts inside /proc are refused, except on ${PROC_MOUNT_ALLOWED.join(', ')}`,
+  });
+}
+
 function mountSteps(m: Mount, i: number, ctx: LaunchContext, userns: boolean, newNet: boolean, idmap?: number): PlanStep[] {
   const ptr = `/mounts/${i}`;
   const opts = parseMountOptions(m.type, m.options);
+  const procOk = checkProcDestination(m, i);
   let type = m.type ?? '';
   let source = m.source ?? '';
   let flags = opts.flags;
@@ -306,7 +340,7 @@ function mountSteps(m: Mount, i: number, ctx: LaunchContext, userns: boolean, ne
     throw new RuntimeError({ step: 'plan idmapped mount', pointer: `${ptr}/options`, detail: 'idmap/ridmap are only supported on bind mounts' });
   if (opts.tmpcopyup && type !== 'tmpfs')
     throw new RuntimeError({ step: 'plan mount', pointer: `${ptr}/options`, detail: 'tmpcopyup is only valid for tmpfs mounts' });
-  return [step('mount', ptr, source, m.destination, type, firstFlags, opts.data.join(','), opts.propagation, remount, asFile ? '1' : '0', noSymlinks ? '1' : '0', opts.tmpcopyup ? '1' : '0', idmap ?? -1)];
+  return [step('mount', ptr, source, m.destination, type, firstFlags, opts.data.join(','), opts.propagation, remount, asFile ? '1' : '0', noSymlinks ? '1' : '0', opts.tmpcopyup ? '1' : '0', idmap ?? -1, procOk ? '1' : '0')];
 }
 
 function cgroupMountSteps(m: Mount, i: number, ctx: LaunchContext, flags: number): PlanStep[] {

@@ -23,6 +23,8 @@ export interface Addon {
   /** One message; an fd that came with it (SCM_RIGHTS) is set as `fd` on the Buffer. */
   recv(fd: number, timeoutMs: number): (Buffer & { fd?: number }) | null;
   sendWithFd(sock: number, data: Buffer, fd: number): void;
+  /** A sealed memfd holding `data` (close-on-exec). */
+  sealedMemfd(name: string, data: Buffer): number;
   send(fd: number, data: Buffer): void;
   waitPid(pid: number, nohang: boolean): WaitStatus;
   waitPidAsync(pid: number): Promise<WaitStatus>;

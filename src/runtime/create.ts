@@ -9,6 +9,7 @@ import { runHooks } from './hooks.js';
 import { hookState } from './status.js';
 import { buildLaunchPlan, idMapText } from '../linux/launchPlan.js';
 import { seccompProgram } from '../linux/seccomp.js';
+import { apparmorEnabled } from '../linux/apparmor.js';
 import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
 import { cgroupManager, resolveCgroupPath, type CgroupManager } from '../linux/cgroups/manager.js';
 import { startMigrationWarmup } from '../linux/cgroups/migrationWarmup.js';
@@ -16,6 +17,7 @@ import { removeCgroupDirs } from '../linux/cgroups/removeCgroups.js';
 import { addon, helperPath } from '../native/addon.js';
 import { validateContainerId } from './containerId.js';
 import { writeFastState } from './fastState.js';
+import { checkPreservedFds, type CallerFd } from './callerFds.js';
 import { RuntimeError } from './errors.js';
 import { readProcStat, sleepMs } from './processInfo.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
@@ -31,6 +33,10 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
+  /** systemd socket activation: fds 3..3+listenFds-1 are passed before the --preserve-fds ones (see listenFdsFromEnv). */
+  listenFds?: number;
+  /** The fds the caller handed the runtime (callerFds()); preserved fds must be among them. */
+  callerFds?: CallerFd[];
   /** --systemd-cgroup: cgroupsPath may be "slice:prefix:name" (placed where systemd would, via cgroupfs). */
   systemdCgroup?: boolean;
   /** Receives what tsrun accepts but cannot honour here (linux.mountLabel without SELinux). */
@@ -169,7 +175,8 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
   const spec = loadBundleConfig(bundle);
   if (spec.linux?.mountLabel) opts.onWarning?.('linux.mountLabel is ignored: SELinux is not enabled on this host');
   if (spec.process?.selinuxLabel) opts.onWarning?.('process.selinuxLabel is ignored: SELinux is not enabled on this host');
-  if (spec.process?.apparmorProfile) opts.onWarning?.('process.apparmorProfile is ignored: AppArmor is not enabled on this host');
+  const apparmor = apparmorEnabled();
+  if (spec.process?.apparmorProfile && !apparmor) opts.onWarning?.('process.apparmorProfile is ignored: AppArmor is not enabled on this host');
   const store = new StateStore(opts.root);
   const stateDir = store.reserve(id);
 
@@ -197,12 +204,13 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
 
     let preserveFds = opts.preserveFds ?? 0;
     const extraEnv: string[] = [];
-    const listenFds = Number(process.env.LISTEN_FDS ?? 0);
+    const listenFds = opts.listenFds ?? 0;
     if (listenFds > 0) {
       // systemd socket activation passes through, like runc does.
       preserveFds += listenFds;
       extraEnv.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1');
     }
+    if (opts.callerFds) checkPreservedFds(preserveFds, opts.callerFds, listenFds ? `LISTEN_FDS=${listenFds} with --preserve-fds ${opts.preserveFds ?? 0}` : `--preserve-fds ${preserveFds}`);
 
     const seccomp = compileSeccomp(spec, opts.onWarning);
 
@@ -210,7 +218,7 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
       seccomp,
       spec, bundle, stateDir, preserveFds, console: terminal, noPivot: opts.noPivot ?? false, extraEnv,
       noNewKeyring: opts.noNewKeyring ?? false, id,
-      cgroupMountSources: cgroups.mountSources(), capLastCap: capLastCap(),
+      cgroupMountSources: cgroups.mountSources(), capLastCap: capLastCap(), apparmor,
     });
 
     const record: ContainerRecord = {
@@ -285,7 +293,15 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     runHooks('prestart', spec.hooks?.prestart, creating, true);
     runHooks('createRuntime', spec.hooks?.createRuntime, creating, true);
 
-    addon().send(sock, encodeMessage(['GO', JSON.stringify(creating), JSON.stringify(hookState(record, 'created'))]));
+    if (spec.hooks?.createContainer?.length || spec.hooks?.startContainer?.length) {
+      // The hooks in the container read these on stdin; a memfd carries them, whatever their size.
+      const states = addon().sealedMemfd('tsrun-states', encodeMessage([JSON.stringify(creating), JSON.stringify(hookState(record, 'created'))]));
+      try {
+        addon().sendWithFd(sock, encodeMessage(['GO', 'STATES']), states);
+      } finally {
+        closeSync(states);
+      }
+    } else addon().send(sock, encodeMessage(['GO']));
     receiveReady(sock, spec, initPid, creating);
     record.phase = 'created';
     store.write(record);

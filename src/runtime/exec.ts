@@ -6,11 +6,13 @@ import { closeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Process } from '../spec/types.js';
 import { buildExecPlan } from '../linux/execPlan.js';
+import { apparmorEnabled } from '../linux/apparmor.js';
 import { cgroupManager } from '../linux/cgroups/manager.js';
 import { startMigrationWarmup } from '../linux/cgroups/migrationWarmup.js';
 import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
 import { addon, helperPath, recvFd } from '../native/addon.js';
 import { capLastCap, compileSeccomp, errorFromRecord, handOverSeccompFd, receive, writeFileAtomic } from './create.js';
+import { checkPreservedFds, type CallerFd } from './callerFds.js';
 import { RuntimeError } from './errors.js';
 import { openContainer } from './open.js';
 import { waitInForeground } from './run.js';
@@ -24,6 +26,8 @@ export interface ExecOptions {
   detach?: boolean;
   pidFile?: string;
   preserveFds?: number;
+  /** The fds the caller handed the runtime (callerFds()); preserved fds must be among them. */
+  callerFds?: CallerFd[];
   onWarning?: (message: string) => void;
 }
 
@@ -51,8 +55,10 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
     [attachEnd, consoleFd] = addon().socketPair();
   }
 
+  if (opts.callerFds) checkPreservedFds(opts.preserveFds ?? 0, opts.callerFds, `--preserve-fds ${opts.preserveFds ?? 0}`);
   const steps = buildExecPlan(record.config, record.pid!, proc, {
     console: terminal, preserveFds: opts.preserveFds ?? 0, seccomp: compileSeccomp(record.config, opts.onWarning), capLastCap: capLastCap(),
+    apparmor: apparmorEnabled(),
   });
   let sock = -1;
   let stagePid = 0;

@@ -237,7 +237,8 @@ describe('LISTEN_FDS (socket activation)', () => {
     writeFileSync(file, 'socket data\n');
     const fd3 = openSync(file, 'r');
     try {
-      const r = spawnSync(TSRUN, ['--root', root, 'run', '--bundle', b.dir, uniqueId()], {
+      // LISTEN_PID names the runtime's own pid, as systemd sets it: sh execs tsrun in its place.
+      const r = spawnSync('sh', ['-c', 'LISTEN_PID=$$ exec "$0" "$@"', TSRUN, '--root', root, 'run', '--bundle', b.dir, uniqueId()], {
         stdio: ['ignore', 'pipe', 'pipe', fd3], encoding: 'utf8', env: { ...process.env, LISTEN_FDS: '1' },
       });
       expect(r.stderr).toBe('');

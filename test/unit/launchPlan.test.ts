@@ -28,7 +28,7 @@ describe('launch plan', () => {
     expect(flags & CLONE_NEWNET).toBeTruthy();
     expect(flags & CLONE_NEWUSER).toBe(0);
     const o = ops(p);
-    const order = ['statedir', 'clone', 'wait-go', 'hostname', 'propagation', 'bind-self', 'rootfs', 'mount', 'mknod', 'pivot-root', 'mask', 'readonly', 'remount-root-ro', 'setsid', 'rlimit', 'umask', 'chdir', 'nnp', 'bounding', 'user', 'caps', 'resolve-exec', 'close-fds', 'ready', 'fifo-wait', 'exec'];
+    const order = ['exec-fifo', 'clone', 'wait-go', 'procfs', 'hostname', 'propagation', 'bind-self', 'rootfs', 'mount', 'mknod', 'pivot-root', 'readonly', 'mask', 'remount-root-ro', 'setsid', 'rlimit', 'umask', 'chdir', 'nnp', 'bounding', 'user', 'caps', 'resolve-exec', 'close-fds', 'ready', 'fifo-wait', 'exec'];
     const idx = order.map((op) => o.indexOf(op));
     expect(idx.every((i) => i >= 0)).toBe(true);
     expect([...idx].sort((a, b) => a - b)).toEqual(idx);

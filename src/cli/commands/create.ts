@@ -11,6 +11,12 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'preserve-fds', kind: 'string' },
 ];
 
+/** The caller's fds and LISTEN_FDS, read from this process (see runtime/callerFds.ts). */
+export async function inheritedFdOptions() {
+  const { callerFds, listenFdsFromEnv } = await import('../../runtime/callerFds.js');
+  return { callerFds: callerFds(), listenFds: listenFdsFromEnv() };
+}
+
 export function createOptionsFrom(args: string[], g: GlobalOptions, extra: FlagSpec[] = []) {
   const p = parseArgs(args, [...CREATE_FLAGS, ...extra]);
   if (p.positionals.length !== 1) throw new UsageError(`expects exactly one container id, got ${p.positionals.length}`);
@@ -39,6 +45,6 @@ export function createOptionsFrom(args: string[], g: GlobalOptions, extra: FlagS
 export default async function create(args: string[], g: GlobalOptions): Promise<number> {
   const { options } = createOptionsFrom(args, g);
   const { createContainer } = await import('../../runtime/create.js');
-  createContainer(options);
+  createContainer({ ...options, ...(await inheritedFdOptions()) });
   return 0;
 }

@@ -80,6 +80,7 @@ export default async function exec(args: string[], g: GlobalOptions): Promise<nu
     }
   }
   const { execProcess } = await import('../../runtime/exec.js');
+  const { callerFds } = await import('../../runtime/callerFds.js');
   return execProcess({
     root: g.root,
     id,
@@ -88,6 +89,7 @@ export default async function exec(args: string[], g: GlobalOptions): Promise<nu
     detach: flagBool(p, 'detach'),
     pidFile: flagString(p, 'pid-file'),
     preserveFds: flagInt(p, 'preserve-fds') ?? 0,
+    callerFds: callerFds(),
     onWarning: (w) => {
       process.stderr.write(`tsrun: warning: ${w}\n`);
       writeLog(g, 'warn', w);

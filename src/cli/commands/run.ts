@@ -1,6 +1,6 @@
 import { flagBool } from '../argv.js';
 import type { GlobalOptions } from '../globals.js';
-import { createOptionsFrom } from './create.js';
+import { createOptionsFrom, inheritedFdOptions } from './create.js';
 
 export default async function run(args: string[], g: GlobalOptions): Promise<number> {
   const { parsed, options } = createOptionsFrom(args, g, [
@@ -10,6 +10,7 @@ export default async function run(args: string[], g: GlobalOptions): Promise<num
   const { runContainer } = await import('../../runtime/run.js');
   return runContainer({
     ...options,
+    ...(await inheritedFdOptions()),
     detach: flagBool(parsed, 'detach'),
   });
 }
