@@ -1,0 +1,314 @@
+// Escapes and host writes found by attacking tsrun (issue 14), each reproduced
+// as an attacker would and checked to be closed. Each test was run against the
+// build before the fix and failed there.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeBundle } from '../helpers/bundle.js';
+import { guardHost, stateDirs } from '../helpers/leftovers.js';
+import { TSRUN, tsrunSync, uniqueId } from '../helpers/tsrun.js';
+
+let root: string;
+guardHost((r) => (root = r), { deleteLeftovers: true });
+
+const RECEIVER = resolve(import.meta.dirname, '../helpers/console_receiver.py');
+const racers: ChildProcess[] = [];
+function stopRacers(): void {
+  for (const r of racers.splice(0)) r.kill('SIGKILL');
+  spawnSync('sleep', ['0.2']); // let them go before their directory is removed
+}
+afterEach(stopRacers);
+
+const RACER = join(tmpdir(), 'tsrun-racer');
+beforeAll(() => {
+  execFileSync('gcc', ['-O2', '-o', RACER, resolve(import.meta.dirname, '../helpers/racer.c')]);
+});
+
+/** A host process that keeps swapping `names` in `dir` for symlinks to `target`, as a neighbour sharing the directory would. */
+function startRacer(dir: string, names: string[], target: string, intervalUs = 0): void {
+  racers.push(spawn(RACER, [dir, target, String(intervalUs), ...names], { stdio: 'ignore' }));
+}
+
+describe('a created container cannot be entered through its init (shared pid namespace)', () => {
+  it('another container with the same uid and caps in the host pid namespace reaches none of the init\'s fds, nor its memory', () => {
+    const victim = makeBundle((c) => (c.process!.args = ['sleep', '1000']));
+    const id = uniqueId();
+    try {
+      expect(tsrunSync(['--root', root, 'create', '--bundle', victim.dir, id]).code).toBe(0);
+      const pid = JSON.parse(tsrunSync(['--root', root, 'state', id]).stdout).pid as number;
+      // Seen from the host: no fd of the created init is a directory of the host (the state dir held it before).
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        expect(existsSync(`/proc/${pid}/fd/${fd}/state.json`), `fd ${fd} -> ${readlinkSync(`/proc/${pid}/fd/${fd}`)}`).toBe(false);
+        expect(readlinkSync(`/proc/${pid}/fd/${fd}`)).not.toBe(join(root, id));
+      }
+      // The attacker: same uid (0), same capabilities and no_new_privs as the init, in the host pid namespace.
+      const attacker = makeBundle((c) => {
+        c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'pid');
+        c.process!.args = ['sh', '-c', `
+          for f in /proc/${pid}/fd/*; do
+            readlink "$f" >/dev/null 2>&1 && echo "LINK $f"
+            [ -e "$f/state.json" ] && echo "ESCAPED $f" && echo pwned > "$f/../../PWNED-${id}"
+          done
+          (echo x > /proc/${pid}/mem) 2>/dev/null && echo MEMWRITE
+          echo done`];
+      });
+      try {
+        const r = tsrunSync(['--root', root, 'run', '--bundle', attacker.dir, uniqueId()]);
+        expect(r.stdout).toContain('done');
+        expect(r.stdout).not.toMatch(/ESCAPED|LINK|MEMWRITE/);
+        expect(existsSync(join(root, `PWNED-${id}`))).toBe(false);
+      } finally {
+        attacker.cleanup();
+        rmSync(join(root, `PWNED-${id}`), { force: true });
+      }
+    } finally {
+      tsrunSync(['--root', root, 'delete', '--force', id]);
+      victim.cleanup();
+    }
+  });
+});
+
+/** A bundle whose /dev is a host directory shared with a racing neighbour. */
+function sharedDevBundle(dev: string, args: string[]) {
+  return makeBundle((c) => {
+    c.process!.args = args;
+    c.mounts = c.mounts!.map((m) => (m.destination === '/dev' ? { destination: '/dev', type: 'bind', source: dev, options: ['rbind', 'rw'] } : m));
+  });
+}
+
+describe('CVE-2025-31133 class: a shared /dev whose names are swapped for symlinks', () => {
+  it('creating default devices never chmods the file a swapped-in symlink names (a host file)', () => {
+    const dev = mkdtempSync(join(tmpdir(), 'tsrun-shared-dev-'));
+    const victimFile = join(mkdtempSync(join(tmpdir(), 'tsrun-victim-')), 'secret');
+    writeFileSync(victimFile, 'secret\n', { mode: 0o600 });
+    const b = sharedDevBundle(dev, ['true']);
+    startRacer(dev, ['null', 'zero', 'full', 'random', 'urandom', 'tty'], victimFile);
+    try {
+      for (let i = 0; i < 40; i++) {
+        tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+        expect(statSync(victimFile).mode & 0o7777, `attempt ${i}`).toBe(0o600);
+      }
+    } finally {
+      stopRacers();
+      b.cleanup();
+      rmSync(dev, { recursive: true, force: true });
+      rmSync(resolve(victimFile, '..'), { recursive: true, force: true });
+    }
+  });
+
+  it('a masked path is never bound from what a swapped /dev/null symlink names (a host sysctl)', () => {
+    const dev = mkdtempSync(join(tmpdir(), 'tsrun-shared-dev-'));
+    // /proc/timer_list is masked by default: the container must read nothing from it, never the sysctl's "0"/"1".
+    const b = sharedDevBundle(dev, ['sh', '-c', 'head -c 8 /proc/timer_list; echo "|"']);
+    // Slowly: creating /dev/null must mostly get through, the swap must come before the mask.
+    startRacer(dev, ['null'], '/proc/sys/kernel/core_uses_pid', 2000);
+    try {
+      for (let i = 0; i < 40; i++) {
+        const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+        if (r.code !== 0) continue; // refused: the null device was not what it must be
+        expect(r.stdout, `attempt ${i}`).toBe('|\n');
+      }
+    } finally {
+      stopRacers();
+      b.cleanup();
+      rmSync(dev, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('mounts inside /proc, and what the init reaches through /proc', () => {
+  const refused = (edit: Parameters<typeof makeBundle>[0], message: RegExp, prepare?: (rootfs: string) => void) => {
+    const b = makeBundle(edit);
+    prepare?.(b.rootfs);
+    try {
+      const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(stateDirs(root)).toEqual([]);
+    } finally {
+      b.cleanup();
+    }
+  };
+
+  it('refuses a bind over /proc/sys/kernel (it redirected linux.sysctl into a host file) and a mount on /proc/self/fd', () => {
+    const host = mkdtempSync(join(tmpdir(), 'tsrun-fake-sysctl-'));
+    writeFileSync(join(host, 'domainname'), 'untouched\n');
+    try {
+      refused((c) => {
+        c.mounts!.push({ destination: '/proc/sys/kernel', type: 'bind', source: host, options: ['rbind', 'rw'] });
+        c.linux!.sysctl = { 'kernel.domainname': 'pwned' };
+      }, /\(config \.mounts\[\d+\]\.destination\): mounts inside \/proc are refused, except on \/proc\/cpuinfo/);
+      expect(readFileSync(join(host, 'domainname'), 'utf8')).toBe('untouched\n');
+      refused((c) => c.mounts!.push({ destination: '/proc/self/fd', type: 'tmpfs', source: 'tmpfs' }), /mounts inside \/proc are refused/);
+      refused((c) => c.mounts!.push({ destination: '/proc', type: 'tmpfs', source: 'tmpfs' }), /only a mount of type proc may be mounted on \/proc/);
+    } finally {
+      rmSync(host, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a destination that reaches /proc through a symlink in the image', () => {
+    refused((c) => c.mounts!.push({ destination: '/innocent/kernel', type: 'tmpfs', source: 'tmpfs' }),
+      /the mount destination is on \/proc/, (rootfs) => symlinkSync('/proc/sys', join(rootfs, 'innocent')));
+  }, 20_000);
+
+  it('still allows the files lxcfs replaces (/proc/meminfo)', () => {
+    const src = join(mkdtempSync(join(tmpdir(), 'tsrun-meminfo-')), 'meminfo');
+    writeFileSync(src, 'MemTotal: 42 kB\n');
+    const b = makeBundle((c) => {
+      c.process!.args = ['cat', '/proc/meminfo'];
+      c.mounts!.push({ destination: '/proc/meminfo', type: 'bind', source: src, options: ['bind', 'ro'] });
+    });
+    try {
+      const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('MemTotal: 42 kB\n');
+    } finally {
+      b.cleanup();
+      rmSync(resolve(src, '..'), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('only the caller\'s fds reach the container', () => {
+  it('an over-counted --preserve-fds is refused instead of handing over the runtime\'s own fds', () => {
+    const b = makeBundle((c) => (c.process!.args = ['ls', '-l', '/proc/self/fd/']));
+    const file = join(b.dir, 'passed.txt');
+    writeFileSync(file, 'x');
+    const fd3 = openSync(file, 'r');
+    try {
+      const r = spawnSync(TSRUN, ['--root', root, 'run', '--preserve-fds', '8', '--bundle', b.dir, uniqueId()], {
+        stdio: ['ignore', 'pipe', 'pipe', fd3], encoding: 'utf8',
+      });
+      expect(r.stdout).not.toMatch(/socket:|memfd:|cgroup|anon_inode/);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/--preserve-fds 8 asks for fds 3\.\.10, but fd 4 was not passed to tsrun by its caller/);
+      expect(stateDirs(root)).toEqual([]);
+      // The one the caller did pass still goes through.
+      const ok = spawnSync(TSRUN, ['--root', root, 'run', '--preserve-fds', '1', '--bundle', b.dir, uniqueId()], {
+        stdio: ['ignore', 'pipe', 'pipe', fd3], encoding: 'utf8',
+      });
+      expect(ok.status).toBe(0);
+      expect(ok.stdout).toContain(`3 -> ${file}`);
+    } finally {
+      closeSync(fd3);
+      b.cleanup();
+    }
+  });
+
+  it('LISTEN_FDS is ignored when LISTEN_PID names another process (it was meant for someone else)', () => {
+    const b = makeBundle((c) => (c.process!.args = ['sh', '-c', 'echo "fds=${LISTEN_FDS:-none}"; ls /proc/self/fd | tr "\\n" " "']));
+    const fd3 = openSync(join(b.dir, 'config.json'), 'r');
+    try {
+      const r = spawnSync(TSRUN, ['--root', root, 'run', '--bundle', b.dir, uniqueId()], {
+        stdio: ['ignore', 'pipe', 'pipe', fd3], encoding: 'utf8', env: { ...process.env, LISTEN_FDS: '1', LISTEN_PID: '1' },
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('fds=none\n0 1 2 3 '); // 3 is ls's own directory fd
+    } finally {
+      closeSync(fd3);
+      b.cleanup();
+    }
+  });
+});
+
+describe('/dev/console (CVE-2025-52565 class)', () => {
+  it('is bound from the pty itself onto a target that is never a symlink: planted /dev/pts/N and /dev/console symlinks lead nowhere', async () => {
+    const b = makeBundle((c) => {
+      c.process!.terminal = true;
+      c.process!.args = ['sh', '-c', '[ -L /dev/console ] && echo LINK; [ -c /dev/console ] && echo CHAR; cat /etc/console-target'];
+      // The image's own /dev (no tmpfs over it), devpts elsewhere and /dev/ptmx pointing there:
+      // the old code bound "/dev/pts/N", a name the image controls.
+      const pts = c.mounts!.find((m) => m.destination === '/dev/pts')!;
+      c.mounts = c.mounts!.filter((m) => m.destination !== '/dev' && m.destination !== '/dev/shm' && m.destination !== '/dev/mqueue');
+      pts.destination = '/dev/realpts';
+    });
+    const dev = join(b.rootfs, 'dev');
+    mkdirSync(join(dev, 'pts'), { recursive: true });
+    for (let n = 0; n < 64; n++) symlinkSync('/etc/pts-target', join(dev, 'pts', String(n)));
+    symlinkSync('realpts/ptmx', join(dev, 'ptmx'));
+    symlinkSync('/etc/console-target', join(dev, 'console'));
+    writeFileSync(join(b.rootfs, 'etc/pts-target'), 'planted\n');
+    writeFileSync(join(b.rootfs, 'etc/console-target'), 'original\n');
+    const sock = join(b.dir, 'console.sock');
+    const receiver = spawn('python3', [RECEIVER, sock, ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    receiver.stdout.on('data', (d) => (out += d));
+    const done = new Promise((ok) => receiver.on('exit', ok));
+    await new Promise<void>((ok) => receiver.stdout.once('data', () => ok()));
+    const id = uniqueId();
+    try {
+      const c = tsrunSync(['--root', root, 'create', '--console-socket', sock, '--bundle', b.dir, id]);
+      expect(c.stderr).toBe('');
+      expect(tsrunSync(['--root', root, 'start', id]).code).toBe(0);
+      await done;
+      const lines = JSON.parse(out.slice(out.indexOf('{'))).output.split(/\r?\n/);
+      expect(lines).not.toContain('LINK');
+      expect(lines).toContain('CHAR');
+      expect(lines).toContain('original');
+      expect(readFileSync(join(b.rootfs, 'etc/console-target'), 'utf8')).toBe('original\n');
+    } finally {
+      receiver.kill();
+      tsrunSync(['--root', root, 'delete', '--force', id]);
+      b.cleanup();
+    }
+  }, 30_000);
+});
+
+describe('large annotations (Kubernetes allows 256 KiB)', () => {
+  it('reach the createContainer hook whole, and create does not fail with EMSGSIZE', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'tsrun-hook-out-')), 'state.json');
+    const big = 'a'.repeat(240 * 1024);
+    const b = makeBundle((c) => {
+      c.process!.args = ['true'];
+      c.annotations = { 'example.com/big': big };
+      c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}`] }] };
+    });
+    try {
+      const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(readFileSync(out, 'utf8')).annotations['example.com/big']).toBe(big);
+    } finally {
+      b.cleanup();
+      rmSync(resolve(out, '..'), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('process.apparmorProfile', () => {
+  const enabled = (() => {
+    try {
+      return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(enabled)('is ignored with a warning where AppArmor is off', () => {
+    const b = makeBundle((c) => {
+      c.process!.args = ['true'];
+      c.process!.apparmorProfile = 'unconfined';
+    });
+    try {
+      const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/warning: process\.apparmorProfile is ignored: AppArmor is not enabled on this host/);
+    } finally {
+      b.cleanup();
+    }
+  });
+  it.skipIf(!enabled)('is applied where AppArmor is on: the process runs under it', () => {
+    const b = makeBundle((c) => {
+      c.process!.args = ['cat', '/proc/self/attr/current'];
+      c.process!.apparmorProfile = 'unconfined';
+    });
+    try {
+      const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('unconfined');
+    } finally {
+      b.cleanup();
+    }
+  });
+});
