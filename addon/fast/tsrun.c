@@ -23,6 +23,7 @@
 #include <ftw.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -188,6 +189,15 @@ struct fast_state {
   const char *template_text;
 };
 
+// A cgroup path as TypeScript writes them: absolute, below /sys/fs/cgroup, no
+// "." or ".." component. A sidecar saying otherwise is not acted on here.
+static int cgroup_path_ok(const char *p) {
+  if (strncmp(p, "/sys/fs/cgroup/", 15)) return 0;
+  for (const char *c = p; (c = strchr(c, '/')) != NULL; c++)
+    if (!strncmp(c, "/./", 3) || !strncmp(c, "/../", 4) || !strcmp(c, "/.") || !strcmp(c, "/..")) return 0;
+  return 1;
+}
+
 static int parse_fast_state(char *text, struct fast_state *fs) {
   memset(fs, 0, sizeof *fs);
   if (strncmp(text, "tsrun-fast 1\n", 13)) return 0;
@@ -205,10 +215,10 @@ static int parse_fast_state(char *text, struct fast_state *fs) {
     else if (!strncmp(line, "poststart ", 10)) fs->poststart = atoi(line + 10);
     else if (!strncmp(line, "poststop ", 9)) fs->poststop = atoi(line + 9);
     else if (!strncmp(line, "procs ", 6)) {
-      if (fs->nprocs == MAX_LINES) return 0;
+      if (fs->nprocs == MAX_LINES || !cgroup_path_ok(line + 6)) return 0;
       fs->procs[fs->nprocs++] = line + 6;
     } else if (!strncmp(line, "rmdir ", 6)) {
-      if (fs->nrmdirs == MAX_LINES) return 0;
+      if (fs->nrmdirs == MAX_LINES || (line[6] != '0' && line[6] != '1') || line[7] != ' ' || !cgroup_path_ok(line + 8)) return 0;
       fs->rmdirs[fs->nrmdirs++] = line + 6;
     }
     else if (!strncmp(line, "freeze ", 7)) {
@@ -242,7 +252,8 @@ static int init_alive(const struct fast_state *fs) {
     }
     if (f && state != 'Z' && state != 'X') {
       size_t len = strcspn(f, " ");
-      alive = !fs->start[0] || (strlen(fs->start) == len && !strncmp(f, fs->start, len));
+      // No recorded start time: we cannot tell it from a process that reused the pid.
+      alive = fs->start[0] && strlen(fs->start) == len && !strncmp(f, fs->start, len);
     }
   }
   free(stat);
@@ -537,8 +548,12 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (is_kill) {
-    if (!strcmp(status_of(dir, &fs), "stopped")) to_cli();
-    if (kill((pid_t)fs.pid, sig) < 0) to_cli();
+    // The start time is checked after the pidfd is taken and the signal goes
+    // through it: a pid reused in between is never signalled.
+    int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)fs.pid, 0);
+    if (pidfd < 0 || !strcmp(status_of(dir, &fs), "stopped")) to_cli();
+    if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) to_cli();
+    close(pidfd);
     return 0;
   }
   if (is_delete) return do_delete(dir, &fs);

@@ -396,6 +396,51 @@ Napi::Value Kill(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
+// Field 22 of /proc/<pid>/stat (start time in clock ticks), or "" if gone.
+static std::string StartTimeOf(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return "";
+  buf[n] = 0;
+  char *f = strrchr(buf, ')');
+  if (!f || f[1] != ' ') return "";
+  f += 2;
+  if (*f == 'Z' || *f == 'X') return "";
+  for (int i = 0; i < 19 && f; i++) {
+    f = strchr(f, ' ');
+    if (f) f++;
+  }
+  if (!f) return "";
+  return std::string(f, strcspn(f, " "));
+}
+
+// killSame(pid, startTime, signal): signals pid only if it is still the process
+// that started at startTime. The check is made after a pidfd is taken and the
+// signal goes through that pidfd, so a pid reused in between is never hit
+// (ESRCH instead). Kernels without pidfds: check, then kill().
+Napi::Value KillSame(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  pid_t pid = info[0].As<Napi::Number>().Int32Value();
+  std::string start = info[1].As<Napi::String>().Utf8Value();
+  int sig = info[2].As<Napi::Number>().Int32Value();
+  if (pid <= 0 || start.empty()) throw SysError(env, "kill", ESRCH);
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd < 0 && errno != ENOSYS) throw SysError(env, "pidfd_open", errno);
+  if (StartTimeOf(pid) != start) {
+    if (pidfd >= 0) close(pidfd);
+    throw SysError(env, "kill", ESRCH);
+  }
+  long rc = pidfd >= 0 ? syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) : kill(pid, sig);
+  int e = errno;
+  if (pidfd >= 0) close(pidfd);
+  if (rc < 0) throw SysError(env, pidfd >= 0 ? "pidfd_send_signal" : "kill", e);
+  return env.Undefined();
+}
+
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) throw SysError(env, "prctl", errno);
@@ -721,6 +766,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("connectUnix", Napi::Function::New(env, ConnectUnix));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("kill", Napi::Function::New(env, Kill));
+  exports.Set("killSame", Napi::Function::New(env, KillSame));
   exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));

@@ -32,6 +32,8 @@ export interface Addon {
   connectUnix(path: string): number;
   socketPair(): [number, number];
   kill(pid: number, signal: number): void;
+  /** Signals pid only while it is the process that started at startTime (through a pidfd); ESRCH otherwise. */
+  killSame(pid: number, startTime: string, signal: number): void;
   setChildSubreaper(): void;
   setWinsize(fd: number, rows: number, cols: number): void;
   mkfifo(path: string, mode: number): void;

@@ -1,8 +1,9 @@
 // `create`: validate, reserve the id, build the plan, spawn the native helper,
 // place the init in its cgroup and user namespace maps, and wait until it is
 // blocked on exec.fifo. Any failure removes everything this call made.
-import { closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseConfig, ConfigError } from '../spec/validateConfig.js';
 import type { Spec, State } from '../spec/types.js';
 import { runHooks } from './hooks.js';
@@ -14,6 +15,7 @@ import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js'
 import { cgroupManager, resolveCgroupPath, type CgroupManager } from '../linux/cgroups/manager.js';
 import { startMigrationWarmup } from '../linux/cgroups/migrationWarmup.js';
 import { removeCgroupDirs } from '../linux/cgroups/removeCgroups.js';
+import { readPids } from '../linux/cgroups/fsutil.js';
 import { addon, helperPath } from '../native/addon.js';
 import { validateContainerId } from './containerId.js';
 import { writeFastState } from './fastState.js';
@@ -65,10 +67,27 @@ export function capLastCap(): number {
 }
 
 
+/**
+ * Writes `path` whole or not at all, never through a symlink: a temp file
+ * beside it, created with O_EXCL|O_NOFOLLOW (a planted symlink or file makes
+ * it fail instead of being followed), fsynced, then renamed over the path
+ * (rename replaces a symlink itself, not its target). As runc writes --pid-file.
+ */
 export function writeFileAtomic(path: string, content: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}`);
+  let fd = -1;
+  try {
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+    writeSync(fd, content);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = -1;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd >= 0) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Receives one message from the helper; an ERR record becomes a RuntimeError. */
@@ -201,6 +220,7 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
       throw new RuntimeError({ step: 'resolve the cgroup path', pointer: '/linux/cgroupsPath', detail: (e as Error).message });
     }
     cgroups = cgroupManager(cgroupPath);
+    refuseOccupiedCgroup(cgroups);
 
     let preserveFds = opts.preserveFds ?? 0;
     const extraEnv: string[] = [];
@@ -241,7 +261,7 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     cgroups.apply(spec.linux?.resources, spec.linux?.devices);
     for (const w of cgroups.warnings ?? []) opts.onWarning?.(w);
 
-    addon().mkfifo(join(stateDir, 'exec.fifo'), 0o622);
+    addon().mkfifo(join(stateDir, 'exec.fifo'), 0o600);
     if (opts.consoleSocket) {
       try {
         consoleFd = addon().connectUnix(opts.consoleSocket);
@@ -321,6 +341,28 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
   } finally {
     if (sock >= 0) closeSync(sock);
     if (consoleFd >= 0 && ownConsole) closeSync(consoleFd);
+  }
+}
+
+/**
+ * A cgroup that already holds processes is not ours to adopt: a failed create
+ * or a delete would kill everything in it (with cgroupsPath "/", most of the
+ * host). runc refuses it too. Checked in every hierarchy the container joins.
+ */
+function refuseOccupiedCgroup(cgroups: CgroupManager): void {
+  for (const dir of new Set(Object.values(cgroups.paths))) {
+    const file = join(dir, 'cgroup.procs');
+    let pids: number[];
+    try {
+      pids = readPids(file);
+    } catch {
+      continue; // not there yet: create makes it
+    }
+    if (pids.length)
+      throw new RuntimeError({
+        step: 'check the container\'s cgroup', path: dir, pointer: '/linux/cgroupsPath', errno: 'EBUSY',
+        detail: `the cgroup already holds ${pids.length} process(es) (${pids.slice(0, 5).join(', ')}${pids.length > 5 ? ', ...' : ''}); a container needs a cgroup of its own`,
+      });
   }
 }
 

@@ -44,11 +44,9 @@ export function deleteContainer(root: string, id: string, force = false): string
 function destroy(record: ContainerRecord): void {
   const cg = Object.keys(record.cgroupPaths).length ? cgroupManager('', record.cgroupPaths) : undefined;
   const killAll = () => {
-    if (isProcessAlive(record.pid, record.pidStartTime)) {
-      try {
-        addon().kill(record.pid!, 9);
-      } catch { /* gone */ }
-    }
+    try {
+      addon().killSame(record.pid ?? 0, record.pidStartTime ?? '', 9);
+    } catch { /* gone, or its pid is someone else's now */ }
     for (const pid of cg?.pids() ?? []) {
       try {
         addon().kill(pid, 9);

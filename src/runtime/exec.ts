@@ -102,7 +102,13 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
     if (sock >= 0) closeSync(sock);
     if (consoleFd >= 0) closeSync(consoleFd);
   }
-  if (opts.pidFile) writeFileAtomic(resolve(opts.pidFile), String(pid));
+  if (opts.pidFile) {
+    try {
+      writeFileAtomic(resolve(opts.pidFile), String(pid));
+    } catch (e) {
+      throw RuntimeError.fromSystem('write the pid file', e, { path: opts.pidFile });
+    }
+  }
 
   let master = -1;
   if (attachEnd >= 0) {

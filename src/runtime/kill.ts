@@ -21,7 +21,7 @@ export function killContainer(root: string, id: string, signal: number, all = fa
     if (pids.length) return;
   }
   try {
-    addon().kill(record.pid!, signal);
+    addon().killSame(record.pid ?? 0, record.pidStartTime ?? '', signal);
   } catch (e) {
     throw RuntimeError.fromSystem(`kill ${id}`, e, { syscall: 'kill' });
   }

@@ -18,12 +18,16 @@ export function readProcStat(pid: number): ProcStat | undefined {
   return { state: rest[0], startTime: rest[19] };
 }
 
-/** True if `pid` is the same live (non-zombie) process that started at `startTime`. */
+/**
+ * True if `pid` is the same live (non-zombie) process that started at
+ * `startTime`. Without a start time we cannot tell it from a process that
+ * reused the pid: fail closed, it is not ours.
+ */
 export function isProcessAlive(pid: number | undefined, startTime: string | undefined): boolean {
-  if (!pid) return false;
+  if (!pid || !startTime) return false;
   const st = readProcStat(pid);
   if (!st || st.state === 'Z' || st.state === 'X') return false;
-  return startTime === undefined || st.startTime === startTime;
+  return st.startTime === startTime;
 }
 
 export function sleepMs(ms: number): void {

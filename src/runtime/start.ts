@@ -35,7 +35,7 @@ export function startContainer(root: string, id: string): void {
     } catch (e) {
       // A failed poststart hook fails `start` (runtime-spec v1.3); the container does not stay half-started.
       try {
-        addon().kill(record.pid!, 9);
+        addon().killSame(record.pid ?? 0, record.pidStartTime ?? '', 9);
       } catch { /* already gone */ }
       throw e;
     }

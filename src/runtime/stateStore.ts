@@ -1,7 +1,7 @@
 // The state store under --root: <root>/<id>/state.json, written atomically
 // (temp file + fsync + rename) under a per-container flock, so two commands on
 // one id never see or write a half-written state.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../spec/types.js';
 import { RuntimeError } from './errors.js';
@@ -31,6 +31,37 @@ export interface ContainerRecord {
 
 export const DEFAULT_ROOT = '/run/tsrun';
 
+/** A state root someone else owns could hold records they wrote: refuse it. */
+function checkOwned(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return; // missing: nothing to trust or distrust yet
+  }
+  if (!st.isDirectory() || st.uid !== process.geteuid!())
+    throw new RuntimeError({
+      step: 'open the state root', path, errno: 'EPERM',
+      detail: st.isDirectory() ? `owned by uid ${st.uid}, not by us (uid ${process.geteuid!()}): refusing to trust its records` : 'not a directory',
+    });
+}
+
+const CGROUP_DIR = /^\/sys\/fs\/cgroup(\/(?!\.\.?(\/|$))[^/]+)+$/;
+
+/** What in a record read from disk is not as create wrote it (the fields kill and delete act on). */
+export function recordProblem(rec: unknown): string | undefined {
+  if (typeof rec !== 'object' || rec === null) return 'not an object';
+  const r = rec as Partial<ContainerRecord>;
+  if (r.pid !== undefined && (!Number.isInteger(r.pid) || r.pid <= 0)) return 'pid is not a positive integer';
+  if (r.pidStartTime !== undefined && (typeof r.pidStartTime !== 'string' || !/^\d+$/.test(r.pidStartTime))) return 'pidStartTime is not a number';
+  if (!Array.isArray(r.cgroupCreated) || r.cgroupCreated.some((d) => typeof d !== 'string' || !CGROUP_DIR.test(d)))
+    return 'cgroupCreated must list directories below /sys/fs/cgroup';
+  if (typeof r.cgroupPaths !== 'object' || r.cgroupPaths === null || Object.values(r.cgroupPaths).some((d) => typeof d !== 'string' || !CGROUP_DIR.test(d)))
+    return 'cgroupPaths must name directories below /sys/fs/cgroup';
+  if (typeof r.config !== 'object' || r.config === null) return 'config missing';
+  return undefined;
+}
+
 export class StateStore {
   constructor(readonly root: string) {}
 
@@ -41,13 +72,15 @@ export class StateStore {
   /** Creates <root>/<id> atomically: exactly one of several concurrent creates wins. */
   reserve(id: string): string {
     try {
-      mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      mkdirSync(this.root, { recursive: true, mode: 0o700 });
     } catch (e) {
       throw RuntimeError.fromSystem('create the state root', e, { path: this.root });
     }
+    checkOwned(this.root);
     const dir = this.dir(id);
     try {
-      mkdirSync(dir, { mode: 0o711 });
+      // 0700 as runc: nobody else may reach exec.fifo (a local user could hang `start` or forge its report).
+      mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST')
         throw new RuntimeError({ step: `create ${id}`, detail: `container with id ${JSON.stringify(id)} already exists` });
@@ -67,6 +100,7 @@ export class StateStore {
 
   read(id: string): ContainerRecord {
     const file = join(this.dir(id), 'state.json');
+    checkOwned(this.root);
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -75,11 +109,15 @@ export class StateStore {
         throw new RuntimeError({ step: `read container ${id}`, errno: 'ENOENT', detail: `container ${JSON.stringify(id)} does not exist` });
       throw RuntimeError.fromSystem(`read container ${id}`, e, { path: file });
     }
+    let rec: ContainerRecord;
     try {
-      return JSON.parse(text) as ContainerRecord;
+      rec = JSON.parse(text) as ContainerRecord;
     } catch (e) {
       throw new RuntimeError({ step: `read container ${id}`, path: file, detail: `corrupt state: ${(e as Error).message}` });
     }
+    const problem = recordProblem(rec);
+    if (problem) throw new RuntimeError({ step: `read container ${id}`, path: file, detail: `corrupt state: ${problem}` });
+    return rec;
   }
 
   write(record: ContainerRecord): void {

@@ -2,7 +2,7 @@
 // as an attacker would and checked to be closed. Each test was run against the
 // build before the fix and failed there.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,16 @@ guardHost((r) => (root = r), { deleteLeftovers: true });
 
 const RECEIVER = resolve(import.meta.dirname, '../helpers/console_receiver.py');
 const racers: ChildProcess[] = [];
+/** Alive and not a zombie (kill(pid, 0) succeeds on a zombie the test has not reaped yet). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2)[0]);
+  } catch {
+    return false;
+  }
+}
+
 function stopRacers(): void {
   for (const r of racers.splice(0)) r.kill('SIGKILL');
   spawnSync('sleep', ['0.2']); // let them go before their directory is removed
@@ -311,4 +321,134 @@ describe('process.apparmorProfile', () => {
       b.cleanup();
     }
   });
+});
+
+describe('a cgroupsPath naming a cgroup that already has processes', () => {
+  it('is refused at create, and nothing in it is killed', () => {
+    const dir = `/sys/fs/cgroup/pids/tsrun-occupied-${process.pid}`;
+    const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+    const cg = v2 ? `/sys/fs/cgroup/tsrun-occupied-${process.pid}` : dir;
+    mkdirSync(cg, { recursive: true });
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      writeFileSync(join(cg, 'cgroup.procs'), String(sleeper.pid));
+      const b = makeBundle((c) => {
+        c.process!.args = ['true'];
+        c.linux!.cgroupsPath = `/tsrun-occupied-${process.pid}`;
+      });
+      try {
+        const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/check the container's cgroup ".*tsrun-occupied-\d+" \(config \.linux\.cgroupsPath\): EBUSY: the cgroup already holds 1 process/);
+        expect(stateDirs(root)).toEqual([]);
+        expect(running(sleeper.pid!)).toBe(true);
+        expect(readFileSync(join(cg, 'cgroup.procs'), 'utf8').trim()).toBe(String(sleeper.pid));
+      } finally {
+        b.cleanup();
+      }
+    } finally {
+      sleeper.kill('SIGKILL');
+      spawnSync('sleep', ['0.1']);
+      for (const d of v2 ? [cg] : readdirSync('/sys/fs/cgroup').map((c) => `/sys/fs/cgroup/${c}/tsrun-occupied-${process.pid}`))
+        try { rmSync(d, { recursive: false, force: true }); spawnSync('rmdir', [d]); } catch { /* not made there */ }
+    }
+  });
+});
+
+describe('--pid-file never writes through a symlink', () => {
+  it('replaces a symlink at the pid-file path instead of writing into the file it names (create and exec)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsrun-pidfile-'));
+    const precious = join(dir, 'precious');
+    writeFileSync(precious, 'root-owned content\n');
+    const b = makeBundle((c) => (c.process!.args = ['sleep', '1000']));
+    const id = uniqueId();
+    try {
+      const pidFile = join(dir, 'init.pid');
+      symlinkSync(precious, pidFile);
+      // A user who can write the directory also plants the temp names a predictable writer would use.
+      const next = Number(readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8'));
+      for (let n = next + 1; n < next + 400; n++) {
+        symlinkSync(precious, `${pidFile}.tmp-${n}`);
+        symlinkSync(precious, join(dir, `exec.pid.tmp-${n}`));
+      }
+      expect(tsrunSync(['--root', root, 'create', '--pid-file', pidFile, '--bundle', b.dir, id]).code).toBe(0);
+      expect(readFileSync(precious, 'utf8')).toBe('root-owned content\n');
+      const pid = JSON.parse(tsrunSync(['--root', root, 'state', id]).stdout).pid;
+      expect(lstatSync(pidFile).isSymbolicLink()).toBe(false);
+      expect(readFileSync(pidFile, 'utf8')).toBe(String(pid));
+      expect(tsrunSync(['--root', root, 'start', id]).code).toBe(0);
+      const execPid = join(dir, 'exec.pid');
+      symlinkSync(precious, execPid);
+      expect(tsrunSync(['--root', root, 'exec', '--detach', '--pid-file', execPid, id, 'sleep', '1']).code).toBe(0);
+      expect(readFileSync(precious, 'utf8')).toBe('root-owned content\n');
+      expect(readFileSync(execPid, 'utf8')).toMatch(/^\d+$/);
+      expect(readdirSync(dir).filter((n) => !n.includes('.tmp-')).sort()).toEqual(['exec.pid', 'init.pid', 'precious']); // no temp file left
+    } finally {
+      tsrunSync(['--root', root, 'delete', '--force', id]);
+      b.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the state directories are root\'s alone', () => {
+  it('--root and the container dir are 0700, exec.fifo 0600; a root owned by someone else is refused', () => {
+    const own = mkdtempSync(join(tmpdir(), 'tsrun-modes-'));
+    const stateRoot = join(own, 'state');
+    const b = makeBundle((c) => (c.process!.args = ['sleep', '1000']));
+    const id = uniqueId();
+    try {
+      expect(tsrunSync(['--root', stateRoot, 'create', '--bundle', b.dir, id]).code).toBe(0);
+      expect(statSync(stateRoot).mode & 0o777).toBe(0o700);
+      expect(statSync(join(stateRoot, id)).mode & 0o777).toBe(0o700);
+      expect(statSync(join(stateRoot, id, 'exec.fifo')).mode & 0o777).toBe(0o600);
+      expect(tsrunSync(['--root', stateRoot, 'delete', '--force', id]).code).toBe(0);
+      const foreign = join(own, 'foreign');
+      mkdirSync(foreign, { mode: 0o700 });
+      chownSync(foreign, 1000, 1000);
+      const r = tsrunSync(['--root', foreign, 'run', '--bundle', b.dir, uniqueId()]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/open the state root ".*foreign": EPERM: owned by uid 1000, not by us/);
+      expect(readdirSync(foreign)).toEqual([]);
+    } finally {
+      tsrunSync(['--root', stateRoot, 'delete', '--force', id]);
+      b.cleanup();
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('pid reuse: a record whose pid is not (or no longer provably) its init', () => {
+  for (const fast of [true, false]) {
+    it(`kill and delete --force never signal another process with that pid (${fast ? 'front binary' : 'TypeScript path'})`, () => {
+      const env = fast ? process.env : { ...process.env, TSRUN_NO_FAST: '1' };
+      const b = makeBundle((c) => (c.process!.args = ['sleep', '1000']));
+      const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+      try {
+        for (const startTime of [undefined, '1']) {
+          const id = uniqueId();
+          expect(tsrunSync(['--root', root, 'create', '--bundle', b.dir, id]).code).toBe(0);
+          const stateFile = join(root, id, 'state.json');
+          const rec = JSON.parse(readFileSync(stateFile, 'utf8'));
+          const realPid = rec.pid;
+          // The init is gone and its pid now belongs to the bystander: what a reused pid looks like.
+          rec.pid = bystander.pid;
+          if (startTime === undefined) delete rec.pidStartTime;
+          else rec.pidStartTime = startTime;
+          writeFileSync(stateFile, JSON.stringify(rec));
+          const fastFile = join(root, id, 'fast.state');
+          if (existsSync(fastFile)) {
+            writeFileSync(fastFile, readFileSync(fastFile, 'utf8').replace(/^pid \d+$/m, `pid ${bystander.pid}`).replace(/^start .*$/m, `start ${startTime ?? ''}`));
+          }
+          tsrunSync(['--root', root, 'kill', id, 'KILL'], { env });
+          tsrunSync(['--root', root, 'delete', '--force', id], { env });
+          expect(running(bystander.pid!), `start time ${startTime}`).toBe(true);
+          process.kill(realPid, 'SIGKILL');
+        }
+      } finally {
+        bystander.kill('SIGKILL');
+        b.cleanup();
+      }
+    });
+  }
 });
