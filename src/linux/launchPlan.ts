@@ -213,7 +213,7 @@ export function processSteps(proc: Process, spec: Spec, ctx: ProcessContext, mod
     const res = RLIMITS[rl.type];
     if (res === undefined) throw new RuntimeError({ step: 'map rlimits', pointer: `/process/rlimits/${i}/type`, detail: `unknown rlimit ${JSON.stringify(rl.type)}` });
     if (rl.soft > rl.hard) throw new RuntimeError({ step: 'map rlimits', pointer: `/process/rlimits/${i}`, detail: 'soft limit is above the hard limit' });
-    steps.push(step('rlimit', `/process/rlimits/${i}`, res, BigInt(rl.soft).toString(), BigInt(rl.hard).toString()));
+    steps.push(step('rlimit', `/process/rlimits/${i}`, res, rlimitValue(rl.soft), rlimitValue(rl.hard)));
   });
   const pers = spec.linux?.personality;
   if (pers) steps.push(step('personality', '/linux/personality/domain', PERSONALITY_DOMAINS[pers.domain]));
@@ -272,6 +272,11 @@ export function processSteps(proc: Process, spec: Spec, ctx: ProcessContext, mod
   if (seccompStep && !seccompEarly && !seccompBeforeReady) steps.push(seccompStep);
   steps.push(step('exec', '/process/args', args.length, ...args, ...env));
   return steps;
+}
+
+// JSON.parse turns RLIM_INFINITY (2^64-1) into 2^64; validation refuses anything larger.
+function rlimitValue(v: number): string {
+  return v >= 2 ** 64 ? (2n ** 64n - 1n).toString() : BigInt(v).toString();
 }
 
 function hookSteps(kind: 'createContainer' | 'startContainer', hooks: Hook[] | undefined): PlanStep[] {

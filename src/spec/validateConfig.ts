@@ -63,9 +63,51 @@ function schemaProblems(errors: ErrorObject[]): ConfigProblem[] {
 const KNOWN_SYSCTL_PREFIXES = ['kernel.msg', 'kernel.sem', 'kernel.shm', 'fs.mqueue.', 'net.'];
 const KNOWN_SYSCTL_KEYS = new Set(['kernel.domainname', 'kernel.hostname']);
 
+/** Dotted path of a key below `base`, as the schema errors show it. */
+function childField(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${base}.${key}` : `${base}[${JSON.stringify(key)}]`;
+}
+
+/**
+ * Every string (and key) holding a NUL byte: the native side takes strings as
+ * C strings and would silently cut them there.
+ */
+function nulProblems(value: unknown, field: string, out: ConfigProblem[]): void {
+  if (typeof value === 'string') {
+    if (value.includes('\0')) out.push({ field: field || '.', message: 'contains a NUL byte' });
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) nulProblems(value[i], childField(field, i), out);
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (k.includes('\0')) out.push({ field: childField(field, k), message: 'the key contains a NUL byte' });
+      nulProblems(v, childField(field, k), out);
+    }
+  }
+}
+
+// RLIM_INFINITY is 2^64-1; JSON.parse rounds 18446744073709551615 up to 2^64 exactly, so that one means it too.
+const RLIMIT_MAX = 2 ** 64;
+
 function semanticProblems(spec: Spec): ConfigProblem[] {
   const p: ConfigProblem[] = [];
   const add = (field: string, message: string) => p.push({ field, message });
+  nulProblems(spec, '', p);
+
+  (spec.process?.rlimits ?? []).forEach((rl, i) => {
+    for (const key of ['soft', 'hard'] as const) {
+      const v = rl[key];
+      if (typeof v !== 'number') continue;
+      if (!Number.isInteger(v) || v < 0) add(`.process.rlimits[${i}].${key}`, `must be a non-negative integer, got ${v}`);
+      else if (v > RLIMIT_MAX) add(`.process.rlimits[${i}].${key}`, `${v} is above 2^64-1 (use 18446744073709551615 for unlimited)`);
+    }
+  });
+  for (const [kind, hooks] of Object.entries(spec.hooks ?? {})) {
+    (hooks ?? []).forEach((h: { path?: unknown }, i: number) => {
+      if (typeof h.path === 'string' && !h.path.startsWith('/'))
+        add(`.hooks.${kind}[${i}].path`, `must be an absolute path, got ${JSON.stringify(h.path)}`);
+    });
+  }
 
   const major = /^(\d+)\./.exec(spec.ociVersion);
   if (!major) add('.ociVersion', `${JSON.stringify(spec.ociVersion)} is not a semantic version`);

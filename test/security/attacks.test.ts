@@ -452,3 +452,31 @@ describe('pid reuse: a record whose pid is not (or no longer provably) its init'
     });
   }
 });
+
+describe('config strings the native side would misread', () => {
+  it('a NUL byte in process.args is refused naming the field, and nothing is left', () => {
+    const b = makeBundle((c) => (c.process!.args = ['sh', '-c', 'echo ran\u0000; touch /tmp/x']));
+    try {
+      const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/\.process\.args\[2\]: contains a NUL byte/);
+      expect(stateDirs(root)).toEqual([]);
+    } finally {
+      b.cleanup();
+    }
+  });
+  it('60 000 environment variables reach the container (the limit after that is the kernel\'s, named as E2BIG)', () => {
+    const b = makeBundle((c) => {
+      c.process!.args = ['sh', '-c', 'echo "$K59999"'];
+      c.process!.env = [...(c.process!.env ?? []), ...Array.from({ length: 60_000 }, (_, i) => `K${i}=v${i}`)];
+    });
+    try {
+      const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('v59999\n');
+    } finally {
+      b.cleanup();
+    }
+  });
+});

@@ -57,3 +57,23 @@ describe('config validation', () => {
     expect(pointerToPath('')).toBe('.');
   });
 });
+
+describe('input hygiene (issue 14)', () => {
+  it('refuses NUL bytes in any string or key, naming the field (the native side would cut the string there)', () => {
+    expect(problems((c) => (c.process.args = ['sh', 'a\0b']))).toContain('.process.args[1]: contains a NUL byte');
+    expect(problems((c) => (c.process.env = ['A=1\0B=2']))).toContain('.process.env[0]: contains a NUL byte');
+    expect(problems((c) => (c.annotations = { 'k\0': 'v' }))).toContain('.annotations["k\\u0000"]: the key contains a NUL byte');
+    expect(problems((c) => (c.mounts[0].destination = '/proc\0x'))).toContain('.mounts[0].destination: contains a NUL byte');
+  });
+  it('refuses rlimits above 2^64-1 or not integers, and takes 18446744073709551615 as unlimited', () => {
+    const rl = (v: number) => problems((c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: v }]));
+    expect(rl(1e30)).toContain('.process.rlimits[0].hard: 1e+30 is above 2^64-1 (use 18446744073709551615 for unlimited)');
+    expect(rl(1.5).join('\n')).toMatch(/\.process\.rlimits\[0\]\.hard: must be (of type )?integer|must be a non-negative integer/);
+    expect(validateConfigDocument(JSON.parse(JSON.stringify(base()).replace('"rlimits":[', '"rlimits":[{"type":"RLIMIT_CORE","soft":18446744073709551615,"hard":18446744073709551615},')))).toEqual([]);
+  });
+  it('requires absolute hook paths (runtime spec)', () => {
+    expect(problems((c) => (c.hooks = { prestart: [{ path: 'true' }] }))).toContain('.hooks.prestart[0].path: must be an absolute path, got "true"');
+    expect(problems((c) => (c.hooks = { createContainer: [{ path: './hook.sh' }] }))).toContain('.hooks.createContainer[0].path: must be an absolute path, got "./hook.sh"');
+    expect(problems((c) => (c.hooks = { poststop: [{ path: '/bin/true' }] }))).toEqual([]);
+  });
+});
