@@ -415,7 +415,7 @@ static void op_caps(struct record *r) {
 }
 
 /* The cwd is resolved inside the container's root without magic links: the
- * init still holds runtime fds (the state directory, the sync socket), and
+ * init still holds runtime fds (exec.fifo, its procfs, the sync socket), and
  * cwd=/proc/self/fd/N must never land the process on one of them
  * (CVE-2024-21626). */
 static void op_chdir(struct record *r) {

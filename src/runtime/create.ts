@@ -1,11 +1,11 @@
 // `create`: validate, reserve the id, build the plan, spawn the native helper,
 // place the init in its cgroup and user namespace maps, and wait until it is
 // blocked on exec.fifo. Any failure removes everything this call made.
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseConfig, ConfigError } from '../spec/validateConfig.js';
-import type { Spec, State } from '../spec/types.js';
+import type { IdMapping, Spec, State } from '../spec/types.js';
 import { runHooks } from './hooks.js';
 import { hookState } from './status.js';
 import { buildLaunchPlan, idMapText } from '../linux/launchPlan.js';
@@ -261,7 +261,12 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     cgroups.apply(spec.linux?.resources, spec.linux?.devices);
     for (const w of cgroups.warnings ?? []) opts.onWarning?.(w);
 
-    addon().mkfifo(join(stateDir, 'exec.fifo'), 0o600);
+    // 0600 and owned by the container process's user (its host ids), who opens it for
+    // writing after the user switch; nobody else can reach it (the directories are 0700).
+    const fifo = join(stateDir, 'exec.fifo');
+    addon().mkfifo(fifo, 0o600);
+    const user = spec.process?.user;
+    chownSync(fifo, hostId(user?.uid ?? 0, plan.userns?.uidMappings), hostId(user?.gid ?? 0, plan.userns?.gidMappings));
     if (opts.consoleSocket) {
       try {
         consoleFd = addon().connectUnix(opts.consoleSocket);
@@ -342,6 +347,13 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     if (sock >= 0) closeSync(sock);
     if (consoleFd >= 0 && ownConsole) closeSync(consoleFd);
   }
+}
+
+/** The host id a container id maps to through a user namespace's mappings (itself without one). */
+function hostId(id: number, mappings: IdMapping[] | undefined): number {
+  if (!mappings) return id;
+  const m = mappings.find((x) => id >= x.containerID && id < x.containerID + x.size);
+  return m ? m.hostID + (id - m.containerID) : 65534;
 }
 
 /**
