@@ -1,4 +1,4 @@
-import type { FlagSpec } from './argv.js';
+import type { FlagSpec } from '../common/argv.js';
 
 export interface GlobalOptions {
   root: string;

@@ -2,7 +2,7 @@
 // each verb's start-up imports only what it needs.
 // First: records which fds the caller handed us before the CLI opens any (--preserve-fds).
 import '../runtime/callerFds.js';
-import { parseArgs, flagBool, flagString, UsageError } from './argv.js';
+import { parseArgs, flagBool, flagString, UsageError } from '../common/argv.js';
 import { GLOBAL_FLAGS, type GlobalOptions } from './globals.js';
 import { writeLog } from './log.js';
 

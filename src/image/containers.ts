@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { specFromImage, type ContainerOptions } from './bundle/imageSpec.js';
 import { ContentStore } from './content/store.js';
 import { JsonRecords } from './jsonRecords.js';

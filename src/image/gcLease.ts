@@ -5,7 +5,7 @@
 // reduced to one lock). The kernel drops it when a process dies.
 import { closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { lockFile } from '../runtime/lock.js';
 
 function lock(dataRoot: string, exclusive: boolean): number {

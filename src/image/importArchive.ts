@@ -3,7 +3,7 @@
 // and image names. Every blob is checked against its digest as it is stored.
 import { createReadStream, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { readTar, TarFormatError, type TarEntry } from './archive/tarReader.js';
 import { decompress } from './archive/decompress.js';
 import { ContentStore } from './content/store.js';

@@ -5,7 +5,7 @@
 // after the downloads. The image name is written last: until then nothing
 // of a failed pull is visible as an image.
 import { PassThrough } from 'node:stream';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { ContentStore } from './content/store.js';
 import { ImageStore, type ImageRecord } from './imageStore.js';
 import { isIndex, isManifest, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from './mediaTypes.js';

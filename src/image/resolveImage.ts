@@ -1,6 +1,6 @@
 // Finding an image the way people name it: `busybox`, `busybox:1.36`,
 // the full name, or an ID prefix (the config digest, as `tsctl images` shows).
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { ImageStore, type ImageRecord } from './imageStore.js';
 import { formatReference, parseReference } from './reference.js';
 

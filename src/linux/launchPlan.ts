@@ -3,7 +3,7 @@
 // which flags, which devices, which capabilities. The helper only executes.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix, resolve } from 'node:path';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../common/errors.js';
 import type { Hook, IdMapping, Mount, Process, Spec } from '../spec/types.js';
 import {
   CAPABILITIES, CLONE_NEWTIME, IOPRIO_CLASSES, MS, NAMESPACE_FLAGS, PERSONALITY_DOMAINS, RLIMITS,
@@ -334,7 +334,7 @@ function mountSteps(m: Mount, i: number, ctx: LaunchContext, userns: boolean, ne
     type = '';
     if (source && !isAbsolute(source)) source = resolve(ctx.bundle, source);
     if (!source) throw new RuntimeError({ step: 'plan bind mount', pointer: `${ptr}/source`, detail: 'a bind mount needs a source' });
-    if (!existsSync(source)) throw new RuntimeError({ step: 'plan bind mount', path: source, pointer: `${ptr}/source`, errno: 'ENOENT', detail: 'source does not exist' });
+    if (!existsSync(source)) throw new RuntimeError({ step: 'plan bind mount', path: source, pointer: `${ptr}/source`, errno: 'ENOENT', kind: 'invalid-argument', detail: 'source does not exist' });
   }
   const asFile = isBind && !statSync(source).isDirectory();
   const firstFlags = isBind ? flags & (MS.BIND | MS.REC) : flags;

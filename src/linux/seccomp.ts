@@ -2,7 +2,7 @@
 // BPF by the addon in the parent) plus the kernel flags for seccomp(2).
 import type { Seccomp } from '../spec/types.js';
 import type { SeccompProgramSpec } from '../native/addon.js';
-import { RuntimeError } from '../runtime/errors.js';
+import { RuntimeError } from '../common/errors.js';
 
 const EPERM = 1;
 

@@ -9,7 +9,7 @@
 // engine started our code are taken instead: that leaves out everything of
 // ours, though not the engine's own.
 import { fstatSync, readdirSync } from 'node:fs';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 
 export interface CallerFd {
   fd: number;

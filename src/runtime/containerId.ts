@@ -1,4 +1,4 @@
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 
 // runc's rule: word characters, '+', '-', '.'; plus: not "." or "..", bounded length.
 const ID_PATTERN = /^[\w+\-.]+$/;

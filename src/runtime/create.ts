@@ -20,8 +20,8 @@ import { addon, helperPath } from '../native/addon.js';
 import { validateContainerId } from './containerId.js';
 import { writeFastState } from './fastState.js';
 import { checkPreservedFds, type CallerFd } from './callerFds.js';
-import { RuntimeError } from './errors.js';
-import { readProcStat, sleepMs } from './processInfo.js';
+import { RuntimeError } from '../common/errors.js';
+import { readProcStat, sleepMs } from '../common/proc.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
 
 export interface CreateOptions {

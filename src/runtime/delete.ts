@@ -4,8 +4,8 @@ import { addon } from '../native/addon.js';
 import { cgroupManager } from '../linux/cgroups/manager.js';
 import { removeCgroupDirs } from '../linux/cgroups/removeCgroups.js';
 import { validateContainerId } from './containerId.js';
-import { RuntimeError } from './errors.js';
-import { isProcessAlive, sleepMs } from './processInfo.js';
+import { RuntimeError } from '../common/errors.js';
+import { isProcessAlive, sleepMs } from '../common/proc.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
 import { containerStatus, hookState } from './status.js';
 import { withLock } from './lock.js';
@@ -31,7 +31,7 @@ export function deleteContainer(root: string, id: string, force = false): string
     if (record) {
       const status = containerStatus(store, record);
       if ((status === 'running' || status === 'paused' || status === 'creating') && !force)
-        throw new RuntimeError({ step: `delete ${id}`, detail: `cannot delete a container that is ${status} (use --force)` });
+        throw new RuntimeError({ kind: 'invalid-state', step: `delete ${id}`, detail: `cannot delete a container that is ${status} (use --force)` });
       destroy(record);
       // poststop: after the container is gone, before its state; every hook runs, failures are warnings.
       if (record.phase === 'created' || record.started) warnings = runHooks('poststop', record.config.hooks?.poststop, hookState(record, 'stopped'), false);

@@ -13,7 +13,7 @@ import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js'
 import { addon, helperPath, recvFd } from '../native/addon.js';
 import { capLastCap, compileSeccomp, errorFromRecord, handOverSeccompFd, receive, writeFileAtomic } from './create.js';
 import { checkPreservedFds, type CallerFd } from './callerFds.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { openContainer } from './open.js';
 import { waitInForeground } from './run.js';
 import { containerStatus, hookState } from './status.js';
@@ -35,7 +35,7 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
   startMigrationWarmup();
   const { store, record } = openContainer(opts.root, opts.id);
   const status = containerStatus(store, record);
-  if (status !== 'running') throw new RuntimeError({ step: `exec in ${opts.id}`, detail: `cannot exec in a ${status} container` });
+  if (status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `exec in ${opts.id}`, detail: `cannot exec in a ${status} container` });
   const proc = opts.process;
   const terminal = proc.terminal === true;
   if (terminal && opts.detach && !opts.consoleSocket)

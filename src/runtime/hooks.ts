@@ -4,7 +4,7 @@
 // init from plan steps (src/linux/launchPlan.ts).
 import { spawnSync } from 'node:child_process';
 import type { Hook, Hooks, State } from '../spec/types.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 
 export type HookKind = keyof Hooks;
 

@@ -1,13 +1,13 @@
 import { addon } from '../native/addon.js';
 import { cgroupManager } from '../linux/cgroups/manager.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { openContainer } from './open.js';
 import { containerStatus } from './status.js';
 
 export function killContainer(root: string, id: string, signal: number, all = false): void {
   const { store, record } = openContainer(root, id);
   const status = containerStatus(store, record);
-  if (status === 'stopped') throw new RuntimeError({ step: `kill ${id}`, detail: 'container not running' });
+  if (status === 'stopped') throw new RuntimeError({ kind: 'invalid-state', step: `kill ${id}`, detail: 'container not running' });
   if (all) {
     const cg = cgroupManager('', record.cgroupPaths);
     const pids = cg.pids();

@@ -5,7 +5,7 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { addon } from '../native/addon.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 
 /** Opens (creating) `path` and waits for the lock; returns the fd that holds it. `step` names a failure. */
 export function lockFile(path: string, exclusive: boolean, step: string): number {

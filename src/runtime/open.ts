@@ -1,6 +1,6 @@
 // Shared first step of every verb on an existing container.
 import { validateContainerId } from './containerId.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
 
 export function openContainer(root: string, id: string): { store: StateStore; record: ContainerRecord } {

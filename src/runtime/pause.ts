@@ -1,9 +1,9 @@
 // pause/resume: freeze and thaw every process of the container's cgroup
 // (v1 freezer, v2 cgroup.freeze).
 import { cgroupManager } from '../linux/cgroups/manager.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { openContainer } from './open.js';
-import { sleepMs } from './processInfo.js';
+import { sleepMs } from '../common/proc.js';
 import { containerStatus } from './status.js';
 import { withLock } from './lock.js';
 

@@ -5,7 +5,7 @@ import { closeSync, createReadStream, writeSync } from 'node:fs';
 import { addon, recvFd } from '../native/addon.js';
 import { createContainer, loadBundleConfig, type CreateOptions } from './create.js';
 import { deleteContainer } from './delete.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { startContainer } from './start.js';
 import { resolve } from 'node:path';
 

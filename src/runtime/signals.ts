@@ -1,5 +1,5 @@
 import { SIGNALS } from '../linux/constants.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 
 /** Accepts 15, TERM, SIGTERM (any case), like runc's kill. */
 export function parseSignal(text: string): number {

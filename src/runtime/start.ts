@@ -2,9 +2,9 @@
 // the user process. Non-blocking, so a dead init can never hang `start`.
 import { closeSync, constants, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { openContainer } from './open.js';
-import { isProcessAlive, sleepMs } from './processInfo.js';
+import { isProcessAlive, sleepMs } from '../common/proc.js';
 import { containerStatus, hookState } from './status.js';
 import { withLock } from './lock.js';
 import { runHooks } from './hooks.js';
@@ -21,7 +21,7 @@ export function startContainer(root: string, id: string): void {
     const handed = takeHandedReport(join(store.dir(id), 'start.report'));
     const status = handed ? 'created' : containerStatus(store, record);
     if (status !== 'created')
-      throw new RuntimeError({ step: `start ${id}`, detail: `cannot start a container that is ${status}` });
+      throw new RuntimeError({ kind: 'invalid-state', step: `start ${id}`, detail: `cannot start a container that is ${status}` });
     const report = handed ? decodeStartReport(handed, id) : readStartReport(fifo, record.pid, record.pidStartTime, id);
     if (report.length && report[0] === 'ERR') {
       rmSync(fifo, { force: true });

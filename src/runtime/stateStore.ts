@@ -4,7 +4,7 @@
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec } from '../spec/types.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 
 export interface ContainerRecord {
   ociVersion: string;
@@ -83,7 +83,7 @@ export class StateStore {
       mkdirSync(dir, { mode: 0o700 });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST')
-        throw new RuntimeError({ step: `create ${id}`, detail: `container with id ${JSON.stringify(id)} already exists` });
+        throw new RuntimeError({ kind: 'exists', step: `create ${id}`, detail: `container with id ${JSON.stringify(id)} already exists` });
       throw RuntimeError.fromSystem('create the state directory', e, { path: dir });
     }
     return dir;

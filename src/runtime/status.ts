@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { State } from '../spec/types.js';
 import { cgroupManager } from '../linux/cgroups/manager.js';
-import { isProcessAlive } from './processInfo.js';
+import { isProcessAlive } from '../common/proc.js';
 import type { ContainerRecord, StateStore } from './stateStore.js';
 
 export type Status = State['status'];

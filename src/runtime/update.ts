@@ -3,7 +3,7 @@
 import { cgroupManager } from '../linux/cgroups/manager.js';
 import { readStats } from '../linux/cgroups/stats.js';
 import type { Resources } from '../spec/types.js';
-import { RuntimeError } from './errors.js';
+import { RuntimeError } from '../common/errors.js';
 import { openContainer } from './open.js';
 import { containerStatus } from './status.js';
 import { withLock } from './lock.js';

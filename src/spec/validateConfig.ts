@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv';
 import validateSchema from './generated/validateConfigSchema.js';
-import { pointerToPath } from './jsonPointer.js';
+import { pointerToPath } from '../common/jsonPointer.js';
 import type { Spec } from './types.js';
 
 export interface ConfigProblem {
@@ -10,6 +10,7 @@ export interface ConfigProblem {
 }
 
 export class ConfigError extends Error {
+  readonly kind = 'invalid-argument' as const;
   constructor(readonly file: string, readonly problems: ConfigProblem[]) {
     super(problems.map((p) => `${file}: ${p.field}: ${p.message}`).join('\n'));
     this.name = 'ConfigError';

@@ -1,7 +1,7 @@
 // tsctl's global options and what every verb opens from them.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flagBool, flagString, type FlagSpec, type ParsedArgs } from '../cli/argv.js';
+import { flagBool, flagString, type FlagSpec, type ParsedArgs } from '../common/argv.js';
 
 export interface TsctlGlobals {
   /** Data root: content, snapshots, images, containers. */

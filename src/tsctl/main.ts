@@ -1,7 +1,7 @@
 // tsctl: images into containers. pull/import/export images, see and remove
 // them, make bundles and run containers with any runc-compatible runtime
 // (tsrun by default). Works in-process on a local data root.
-import { parseArgs, flagBool, flagString, UsageError } from '../cli/argv.js';
+import { parseArgs, flagBool, flagString, UsageError } from '../common/argv.js';
 import { TSCTL_GLOBAL_FLAGS, defaultRuntime, type TsctlGlobals } from './context.js';
 
 export type TsctlCommand = (args: string[], g: TsctlGlobals) => Promise<number>;

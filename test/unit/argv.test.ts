@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from '../../src/cli/argv.js';
+import { parseArgs, UsageError } from '../../src/common/argv.js';
 
 const specs = [
   { name: 'bundle', kind: 'string' as const, alias: ['b'] },

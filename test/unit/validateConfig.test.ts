@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, validateConfigDocument } from '../../src/spec/validateConfig.js';
 import { defaultSpec } from '../../src/spec/defaultSpec.js';
-import { pointerToPath } from '../../src/spec/jsonPointer.js';
+import { pointerToPath } from '../../src/common/jsonPointer.js';
 
 const base = () => JSON.parse(JSON.stringify(defaultSpec()));
 

@@ -1,4 +1,4 @@
-import { flagBool, flagInt, flagString, parseArgs, UsageError, type FlagSpec } from '../argv.js';
+import { flagBool, flagInt, flagString, parseArgs, UsageError, type FlagSpec } from '../../common/argv.js';
 import type { GlobalOptions } from '../globals.js';
 import { writeLog } from '../log.js';
 

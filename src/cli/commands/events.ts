@@ -1,7 +1,7 @@
 // `events [--stats] [--interval 5s] ID`: runc's JSON lines. --stats prints one
 // stats event and exits; otherwise stats every interval and an "oom" event as
 // soon as the OOM killer acts in the container, until the container stops.
-import { flagBool, flagString, parseArgs, UsageError } from '../argv.js';
+import { flagBool, flagString, parseArgs, UsageError } from '../../common/argv.js';
 import type { GlobalOptions } from '../globals.js';
 
 function parseDuration(text: string): number {

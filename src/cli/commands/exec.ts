@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { flagBool, flagInt, flagList, flagString, parseArgs, UsageError } from '../argv.js';
+import { flagBool, flagInt, flagList, flagString, parseArgs, UsageError } from '../../common/argv.js';
 import type { GlobalOptions } from '../globals.js';
 import { writeLog } from '../log.js';
 import type { Process } from '../../spec/types.js';
-import { RuntimeError } from '../../runtime/errors.js';
+import { RuntimeError } from '../../common/errors.js';
 
 const FLAGS = [
   { name: 'console-socket', kind: 'string' as const },

@@ -1,4 +1,4 @@
-import { parseArgs, UsageError, type FlagSpec, type ParsedArgs } from '../argv.js';
+import { parseArgs, UsageError, type FlagSpec, type ParsedArgs } from '../../common/argv.js';
 
 /** Parses `VERB [flags] ID`, the shape of most verbs. */
 export function parseIdArgs(args: string[], flags: FlagSpec[] = [], extraPositionals = 0): { id: string; rest: string[]; parsed: ParsedArgs } {

@@ -1,4 +1,4 @@
-import { flagBool, flagString, parseArgs, UsageError } from '../argv.js';
+import { flagBool, flagString, parseArgs, UsageError } from '../../common/argv.js';
 import type { GlobalOptions } from '../globals.js';
 
 export default async function list(args: string[], g: GlobalOptions): Promise<number> {

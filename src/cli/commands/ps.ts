@@ -1,9 +1,9 @@
 // `ps [--format table|json] ID [-- ps options]`: json prints the host pids;
 // table runs the host's ps (default -ef) and keeps the container's lines, like runc.
 import { spawnSync } from 'node:child_process';
-import { flagString, parseArgs, UsageError } from '../argv.js';
+import { flagString, parseArgs, UsageError } from '../../common/argv.js';
 import type { GlobalOptions } from '../globals.js';
-import { RuntimeError } from '../../runtime/errors.js';
+import { RuntimeError } from '../../common/errors.js';
 
 export default async function ps(args: string[], g: GlobalOptions): Promise<number> {
   const p = parseArgs(args, [{ name: 'format', kind: 'string', alias: ['f'] }], 1);

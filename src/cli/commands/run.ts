@@ -1,4 +1,4 @@
-import { flagBool } from '../argv.js';
+import { flagBool } from '../../common/argv.js';
 import type { GlobalOptions } from '../globals.js';
 import { createOptionsFrom, inheritedFdOptions } from './create.js';
 

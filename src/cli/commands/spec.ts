@@ -1,8 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flagBool, flagString, parseArgs, UsageError } from '../argv.js';
+import { flagBool, flagString, parseArgs, UsageError } from '../../common/argv.js';
 import type { GlobalOptions } from '../globals.js';
-import { RuntimeError } from '../../runtime/errors.js';
+import { RuntimeError } from '../../common/errors.js';
 
 export default async function spec(args: string[], _g: GlobalOptions): Promise<number> {
   const p = parseArgs(args, [

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { flagString, parseArgs, UsageError } from '../argv.js';
+import { flagString, parseArgs, UsageError } from '../../common/argv.js';
 import type { GlobalOptions } from '../globals.js';
 import type { Resources } from '../../spec/types.js';
-import { RuntimeError } from '../../runtime/errors.js';
+import { RuntimeError } from '../../common/errors.js';
 
 /** runc-style sizes: 1024, 512k, 100M, 1g (binary units); -1 for unlimited. */
 export function parseSize(text: string, flag: string): number {

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { RuntimeError } from '../../runtime/errors.js';
+import { RuntimeError } from '../../common/errors.js';
 
 type Compression = 'gzip' | 'zstd' | 'none';
 

@@ -6,7 +6,7 @@
 import type { Spec } from '../../spec/types.js';
 import { SPEC_VERSION } from '../../spec/version.js';
 import { defaultSpec } from '../../spec/defaultSpec.js';
-import { RuntimeError } from '../../runtime/errors.js';
+import { RuntimeError } from '../../common/errors.js';
 import type { ImageConfig } from '../mediaTypes.js';
 import { resolveUser } from './userLookup.js';
 

@@ -2,7 +2,7 @@
 // the image's own /etc/passwd and /etc/group, read without ever following a
 // symlink out of the rootfs, the way docker and containerd resolve it.
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
-import { RuntimeError } from '../../runtime/errors.js';
+import { RuntimeError } from '../../common/errors.js';
 
 /** A path inside rootfs with symlinks resolved as if rootfs were / (RESOLVE_IN_ROOT). */
 export function resolveInRoot(rootfs: string, path: string): string {

@@ -2,7 +2,7 @@
 // repository, with the registry's auth dance (a 401 with a Bearer challenge
 // → a token from its realm, or Basic with stored credentials) done once per
 // client and retried transparently.
-import { RuntimeError } from '../../runtime/errors.js';
+import { RuntimeError } from '../../common/errors.js';
 import { MANIFEST_ACCEPT, type Descriptor } from '../mediaTypes.js';
 import type { ImageReference } from '../reference.js';
 import { sha256 } from '../content/store.js';

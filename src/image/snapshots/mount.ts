@@ -1,7 +1,7 @@
 // Mounting a snapshot's mounts on a target (a bundle's rootfs) and undoing it.
 import { dirname, relative } from 'node:path';
 import { addon } from '../../native/addon.js';
-import { RuntimeError } from '../../runtime/errors.js';
+import { RuntimeError } from '../../common/errors.js';
 import type { Mount } from './snapshotter.js';
 
 const MS_RDONLY = 0x1;

@@ -6,7 +6,7 @@
 // is written through a symlink.
 import { lchownSync, chmodSync, lutimesSync, lstatSync, mkdirSync, rmSync, symlinkSync, linkSync, readdirSync, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { RuntimeError } from '../../runtime/errors.js';
+import { RuntimeError } from '../../common/errors.js';
 import { addon } from '../../native/addon.js';
 import type { TarEntry } from '../archive/tarReader.js';
 

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { RuntimeError } from '../../runtime/errors.js';
+import { RuntimeError } from '../../common/errors.js';
 import { decompress } from '../archive/decompress.js';
 import { readTar, TarFormatError } from '../archive/tarReader.js';
 import type { ContentStore } from '../content/store.js';

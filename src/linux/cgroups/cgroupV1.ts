@@ -4,8 +4,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Device, Resources } from '../../spec/types.js';
 import { v1Writes } from './resourceFiles.js';
-import { RuntimeError } from '../../runtime/errors.js';
-import { missingAncestors, type CgroupManager } from './manager.js';
+import { RuntimeError } from '../../common/errors.js';
+import { missingAncestors } from './fsutil.js';
+import type { CgroupManager } from './manager.js';
 import { readCgroupFile, readPids, writeCgroupFile } from './fsutil.js';
 
 interface Hierarchy {

@@ -4,8 +4,9 @@ import { dirname, join } from 'node:path';
 import type { Device, Resources } from '../../spec/types.js';
 import { bpfDeviceRules, v2Writes } from './resourceFiles.js';
 import { addon } from '../../native/addon.js';
-import { RuntimeError } from '../../runtime/errors.js';
-import { CGROUP_ROOT, missingAncestors, type CgroupManager } from './manager.js';
+import { RuntimeError } from '../../common/errors.js';
+import { CGROUP_ROOT, missingAncestors } from './fsutil.js';
+import type { CgroupManager } from './manager.js';
 import { readCgroupFile, readPids, writeCgroupFile } from './fsutil.js';
 
 export class CgroupV2 implements CgroupManager {

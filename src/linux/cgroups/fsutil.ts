@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { RuntimeError } from '../../runtime/errors.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { RuntimeError } from '../../common/errors.js';
 
 export function readCgroupFile(path: string): string {
   return readFileSync(path, 'utf8').trim();
@@ -19,4 +20,13 @@ export function readPids(procsFile: string): number[] {
   } catch {
     return [];
   }
+}
+
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** Directories from `dir` up that do not exist yet, outermost first. */
+export function missingAncestors(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
+  return missing;
 }

@@ -1,5 +1,6 @@
 // One cgroup manager interface; v1 (legacy and hybrid hosts) and v2 (unified)
 // implement it. Chosen by what the host mounts at /sys/fs/cgroup.
+import { CGROUP_ROOT } from './fsutil.js';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Device, Resources } from '../../spec/types.js';
@@ -33,7 +34,6 @@ export interface CgroupManager {
   mountSources(): Array<{ name: string; hostPath: string }>;
 }
 
-export const CGROUP_ROOT = '/sys/fs/cgroup';
 
 export function isCgroupV2Host(root = CGROUP_ROOT): boolean {
   return existsSync(`${root}/cgroup.controllers`);
@@ -56,12 +56,6 @@ export function cgroupManager(path: string, existing?: Record<string, string>): 
   return isCgroupV2Host() ? new CgroupV2(path, existing) : new CgroupV1(path, existing);
 }
 
-/** Directories from `dir` up that do not exist yet, outermost first. */
-export function missingAncestors(dir: string): string[] {
-  const missing: string[] = [];
-  for (let d = dir; !existsSync(d); d = dirname(d)) missing.unshift(d);
-  return missing;
-}
 
 /**
  * The systemd form "slice:prefix:name" (what engines send with

@@ -9,7 +9,8 @@
 // is what gives bun, whose start is too short for this one to lead by enough,
 // its gain; this one serves Node and library callers.
 import { closeSync, openSync, readFileSync, write } from 'node:fs';
-import { CGROUP_ROOT, isCgroupV2Host } from './manager.js';
+import { CGROUP_ROOT } from './fsutil.js';
+import { isCgroupV2Host } from './manager.js';
 
 /** The cgroup.procs file of a hierarchy this process is in. */
 function ownProcsFile(): string | undefined {

@@ -1,6 +1,6 @@
 import { rmdirSync } from 'node:fs';
-import { RuntimeError } from '../../runtime/errors.js';
-import { sleepMs } from '../../runtime/processInfo.js';
+import { RuntimeError } from '../../common/errors.js';
+import { sleepMs } from '../../common/proc.js';
 
 /** Deepest first; a leaf (no other created dir below it) is the container's own. */
 export function removalOrder(created: string[]): Array<{ dir: string; isLeaf: boolean }> {

@@ -1,4 +1,4 @@
-import { parseArgs, UsageError } from '../../cli/argv.js';
+import { parseArgs, UsageError } from '../../common/argv.js';
 import { openSnapshotter, type TsctlGlobals } from '../context.js';
 import { CONTAINER_FLAGS, containerRequest } from './containerFlags.js';
 

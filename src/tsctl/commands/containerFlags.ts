@@ -1,5 +1,5 @@
 // The flags bundle and run share: what the container of an image looks like.
-import { flagBool, flagList, flagString, UsageError, type FlagSpec, type ParsedArgs } from '../../cli/argv.js';
+import { flagBool, flagList, flagString, UsageError, type FlagSpec, type ParsedArgs } from '../../common/argv.js';
 import type { BundleRequest } from '../../image/containers.js';
 
 export const CONTAINER_FLAGS: FlagSpec[] = [

@@ -1,4 +1,4 @@
-import { parseArgs, UsageError } from '../../cli/argv.js';
+import { parseArgs, UsageError } from '../../common/argv.js';
 import type { TsctlGlobals } from '../context.js';
 
 export default async function exportCommand(args: string[], g: TsctlGlobals): Promise<number> {

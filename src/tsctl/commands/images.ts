@@ -1,4 +1,4 @@
-import { parseArgs, flagBool, flagString } from '../../cli/argv.js';
+import { parseArgs, flagBool, flagString } from '../../common/argv.js';
 import { checkFormat, humanBytes, table, type TsctlGlobals } from '../context.js';
 
 export default async function imagesCommand(args: string[], g: TsctlGlobals): Promise<number> {

@@ -1,4 +1,4 @@
-import { parseArgs, flagString } from '../../cli/argv.js';
+import { parseArgs, flagString } from '../../common/argv.js';
 import { checkFormat, humanBytes, openSnapshotter, type TsctlGlobals } from '../context.js';
 
 export default async function pruneCommand(args: string[], g: TsctlGlobals): Promise<number> {

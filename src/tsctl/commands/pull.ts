@@ -1,4 +1,4 @@
-import { parseArgs, flagBool, flagString, UsageError } from '../../cli/argv.js';
+import { parseArgs, flagBool, flagString, UsageError } from '../../common/argv.js';
 import { checkFormat, openSnapshotter, REGISTRY_FLAGS, pullOptions, type TsctlGlobals } from '../context.js';
 import { progressFor } from '../progressBars.js';
 

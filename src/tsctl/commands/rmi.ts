@@ -1,4 +1,4 @@
-import { parseArgs, flagBool, UsageError } from '../../cli/argv.js';
+import { parseArgs, flagBool, UsageError } from '../../common/argv.js';
 import { openSnapshotter, type TsctlGlobals } from '../context.js';
 
 export default async function rmiCommand(args: string[], g: TsctlGlobals): Promise<number> {
@@ -8,7 +8,7 @@ export default async function rmiCommand(args: string[], g: TsctlGlobals): Promi
   const { ImageStore } = await import('../../image/imageStore.js');
   const { ContainerStore } = await import('../../image/containers.js');
   const { prune } = await import('../../image/gc.js');
-  const { RuntimeError } = await import('../../runtime/errors.js');
+  const { RuntimeError } = await import('../../common/errors.js');
   const images = new ImageStore(g.root);
   for (const name of p.positionals) {
     const img = findImage(g.root, name);

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, flagBool, UsageError } from '../../cli/argv.js';
+import { parseArgs, flagBool, UsageError } from '../../common/argv.js';
 import { openSnapshotter, REGISTRY_FLAGS, pullOptions, type TsctlGlobals } from '../context.js';
 import { progressFor } from '../progressBars.js';
 import { CONTAINER_FLAGS, containerRequest } from './containerFlags.js';

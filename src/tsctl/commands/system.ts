@@ -1,4 +1,4 @@
-import { parseArgs, flagString, UsageError } from '../../cli/argv.js';
+import { parseArgs, flagString, UsageError } from '../../common/argv.js';
 import { checkFormat, humanBytes, openSnapshotter, table, type TsctlGlobals } from '../context.js';
 
 export default async function systemCommand(args: string[], g: TsctlGlobals): Promise<number> {

@@ -17,6 +17,7 @@ export interface ParsedArgs {
 }
 
 export class UsageError extends Error {
+  readonly kind = 'invalid-argument' as const;
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';

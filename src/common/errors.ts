@@ -2,9 +2,31 @@
 // what was attempted (step), by which syscall, with which errno, on what path,
 // and which config field (JSON pointer) led there. Messages show the pointer
 // as a dotted path: `mount proc on "/proc" (config .mounts[0]): mount: EPERM: ...`.
-import { pointerToPath } from '../spec/jsonPointer.js';
+// Its `kind` lets a caller (an HTTP API: 404, 409, 400, 503, 500) tell cases
+// apart without matching strings.
+import { pointerToPath } from './jsonPointer.js';
+
+export type ErrorKind = 'not-found' | 'exists' | 'invalid-state' | 'invalid-argument' | 'unavailable' | 'system';
+
+const KIND_BY_ERRNO: Record<string, ErrorKind> = {
+  ENOENT: 'not-found', ESRCH: 'not-found',
+  EEXIST: 'exists',
+  EBUSY: 'invalid-state',
+  EINVAL: 'invalid-argument', E2BIG: 'invalid-argument', ENAMETOOLONG: 'invalid-argument', EBADF: 'invalid-argument',
+  ECONNREFUSED: 'unavailable', ECONNRESET: 'unavailable', ETIMEDOUT: 'unavailable', EHOSTUNREACH: 'unavailable',
+  ENETUNREACH: 'unavailable', EAI_AGAIN: 'unavailable', ENOTFOUND: 'unavailable',
+};
+
+/** The kind an error without an explicit one has: from its errno, else a config field means bad input. */
+export function inferKind(f: { errno?: string; pointer?: string }): ErrorKind {
+  if (f.errno && KIND_BY_ERRNO[f.errno]) return KIND_BY_ERRNO[f.errno];
+  if (!f.errno && f.pointer) return 'invalid-argument';
+  return 'system';
+}
 
 export interface RuntimeErrorFields {
+  /** Set where the error is made when errno alone does not tell it (see inferKind). */
+  kind?: ErrorKind;
   step: string;
   syscall?: string;
   errno?: string;
@@ -14,6 +36,7 @@ export interface RuntimeErrorFields {
 }
 
 export class RuntimeError extends Error {
+  readonly kind: ErrorKind;
   readonly step: string;
   readonly syscall?: string;
   readonly errno?: string;
@@ -24,6 +47,7 @@ export class RuntimeError extends Error {
   constructor(fields: RuntimeErrorFields) {
     super(formatRuntimeError(fields));
     this.name = 'RuntimeError';
+    this.kind = fields.kind ?? inferKind(fields);
     this.step = fields.step;
     this.syscall = fields.syscall;
     this.errno = fields.errno;
@@ -37,6 +61,7 @@ export class RuntimeError extends Error {
     if (err instanceof RuntimeError) return err;
     const e = err as NodeJS.ErrnoException;
     return new RuntimeError({
+      kind: extra.kind,
       step,
       syscall: extra.syscall ?? e?.syscall,
       errno: extra.errno ?? e?.code,

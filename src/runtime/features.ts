@@ -1,6 +1,6 @@
 // The features document (features.md): what this build of tsrun really supports.
 import { CAPABILITIES, NAMESPACE_FLAGS } from '../linux/constants.js';
-import { SPEC_VERSION } from './version.js';
+import { SPEC_VERSION } from '../spec/version.js';
 
 export function featuresDocument(): Record<string, unknown> {
   return {
