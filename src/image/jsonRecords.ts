@@ -1,6 +1,7 @@
 // Records kept as one JSON file each in a directory, written by rename so a
 // reader never sees half a record. Image names and containers are stored so.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../common/atomicFile.js';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class JsonRecords<T> {
@@ -18,8 +19,7 @@ export class JsonRecords<T> {
   put(key: string, record: T): void {
     mkdirSync(this.dir, { recursive: true });
     const file = join(this.dir, this.fileName(key));
-    writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(record, null, 2));
-    renameSync(`${file}.${process.pid}.tmp`, file);
+    writeFileAtomic(file, JSON.stringify(record, null, 2));
   }
 
   remove(key: string): void {

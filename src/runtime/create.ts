@@ -1,9 +1,9 @@
 // `create`: validate, reserve the id, build the plan, spawn the native helper,
 // place the init in its cgroup and user namespace maps, and wait until it is
 // blocked on exec.fifo. Any failure removes everything this call made.
-import { chownSync, closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join, resolve } from 'node:path';
+import { chownSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../common/atomicFile.js';
+import { join, resolve } from 'node:path';
 import { parseConfig, ConfigError } from '../spec/validateConfig.js';
 import type { IdMapping, Spec, State } from '../spec/types.js';
 import { runHooks } from './hooks.js';
@@ -66,29 +66,6 @@ export function capLastCap(): number {
   }
 }
 
-
-/**
- * Writes `path` whole or not at all, never through a symlink: a temp file
- * beside it, created with O_EXCL|O_NOFOLLOW (a planted symlink or file makes
- * it fail instead of being followed), fsynced, then renamed over the path
- * (rename replaces a symlink itself, not its target). As runc writes --pid-file.
- */
-export function writeFileAtomic(path: string, content: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}`);
-  let fd = -1;
-  try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
-    writeSync(fd, content);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 /** Receives one message from the helper; an ERR record becomes a RuntimeError. */
 export function receive(sock: number, waitingFor: string): string[] {

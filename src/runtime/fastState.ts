@@ -4,7 +4,7 @@
 // with two holes (pid, status), and the facts status is derived from (init
 // pid and start time, the freezer file and its frozen value) are spelled out.
 // The native side only fills the holes; anything unusual goes back to Node.
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../common/atomicFile.js';
 import { join } from 'node:path';
 import { cgroupManager } from '../linux/cgroups/manager.js';
 import { removalOrder } from '../linux/cgroups/removeCgroups.js';
@@ -50,10 +50,8 @@ export function fastStateText(rec: ContainerRecord): string {
 export function writeFastState(store: StateStore, rec: ContainerRecord): void {
   const file = join(store.dir(rec.id), 'fast.state');
   try {
-    writeFileSync(`${file}.tmp`, fastStateText(rec));
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomic(file, fastStateText(rec), 0o600);
   } catch {
     // Only a shortcut: without it every verb takes the Node path.
-    rmSync(`${file}.tmp`, { force: true });
   }
 }

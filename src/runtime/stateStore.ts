@@ -1,7 +1,8 @@
 // The state store under --root: <root>/<id>/state.json, written atomically
 // (temp file + fsync + rename) under a per-container flock, so two commands on
 // one id never see or write a half-written state.
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync, constants } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../common/atomicFile.js';
 import { join } from 'node:path';
 import type { Spec } from '../spec/types.js';
 import { RuntimeError } from '../common/errors.js';
@@ -121,22 +122,11 @@ export class StateStore {
   }
 
   write(record: ContainerRecord): void {
-    const dir = this.dir(record.id);
-    const tmp = join(dir, `.state.json.${process.pid}`);
+    const file = join(this.dir(record.id), 'state.json');
     try {
-      const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
-      try {
-        const data = Buffer.from(JSON.stringify(record));
-        let off = 0;
-        while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(tmp, join(dir, 'state.json'));
+      writeFileAtomic(file, JSON.stringify(record), 0o600);
     } catch (e) {
-      rmSync(tmp, { force: true });
-      throw RuntimeError.fromSystem('write the container state', e, { path: join(dir, 'state.json') });
+      throw RuntimeError.fromSystem('write the container state', e, { path: file });
     }
   }
 

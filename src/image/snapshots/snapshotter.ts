@@ -3,7 +3,8 @@
 // Metadata lives beside the data: snapshots/<driver>/snapshots/<id>/info.json,
 // and names/<sha256(name)> is a symlink to the id, swapped atomically.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
+import { writeFileAtomic } from '../../common/atomicFile.js';
+import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '../../common/errors.js';
 import { withLock } from '../../runtime/lock.js';
@@ -118,8 +119,7 @@ export abstract class SnapshotStore implements Snapshotter {
 
   private writeInfo(info: SnapshotInfo): void {
     const file = join(this.dir(info.id), 'info.json');
-    writeFileSync(`${file}.tmp`, JSON.stringify(info));
-    renameSync(`${file}.tmp`, file);
+    writeFileAtomic(file, JSON.stringify(info));
   }
 
   private setLink(name: string, id: string): void {
