@@ -441,12 +441,6 @@ Napi::Value KillSame(const Napi::CallbackInfo &info) {
   return env.Undefined();
 }
 
-Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) throw SysError(env, "prctl", errno);
-  return env.Undefined();
-}
-
 Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
@@ -767,7 +761,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("kill", Napi::Function::New(env, Kill));
   exports.Set("killSame", Napi::Function::New(env, KillSame));
-  exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper));
   exports.Set("setWinsize", Napi::Function::New(env, SetWinsize));
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("compileSeccomp", Napi::Function::New(env, CompileSeccomp));

@@ -34,7 +34,6 @@ export interface Addon {
   kill(pid: number, signal: number): void;
   /** Signals pid only while it is the process that started at startTime (through a pidfd); ESRCH otherwise. */
   killSame(pid: number, startTime: string, signal: number): void;
-  setChildSubreaper(): void;
   setWinsize(fd: number, rows: number, cols: number): void;
   mkfifo(path: string, mode: number): void;
   compileSeccomp(profile: SeccompProgramSpec): { bpf: Buffer; skipped: string[] };

@@ -27,6 +27,8 @@ export interface ExecOptions {
   detach?: boolean;
   pidFile?: string;
   preserveFds?: number;
+  /** --ignore-paused: refused with its reason in a paused container (see below). */
+  ignorePaused?: boolean;
   /** The fds the caller handed the runtime (callerFds()); preserved fds must be among them. */
   callerFds?: CallerFd[];
   onWarning?: (message: string) => void;
@@ -36,8 +38,15 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
   startMigrationWarmup();
   const { store, record } = openContainer(opts.root, opts.id);
   const status = containerStatus(store, record);
+  // A process joining a frozen cgroup freezes before its execve, so exec would
+  // block until someone resumes the container: say so instead.
+  if (status === 'paused' && opts.ignorePaused)
+    throw new RuntimeError({ kind: 'invalid-state', step: `exec in ${opts.id}`, detail: '--ignore-paused: a process started in a paused container is frozen before it runs; resume the container first' });
   if (status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `exec in ${opts.id}`, detail: `cannot exec in a ${status} container` });
   const proc = opts.process;
+  const apparmor = apparmorEnabled();
+  if (proc.apparmorProfile && !apparmor) opts.onWarning?.('process.apparmorProfile is ignored: AppArmor is not enabled on this host');
+  if (proc.selinuxLabel) opts.onWarning?.('process.selinuxLabel is ignored: SELinux is not enabled on this host');
   const terminal = proc.terminal === true;
   if (terminal && opts.detach && !opts.consoleSocket)
     throw new RuntimeError({ step: `exec in ${opts.id}`, detail: 'a detached exec with a terminal needs --console-socket' });
@@ -59,7 +68,7 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
   if (opts.callerFds) checkPreservedFds(opts.preserveFds ?? 0, opts.callerFds, `--preserve-fds ${opts.preserveFds ?? 0}`);
   const steps = buildExecPlan(record.config, record.pid!, proc, {
     console: terminal, preserveFds: opts.preserveFds ?? 0, seccomp: compileSeccomp(record.config, opts.onWarning), capLastCap: capLastCap(),
-    apparmor: apparmorEnabled(),
+    apparmor,
   });
   let sock = -1;
   let stagePid = 0;

@@ -1,4 +1,5 @@
 // The features document (features.md): what this build of tsrun really supports.
+import { ARCHES } from '../linux/seccomp.js';
 import { CAPABILITIES, NAMESPACE_FLAGS } from '../linux/constants.js';
 import { SPEC_VERSION } from '../spec/version.js';
 
@@ -16,12 +17,12 @@ export function featuresDocument(): Record<string, unknown> {
     linux: {
       namespaces: Object.keys(NAMESPACE_FLAGS),
       capabilities: CAPABILITIES,
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
       seccomp: {
         enabled: true,
         actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'],
         operators: ['SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_NE'],
-        archs: ['SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64'],
+        archs: Object.keys(ARCHES),
         knownFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
         supportedFlags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
       },

@@ -11,6 +11,8 @@ import { resolve } from 'node:path';
 
 export interface RunOptions extends CreateOptions {
   detach?: boolean;
+  /** --keep: leave the stopped container for the caller to delete (runc's run --keep). */
+  keep?: boolean;
   /** Receives poststop hook failures (they do not change the exit code). */
   onWarning?: (message: string) => void;
 }
@@ -50,7 +52,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   }
 
   const code = await waitInForeground(record.pid!, master);
-  for (const warning of deleteContainer(opts.root, opts.id, true)) opts.onWarning?.(warning);
+  if (!opts.keep) for (const warning of deleteContainer(opts.root, opts.id, true)) opts.onWarning?.(warning);
   return code;
 }
 

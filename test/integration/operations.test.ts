@@ -1,5 +1,5 @@
 // exec, pause/resume, ps, update and cgroup limits proven by their effect.
-import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
@@ -195,5 +195,40 @@ describe('events', () => {
     const out = (await events).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(out.some((e) => e.type === 'oom' && e.id === id)).toBe(true);
     expect(out.some((e) => e.type === 'stats')).toBe(true);
+  });
+});
+
+describe('flags that used to be accepted and silently ignored', () => {
+  it('run --keep leaves the stopped container for delete', () => {
+    const b = makeBundle((c) => (c.process!.args = ['sh', '-c', 'exit 3']));
+    const id = uniqueId();
+    try {
+      expect(tsrunSync(['--root', root, 'run', '--keep', '--bundle', b.dir, id]).code).toBe(3);
+      expect(JSON.parse(tsrunSync(['--root', root, 'state', id]).stdout).status).toBe('stopped');
+      expect(tsrunSync(['--root', root, 'delete', id]).code).toBe(0);
+    } finally {
+      tsrunSync(['--root', root, 'delete', '--force', id]);
+      b.cleanup();
+    }
+  });
+  it('exec --apparmor, --process-label and --cgroup say what they cannot do here; --ignore-paused refuses instead of hanging', () => {
+    const b = makeBundle((c) => (c.process!.args = ['sleep', '1000']));
+    const id = uniqueId();
+    try {
+      expect(tsrunSync(['--root', root, 'run', '-d', '--bundle', b.dir, id]).code).toBe(0);
+      const r = tsrunSync(['--root', root, 'exec', '--process-label', 'system_u:system_r:container_t:s0', '--cgroup', 'sub', id, 'true']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/warning: process\.selinuxLabel is ignored: SELinux is not enabled on this host/);
+      expect(r.stderr).toMatch(/warning: --cgroup is not supported/);
+      if (!existsSync('/sys/module/apparmor/parameters/enabled') || readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() !== 'Y')
+        expect(tsrunSync(['--root', root, 'exec', '--apparmor', 'unconfined', id, 'true']).stderr).toMatch(/process\.apparmorProfile is ignored: AppArmor is not enabled/);
+      expect(tsrunSync(['--root', root, 'pause', id]).code).toBe(0);
+      const p = tsrunSync(['--root', root, 'exec', '--ignore-paused', id, 'true'], { timeout: 10_000 });
+      expect(p.code).toBe(1);
+      expect(p.stderr).toMatch(/--ignore-paused: a process started in a paused container is frozen before it runs; resume the container first/);
+    } finally {
+      tsrunSync(['--root', root, 'delete', '--force', id]);
+      b.cleanup();
+    }
   });
 });

@@ -24,6 +24,11 @@ const FLAGS = [
   { name: 'ignore-paused', kind: 'bool' as const },
 ];
 
+function warn(g: GlobalOptions, w: string): void {
+  process.stderr.write(`tsrun: warning: ${w}\n`);
+  writeLog(g, 'warn', w);
+}
+
 function parseId(text: string, what: string): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`invalid ${what} ${JSON.stringify(text)}: tsrun takes numeric ids (engines resolve names)`);
   return Number(text);
@@ -79,6 +84,11 @@ export default async function exec(args: string[], g: GlobalOptions): Promise<nu
       for (const set of ['bounding', 'effective', 'permitted'] as const) proc.capabilities[set] = [...new Set([...(proc.capabilities[set] ?? []), name])];
     }
   }
+  const apparmor = flagString(p, 'apparmor');
+  if (apparmor) proc.apparmorProfile = apparmor;
+  const label = flagString(p, 'process-label');
+  if (label) proc.selinuxLabel = label;
+  if (flagList(p, 'cgroup').length) warn(g, '--cgroup is not supported: the process joins the container\'s own cgroup');
   const { execProcess } = await import('../../runtime/exec.js');
   const { callerFds } = await import('../../runtime/callerFds.js');
   return execProcess({
@@ -89,10 +99,8 @@ export default async function exec(args: string[], g: GlobalOptions): Promise<nu
     detach: flagBool(p, 'detach'),
     pidFile: flagString(p, 'pid-file'),
     preserveFds: flagInt(p, 'preserve-fds') ?? 0,
+    ignorePaused: flagBool(p, 'ignore-paused'),
     callerFds: callerFds(),
-    onWarning: (w) => {
-      process.stderr.write(`tsrun: warning: ${w}\n`);
-      writeLog(g, 'warn', w);
-    },
+    onWarning: (w) => warn(g, w),
   });
 }

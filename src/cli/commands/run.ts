@@ -12,5 +12,6 @@ export default async function run(args: string[], g: GlobalOptions): Promise<num
     ...options,
     ...(await inheritedFdOptions()),
     detach: flagBool(parsed, 'detach'),
+    keep: flagBool(parsed, 'keep'),
   });
 }
