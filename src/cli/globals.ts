@@ -1,3 +1,4 @@
+import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
 import type { FlagSpec } from '../common/argv.js';
 
 export interface GlobalOptions {
@@ -9,7 +10,7 @@ export interface GlobalOptions {
 }
 
 export const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'root', kind: 'string', help: 'root directory for container state (default /run/tsrun)' },
+  { name: 'root', kind: 'string', help: `root directory for container state (default ${DEFAULT_RUNTIME_ROOT})` },
   { name: 'log', kind: 'string', help: 'append log lines to this file' },
   { name: 'log-format', kind: 'string', help: 'log format: text (default) or json' },
   { name: 'debug', kind: 'bool', help: 'log debug lines too' },

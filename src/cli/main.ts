@@ -3,6 +3,7 @@
 // First: records which fds the caller handed us before the CLI opens any (--preserve-fds).
 import '../runtime/callerFds.js';
 import { parseArgs, flagBool, flagString, UsageError } from '../common/argv.js';
+import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
 import { GLOBAL_FLAGS, type GlobalOptions } from './globals.js';
 import { writeLog } from './log.js';
 
@@ -49,7 +50,7 @@ async function printVersion(): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const g: GlobalOptions = { root: '/run/tsrun', logFormat: 'text', debug: false, systemdCgroup: false };
+  const g: GlobalOptions = { root: DEFAULT_RUNTIME_ROOT, logFormat: 'text', debug: false, systemdCgroup: false };
   let verb: string | undefined;
   try {
     const verbIndex = findVerb(argv);
@@ -74,7 +75,12 @@ export async function main(argv: string[]): Promise<number> {
     const entry = VERBS[verb];
     if (!entry) throw new UsageError(`unknown command ${JSON.stringify(verb)}; see 'tsrun help'`);
     const command = (await entry.load()).default;
-    return await command(argv.slice(verbIndex + 1), { ...g, verb } as GlobalOptions & { verb: string });
+    const args = argv.slice(verbIndex + 1);
+    const started = performance.now();
+    writeLog(g, 'debug', `${verb} started`, { args, engine: engineLine(), pid: process.pid });
+    const code = await command(args, { ...g, verb } as GlobalOptions & { verb: string });
+    writeLog(g, 'debug', `${verb} finished`, { code, ms: Math.round(performance.now() - started) });
+    return code;
   } catch (e) {
     return reportError(g, verb, e);
   }
@@ -99,7 +105,9 @@ export function reportError(g: GlobalOptions, verb: string | undefined, e: unkno
   const prefix = verb && err?.name !== 'RuntimeError' ? `${verb}: ` : '';
   process.stderr.write(`tsrun: ${prefix}${message}\n`);
   const fields: Record<string, unknown> = {};
-  for (const k of ['step', 'syscall', 'errno', 'path', 'pointer']) if (err?.[k] !== undefined) fields[k] = err[k];
+  for (const k of ['step', 'syscall', 'errno', 'path', 'pointer', 'kind']) if (err?.[k] !== undefined) fields[k] = err[k];
+  // Before the error line: engines (containerd's shim) report the last error line.
+  if (err?.stack) writeLog(g, 'debug', 'where the error was raised', { stack: err.stack });
   writeLog(g, 'error', `${prefix}${message}`, fields);
   return 1;
 }

@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
 import type { Hook, IdMapping, Mount, Process, Spec } from '../spec/types.js';
+import { DEFAULT_PATH } from '../spec/defaultSpec.js';
 import {
   CAPABILITIES, CLONE_NEWTIME, IOPRIO_CLASSES, MS, NAMESPACE_FLAGS, PERSONALITY_DOMAINS, RLIMITS,
   SCHED_FLAGS, SCHED_POLICIES,
@@ -43,7 +44,6 @@ export interface LaunchPlan {
   rootfs: string;
 }
 
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 // Namespaces joined by path: user first (it grants the rights to join the
 // others), mount last (joining it changes what later paths resolve to).

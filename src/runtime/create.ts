@@ -21,7 +21,8 @@ import { validateContainerId } from './containerId.js';
 import { writeFastState } from './fastState.js';
 import { checkPreservedFds, type CallerFd } from './callerFds.js';
 import { RuntimeError } from '../common/errors.js';
-import { readProcStat, sleepMs } from '../common/proc.js';
+import { emptyCgroup, killChildren } from './reap.js';
+import { readProcStat } from '../common/proc.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
 
 export interface CreateOptions {
@@ -360,22 +361,10 @@ function cleanupFailedCreate(
   id: string,
   left: { stagePid: number; initPid: number; cgroups?: CgroupManager; cgroupCreated: string[] },
 ): void {
-  for (const pid of [left.stagePid, left.initPid]) {
-    if (!pid) continue;
-    try {
-      addon().kill(pid, 9);
-    } catch { /* already gone */ }
-    try {
-      addon().waitPid(pid, false);
-    } catch { /* not our child or already reaped */ }
-  }
+  killChildren([left.stagePid, left.initPid]);
+  // Only a cgroup this create made: an existing one was refused unless empty.
   if (left.cgroups && left.cgroupCreated.length) {
-    for (const pid of left.cgroups.pids()) {
-      try {
-        addon().kill(pid, 9);
-      } catch { /* gone */ }
-    }
-    for (let i = 0; i < 100 && left.cgroups.pids().length; i++) sleepMs(10);
+    emptyCgroup(left.cgroups, 100);
     try {
       removeCgroupDirs(left.cgroupCreated);
     } catch { /* reported by delete --force later; the state is gone though */ }

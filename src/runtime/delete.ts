@@ -5,7 +5,8 @@ import { cgroupManager } from '../linux/cgroups/manager.js';
 import { removeCgroupDirs } from '../linux/cgroups/removeCgroups.js';
 import { validateContainerId } from './containerId.js';
 import { RuntimeError } from '../common/errors.js';
-import { isProcessAlive, sleepMs } from '../common/proc.js';
+import { emptyCgroup } from './reap.js';
+import { isProcessAlive } from '../common/proc.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
 import { containerStatus, hookState } from './status.js';
 import { withLock } from './lock.js';
@@ -43,23 +44,11 @@ export function deleteContainer(root: string, id: string, force = false): string
 
 function destroy(record: ContainerRecord): void {
   const cg = Object.keys(record.cgroupPaths).length ? cgroupManager('', record.cgroupPaths) : undefined;
-  const killAll = () => {
+  const killInit = () => {
     try {
       addon().killSame(record.pid ?? 0, record.pidStartTime ?? '', 9);
     } catch { /* gone, or its pid is someone else's now */ }
-    for (const pid of cg?.pids() ?? []) {
-      try {
-        addon().kill(pid, 9);
-      } catch { /* gone */ }
-    }
   };
-  killAll();
-  if (cg?.isFrozen()) cg.thaw();
-  for (let i = 0; i < 500; i++) {
-    const left = (cg?.pids().length ?? 0) > 0 || isProcessAlive(record.pid, record.pidStartTime);
-    if (!left) break;
-    if (i % 50 === 49) killAll();
-    sleepMs(10);
-  }
+  emptyCgroup(cg, 500, killInit, () => isProcessAlive(record.pid, record.pidStartTime));
   removeCgroupDirs(record.cgroupCreated);
 }

@@ -15,6 +15,7 @@ import { capLastCap, compileSeccomp, errorFromRecord, handOverSeccompFd, receive
 import { writeFileAtomic } from '../common/atomicFile.js';
 import { checkPreservedFds, type CallerFd } from './callerFds.js';
 import { RuntimeError } from '../common/errors.js';
+import { killChildren } from './reap.js';
 import { openContainer } from './open.js';
 import { waitInForeground } from './run.js';
 import { containerStatus, hookState } from './status.js';
@@ -100,13 +101,7 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
       throw fields[0] === 'ERR' ? errorFromRecord(fields) : new RuntimeError({ step: `exec in ${opts.id}`, detail: `unexpected message ${fields[0]}` });
     }
   } catch (e) {
-    for (const p of [stagePid, pid]) {
-      if (!p) continue;
-      try {
-        addon().kill(p, 9);
-        addon().waitPid(p, false);
-      } catch { /* gone */ }
-    }
+    killChildren([stagePid, pid]);
     throw e;
   } finally {
     if (sock >= 0) closeSync(sock);

@@ -30,7 +30,6 @@ export interface ContainerRecord {
   started?: boolean;
 }
 
-export const DEFAULT_ROOT = '/run/tsrun';
 
 /** A state root someone else owns could hold records they wrote: refuse it. */
 function checkOwned(path: string): void {

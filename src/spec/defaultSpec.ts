@@ -3,6 +3,9 @@
 import type { Spec } from './types.js';
 import { SPEC_VERSION } from './version.js';
 
+/** The PATH a process gets when its config or image names none (runc's and Docker's). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 
 export function defaultSpec(rootless = false): Spec {
@@ -12,7 +15,7 @@ export function defaultSpec(rootless = false): Spec {
       terminal: true,
       user: { uid: 0, gid: 0 },
       args: ['sh'],
-      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      env: [`PATH=${DEFAULT_PATH}`, 'TERM=xterm'],
       cwd: '/',
       capabilities: {
         bounding: [...DEFAULT_CAPS],

@@ -1,4 +1,5 @@
 // tsctl's global options and what every verb opens from them.
+import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { flagBool, flagString, type FlagSpec, type ParsedArgs } from '../common/argv.js';
@@ -21,7 +22,7 @@ export const TSCTL_GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'root', kind: 'string', help: 'data root for content, snapshots and images (default /var/lib/tsrun)' },
   { name: 'snapshotter', kind: 'string', help: 'overlay, copy, or auto (default: overlay when the kernel has it)' },
   { name: 'runtime', kind: 'string', help: 'OCI runtime binary for run (default: tsrun)' },
-  { name: 'runtime-root', kind: 'string', help: "the runtime's --root (default /run/tsrun)" },
+  { name: 'runtime-root', kind: 'string', help: `the runtime's --root (default ${DEFAULT_RUNTIME_ROOT})` },
   { name: 'state-dir', kind: 'string', help: 'where run keeps bundles (default /run/tsctl)' },
   { name: 'mirror', kind: 'string', help: 'REGISTRY=HOST[,...]: fetch that registry\'s images from HOST, else from the registry (default $TSCTL_MIRRORS)' },
   { name: 'help', kind: 'bool', alias: ['h'], help: 'show help' },

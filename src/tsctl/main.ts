@@ -1,6 +1,7 @@
 // tsctl: images into containers. pull/import/export images, see and remove
 // them, make bundles and run containers with any runc-compatible runtime
 // (tsrun by default). Works in-process on a local data root.
+import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
 import { parseArgs, flagBool, flagString, UsageError } from '../common/argv.js';
 import { TSCTL_GLOBAL_FLAGS, defaultRuntime, type TsctlGlobals } from './context.js';
 
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
       root: flagString(globals, 'root') ?? process.env.TSCTL_ROOT ?? '/var/lib/tsrun',
       snapshotter: flagString(globals, 'snapshotter'),
       runtime: flagString(globals, 'runtime') ?? defaultRuntime(),
-      runtimeRoot: flagString(globals, 'runtime-root') ?? '/run/tsrun',
+      runtimeRoot: flagString(globals, 'runtime-root') ?? DEFAULT_RUNTIME_ROOT,
       stateDir: flagString(globals, 'state-dir') ?? '/run/tsctl',
       mirrors: flagString(globals, 'mirror') ?? process.env.TSCTL_MIRRORS,
     };

@@ -158,6 +158,17 @@ describe('--log', () => {
     expect(new Date(last.time).toISOString()).toBe(last.time);
     expect(last.errno).toBe('ENOENT');
   });
+  it('--debug adds debug lines (the verb, its args, where an error was raised); the error stays the last line', () => {
+    const log = join(mkdtempSync(join(tmpdir(), 'log-')), 'tsrun.log');
+    tsrunSync(['--root', root, '--debug', '--log', log, '--log-format', 'json', 'state', 'nothere']);
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ level: 'debug', msg: 'state started', args: ['nothere'] });
+    expect(lines.some((l) => l.level === 'debug' && /at /.test(l.stack ?? ''))).toBe(true);
+    expect(lines[lines.length - 1]).toMatchObject({ level: 'error', kind: 'not-found' });
+    const quiet = join(mkdtempSync(join(tmpdir(), 'log-')), 'tsrun.log');
+    tsrunSync(['--root', root, '--log', quiet, '--log-format', 'json', 'state', 'nothere']);
+    expect(readFileSync(quiet, 'utf8')).not.toMatch(/"level":"debug"/);
+  });
   it('writes logfmt-style text lines by default', () => {
     const log = join(mkdtempSync(join(tmpdir(), 'log-')), 'tsrun.log');
     tsrunSync(['--root', root, '--log', log, 'state', 'nothere']);

@@ -3,6 +3,7 @@
 // with args = Entrypoint + Cmd, Env (PATH added when missing), WorkingDir and
 // User from the image config; Volumes, ExposedPorts and StopSignal kept as
 // annotations for whoever runs it.
+import { DEFAULT_PATH } from '../../spec/defaultSpec.js';
 import type { Spec } from '../../spec/types.js';
 import { SPEC_VERSION } from '../../spec/version.js';
 import { defaultSpec } from '../../spec/defaultSpec.js';
@@ -10,7 +11,6 @@ import { RuntimeError } from '../../common/errors.js';
 import type { ImageConfig } from '../mediaTypes.js';
 import { resolveUser } from './userLookup.js';
 
-export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 // containerd's default capability set (oci.WithDefaultSpec).
 export const DEFAULT_CAPS = [
@@ -54,7 +54,7 @@ export function specFromImage(image: ImageConfig, rootfs: string, o: ContainerOp
   if (!args.length) throw new RuntimeError({ step: 'build container config', detail: `image ${o.imageName} has no Entrypoint or Cmd; give a command` });
   const user = resolveUser(rootfs, o.user ?? c.User);
   let env = c.Env ?? [];
-  if (!env.some((e) => e.startsWith('PATH='))) env = [DEFAULT_PATH, ...env];
+  if (!env.some((e) => e.startsWith('PATH='))) env = [`PATH=${DEFAULT_PATH}`, ...env];
   env = mergeEnv(env, [...(o.terminal ? ['TERM=xterm'] : []), ...(user.home && !env.some((e) => e.startsWith('HOME=')) ? [`HOME=${user.home}`] : []), ...(o.env ?? [])]);
   const annotations: Record<string, string> = { 'org.opencontainers.image.ref.name': o.imageName, 'io.tsrun.image.name': o.imageName };
   if (c.Volumes && Object.keys(c.Volumes).length) annotations['io.tsrun.image.volumes'] = JSON.stringify(Object.keys(c.Volumes));
