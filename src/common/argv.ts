@@ -68,8 +68,10 @@ export function parseArgs(args: string[], specs: FlagSpec[], stopAfterPositional
       value = args[++i];
     }
     if (spec.kind === 'list') {
+      // Appended in place: copying the list for each value made n `--env`s cost n²/2 copies.
       const prev = flags.get(spec.name);
-      flags.set(spec.name, [...(Array.isArray(prev) ? prev : []), value]);
+      if (Array.isArray(prev)) prev.push(value);
+      else flags.set(spec.name, [value]);
     } else flags.set(spec.name, value);
   }
   positionals.push(...args.slice(i));
