@@ -26,8 +26,10 @@ export function deleteContainer(root: string, id: string, force = false): string
     try {
       record = store.read(id);
     } catch (e) {
-      // A create killed before its first state write leaves only the directory.
-      if (!force) throw e;
+      // A create killed before its first state write leaves only the directory. A
+      // state that is there but not as create wrote it names processes and cgroups
+      // we would forget: refuse, even with --force.
+      if (!force || !(e instanceof RuntimeError && e.kind === 'not-found')) throw e;
     }
     if (record) {
       const status = containerStatus(store, record);

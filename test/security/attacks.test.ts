@@ -481,3 +481,28 @@ describe('config strings the native side would misread', () => {
     }
   });
 });
+
+describe('a state record that is not as create wrote it', () => {
+  it('is refused by kill and delete --force (cgroup paths outside /sys/fs/cgroup), and the container is not forgotten', () => {
+    const b = makeBundle((c) => (c.process!.args = ['sleep', '1000']));
+    const id = uniqueId();
+    try {
+      expect(tsrunSync(['--root', root, 'create', '--bundle', b.dir, id]).code).toBe(0);
+      const stateFile = join(root, id, 'state.json');
+      const good = readFileSync(stateFile, 'utf8');
+      const rec = JSON.parse(good);
+      rec.cgroupCreated = ['/etc'];
+      writeFileSync(stateFile, JSON.stringify(rec));
+      rmSync(join(root, id, 'fast.state'), { force: true });
+      const r = tsrunSync(['--root', root, 'delete', '--force', id]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/corrupt state: cgroupCreated must list directories below \/sys\/fs\/cgroup/);
+      expect(existsSync(join(root, id))).toBe(true);
+      expect(existsSync('/etc')).toBe(true);
+      writeFileSync(stateFile, good);
+    } finally {
+      tsrunSync(['--root', root, 'delete', '--force', id]);
+      b.cleanup();
+    }
+  });
+});
