@@ -1,16 +1,16 @@
 // process.terminal: a pty from the container's devpts, sent to --console-socket
 // with SCM_RIGHTS (what engines use), or attached to the caller's terminal by `run`.
-import { spawn, spawnSync } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeBundle } from '../helpers/bundle.js';
+import { startConsoleReceiver } from '../helpers/consoleReceiver.js';
 import { guardHost, stateDirs } from '../helpers/leftovers.js';
 import { TSRUN, tsrunSync, uniqueId } from '../helpers/tsrun.js';
 
 let root: string;
 guardHost((r) => (root = r), { deleteLeftovers: true, checkStateDirs: false });
 
-const RECEIVER = resolve(import.meta.dirname, '../helpers/console_receiver.py');
 const SCRIPT = 'tty; stty size; ls -l /dev/console | cut -c1; read line; echo "got $line"';
 
 describe('terminal', () => {
@@ -21,19 +21,14 @@ describe('terminal', () => {
       c.process!.args = ['sh', '-c', SCRIPT];
     });
     const sock = join(b.dir, 'console.sock');
-    const receiver = spawn('python3', [RECEIVER, sock, 'typed\n'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    receiver.stdout.on('data', (d) => (out += d));
-    const done = new Promise((ok) => receiver.on('exit', ok));
-    await new Promise<void>((ok) => receiver.stdout.once('data', () => ok()));
+    const receiver = await startConsoleReceiver(sock, 'typed\n');
     const id = uniqueId();
     try {
       const c = tsrunSync(['--root', root, 'create', '--console-socket', sock, '--bundle', b.dir, id]);
       expect(c.stderr).toBe('');
       expect(c.code).toBe(0);
       expect(tsrunSync(['--root', root, 'start', id]).code).toBe(0);
-      await done;
-      const result = JSON.parse(out.slice(out.indexOf('{')));
+      const result = await receiver.result;
       expect(result.name).toBe('/dev/ptmx');
       const lines = result.output.split(/\r?\n/);
       expect(lines).toContain('/dev/pts/0');

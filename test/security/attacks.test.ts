@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBundle } from '../helpers/bundle.js';
+import { startConsoleReceiver } from '../helpers/consoleReceiver.js';
 import { guardHost, stateDirs } from '../helpers/leftovers.js';
 import { TSRUN, tsrunSync, uniqueId } from '../helpers/tsrun.js';
 
 let root: string;
 guardHost((r) => (root = r), { deleteLeftovers: true });
 
-const RECEIVER = resolve(import.meta.dirname, '../helpers/console_receiver.py');
 const racers: ChildProcess[] = [];
 /** Alive and not a zombie (kill(pid, 0) succeeds on a zombie the test has not reaped yet). */
 function running(pid: number): boolean {
@@ -242,24 +242,19 @@ describe('/dev/console (CVE-2025-52565 class)', () => {
     writeFileSync(join(b.rootfs, 'etc/pts-target'), 'planted\n');
     writeFileSync(join(b.rootfs, 'etc/console-target'), 'original\n');
     const sock = join(b.dir, 'console.sock');
-    const receiver = spawn('python3', [RECEIVER, sock, ''], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    receiver.stdout.on('data', (d) => (out += d));
-    const done = new Promise((ok) => receiver.on('exit', ok));
-    await new Promise<void>((ok) => receiver.stdout.once('data', () => ok()));
+    const receiver = await startConsoleReceiver(sock, '');
     const id = uniqueId();
     try {
       const c = tsrunSync(['--root', root, 'create', '--console-socket', sock, '--bundle', b.dir, id]);
       expect(c.stderr).toBe('');
       expect(tsrunSync(['--root', root, 'start', id]).code).toBe(0);
-      await done;
-      const lines = JSON.parse(out.slice(out.indexOf('{'))).output.split(/\r?\n/);
+      const lines = (await receiver.result).output.split(/\r?\n/);
       expect(lines).not.toContain('LINK');
       expect(lines).toContain('CHAR');
       expect(lines).toContain('original');
       expect(readFileSync(join(b.rootfs, 'etc/console-target'), 'utf8')).toBe('original\n');
     } finally {
-      receiver.kill();
+      receiver.process.kill();
       tsrunSync(['--root', root, 'delete', '--force', id]);
       b.cleanup();
     }
