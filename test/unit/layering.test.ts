@@ -27,7 +27,6 @@ const EXCEPTIONS: Record<string, string> = {
   'image->runtime': 'runtime/lock.ts (flock through the addon) moves to src/common with the addon\'s flock',
   'tsctl->image': 'tsctl drives images directly until src/engine exists',
   'tsctl->spec': 'tsctl drives images directly until src/engine exists',
-  'cli->linux': 'events reads cgroup stats from linux/cgroups/stats.ts; a runtime events function is to take it',
   'cli->native': '--version asks the addon for the libseccomp version',
 };
 

@@ -15,28 +15,9 @@ export default async function events(args: string[], g: GlobalOptions): Promise<
   if (p.positionals.length !== 1) throw new UsageError('expects exactly one container id');
   const id = p.positionals[0];
   const interval = parseDuration(flagString(p, 'interval') ?? '5s');
-  const { openContainer } = await import('../../runtime/open.js');
-  const { containerStatus } = await import('../../runtime/status.js');
-  const { readStats, oomKillCount } = await import('../../linux/cgroups/stats.js');
-  const { store, record } = openContainer(g.root, id);
-  const emit = (type: string, data?: unknown) => process.stdout.write(JSON.stringify(data === undefined ? { type, id } : { type, id, data }) + '\n');
-  if (flagBool(p, 'stats')) {
-    emit('stats', readStats(record.cgroupPaths));
-    return 0;
-  }
-  let ooms = oomKillCount(record.cgroupPaths);
-  let nextStats = Date.now();
-  while (containerStatus(store, record) !== 'stopped') {
-    const now = oomKillCount(record.cgroupPaths);
-    if (now > ooms) emit('oom');
-    ooms = now;
-    if (Date.now() >= nextStats) {
-      emit('stats', readStats(record.cgroupPaths));
-      nextStats += interval;
-    }
-    await new Promise((done) => setTimeout(done, Math.min(100, interval)));
-  }
-  // The last kill may be what stopped it.
-  if (oomKillCount(record.cgroupPaths) > ooms) emit('oom');
+  const { statsEvent, watchEvents } = await import('../../runtime/events.js');
+  const print = (e: { type: string; id: string; data?: unknown }) => process.stdout.write(JSON.stringify(e) + '\n');
+  if (flagBool(p, 'stats')) print(statsEvent(g.root, id));
+  else await watchEvents(g.root, id, interval, print);
   return 0;
 }
