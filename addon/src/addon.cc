@@ -186,7 +186,6 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// sendWithFd(sock, data, fd): one message with an fd attached (SCM_RIGHTS).
 // sealedMemfd(name, data) -> fd: bytes too big for one socket message (the
 // state documents the init hands its hooks) travel as a sealed memfd.
 Napi::Value SealedMemfd(const Napi::CallbackInfo &info) {
@@ -214,6 +213,7 @@ Napi::Value SealedMemfd(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, mfd);
 }
 
+// sendWithFd(sock, data, fd): one message with an fd attached (SCM_RIGHTS).
 Napi::Value SendWithFd(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int sock = info[0].As<Napi::Number>().Int32Value();

@@ -2,8 +2,8 @@
 // place the init in its cgroup and user namespace maps, and wait until it is
 // blocked on exec.fifo. Any failure removes everything this call made.
 import { chownSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
-import { writeFileAtomic } from '../common/atomicFile.js';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../common/atomicFile.js';
 import { parseConfig, ConfigError } from '../spec/validateConfig.js';
 import type { IdMapping, Spec, State } from '../spec/types.js';
 import { runHooks } from './hooks.js';
@@ -341,13 +341,8 @@ function hostId(id: number, mappings: IdMapping[] | undefined): number {
  */
 function refuseOccupiedCgroup(cgroups: CgroupManager): void {
   for (const dir of new Set(Object.values(cgroups.paths))) {
-    const file = join(dir, 'cgroup.procs');
-    let pids: number[];
-    try {
-      pids = readPids(file);
-    } catch {
-      continue; // not there yet: create makes it
-    }
+    // A cgroup that does not exist yet reads as empty.
+    const pids = readPids(join(dir, 'cgroup.procs'));
     if (pids.length)
       throw new RuntimeError({
         step: 'check the container\'s cgroup', path: dir, pointer: '/linux/cgroupsPath', errno: 'EBUSY',

@@ -489,6 +489,9 @@ describe('a state record that is not as create wrote it', () => {
       rec.cgroupCreated = ['/etc'];
       writeFileSync(stateFile, JSON.stringify(rec));
       rmSync(join(root, id, 'fast.state'), { force: true });
+      const k = tsrunSync(['--root', root, 'kill', id, 'KILL']);
+      expect(k.code).toBe(1);
+      expect(k.stderr).toMatch(/corrupt state: cgroupCreated must list directories below \/sys\/fs\/cgroup/);
       const r = tsrunSync(['--root', root, 'delete', '--force', id]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/corrupt state: cgroupCreated must list directories below \/sys\/fs\/cgroup/);
