@@ -83,7 +83,7 @@ describe('exec', () => {
 
 describe('pause / resume', () => {
   it('freezes every process (no progress), shows paused, and thaws', () => {
-    const { id, b } = running((c) => c.mounts!.push({ destination: '/out', type: 'bind', source: '.', options: ['rbind'] }), ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /out/counter; sleep 0.02; done']);
+    const { id, b } = running((c) => c.mounts!.push({ destination: '/out', type: 'bind', source: '.', options: ['rbind'] }), ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /out/counter.new; mv /out/counter.new /out/counter; sleep 0.02; done']);
     sleepMs(200);
     expect(T('pause', id).code).toBe(0);
     expect(JSON.parse(T('state', id).stdout).status).toBe('paused');
