@@ -156,6 +156,14 @@ describe('cgroup limits (v1 on this host)', () => {
     const stat = T('exec', id, 'cat', '/sys/fs/cgroup/cpu/cpu.stat').stdout;
     expect(Number(/nr_throttled (\d+)/.exec(stat)![1])).toBeGreaterThan(0);
   });
+  it.skipIf(!existsSync('/sys/fs/cgroup/blkio') || existsSync('/sys/fs/cgroup/blkio/blkio.weight'))('a knob this kernel lacks (blkio.weight without CFQ/BFQ) is named as unsupported, not as EACCES', () => {
+    const b = makeBundle((c) => (c.linux!.resources = { ...c.linux!.resources, blockIO: { weight: 500 } }));
+    bundles.push(b);
+    const r = T('run', '--bundle', b.dir, uniqueId());
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/blkio\.weight" \(config \.linux\.resources\.blockIO\.weight\): open: ENOENT: this kernel does not support blkio\.weight here \(it needs the CFQ or BFQ I\/O scheduler/);
+    expect(r.stderr).not.toMatch(/EACCES/);
+  });
   it('update changes live limits, from flags and from --resources', () => {
     const { id, b } = running((c) => (c.linux!.resources = { ...c.linux!.resources, memory: { limit: 64 * 1024 * 1024 } }));
     const read = () => T('exec', id, 'sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us').stdout.split('\n');
