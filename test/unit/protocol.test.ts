@@ -2,7 +2,7 @@
 // tsrun-init. This test reads it on its own (not through the generator) and
 // checks that the generated TypeScript says the same, that tsc refuses a step
 // of the wrong length, and that neither side writes a name of its own.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
@@ -83,4 +83,21 @@ describe('the protocol declaration (addon/protocol.def)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('is the only place the names are written', () => {
+    const init = join(ROOT, 'addon/init');
+    const cFiles = readdirSync(init).filter((f) => /\.[ch]$/.test(f)).map((f) => ({ f, text: readFileSync(join(init, f), 'utf8') }));
+    // Every op is implemented once, by the function the declaration names, and nothing else is an op.
+    const defined = cFiles.flatMap(({ text }) => [...text.matchAll(/^void op_(\w+)\(struct record \*r\) \{/gm)].map((m) => m[1]));
+    expect([...defined].sort()).toEqual(ops.map((o) => o.ident).sort());
+    // No message name or dashed op name as a string literal (a one-word op name is also a syscall's, as in fail(..., "mount", ...)).
+    const cNames = [...messages.map((m) => m.name), 'STATES', ...ops.map((o) => o.name).filter((n) => n.includes('-'))];
+    for (const { f, text } of cFiles) for (const n of cNames) expect(text.includes(`"${n}"`), `${f}: "${n}"`).toBe(false);
+    const linux = join(ROOT, 'src/linux');
+    for (const f of readdirSync(linux).filter((n) => n.endsWith('.ts'))) {
+      const text = readFileSync(join(linux, f), 'utf8');
+      expect(text, f).not.toMatch(/\bop: '/);
+      for (const n of [...cNames, 'TSP1']) expect(text.includes(`'${n}'`), `${f}: '${n}'`).toBe(false);
+    }
+  });
 });
