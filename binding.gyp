@@ -12,7 +12,8 @@
     {
       "target_name": "tsrun-init",
       "type": "executable",
-      "sources": ["addon/init/init.c", "addon/init/sync.c", "addon/init/rootfs.c"],
+      "sources": ["addon/init/init.c", "addon/init/namespaces.c", "addon/init/rootfs.c",
+                  "addon/init/process.c", "addon/init/hooks.c", "addon/init/sync.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"]
     },
     {

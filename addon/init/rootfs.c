@@ -17,6 +17,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "ops.h"
 #include "sync.h"
 
 static int g_rootfd = -1;
@@ -46,7 +47,7 @@ int fd_is_procfs(int fd) {
  * namespace and is reachable from no path), else a detached clone of the /proc
  * the runtime sees. Never a plain fd of a host directory: `..` from a detached
  * mount's root stays there. */
-int op_procfs(struct record *r) {
+void op_procfs(struct record *r) {
   (void)r;
   int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC);
   if (fs >= 0) {
@@ -57,7 +58,6 @@ int op_procfs(struct record *r) {
   if (g_proc_fd < 0) g_proc_fd = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (g_proc_fd < 0) fail("open a private procfs", "open_tree", errno, "/proc", NULL);
   if (!fd_is_procfs(g_proc_fd)) fail("open a private procfs", "fstatfs", EXDEV, "/proc", "not a procfs");
-  return 0;
 }
 
 /* Opens the file an fd refers to anew with other flags, through our own procfs. */
@@ -165,23 +165,20 @@ static int remount_keep_locked(const char *target, unsigned long flags) {
   return mount(NULL, target, NULL, flags | locked, NULL);
 }
 
-int op_propagation(struct record *r) {
+void op_propagation(struct record *r) {
   unsigned long flags = strtoul(r->argv[2], NULL, 10);
   if (mount(NULL, "/", NULL, flags, NULL) < 0) fail("set the propagation of the container's mounts", "mount", errno, "/", NULL);
-  return 0;
 }
 
-int op_bind_self(struct record *r) {
+void op_bind_self(struct record *r) {
   const char *path = r->argv[2];
   if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) fail("make the rootfs a mount point", "mount", errno, path, NULL);
-  return 0;
 }
 
-int op_rootfs(struct record *r) {
+void op_rootfs(struct record *r) {
   g_rootfs = r->argv[2];
   g_rootfd = open(g_rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (g_rootfd < 0) fail("open the rootfs", "open", errno, g_rootfs, NULL);
-  return 0;
 }
 
 /* Copies a directory tree (files, dirs, symlinks, nodes; modes and owners)
@@ -231,8 +228,6 @@ static void copy_tree(int src, int dst, const char *shown) {
   closedir(dir);
 }
 
-extern int g_idmap_fds[64];
-
 /* A mount target on procfs lets a mount redirect what the kernel or the init
  * writes there later (a bind over /proc/sys/kernel turned sysctls into writes
  * to a host file): only the destinations the plan allows may be there, however
@@ -262,8 +257,7 @@ static void idmapped_bind(const char *src, const char *dest, int idx, int recurs
   close(tree);
 }
 
-/* mount: source dest fstype flags data propagation remount_flags as_file no_symlinks tmpcopyup idmap_index proc_ok */
-int op_mount(struct record *r) {
+void op_mount(struct record *r) {
   const char *src = r->argv[2], *dest = r->argv[3], *fstype = r->argv[4];
   unsigned long flags = strtoul(r->argv[5], NULL, 10);
   const char *data = r->argv[6];
@@ -274,9 +268,9 @@ int op_mount(struct record *r) {
   char step[4200];
   snprintf(step, sizeof step, "mount %s on", fstype[0] ? fstype : "bind");
 
-  int copyup = r->argc > 11 && r->argv[11][0] == '1';
-  int idmap = r->argc > 12 ? atoi(r->argv[12]) : -1;
-  int proc_ok = r->argc > 13 && r->argv[13][0] == '1';
+  int copyup = r->argv[11][0] == '1';
+  int idmap = atoi(r->argv[12]);
+  int proc_ok = r->argv[13][0] == '1';
   if (idmap >= 0) {
     idmapped_bind(src, dest, idmap, (flags & MS_REC) != 0, as_file, proc_ok, step);
     if (remount || propagation) {
@@ -287,7 +281,7 @@ int op_mount(struct record *r) {
       if (propagation && mount(NULL, t2, NULL, propagation, NULL) < 0) fail("set mount propagation of", "mount", errno, dest, NULL);
       close(fd2);
     }
-    return 0;
+    return;
   }
   int fd = open_in_root(dest, 1, as_file, no_symlinks, step);
   refuse_on_procfs(fd, proc_ok, dest, step);
@@ -323,14 +317,13 @@ int op_mount(struct record *r) {
       fail("set mount propagation of", "mount", errno, dest, NULL);
     close(fd);
   }
-  return 0;
 }
 
-/* mknod: path mode(type|perm) major minor uid gid — the owner and mode are
+/* mode is the file type | permissions. The owner and mode are
  * set on an fd of the node just made, never through its name: on a /dev shared
  * with another container the name can be swapped for a symlink in between
  * (CVE-2025-31133 class), and chmod through it would change a host file. */
-int op_mknod(struct record *r) {
+void op_mknod(struct record *r) {
   const char *path = r->argv[2];
   mode_t mode = (mode_t)strtoul(r->argv[3], NULL, 10);
   dev_t dev = makedev(strtoul(r->argv[4], NULL, 10), strtoul(r->argv[5], NULL, 10));
@@ -358,22 +351,19 @@ int op_mknod(struct record *r) {
   close(node);
   close(real);
   close(dir);
-  return 0;
 }
 
-/* bind-dev: path hostpath — where mknod is not allowed (user namespaces). */
-int op_bind_dev(struct record *r) {
+/* Where mknod is not allowed (user namespaces). */
+void op_bind_dev(struct record *r) {
   const char *path = r->argv[2], *host = r->argv[3];
   int fd = open_in_root(path, 1, 1, 0, "bind device");
   char target[64];
   fd_path(fd, target, sizeof target);
   if (mount(host, target, NULL, MS_BIND, NULL) < 0) fail("bind device", "mount", errno, path, NULL);
   close(fd);
-  return 0;
 }
 
-/* symlink: target linkpath */
-int op_symlink(struct record *r) {
+void op_symlink(struct record *r) {
   const char *target = r->argv[2], *link = r->argv[3];
   const char *base;
   int dir = open_parent_in_root(link, &base, "create symlink");
@@ -382,10 +372,9 @@ int op_symlink(struct record *r) {
   if (symlinkat(target, real, base) < 0 && errno != EEXIST) fail("create symlink", "symlinkat", errno, link, NULL);
   close(real);
   close(dir);
-  return 0;
 }
 
-int op_pivot_root(struct record *r) {
+void op_pivot_root(struct record *r) {
   (void)r;
   int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (oldroot < 0) fail("pivot_root", "open", errno, "/", NULL);
@@ -402,16 +391,14 @@ int op_pivot_root(struct record *r) {
   close(newroot);
   close(g_rootfd);
   g_rootfd = -1;
-  return 0;
 }
 
-int op_move_root(struct record *r) {
+void op_move_root(struct record *r) {
   (void)r;
   if (chdir(g_rootfs) < 0) fail("move the rootfs to /", "chdir", errno, g_rootfs, NULL);
   if (mount(g_rootfs, "/", NULL, MS_MOVE, NULL) < 0) fail("move the rootfs to /", "mount", errno, g_rootfs, "MS_MOVE");
   if (chroot(".") < 0) fail("move the rootfs to /", "chroot", errno, g_rootfs, NULL);
   if (chdir("/") < 0) fail("move the rootfs to /", "chdir", errno, "/", NULL);
-  return 0;
 }
 
 /* After pivot_root: "/" is the container's root; still never follow a symlink
@@ -446,10 +433,10 @@ static int open_dev_null(const char *step) {
   return fd;
 }
 
-int op_mask(struct record *r) {
+void op_mask(struct record *r) {
   const char *path = r->argv[2];
   int fd = open_after_pivot(path, "mask path");
-  if (fd < 0) return 0; /* nothing there to mask */
+  if (fd < 0) return; /* nothing there to mask */
   struct stat st;
   if (fstat(fd, &st) < 0) fail("mask path", "fstat", errno, path, NULL);
   if (S_ISDIR(st.st_mode)) {
@@ -470,13 +457,12 @@ int op_mask(struct record *r) {
     close(null);
   }
   close(fd);
-  return 0;
 }
 
-int op_readonly(struct record *r) {
+void op_readonly(struct record *r) {
   const char *path = r->argv[2];
   int fd = open_after_pivot(path, "make path read-only");
-  if (fd < 0) return 0;
+  if (fd < 0) return;
   int tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
   if (tree < 0) fail("make path read-only", "open_tree", errno, path, "bind");
   /* Setting flags never clears one the kernel locked (nodev, nosuid in a user namespace). */
@@ -492,11 +478,9 @@ int op_readonly(struct record *r) {
     fail("make path read-only", "move_mount", errno, path, NULL);
   close(tree);
   close(fd);
-  return 0;
 }
 
-int op_remount_root_ro(struct record *r) {
+void op_remount_root_ro(struct record *r) {
   (void)r;
   if (remount_keep_locked("/", MS_BIND | MS_REMOUNT | MS_RDONLY) < 0) fail("make the rootfs read-only", "mount", errno, "/", NULL);
-  return 0;
 }

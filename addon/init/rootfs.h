@@ -4,21 +4,8 @@
 #ifndef TSRUN_ROOTFS_H
 #define TSRUN_ROOTFS_H
 
-#include "plan.h"
+/* The filesystem steps are declared in ops.h; these helpers serve the others too. */
 
-int op_rootfs(struct record *r);
-int op_mount(struct record *r);
-int op_mknod(struct record *r);
-int op_bind_dev(struct record *r);
-int op_symlink(struct record *r);
-int op_pivot_root(struct record *r);
-int op_move_root(struct record *r);
-int op_mask(struct record *r);
-int op_readonly(struct record *r);
-int op_remount_root_ro(struct record *r);
-int op_propagation(struct record *r);
-int op_bind_self(struct record *r);
-int op_procfs(struct record *r);
 /* Our own procfs (see op_procfs), -1 before the `procfs` step. */
 extern int g_proc_fd;
 int fd_is_procfs(int fd);

@@ -8,6 +8,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "protocol.h"
+
 int g_sync_fd = -1;
 int g_fifo_fd = -1;
 const char *g_pointer = "";
@@ -35,14 +37,15 @@ int record_parse(char *buf, size_t size, size_t *off, struct record *out) {
   return 0;
 }
 
-void sync_send(const char *const *argv, uint32_t argc) {
-  size_t size = 4;
-  for (uint32_t i = 0; i < argc; i++) size += 4 + strlen(argv[i]) + 1;
-  char *buf = malloc(size);
+/* The record of argv in a malloc'ed buffer of *size bytes; out of memory ends
+ * the helper (there is nothing it could still report). */
+static char *record_encode(const char *const *argv, uint32_t argc, size_t *size) {
+  *size = 4;
+  for (uint32_t i = 0; i < argc; i++) *size += 4 + strlen(argv[i]) + 1;
+  char *buf = malloc(*size);
   if (!buf) _exit(1);
-  size_t off = 0;
   memcpy(buf, &argc, 4);
-  off = 4;
+  size_t off = 4;
   for (uint32_t i = 0; i < argc; i++) {
     uint32_t len = (uint32_t)strlen(argv[i]);
     memcpy(buf + off, &len, 4);
@@ -50,6 +53,12 @@ void sync_send(const char *const *argv, uint32_t argc) {
     memcpy(buf + off, argv[i], len + 1);
     off += len + 1;
   }
+  return buf;
+}
+
+void sync_send(const char *const *argv, uint32_t argc) {
+  size_t size;
+  char *buf = record_encode(argv, argc, &size);
   ssize_t n;
   if (g_fifo_fd >= 0) {
     size_t off2 = 0;
@@ -102,7 +111,8 @@ void fail(const char *step, const char *syscall, int err, const char *path, cons
     if (!errname) errname = "EUNKNOWN";
     if (!detail) msg = strerror(err);
   }
-  const char *argv[] = {"ERR", step, syscall ? syscall : "", errname, path ? path : "", g_pointer, msg};
+  _Static_assert(SYNC_ERR_MIN_ARGS == 6 && SYNC_ERR_MAX_ARGS == 6, "ERR's fields are the ones written here");
+  const char *argv[] = {SYNC_ERR, step, syscall ? syscall : "", errname, path ? path : "", g_pointer, msg};
   sync_send(argv, 7);
   _exit(1);
 }
@@ -124,4 +134,14 @@ int send_with_fd(int sock, const void *data, size_t len, int fd) {
   do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   return n < 0 ? -1 : 0;
+}
+
+int sync_send_fd(const char *const *argv, uint32_t argc, int fd) {
+  size_t size;
+  char *buf = record_encode(argv, argc, &size);
+  int rc = send_with_fd(g_sync_fd, buf, size, fd);
+  int e = errno;
+  free(buf);
+  errno = e;
+  return rc;
 }

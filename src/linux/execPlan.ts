@@ -2,6 +2,7 @@
 // then become the requested process exactly as the init did.
 import type { Process, Spec } from '../spec/types.js';
 import { NAMESPACE_FLAGS, NAMESPACE_PROC_NAMES } from './constants.js';
+import { planOp } from './generated/protocol.js';
 import { JOIN_ORDER, processSteps, type ProcessContext } from './launchPlan.js';
 import type { PlanStep } from './planCodec.js';
 
@@ -11,10 +12,11 @@ export function buildExecPlan(spec: Spec, initPid: number, proc: Process, ctx: P
   for (const type of JOIN_ORDER) {
     if (!types.has(type as never)) continue;
     const i = (spec.linux?.namespaces ?? []).findIndex((n) => n.type === type);
-    steps.push({ op: 'setns', pointer: `/linux/namespaces/${i}`, args: [`/proc/${initPid}/ns/${NAMESPACE_PROC_NAMES[type]}`, String(NAMESPACE_FLAGS[type])] });
+    steps.push(planOp.setns(`/linux/namespaces/${i}`, `/proc/${initPid}/ns/${NAMESPACE_PROC_NAMES[type]}`, NAMESPACE_FLAGS[type]));
   }
-  steps.push({ op: 'clone', pointer: '', args: ['0'] });
-  steps.push({ op: 'wait-go', pointer: '', args: [] });
+  // No new namespace: the process joins the init's (CLONE_PARENT makes it our child).
+  steps.push(planOp.clone('', 0));
+  steps.push(planOp.waitGo(''));
   steps.push(...processSteps(proc, spec, ctx, 'exec'));
   return steps;
 }

@@ -11,6 +11,7 @@ import {
   SCHED_FLAGS, SCHED_POLICIES,
 } from './constants.js';
 import { bindRemountFlags, parseMountOptions } from './mountOptions.js';
+import { planOp } from './generated/protocol.js';
 import type { PlanStep } from './planCodec.js';
 
 export interface LaunchContext {
@@ -62,10 +63,6 @@ const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 
-function step(op: string, pointer: string, ...args: Array<string | number | Buffer>): PlanStep {
-  return { op, pointer, args: args.map((a) => (typeof a === 'number' ? String(a) : a)) };
-}
-
 export function resolveRootfs(spec: Spec, bundle: string): string {
   const path = spec.root?.path;
   if (!path) throw new RuntimeError({ step: 'find the rootfs', pointer: '/root/path', detail: 'root.path is required' });
@@ -103,10 +100,10 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
 
   // ---- stage 1: in the runtime's namespaces ----
   // The fifo itself, not its directory: the init holds this fd until `start`.
-  steps.push(step('exec-fifo', '', join(ctx.stateDir, 'exec.fifo')));
+  steps.push(planOp.execFifo('', join(ctx.stateDir, 'exec.fifo')));
   for (const type of JOIN_ORDER) {
     const i = namespaces.findIndex((n) => n.type === type && n.path);
-    if (i >= 0) steps.push(step('setns', `/linux/namespaces/${i}/path`, namespaces[i].path!, NAMESPACE_FLAGS[type]));
+    if (i >= 0) steps.push(planOp.setns(`/linux/namespaces/${i}/path`, namespaces[i].path!, NAMESPACE_FLAGS[type]));
   }
   let cloneFlags = 0;
   for (const type of newNs) if (type !== 'time') cloneFlags |= NAMESPACE_FLAGS[type];
@@ -114,11 +111,11 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
     // Offsets can only be written before any process enters the namespace:
     // unshare it in stage 1 (which stays outside), write, then clone into it.
     const i = namespaces.findIndex((n) => n.type === 'time');
-    steps.push(step('unshare', `/linux/namespaces/${i}`, CLONE_NEWTIME));
+    steps.push(planOp.unshare(`/linux/namespaces/${i}`, CLONE_NEWTIME));
     const offsets = Object.entries(spec.linux?.timeOffsets ?? {});
     if (offsets.length) {
       const text = offsets.map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`).join('\n');
-      steps.push(step('write', '/linux/timeOffsets', '/proc/self/timens_offsets', text));
+      steps.push(planOp.write('/linux/timeOffsets', '/proc/self/timens_offsets', text));
     }
   }
   // Idmapped mounts need a user namespace describing each mapping, made on the host side.
@@ -130,28 +127,28 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
     if (!uid?.length || !gid?.length)
       throw new RuntimeError({ step: 'plan idmapped mount', pointer: `/mounts/${i}/uidMappings`, detail: 'an idmap mount needs uidMappings and gidMappings (on the mount or linux)' });
     idmapIndex.set(i, idmapIndex.size);
-    steps.push(step('idmap-userns', `/mounts/${i}`, idmapIndex.get(i)!, idMapText(uid), idMapText(gid)));
+    steps.push(planOp.idmapUserns(`/mounts/${i}`, idmapIndex.get(i)!, idMapText(uid), idMapText(gid)));
   });
-  steps.push(step('clone', '/linux/namespaces', cloneFlags));
+  steps.push(planOp.clone('/linux/namespaces', cloneFlags));
 
   // ---- the init: pid 1 of the container ----
-  steps.push(step('wait-go', ''));
-  if (userns) steps.push(step('become-root', '/linux/uidMappings'));
+  steps.push(planOp.waitGo(''));
+  if (userns) steps.push(planOp.becomeRoot('/linux/uidMappings'));
   // Before any config mount: what the init reaches through /proc later (fds,
   // sysctls, exec.fifo) goes through this procfs, not the container's.
-  steps.push(step('procfs', ''));
-  if (spec.hostname) steps.push(step('hostname', '/hostname', spec.hostname));
-  if (spec.domainname) steps.push(step('domainname', '/domainname', spec.domainname));
+  steps.push(planOp.procfs(''));
+  if (spec.hostname) steps.push(planOp.hostname('/hostname', spec.hostname));
+  if (spec.domainname) steps.push(planOp.domainname('/domainname', spec.domainname));
 
   const propagation = spec.linux?.rootfsPropagation ?? '';
   const newMountNs = newNs.has('mount');
   if (newMountNs) {
     // Nothing mounted below may propagate back to the host while we build.
     const setup = propagation === 'private' || propagation === 'rprivate' ? MS.PRIVATE : MS.SLAVE;
-    steps.push(step('propagation', '/linux/rootfsPropagation', setup | MS.REC));
-    steps.push(step('bind-self', '/root/path', rootfs));
+    steps.push(planOp.propagation('/linux/rootfsPropagation', setup | MS.REC));
+    steps.push(planOp.bindSelf('/root/path', rootfs));
   }
-  steps.push(step('rootfs', '/root/path', rootfs));
+  steps.push(planOp.rootfs('/root/path', rootfs));
 
   (spec.mounts ?? []).forEach((m, i) => steps.push(...mountSteps(m, i, ctx, userns, newNs.has('network'), idmapIndex.get(i))));
 
@@ -160,21 +157,21 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   // createContainer: in the container's namespaces, mounts done, before pivot_root.
   steps.push(...hookSteps('createContainer', spec.hooks?.createContainer));
 
-  if (ctx.noPivot) steps.push(step('move-root', '/root/path'));
-  else steps.push(step('pivot-root', '/root/path'));
+  if (ctx.noPivot) steps.push(planOp.moveRoot('/root/path'));
+  else steps.push(planOp.pivotRoot('/root/path'));
   const finalPropagation: Record<string, number> = {
     shared: MS.SHARED, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
     unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
   };
 
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
-    steps.push(step('sysctl', `/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, key, value));
+    steps.push(planOp.sysctl(`/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, key, value));
   // Read-only paths before masks, as runc: a mask is then never copied, writable, into a read-only bind.
-  (spec.linux?.readonlyPaths ?? []).forEach((p, i) => steps.push(step('readonly', `/linux/readonlyPaths/${i}`, p)));
-  (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(step('mask', `/linux/maskedPaths/${i}`, p)));
-  if (spec.root?.readonly) steps.push(step('remount-root-ro', '/root/readonly'));
+  (spec.linux?.readonlyPaths ?? []).forEach((p, i) => steps.push(planOp.readonly(`/linux/readonlyPaths/${i}`, p)));
+  (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(planOp.mask(`/linux/maskedPaths/${i}`, p)));
+  if (spec.root?.readonly) steps.push(planOp.remountRootRo('/root/readonly'));
   // Last of the filesystem steps: an unbindable root would refuse the binds above.
-  if (newMountNs && finalPropagation[propagation]) steps.push(step('propagation', '/linux/rootfsPropagation', finalPropagation[propagation]));
+  if (newMountNs && finalPropagation[propagation]) steps.push(planOp.propagation('/linux/rootfsPropagation', finalPropagation[propagation]));
 
   steps.push(...processSteps(proc, spec, ctx, 'init'));
 
@@ -206,71 +203,70 @@ export function processSteps(proc: Process, spec: Spec, ctx: ProcessContext, mod
   if (proc.terminal) {
     if (!ctx.console) throw new RuntimeError({ step: 'set up the console', pointer: '/process/terminal', detail: 'process.terminal needs --console-socket' });
     // The init's pty also becomes /dev/console; an exec'd process only gets its own pty.
-    steps.push(step('console', '/process/terminal', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0, mode === 'init' ? '1' : '0'));
-  } else steps.push(step('setsid', ''));
+    steps.push(planOp.console('/process/terminal', proc.consoleSize?.height ?? 0, proc.consoleSize?.width ?? 0, mode === 'init' ? '1' : '0'));
+  } else steps.push(planOp.setsid(''));
 
   (proc.rlimits ?? []).forEach((rl, i) => {
     const res = RLIMITS[rl.type];
     if (res === undefined) throw new RuntimeError({ step: 'map rlimits', pointer: `/process/rlimits/${i}/type`, detail: `unknown rlimit ${JSON.stringify(rl.type)}` });
     if (rl.soft > rl.hard) throw new RuntimeError({ step: 'map rlimits', pointer: `/process/rlimits/${i}`, detail: 'soft limit is above the hard limit' });
-    steps.push(step('rlimit', `/process/rlimits/${i}`, res, rlimitValue(rl.soft), rlimitValue(rl.hard)));
+    steps.push(planOp.rlimit(`/process/rlimits/${i}`, res, rlimitValue(rl.soft), rlimitValue(rl.hard)));
   });
   const pers = spec.linux?.personality;
-  if (pers) steps.push(step('personality', '/linux/personality/domain', PERSONALITY_DOMAINS[pers.domain]));
+  if (pers) steps.push(planOp.personality('/linux/personality/domain', PERSONALITY_DOMAINS[pers.domain]));
   if (proc.ioPriority)
-    steps.push(step('ioprio', '/process/ioPriority', (IOPRIO_CLASSES[proc.ioPriority.class] << 13) | (proc.ioPriority.priority ?? 0)));
+    steps.push(planOp.ioprio('/process/ioPriority', (IOPRIO_CLASSES[proc.ioPriority.class] << 13) | (proc.ioPriority.priority ?? 0)));
   if (proc.scheduler) {
     const s = proc.scheduler;
     const flags = (s.flags ?? []).reduce((acc, f) => acc | SCHED_FLAGS[f], 0);
-    steps.push(step('sched', '/process/scheduler', SCHED_POLICIES[s.policy], s.nice ?? 0, s.priority ?? 0, flags, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0));
+    steps.push(planOp.sched('/process/scheduler', SCHED_POLICIES[s.policy], s.nice ?? 0, s.priority ?? 0, flags, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0));
   }
-  if (mode === 'init' && !ctx.noNewKeyring) steps.push(step('keyring', '', `_ses.${ctx.id ?? 'tsrun'}`));
-  steps.push(step('umask', '/process/user/umask', proc.user.umask ?? 0o022));
-  steps.push(step('chdir', '/process/cwd', proc.cwd));
+  if (mode === 'init' && !ctx.noNewKeyring) steps.push(planOp.keyring('', `_ses.${ctx.id ?? 'tsrun'}`));
+  steps.push(planOp.umask('/process/user/umask', proc.user.umask ?? 0o022));
+  steps.push(planOp.chdir('/process/cwd', proc.cwd));
   // Before no_new_privs, which would limit the transition (as runc orders it).
-  if (proc.apparmorProfile && ctx.apparmor) steps.push(step('apparmor', '/process/apparmorProfile', proc.apparmorProfile));
-  if (proc.noNewPrivileges) steps.push(step('nnp', '/process/noNewPrivileges'));
+  if (proc.apparmorProfile && ctx.apparmor) steps.push(planOp.apparmor('/process/apparmorProfile', proc.apparmorProfile));
+  if (proc.noNewPrivileges) steps.push(planOp.nnp('/process/noNewPrivileges'));
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while
   // the init still has it (as runc does); the filter then also sees the
   // remaining setup calls. With no_new_privs it is loaded last, before execve.
   // A notify filter hands its listener fd to the runtime over the sync socket, so with
   // no_new_privs it is loaded before READY (create) instead of last.
-  const seccompStep = ctx.seccomp ? step('seccomp', '/linux/seccomp', ctx.seccomp.bpf, ctx.seccomp.flags) : undefined;
+  const seccompStep = ctx.seccomp ? planOp.seccomp('/linux/seccomp', ctx.seccomp.bpf, ctx.seccomp.flags) : undefined;
   const seccompEarly = !proc.noNewPrivileges;
   const seccompBeforeReady = !seccompEarly && ctx.seccomp?.notify === true && mode === 'init';
   if (seccompStep && seccompEarly) steps.push(seccompStep);
 
   const lastCap = ctx.capLastCap ?? CAPABILITIES.length - 1;
   const caps = proc.capabilities ?? {};
-  steps.push(step('bounding', '/process/capabilities/bounding', capabilityMask(caps.bounding, '/process/capabilities/bounding', lastCap).toString()));
-  steps.push(step('user', '/process/user', proc.user.uid, proc.user.gid, ...(proc.user.additionalGids ?? [])));
+  steps.push(planOp.bounding('/process/capabilities/bounding', capabilityMask(caps.bounding, '/process/capabilities/bounding', lastCap)));
+  steps.push(planOp.user('/process/user', proc.user.uid, proc.user.gid, ...(proc.user.additionalGids ?? [])));
   const permitted = capabilityMask(caps.permitted, '/process/capabilities/permitted', lastCap);
   const inheritable = capabilityMask(caps.inheritable, '/process/capabilities/inheritable', lastCap);
   // The kernel only keeps an ambient capability that is also permitted and
   // inheritable. runc's own default config lists ambient ones without
   // inheritable, and runc skips those silently; so do we.
   const ambient = capabilityMask(caps.ambient, '/process/capabilities/ambient', lastCap) & permitted & inheritable;
-  steps.push(step('caps', '/process/capabilities',
-    capabilityMask(caps.effective, '/process/capabilities/effective', lastCap).toString(),
-    permitted.toString(), inheritable.toString(), ambient.toString()));
+  steps.push(planOp.caps('/process/capabilities',
+    capabilityMask(caps.effective, '/process/capabilities/effective', lastCap), permitted, inheritable, ambient));
 
   const env = [...(proc.env ?? []), ...(ctx.extraEnv ?? [])];
   const pathEnv = [...env].reverse().find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
   const args = proc.args ?? [];
-  steps.push(step('resolve-exec', '/process/args/0', args[0], pathEnv));
-  steps.push(step('close-fds', '', 3 + ctx.preserveFds));
+  steps.push(planOp.resolveExec('/process/args/0', args[0], pathEnv));
+  steps.push(planOp.closeFds('', 3 + ctx.preserveFds));
   if (seccompStep && seccompBeforeReady) steps.push(seccompStep);
   if (mode === 'init') {
-    steps.push(step('ready', ''));
-    steps.push(step('fifo-wait', ''));
+    steps.push(planOp.ready(''));
+    steps.push(planOp.fifoWait(''));
     // startContainer: during `start`, in the container, before the user process.
     steps.push(...hookSteps('startContainer', spec.hooks?.startContainer));
-    steps.push(step('started', ''));
+    steps.push(planOp.started(''));
   }
   // exec: no READY; the runtime reads the sync socket until the EOF that execve
   // causes (the socket is close-on-exec), or an ERR record.
   if (seccompStep && !seccompEarly && !seccompBeforeReady) steps.push(seccompStep);
-  steps.push(step('exec', '/process/args', args.length, ...args, ...env));
+  steps.push(planOp.exec('/process/args', args.length, ...args, ...env));
   return steps;
 }
 
@@ -282,7 +278,7 @@ function rlimitValue(v: number): string {
 function hookSteps(kind: 'createContainer' | 'startContainer', hooks: Hook[] | undefined): PlanStep[] {
   return (hooks ?? []).map((h, i) => {
     const args = h.args ?? [];
-    return step('hook', `/hooks/${kind}/${i}`, kind, h.path, h.timeout ?? 0, args.length, h.env ? '1' : '0', ...args, ...(h.env ?? []));
+    return planOp.hook(`/hooks/${kind}/${i}`, kind, h.path, h.timeout ?? 0, args.length, h.env ? '1' : '0', ...args, ...(h.env ?? []));
   });
 }
 
@@ -345,7 +341,7 @@ function mountSteps(m: Mount, i: number, ctx: LaunchContext, userns: boolean, ne
     throw new RuntimeError({ step: 'plan idmapped mount', pointer: `${ptr}/options`, detail: 'idmap/ridmap are only supported on bind mounts' });
   if (opts.tmpcopyup && type !== 'tmpfs')
     throw new RuntimeError({ step: 'plan mount', pointer: `${ptr}/options`, detail: 'tmpcopyup is only valid for tmpfs mounts' });
-  return [step('mount', ptr, source, m.destination, type, firstFlags, opts.data.join(','), opts.propagation, remount, asFile ? '1' : '0', noSymlinks ? '1' : '0', opts.tmpcopyup ? '1' : '0', idmap ?? -1, procOk ? '1' : '0')];
+  return [planOp.mount(ptr, source, m.destination, type, firstFlags, opts.data.join(','), opts.propagation, remount, asFile ? '1' : '0', noSymlinks ? '1' : '0', opts.tmpcopyup ? '1' : '0', idmap ?? -1, procOk ? '1' : '0')];
 }
 
 function cgroupMountSteps(m: Mount, i: number, ctx: LaunchContext, flags: number): PlanStep[] {
@@ -353,15 +349,18 @@ function cgroupMountSteps(m: Mount, i: number, ctx: LaunchContext, flags: number
   const ro = (flags & MS.RDONLY) !== 0 || !(m.options ?? []).includes('rw');
   const base = MS.NOSUID | MS.NODEV | MS.NOEXEC;
   const sources = ctx.cgroupMountSources ?? [];
+  // Never a file, symlinks followed inside the root, no copy-up, no idmap, not on procfs.
+  const mount = (source: string, destination: string, fstype: string, mountFlags: number, data: string, remount: number) =>
+    planOp.mount(ptr, source, destination, fstype, mountFlags, data, 0, remount, '0', '0', '0', -1, '0');
+  const bindRemount = bindRemountFlags(base | (ro ? MS.RDONLY : 0));
   if (sources.length === 1 && sources[0].name === '') {
     // cgroup v2: the container's own cgroup directory.
-    return [step('mount', ptr, sources[0].hostPath, m.destination, '', MS.BIND | MS.REC, '', 0, bindRemountFlags(base | (ro ? MS.RDONLY : 0)), '0', '0')];
+    return [mount(sources[0].hostPath, m.destination, '', MS.BIND | MS.REC, '', bindRemount)];
   }
   // cgroup v1: a tmpfs with one bind of the container's cgroup per controller.
-  const out: PlanStep[] = [step('mount', ptr, 'tmpfs', m.destination, 'tmpfs', base, 'mode=755', 0, 0, '0', '0')];
-  for (const s of sources)
-    out.push(step('mount', ptr, s.hostPath, join(m.destination, s.name), '', MS.BIND | MS.REC, '', 0, bindRemountFlags(base | (ro ? MS.RDONLY : 0)), '0', '0'));
-  if (ro) out.push(step('mount', ptr, '', m.destination, '', MS.BIND | MS.REMOUNT | MS.RDONLY | base, '', 0, 0, '0', '0'));
+  const out: PlanStep[] = [mount('tmpfs', m.destination, 'tmpfs', base, 'mode=755', 0)];
+  for (const s of sources) out.push(mount(s.hostPath, join(m.destination, s.name), '', MS.BIND | MS.REC, '', bindRemount));
+  if (ro) out.push(mount('', m.destination, '', MS.BIND | MS.REMOUNT | MS.RDONLY | base, '', 0));
   return out;
 }
 
@@ -371,20 +370,20 @@ function deviceSteps(spec: Spec, userns: boolean): PlanStep[] {
   const configuredPaths = new Set(configured.map((d) => d.path));
   for (const d of DEFAULT_DEVICES) {
     if (configuredPaths.has(d.path)) continue;
-    if (userns) out.push(step('bind-dev', '', d.path, d.path));
-    else out.push(step('mknod', '', d.path, S_IFCHR | 0o666, d.major, d.minor, 0, 0));
+    if (userns) out.push(planOp.bindDev('', d.path, d.path));
+    else out.push(planOp.mknod('', d.path, S_IFCHR | 0o666, d.major, d.minor, 0, 0));
   }
   configured.forEach((d, i) => {
     const ptr = `/linux/devices/${i}`;
     const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR;
     const mode = d.fileMode ?? 0o666;
-    if (userns && d.type !== 'p') out.push(step('bind-dev', ptr, d.path, d.path));
-    else out.push(step('mknod', ptr, d.path, kind | (mode & 0o7777), d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0));
+    if (userns && d.type !== 'p') out.push(planOp.bindDev(ptr, d.path, d.path));
+    else out.push(planOp.mknod(ptr, d.path, kind | (mode & 0o7777), d.major ?? 0, d.minor ?? 0, d.uid ?? 0, d.gid ?? 0));
   });
-  out.push(step('symlink', '', '/proc/self/fd', '/dev/fd'));
-  out.push(step('symlink', '', '/proc/self/fd/0', '/dev/stdin'));
-  out.push(step('symlink', '', '/proc/self/fd/1', '/dev/stdout'));
-  out.push(step('symlink', '', '/proc/self/fd/2', '/dev/stderr'));
-  out.push(step('symlink', '', 'pts/ptmx', '/dev/ptmx'));
+  out.push(planOp.symlink('', '/proc/self/fd', '/dev/fd'));
+  out.push(planOp.symlink('', '/proc/self/fd/0', '/dev/stdin'));
+  out.push(planOp.symlink('', '/proc/self/fd/1', '/dev/stdout'));
+  out.push(planOp.symlink('', '/proc/self/fd/2', '/dev/stderr'));
+  out.push(planOp.symlink('', 'pts/ptmx', '/dev/ptmx'));
   return out;
 }

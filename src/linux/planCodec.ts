@@ -1,10 +1,13 @@
 // The TypeScript half of the wire format in addon/init/plan.h: a record is
-// u32 argc, then argc × (u32 len, bytes, NUL). A plan is "TSP1", u32 count, records.
+// u32 argc, then argc × (u32 len, bytes, NUL). A plan is PLAN_MAGIC, u32 count,
+// records. Which ops exist and how many arguments each takes is declared in
+// addon/protocol.def; steps are made with its generated builders (planOp).
+import { PLAN_MAGIC, PLAN_OPS, type PlanOpName } from './generated/protocol.js';
 
 export type PlanArg = string | Buffer;
 
 export interface PlanStep {
-  op: string;
+  op: PlanOpName;
   /** JSON pointer of the config field that asked for this step ('' if none). */
   pointer: string;
   args: PlanArg[];
@@ -24,7 +27,7 @@ function encodeRecord(args: PlanArg[], chunks: Buffer[]): void {
 
 export function encodePlan(steps: PlanStep[]): Buffer {
   const head = Buffer.alloc(8);
-  head.write('TSP1', 0, 'latin1');
+  head.write(PLAN_MAGIC, 0, 'latin1');
   head.writeUInt32LE(steps.length, 4);
   const chunks: Buffer[] = [head];
   for (const s of steps) encodeRecord([s.op, s.pointer, ...s.args], chunks);
@@ -50,9 +53,9 @@ export function decodeMessage(buf: Buffer): string[] {
   return out;
 }
 
-/** Decodes a whole plan back into steps (for tests and `--debug` dumps). */
+/** Decodes a whole plan back into steps (for tests and `--debug` dumps), checking each against the declaration as the helper does. */
 export function decodePlan(buf: Buffer): PlanStep[] {
-  if (buf.toString('latin1', 0, 4) !== 'TSP1') throw new Error('bad plan header');
+  if (buf.toString('latin1', 0, 4) !== PLAN_MAGIC) throw new Error('bad plan header');
   const count = buf.readUInt32LE(4);
   const steps: PlanStep[] = [];
   let off = 8;
@@ -66,7 +69,16 @@ export function decodePlan(buf: Buffer): PlanStep[] {
       args.push(buf.toString('utf8', off, off + len));
       off += len + 1;
     }
-    steps.push({ op: args[0], pointer: args[1], args: args.slice(2) });
+    const [op, pointer, ...rest] = args;
+    if (!isPlanOp(op)) throw new Error(`unknown plan step ${JSON.stringify(op)}`);
+    const { arity, variadic } = PLAN_OPS[op];
+    if (rest.length < arity || (!variadic && rest.length > arity))
+      throw new Error(`plan step ${op} has ${rest.length} arguments, declared ${variadic ? 'at least ' : ''}${arity}`);
+    steps.push({ op, pointer, args: rest });
   }
   return steps;
+}
+
+function isPlanOp(name: string | undefined): name is PlanOpName {
+  return name !== undefined && Object.hasOwn(PLAN_OPS, name);
 }

@@ -2,19 +2,20 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildLaunchPlan } from '../../src/linux/launchPlan.js';
+import { buildLaunchPlan, type LaunchContext } from '../../src/linux/launchPlan.js';
 import { CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, MS } from '../../src/linux/constants.js';
+import { PLAN_OPS } from '../../src/linux/generated/protocol.js';
 import { defaultSpec } from '../../src/spec/defaultSpec.js';
 import type { Spec } from '../../src/spec/types.js';
 
 const bundle = mkdtempSync(join(tmpdir(), 'plan-'));
 mkdirSync(join(bundle, 'rootfs'));
 
-function plan(edit: (s: Spec) => void = () => {}) {
+function plan(edit: (s: Spec) => void = () => {}, context: Partial<LaunchContext> = {}) {
   const spec = defaultSpec();
   spec.process!.terminal = false;
   edit(spec);
-  return buildLaunchPlan({ spec, bundle, stateDir: '/run/x', preserveFds: 0, console: false, noPivot: false, capLastCap: 40 });
+  return buildLaunchPlan({ spec, bundle, stateDir: '/run/x', preserveFds: 0, console: false, noPivot: false, capLastCap: 40, ...context });
 }
 const ops = (p: ReturnType<typeof plan>) => p.steps.map((s) => s.op);
 
@@ -70,11 +71,21 @@ describe('launch plan', () => {
   });
   it('refuses symlinks on the way to /proc and /sys mounts, and remounts read-only binds', () => {
     const p = plan((s) => s.mounts!.push({ destination: '/data', type: 'bind', source: bundle, options: ['ro'] }));
-    const proc = p.steps.find((s) => s.op === 'mount' && s.args[1] === '/proc')!;
-    expect(proc.args[8]).toBe('1');
-    const data = p.steps.find((s) => s.op === 'mount' && s.args[1] === '/data')!;
-    expect(Number(data.args[3])).toBe(MS.BIND);
-    expect(Number(data.args[6])).toBe(MS.BIND | MS.REMOUNT | MS.RDONLY);
+    const arg = (step: (typeof p.steps)[number], name: string) => step.args[PLAN_OPS.mount.args.indexOf(name as never)];
+    const proc = p.steps.find((s) => s.op === 'mount' && arg(s, 'destination') === '/proc')!;
+    expect(arg(proc, 'no_symlinks')).toBe('1');
+    const data = p.steps.find((s) => s.op === 'mount' && arg(s, 'destination') === '/data')!;
+    expect(Number(arg(data, 'flags'))).toBe(MS.BIND);
+    expect(Number(arg(data, 'remount_flags'))).toBe(MS.BIND | MS.REMOUNT | MS.RDONLY);
+  });
+  it('mounts a cgroup with every argument the mount step declares', () => {
+    const p = plan(undefined, {
+      cgroupMountSources: [{ name: 'memory', hostPath: '/sys/fs/cgroup/memory/c' }, { name: 'pids', hostPath: '/sys/fs/cgroup/pids/c' }],
+    });
+    const cgroup = p.steps.filter((s) => s.op === 'mount' && String(s.args[1]).startsWith('/sys/fs/cgroup'));
+    expect(cgroup.map((s) => s.args[1])).toEqual(['/sys/fs/cgroup', '/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids', '/sys/fs/cgroup']);
+    for (const s of cgroup) expect(s.args).toHaveLength(PLAN_OPS.mount.arity);
+    expect(cgroup[1].args.slice(-3)).toEqual(['0', '-1', '0']);
   });
   it('needs a console for a terminal and names the field', () => {
     expect(() => plan((s) => (s.process!.terminal = true))).toThrow(/\(config \.process\.terminal\)/);
