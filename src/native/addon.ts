@@ -37,8 +37,8 @@ export interface Addon {
   setWinsize(fd: number, rows: number, cols: number): void;
   mkfifo(path: string, mode: number): void;
   compileSeccomp(profile: SeccompProgramSpec): { bpf: Buffer; skipped: string[] };
-  /** Loads a BPF_CGROUP_DEVICE program for these rules and attaches it to the cgroup; returns its length. */
-  attachDeviceFilter(cgroupDir: string, rules: Array<{ allow: boolean; type: number; major: number; minor: number; access: number }>): number;
+  /** Loads a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn array, see `encodeBpfProgram`) and attaches it to the cgroup. */
+  attachDeviceFilter(cgroupDir: string, program: Buffer): void;
   seccompVersion(): string;
   /** mode carries the file type (S_IFCHR, S_IFBLK, S_IFIFO); the umask is not applied. */
   mknod(path: string, mode: number, major: number, minor: number): void;

@@ -1,4 +1,4 @@
-// The cgroup v2 device filter (an eBPF program built by the addon). It runs on
+// The cgroup v2 device filter (an eBPF program built in TypeScript, loaded by the addon). It runs on
 // any host with a v2 hierarchy: the pure one, or /sys/fs/cgroup/unified of a
 // hybrid host, where the kernel checks the program as well as v1's lists.
 import { spawnSync } from 'node:child_process';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { addon } from '../../src/native/addon.js';
 import { bpfDeviceRules } from '../../src/linux/cgroups/resourceFiles.js';
+import { deviceProgram, encodeBpfProgram } from '../../src/linux/cgroups/deviceProgram.js';
 
 const base = existsSync('/sys/fs/cgroup/cgroup.controllers') ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
 const haveV2 = existsSync(join(base, 'cgroup.procs'));
@@ -15,7 +16,7 @@ function inFilteredCgroup(rules: Parameters<typeof bpfDeviceRules>[0], script: s
   const dir = join(base, `tsrun-devtest-${process.pid}`);
   mkdirSync(dir);
   try {
-    addon().attachDeviceFilter(dir, bpfDeviceRules(rules, []));
+    addon().attachDeviceFilter(dir, encodeBpfProgram(deviceProgram(bpfDeviceRules(rules, []))));
     const r = spawnSync('sh', ['-c', `echo $$ > ${dir}/cgroup.procs; ${script}`], { encoding: 'utf8' });
     return r.stdout + r.stderr.replace(/^sh: \d+: /gm, '');
   } finally {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Device, Resources } from '../../spec/types.js';
 import { bpfDeviceRules, v2Writes } from './resourceFiles.js';
+import { deviceProgram, encodeBpfProgram } from './deviceProgram.js';
 import { addon } from '../../native/addon.js';
 import { RuntimeError } from '../../common/errors.js';
 import { CGROUP_ROOT, missingAncestors } from './fsutil.js';
@@ -56,7 +57,7 @@ export class CgroupV2 implements CgroupManager {
     // v2 has no devices.allow/deny files: the rules become an eBPF program attached to the cgroup.
     if (resources?.devices) {
       try {
-        addon().attachDeviceFilter(this.dir, bpfDeviceRules(resources, devices));
+        addon().attachDeviceFilter(this.dir, encodeBpfProgram(deviceProgram(bpfDeviceRules(resources, devices))));
       } catch (e) {
         throw RuntimeError.fromSystem('attach the device filter (eBPF)', e, { path: this.dir, pointer: '/linux/resources/devices' });
       }
