@@ -170,6 +170,32 @@ void op_propagation(struct record *r) {
   if (mount(NULL, "/", NULL, flags, NULL) < 0) fail("set the propagation of the container's mounts", "mount", errno, "/", NULL);
 }
 
+/* Makes the mount that holds `path` private in the container's mount namespace, so that
+ * with a shared root (rootfsPropagation shared/rshared) nothing mounted below the rootfs
+ * propagates back to the host, and pivot_root accepts the rootfs. The mount is found by
+ * walking up while statx reports the same mount id. */
+void op_private_parent(struct record *r) {
+  char *dir = realpath(r->argv[2], NULL);
+  if (!dir) fail("find the mount that holds the rootfs", "realpath", errno, r->argv[2], NULL);
+  struct statx sx;
+  if (statx(AT_FDCWD, dir, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &sx) < 0) fail("find the mount that holds the rootfs", "statx", errno, dir, NULL);
+  uint64_t mnt_id = sx.stx_mnt_id;
+  for (;;) {
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) {
+      if (strcmp(dir, "/") != 0 && statx(AT_FDCWD, "/", 0, STATX_MNT_ID, &sx) == 0 && sx.stx_mnt_id == mnt_id) strcpy(dir, "/");
+      break;
+    }
+    *slash = 0;
+    int same = statx(AT_FDCWD, dir, 0, STATX_MNT_ID, &sx) == 0 && sx.stx_mnt_id == mnt_id;
+    *slash = '/';
+    if (!same) break;
+    *slash = 0;
+  }
+  if (mount(NULL, dir, NULL, MS_PRIVATE, NULL) < 0) fail("make the mount that holds the rootfs private", "mount", errno, dir, NULL);
+  free(dir);
+}
+
 void op_bind_self(struct record *r) {
   const char *path = r->argv[2];
   if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0) fail("make the rootfs a mount point", "mount", errno, path, NULL);

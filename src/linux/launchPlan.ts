@@ -141,11 +141,24 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   if (spec.domainname) steps.push(planOp.domainname('/domainname', spec.domainname));
 
   const propagation = spec.linux?.rootfsPropagation ?? '';
-  const newMountNs = newNs.has('mount');
-  if (newMountNs) {
-    // Nothing mounted below may propagate back to the host while we build.
-    const setup = propagation === 'private' || propagation === 'rprivate' ? MS.PRIVATE : MS.SLAVE;
-    steps.push(planOp.propagation('/linux/rootfsPropagation', setup | MS.REC));
+  const finalPropagation: Record<string, number> = {
+    shared: MS.SHARED, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
+    unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
+  };
+  // New or joined by path: either way the init builds the rootfs in it (validateConfig refuses none).
+  const mountNs = namespaces.some((n) => n.type === 'mount');
+  if (mountNs) {
+    if (propagation === 'shared' || propagation === 'rshared') {
+      // Shared from the start, so a volume bound below joins the host mount's peer group and mounts
+      // made in the container reach the host (Kubernetes' Bidirectional); the mount holding the
+      // rootfs goes private so that what we build below it does not.
+      steps.push(planOp.propagation('/linux/rootfsPropagation', finalPropagation[propagation]));
+      steps.push(planOp.privateParent('/root/path', rootfs));
+    } else {
+      // Nothing mounted below may propagate back to the host while we build.
+      const setup = propagation === 'private' || propagation === 'rprivate' ? MS.PRIVATE : MS.SLAVE;
+      steps.push(planOp.propagation('/linux/rootfsPropagation', setup | MS.REC));
+    }
     steps.push(planOp.bindSelf('/root/path', rootfs));
   }
   steps.push(planOp.rootfs('/root/path', rootfs));
@@ -159,10 +172,6 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
 
   if (ctx.noPivot) steps.push(planOp.moveRoot('/root/path'));
   else steps.push(planOp.pivotRoot('/root/path'));
-  const finalPropagation: Record<string, number> = {
-    shared: MS.SHARED, rshared: MS.SHARED | MS.REC, slave: MS.SLAVE, rslave: MS.SLAVE | MS.REC,
-    unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
-  };
 
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
     steps.push(planOp.sysctl(`/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, key, value));
@@ -171,7 +180,7 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
   (spec.linux?.maskedPaths ?? []).forEach((p, i) => steps.push(planOp.mask(`/linux/maskedPaths/${i}`, p)));
   if (spec.root?.readonly) steps.push(planOp.remountRootRo('/root/readonly'));
   // Last of the filesystem steps: an unbindable root would refuse the binds above.
-  if (newMountNs && finalPropagation[propagation]) steps.push(planOp.propagation('/linux/rootfsPropagation', finalPropagation[propagation]));
+  if (mountNs && finalPropagation[propagation]) steps.push(planOp.propagation('/linux/rootfsPropagation', finalPropagation[propagation]));
 
   steps.push(...processSteps(proc, spec, ctx, 'init'));
 

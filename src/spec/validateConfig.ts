@@ -133,6 +133,10 @@ function semanticProblems(spec: Spec): ConfigProblem[] {
     if (ns.path !== undefined && ns.path !== '' && !ns.path.startsWith('/'))
       add(`.linux.namespaces[${i}].path`, `must be an absolute path, got ${JSON.stringify(ns.path)}`);
   });
+  // Without one, the rootfs mounts and pivot_root would happen in the host's mount namespace.
+  // (Only a container's config has a root; exec's and update's documents are checked here too.)
+  if (spec.root && !namespaces.some((ns) => ns.type === 'mount'))
+    add('.linux.namespaces', 'needs a mount namespace (type "mount", new or joined by path): tsrun never builds a container in the host\'s mount namespace');
   const newUserNs = namespaces.some((ns) => ns.type === 'user' && !ns.path);
   const hasMappings = (spec.linux?.uidMappings?.length ?? 0) > 0 || (spec.linux?.gidMappings?.length ?? 0) > 0;
   if (newUserNs && !(spec.linux?.uidMappings?.length && spec.linux?.gidMappings?.length))
