@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-export type LayerFiles = Record<string, string | { symlink: string } | { dir: true } | { busybox: true }>;
+export type LayerFiles = Record<string, string | { symlink: string } | { dir: true } | { busybox: true } | { copy: string }>;
 export type Compression = 'gzip' | 'zstd' | 'none';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -26,7 +26,7 @@ export function buildLayer(files: LayerFiles, compression: Compression = 'gzip')
       else if ('symlink' in what) symlinkSync(what.symlink, full);
       else if ('dir' in what) mkdirSync(full, { recursive: true });
       else {
-        copyFileSync('/bin/busybox', full);
+        copyFileSync('busybox' in what ? '/bin/busybox' : what.copy, full);
         chmodSync(full, 0o755);
       }
     }
