@@ -19,7 +19,11 @@
     {
       "target_name": "tsrun-cli",
       "type": "executable",
-      "sources": ["addon/fast/tsrun.c"],
+      "sources": [
+        "addon/fast/main.c", "addon/fast/handover.c", "addon/fast/io.c", "addon/fast/fast_state.c",
+        "addon/fast/status.c", "addon/fast/warmup.c",
+        "addon/fast/state.c", "addon/fast/start.c", "addon/fast/kill.c", "addon/fast/delete.c"
+      ],
       "defines": ["TSRUN_NODE=\"<!(node -p process.execPath)\""],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-format-truncation"],
       # Static: no dynamic loader on the 4-5 calls an engine makes per container

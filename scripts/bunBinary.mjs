@@ -1,4 +1,4 @@
-// Where npm put bun's binary for this machine, as addon/fast/tsrun.c looks for
+// Where npm put bun's binary for this machine, as addon/fast/handover.c looks for
 // it: the optional dependency for this architecture, in this checkout's
 // node_modules or hoisted beside the package. undefined where it is not installed.
 import { existsSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // Where npm installed bun (the engine the front binary prefers, see
-// addon/fast/tsrun.c), compile the CLI into a standalone executable with JSC
+// addon/fast/handover.c), compile the CLI into a standalone executable with JSC
 // bytecode: dist/bun/tsrun. bun then neither resolves nor parses ~60 modules,
 // nor looks for a script's package.json, on every call. Measured against bun
 // running a bytecode bundle file: create 27.8 → 17.3 ms, exec 21.8 → 13.2 ms

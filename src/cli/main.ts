@@ -112,7 +112,7 @@ export function reportError(g: GlobalOptions, verb: string | undefined, e: unkno
   return 1;
 }
 
-/** Like runc's `go:` line: the engine running the CLI (bun or Node, see addon/fast/tsrun.c). */
+/** Like runc's `go:` line: the engine running the CLI (bun or Node, see addon/fast/handover.c). */
 function engineLine(): string {
   const bun = (process.versions as Record<string, string | undefined>).bun;
   return bun ? `bun: ${bun}` : `node: ${process.version}`;

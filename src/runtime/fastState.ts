@@ -10,7 +10,7 @@ import { cgroupManager } from '../linux/cgroups/manager.js';
 import { removalOrder } from '../linux/cgroups/removeCgroups.js';
 import type { ContainerRecord, StateStore } from './stateStore.js';
 
-// The holes addon/fast/tsrun.c fills: "@PID@" (quoted, as JSON renders it) and @STATUS@.
+// The holes addon/fast/state.c fills: "@PID@" (quoted, as JSON renders it) and @STATUS@.
 const PID_HOLE = '@PID@';
 const STATUS_HOLE = '@STATUS@';
 

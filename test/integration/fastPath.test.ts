@@ -1,4 +1,4 @@
-// The native front binary (addon/fast/tsrun.c) answers state, start and kill
+// The native front binary (addon/fast) answers state, start and kill
 // from fast.state without a JS engine. Its answers must be exactly the
 // TypeScript CLI's: each is compared with TSRUN_NO_FAST=1 in every status, and
 // proven to run without an engine (Node forced, with NODE_OPTIONS that break
