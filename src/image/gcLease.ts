@@ -6,7 +6,7 @@
 import { closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
-import { lockFile } from '../runtime/lock.js';
+import { lockFileSync } from '../common/lock.js';
 
 function lock(dataRoot: string, exclusive: boolean): number {
   const step = exclusive ? 'lock the store for garbage collection' : 'take a lease on the store';
@@ -15,7 +15,7 @@ function lock(dataRoot: string, exclusive: boolean): number {
   } catch (e) {
     throw RuntimeError.fromSystem(step, e, { path: dataRoot });
   }
-  return lockFile(join(dataRoot, 'gc.lock'), exclusive, step);
+  return lockFileSync(join(dataRoot, 'gc.lock'), exclusive, step);
 }
 
 /** Runs fn while prune cannot run. */

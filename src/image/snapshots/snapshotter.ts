@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../../common/atomicFile.js';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '../../common/errors.js';
-import { withLock } from '../../runtime/lock.js';
+import { withLock } from '../../common/lock.js';
 import type { WhiteoutMode } from '../unpack/applyLayer.js';
 
 export interface Mount {
