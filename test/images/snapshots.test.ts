@@ -13,23 +13,23 @@ beforeEach(() => { root = mkdtempSync(join(tmpdir(), 'snap-')); });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 /** A chain of n committed layers, layer i holding file `l<i>`. */
-function chain(s: OverlaySnapshotter | CopySnapshotter, n: number): string {
+async function chain(s: OverlaySnapshotter | CopySnapshotter, n: number): Promise<string> {
   let parent: string | undefined;
   for (let i = 0; i < n; i++) {
     const key = `extract-${i}`;
-    s.prepare(key, parent);
+    await s.prepare(key, parent);
     writeFileSync(join(s.writableDir(key), `l${i}`), String(i));
-    s.commit(`layer-${i}`, key);
+    await s.commit(`layer-${i}`, key);
     parent = `layer-${i}`;
   }
   return parent!;
 }
 
 describe('snapshotters', () => {
-  it('overlay: a container sees every layer through one mount and writes only to its upper dir', () => {
+  it('overlay: a container sees every layer through one mount and writes only to its upper dir', async () => {
     const s = new OverlaySnapshotter(root);
-    const top = chain(s, 3);
-    const mounts = s.prepare('container/c1', top);
+    const top = await chain(s, 3);
+    const mounts = await s.prepare('container/c1', top);
     expect(mounts).toHaveLength(1);
     expect(mounts[0].type).toBe('overlay');
     const target = mkdtempSync(join(root, 'mnt-'));
@@ -41,25 +41,45 @@ describe('snapshotters', () => {
     } finally {
       unmount(target);
     }
-    expect(() => s.remove('layer-1')).toThrow(/layer-2 is built on it/);
-    s.remove('container/c1');
+    await expect(s.remove('layer-1')).rejects.toThrow(/layer-2 is built on it/);
+    await s.remove('container/c1');
     expect(s.stat('container/c1')).toBeUndefined();
   });
 
-  it('copy: an active snapshot is a full copy of its parent', () => {
+  it('copy: an active snapshot is a full copy of its parent', async () => {
     const s = new CopySnapshotter(root);
-    const top = chain(s, 3);
-    s.prepare('container/c1', top);
+    const top = await chain(s, 3);
+    await s.prepare('container/c1', top);
     const dir = s.writableDir('container/c1');
     expect(['l0', 'l1', 'l2'].every((f) => existsSync(join(dir, f)))).toBe(true);
   });
 
-  it('mounts a chain whose absolute paths exceed the kernel\'s one-page mount data, naming each directory by an fd, cwd untouched', () => {
+  it('copy: copies a parent without blocking the event loop, and a removed snapshot leaves nothing', async () => {
+    const s = new CopySnapshotter(root);
+    await s.prepare('extract-0', undefined);
+    for (let i = 0; i < 2000; i++) writeFileSync(join(s.writableDir('extract-0'), `f${i}`), String(i));
+    await s.commit('layer-0', 'extract-0');
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
+    try {
+      await s.prepare('container/c1', 'layer-0');
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(ticks).toBeGreaterThan(0);
+    expect(existsSync(join(s.writableDir('container/c1'), 'f1999'))).toBe(true);
+    await s.remove('container/c1');
+    expect(s.stat('container/c1')).toBeUndefined();
+    expect(s.walk().map((x) => x.name)).toEqual(['layer-0']);
+    expect(await s.removeOrphans()).toBe(0);
+  });
+
+  it('mounts a chain whose absolute paths exceed the kernel\'s one-page mount data, naming each directory by an fd, cwd untouched', async () => {
     const deep = join(root, 'a-long-data-root-'.repeat(4));
     mkdirSync(deep, { recursive: true });
     const s = new OverlaySnapshotter(deep);
-    const top = chain(s, 60);
-    const mounts = s.prepare('container/c1', top);
+    const top = await chain(s, 60);
+    const mounts = await s.prepare('container/c1', top);
     expect(mounts[0].options.join(',').length).toBeGreaterThan(4096);
     const target = mkdtempSync(join(root, 'mnt-'));
     const cwd = process.cwd();
