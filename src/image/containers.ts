@@ -2,7 +2,8 @@
 // mounted as DIR/rootfs beside a config.json built from the image. The record
 // under <root>/containers lets `tsctl rm` undo all of it later.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
 import { specFromImage, type ContainerOptions } from './bundle/imageSpec.js';
@@ -79,35 +80,35 @@ async function createBundleLeased(dataRoot: string, snapshotter: Snapshotter, im
   let mounted = false;
   try {
     mkdirSync(rootfs, { recursive: true });
-    const mounts = snapshotter.prepare(key, top, { 'io.tsrun.container': id });
+    const mounts = await snapshotter.prepare(key, top, { 'io.tsrun.container': id });
     containers.put(record);
     mountAll(mounts, rootfs);
     mounted = true;
     const spec = specFromImage(config, rootfs, { ...req, id, imageName: img.name });
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
   } catch (e) {
     if (mounted) unmount(rootfs);
-    if (snapshotter.stat(key)) snapshotter.remove(key);
+    if (snapshotter.stat(key)) await snapshotter.remove(key);
     containers.remove(id);
-    if (ownsBundle) rmSync(bundle, { recursive: true, force: true });
-    else rmSync(rootfs, { recursive: true, force: true });
+    if (ownsBundle) await rm(bundle, { recursive: true, force: true });
+    else await rm(rootfs, { recursive: true, force: true });
     throw e;
   }
   return record;
 }
 
 /** Unmounts and removes a container's rootfs, writable layer, bundle (if tsctl's) and record. */
-export function removeContainer(dataRoot: string, snapshotter: Snapshotter, id: string): ContainerRecord {
+export async function removeContainer(dataRoot: string, snapshotter: Snapshotter, id: string): Promise<ContainerRecord> {
   const containers = new ContainerStore(dataRoot);
   const r = containers.get(id);
   if (!r) throw new RuntimeError({ step: 'remove container', path: id, detail: 'no such container' });
   const rootfs = join(r.bundle, 'rootfs');
   unmount(rootfs);
-  if (snapshotter.stat(r.snapshotKey)) snapshotter.remove(r.snapshotKey);
-  if (r.ownsBundle) rmSync(r.bundle, { recursive: true, force: true });
+  if (snapshotter.stat(r.snapshotKey)) await snapshotter.remove(r.snapshotKey);
+  if (r.ownsBundle) await rm(r.bundle, { recursive: true, force: true });
   else {
-    rmSync(join(r.bundle, 'config.json'), { force: true });
-    rmSync(rootfs, { recursive: true, force: true });
+    await rm(join(r.bundle, 'config.json'), { force: true });
+    await rm(rootfs, { recursive: true, force: true });
   }
   containers.remove(id);
   return r;

@@ -2,7 +2,7 @@
 // are image names and containers; everything they do not reach goes:
 // blobs, committed layer snapshots, leftovers of crashed pulls (extract
 // snapshots, orphan directories, partial downloads).
-import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { ContainerStore } from './containers.js';
 import { ContentStore } from './content/store.js';
 import { ImageStore, type ImageRecord } from './imageStore.js';
@@ -45,11 +45,11 @@ export interface PruneResult {
   leftovers: number;
 }
 
-export function prune(dataRoot: string, snapshotter: Snapshotter): PruneResult {
+export function prune(dataRoot: string, snapshotter: Snapshotter): Promise<PruneResult> {
   return withCollectorLock(dataRoot, () => collect(dataRoot, snapshotter));
 }
 
-function collect(dataRoot: string, snapshotter: Snapshotter): PruneResult {
+async function collect(dataRoot: string, snapshotter: Snapshotter): Promise<PruneResult> {
   const store = new ContentStore(dataRoot);
   const r = reach(store, new ImageStore(dataRoot).list());
   const live = new Set<string>(r.layers.keys());
@@ -68,12 +68,12 @@ function collect(dataRoot: string, snapshotter: Snapshotter): PruneResult {
   // Children before parents: remove the deepest first.
   const depth = (n: string) => { let d = 0; for (let p = byName.get(n)?.parent; p; p = byName.get(p)?.parent) d++; return d; };
   for (const s of all.filter((x) => !live.has(x.name)).sort((a, b) => depth(b.name) - depth(a.name))) {
-    snapshotter.remove(s.name);
+    await snapshotter.remove(s.name);
     result.snapshots++;
   }
-  if (snapshotter instanceof SnapshotStore) result.leftovers += snapshotter.removeOrphans();
+  if (snapshotter instanceof SnapshotStore) result.leftovers += await snapshotter.removeOrphans();
   for (const f of store.ingests()) {
-    rmSync(f, { force: true });
+    await rm(f, { force: true });
     result.leftovers++;
   }
   return result;
@@ -94,7 +94,7 @@ export interface DiskUsage {
   perImage: Array<{ name: string; layers: number; sharedBytes: number; uniqueBytes: number }>;
 }
 
-export function diskUsage(dataRoot: string, snapshotter: Snapshotter): DiskUsage {
+export async function diskUsage(dataRoot: string, snapshotter: Snapshotter): Promise<DiskUsage> {
   const store = new ContentStore(dataRoot);
   const images = new ImageStore(dataRoot).list();
   const r = reach(store, images);
@@ -102,7 +102,7 @@ export function diskUsage(dataRoot: string, snapshotter: Snapshotter): DiskUsage
   const sizeOf = new Map<string, number>();
   for (const s of snapshotter.walk()) {
     if (s.kind !== 'committed') continue;
-    const size = snapshotter.usage(s.name);
+    const size = await snapshotter.usage(s.name);
     sizeOf.set(s.name, size);
     u.layers++;
     const users = r.layers.get(s.name)?.size ?? 0;
@@ -113,7 +113,7 @@ export function diskUsage(dataRoot: string, snapshotter: Snapshotter): DiskUsage
   for (const d of store.list()) u.contentBytes += store.size(d) ?? 0;
   for (const c of new ContainerStore(dataRoot).list()) {
     u.containers++;
-    if (snapshotter.stat(c.snapshotKey)) u.containerBytes += snapshotter.usage(c.snapshotKey);
+    if (snapshotter.stat(c.snapshotKey)) u.containerBytes += await snapshotter.usage(c.snapshotKey);
   }
   for (const img of images) {
     const mine = [...r.layers.entries()].filter(([, users]) => users.has(img.name));

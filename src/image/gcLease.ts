@@ -6,21 +6,21 @@
 import { closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
-import { lockFile } from '../runtime/lock.js';
+import { lock } from '../common/lock.js';
 
-function lock(dataRoot: string, exclusive: boolean): number {
+function lockStore(dataRoot: string, exclusive: boolean): Promise<number> {
   const step = exclusive ? 'lock the store for garbage collection' : 'take a lease on the store';
   try {
     mkdirSync(dataRoot, { recursive: true });
   } catch (e) {
     throw RuntimeError.fromSystem(step, e, { path: dataRoot });
   }
-  return lockFile(join(dataRoot, 'gc.lock'), exclusive, step);
+  return lock(join(dataRoot, 'gc.lock'), exclusive, step);
 }
 
 /** Runs fn while prune cannot run. */
 export async function withLease<T>(dataRoot: string, fn: () => Promise<T>): Promise<T> {
-  const fd = lock(dataRoot, false);
+  const fd = await lockStore(dataRoot, false);
   try {
     return await fn();
   } finally {
@@ -29,10 +29,10 @@ export async function withLease<T>(dataRoot: string, fn: () => Promise<T>): Prom
 }
 
 /** Runs fn once no pull, import or bundle creation is under way, and keeps new ones waiting. */
-export function withCollectorLock<T>(dataRoot: string, fn: () => T): T {
-  const fd = lock(dataRoot, true);
+export async function withCollectorLock<T>(dataRoot: string, fn: () => Promise<T>): Promise<T> {
+  const fd = await lockStore(dataRoot, true);
   try {
-    return fn();
+    return await fn();
   } finally {
     closeSync(fd);
   }

@@ -103,7 +103,7 @@ async function pullLeased(dataRoot: string, snapshotter: Snapshotter, name: stri
       }
       // Download and unpack at once: the blob's bytes are tapped into the unpacker.
       const key = extractKey(l.chainId);
-      snapshotter.prepare(key, undefined);
+      await snapshotter.prepare(key, undefined);
       extracted.set(l.index, key);
       const pipe = new PassThrough({ highWaterMark: 1 << 20 });
       let unpackError: unknown;
@@ -137,7 +137,7 @@ async function pullLeased(dataRoot: string, snapshotter: Snapshotter, name: stri
       for (const l of layers) {
         const key = extracted.get(l.index);
         if (key) {
-          snapshotter.commitOnce(l.chainId, key, parent);
+          await snapshotter.commitOnce(l.chainId, key, parent);
           extracted.delete(l.index);
         }
         parent = l.chainId;
@@ -146,7 +146,7 @@ async function pullLeased(dataRoot: string, snapshotter: Snapshotter, name: stri
       await unpackImage(store, snapshotter, manifest, config, (d, s) => progress.status(d, s));
     }
   } finally {
-    for (const key of extracted.values()) if (snapshotter.stat(key)) snapshotter.remove(key);
+    for (const key of extracted.values()) if (snapshotter.stat(key)) await snapshotter.remove(key);
     progress.done();
   }
   const record: ImageRecord = { name: formatReference(ref), target, manifest: manifestDesc, config: manifest.config.digest, updated: new Date().toISOString() };

@@ -9,7 +9,7 @@ import { emptyCgroup } from './reap.js';
 import { isProcessAlive } from '../common/proc.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
 import { containerStatus, hookState } from './status.js';
-import { withLock } from './lock.js';
+import { withLock } from '../common/lock.js';
 import { runHooks } from './hooks.js';
 
 /** Deletes the container; returns the poststop hook failures, which do not stop the delete. */

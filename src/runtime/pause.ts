@@ -5,7 +5,7 @@ import { RuntimeError } from '../common/errors.js';
 import { openContainer } from './open.js';
 import { sleepMs } from '../common/proc.js';
 import { containerStatus } from './status.js';
-import { withLock } from './lock.js';
+import { withLock } from '../common/lock.js';
 
 export function pauseContainer(root: string, id: string): void {
   const { store } = openContainer(root, id);

@@ -6,7 +6,7 @@ import { RuntimeError } from '../common/errors.js';
 import { openContainer } from './open.js';
 import { isProcessAlive, sleepMs } from '../common/proc.js';
 import { containerStatus, hookState } from './status.js';
-import { withLock } from './lock.js';
+import { withLock } from '../common/lock.js';
 import { runHooks } from './hooks.js';
 import { addon } from '../native/addon.js';
 import { decodeMessage } from '../linux/planCodec.js';

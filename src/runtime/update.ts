@@ -6,7 +6,7 @@ import type { Resources } from '../spec/types.js';
 import { RuntimeError } from '../common/errors.js';
 import { openContainer } from './open.js';
 import { containerStatus } from './status.js';
-import { withLock } from './lock.js';
+import { withLock } from '../common/lock.js';
 
 function merge(base: Resources | undefined, change: Resources): Resources {
   const out: Resources = { ...(base ?? {}) };

@@ -6,6 +6,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, ftruncateSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { RuntimeError } from '../../common/errors.js';
+import { lock } from '../../common/lock.js';
 import { isDigest } from '../reference.js';
 import type { Descriptor } from '../mediaTypes.js';
 
@@ -217,21 +218,8 @@ export class ContentStore {
 
   /** Two pulls of one blob: the second waits, then finds the blob done. */
   private async lockIngest(digest: string): Promise<(done: boolean) => void> {
-    const { addon } = await import('../../native/addon.js');
     const path = join(this.ingestDir, `${digest.slice(7)}.lock`);
-    const fd = openSync(path, 'a');
-    for (;;) {
-      try {
-        addon().flock(fd, true, true);
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EWOULDBLOCK' && (e as NodeJS.ErrnoException).code !== 'EAGAIN') {
-          closeSync(fd);
-          throw e;
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    const fd = await lock(path, true, `lock the download of ${digest}`);
     // Unlinked only once the blob is in place: a waiter holding the old inode
     // then finds the blob and stops. After a failure it stays (prune removes it).
     let closed = false;

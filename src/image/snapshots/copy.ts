@@ -1,8 +1,11 @@
 // The fallback snapshotter where overlayfs is unavailable: an active snapshot
 // starts as a full copy of its parent (reflinks where the filesystem has them)
 // and whiteouts are applied as deletions.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { SnapshotStore, type Mount } from './snapshotter.js';
+
+const run = promisify(execFile);
 
 export class CopySnapshotter extends SnapshotStore {
   readonly driver = 'copy' as const;
@@ -12,10 +15,10 @@ export class CopySnapshotter extends SnapshotStore {
     super(dataRoot, 'copy');
   }
 
-  protected populate(id: string, parentChain: string[]): void {
+  protected async populate(id: string, parentChain: string[]): Promise<void> {
     if (!parentChain.length) return;
     // cp -a keeps owners, modes, times, xattrs, devices and hard links.
-    execFileSync('cp', ['-a', '--reflink=auto', `${this.fsDir(parentChain[0])}/.`, this.fsDir(id)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await run('cp', ['-a', '--reflink=auto', `${this.fsDir(parentChain[0])}/.`, this.fsDir(id)]);
   }
 
   mounts(key: string): Mount[] {

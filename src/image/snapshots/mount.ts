@@ -1,5 +1,5 @@
 // Mounting a snapshot's mounts on a target (a bundle's rootfs) and undoing it.
-import { dirname, relative } from 'node:path';
+import { closeSync, constants, openSync, readFileSync, readlinkSync } from 'node:fs';
 import { addon } from '../../native/addon.js';
 import { RuntimeError } from '../../common/errors.js';
 import type { Mount } from './snapshotter.js';
@@ -15,48 +15,79 @@ const MAX_MOUNT_DATA = 4095;
 
 export function mountAll(mounts: Mount[], target: string): void {
   for (const m of mounts) {
-    let data = m.options.join(',');
-    let cwd: string | undefined;
-    if (m.type === 'overlay' && data.length > MAX_MOUNT_DATA) {
-      // containerd's way past the page: name the layers relative to the directory
-      // they share, from inside it (overlayfs resolves them against our cwd).
-      ({ data, dir: cwd } = relativeOverlayOptions(m.options));
-      if (data.length > MAX_MOUNT_DATA) {
-        const layers = (/lowerdir=([^,]*)/.exec(data)?.[1] ?? '').split(':').length;
-        throw new RuntimeError({ step: 'mount the overlay snapshot', path: target, detail: `its options are ${data.length} bytes for ${layers} layers even relative to ${cwd}, over the kernel's ${MAX_MOUNT_DATA + 1}-byte limit for mount data` });
-      }
-    }
-    const before = process.cwd();
-    try {
-      if (cwd) process.chdir(cwd);
-      if (m.type === 'bind') {
+    if (m.type === 'bind') {
+      try {
         addon().mount(m.source, target, '', MS_BIND | MS_REC, '');
         if (m.options.includes('ro')) addon().mount('', target, '', MS_BIND | MS_REMOUNT | MS_RDONLY, '');
-      } else {
-        addon().mount(m.source, target, m.type, 0, data);
+      } catch (e) {
+        throw RuntimeError.fromSystem('mount the bind snapshot', e, { path: target, detail: `${(e as Error).message} (options ${m.options.join(',')})` });
       }
-    } catch (e) {
-      throw RuntimeError.fromSystem(`mount the ${m.type} snapshot`, e, { path: target, detail: `${(e as Error).message} (options ${data}${cwd ? ` in ${cwd}` : ''})` });
-    } finally {
-      if (cwd) process.chdir(before);
-    }
+    } else mountFilesystem(m, target);
   }
 }
 
-/** Overlay options with lowerdir, upperdir and workdir relative to the deepest directory they all share. */
-export function relativeOverlayOptions(options: string[]): { data: string; dir: string } {
-  const isPathOption = (o: string) => /^(lowerdir|upperdir|workdir)=/.test(o);
-  const paths = options.filter(isPathOption).flatMap((o) => o.slice(o.indexOf('=') + 1).split(':'));
-  let dir = dirname(paths[0] ?? '/');
-  while (!paths.every((p) => p.startsWith(`${dir}/`)) && dir !== '/') dir = dirname(dir);
-  const data = options
+function mountFilesystem(m: Mount, target: string): void {
+  const step = `mount the ${m.type} snapshot`;
+  let data = m.options.join(',');
+  const opened: number[] = [];
+  try {
+    const byFd = m.type === 'overlay' && data.length > MAX_MOUNT_DATA;
+    if (byFd) {
+      // Past the page, each directory is named by an fd we hold open (overlayfs
+      // resolves the magic link when it mounts): a short name for any path,
+      // without changing the cwd, which a daemon shares with everything it runs.
+      const dir = fdDir();
+      data = overlayOptionsByFd(m.options, (path) => {
+        let fd: number;
+        try {
+          fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
+        } catch (e) {
+          throw RuntimeError.fromSystem(step, e, { path });
+        }
+        opened.push(fd);
+        return `${dir}/${fd}`;
+      });
+      if (data.length > MAX_MOUNT_DATA) {
+        const layers = (/lowerdir=([^,]*)/.exec(data)?.[1] ?? '').split(':').length;
+        throw new RuntimeError({ step, path: target, detail: `its options are ${data.length} bytes for ${layers} layers even with each directory named by its file descriptor (${dir}/N), over the kernel's ${MAX_MOUNT_DATA + 1}-byte limit for mount data` });
+      }
+    }
+    try {
+      addon().mount(m.source, target, m.type, 0, data);
+    } catch (e) {
+      throw RuntimeError.fromSystem(step, e, { path: target, detail: `${(e as Error).message} (options ${m.options.join(',')}${byFd ? ', each directory passed as an fd' : ''})` });
+    }
+  } finally {
+    // The mount holds its own references to the directories.
+    for (const fd of opened) closeSync(fd);
+  }
+}
+
+let fdDirPath: string | undefined;
+
+/** Where our fds appear as links: /dev/fd is shorter (more layers fit in a page), /proc/self/fd is always there. */
+function fdDir(): string {
+  if (fdDirPath === undefined) {
+    let viaDev = false;
+    try {
+      viaDev = readlinkSync('/dev/fd') === '/proc/self/fd';
+    } catch {
+      /* no /dev/fd link */
+    }
+    fdDirPath = viaDev ? '/dev/fd' : '/proc/self/fd';
+  }
+  return fdDirPath;
+}
+
+/** Overlay options with every directory of lowerdir, upperdir and workdir replaced by what `name` returns for it. */
+export function overlayOptionsByFd(options: string[], name: (path: string) => string): string {
+  return options
     .map((o) => {
-      if (!isPathOption(o)) return o;
-      const key = o.slice(0, o.indexOf('='));
-      return `${key}=${o.slice(key.length + 1).split(':').map((p) => relative(dir, p)).join(':')}`;
+      const key = /^(lowerdir|upperdir|workdir)=/.exec(o)?.[1];
+      if (!key) return o;
+      return `${key}=${o.slice(key.length + 1).split(':').map(name).join(':')}`;
     })
     .join(',');
-  return { data, dir };
 }
 
 /** Unmounts target; a busy mount is detached. A target not mounted is fine. */
@@ -76,7 +107,6 @@ export function unmount(target: string): void {
 
 /** Picks the driver: overlay where the kernel has it, else copy. */
 export async function openSnapshotter(dataRoot: string, driver: string | undefined) {
-  const { readFileSync } = await import('node:fs');
   let choice = driver ?? 'auto';
   if (choice === 'auto') choice = /\soverlay$/m.test(readFileSync('/proc/filesystems', 'utf8')) ? 'overlay' : 'copy';
   if (choice === 'overlay') return new (await import('./overlay.js')).OverlaySnapshotter(dataRoot);

@@ -13,7 +13,7 @@ export class OverlaySnapshotter extends SnapshotStore {
     super(dataRoot, 'overlay');
   }
 
-  protected populate(id: string, parentChain: string[]): void {
+  protected async populate(id: string, parentChain: string[]): Promise<void> {
     if (parentChain.length) mkdirSync(join(this.dir(id), 'work'), { recursive: true });
   }
 

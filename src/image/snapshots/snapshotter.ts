@@ -2,12 +2,16 @@
 // layer's ChainID, active (writable) ones a container or an unpack works in.
 // Metadata lives beside the data: snapshots/<driver>/snapshots/<id>/info.json,
 // and names/<sha256(name)> is a symlink to the id, swapped atomically.
+// A daemon calls these: metadata changes wait for the store's flock on timers,
+// and the long parts (copying a parent, removing or measuring a tree) run
+// outside that lock and give the event loop back as they go.
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileAtomic } from '../../common/atomicFile.js';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, lstatSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RuntimeError } from '../../common/errors.js';
-import { withLock } from '../../runtime/lock.js';
+import { withLockAsync } from '../../common/lock.js';
 import type { WhiteoutMode } from '../unpack/applyLayer.js';
 
 export interface Mount {
@@ -35,7 +39,7 @@ export interface Snapshotter {
   readonly whiteouts: WhiteoutMode;
   stat(name: string): SnapshotInfo | undefined;
   /** A new active snapshot on top of `parent`; returns how to mount it. */
-  prepare(key: string, parent: string | undefined, labels?: Record<string, string>): Mount[];
+  prepare(key: string, parent: string | undefined, labels?: Record<string, string>): Promise<Mount[]>;
   mounts(key: string): Mount[];
   /** The directory an unpack writes a layer into. */
   writableDir(key: string): string;
@@ -43,16 +47,16 @@ export interface Snapshotter {
    * Makes an active snapshot committed under `name`. `parent` re-parents it:
    * only overlay allows that (its layer directories do not contain their parents).
    */
-  commit(name: string, key: string, parent?: string): SnapshotInfo;
+  commit(name: string, key: string, parent?: string): Promise<SnapshotInfo>;
   /**
    * commit, unless `name` is already committed (another pull got there first):
    * then the active snapshot is removed. Returns whether ours was kept.
    */
-  commitOnce(name: string, key: string, parent?: string): boolean;
-  remove(name: string): void;
+  commitOnce(name: string, key: string, parent?: string): Promise<boolean>;
+  remove(name: string): Promise<void>;
   walk(): SnapshotInfo[];
   /** Bytes in the snapshot's own directory. */
-  usage(name: string): number;
+  usage(name: string): Promise<number>;
 }
 
 export const nameKey = (name: string) => createHash('sha256').update(name).digest('hex');
@@ -68,9 +72,9 @@ export abstract class SnapshotStore implements Snapshotter {
   }
 
   /** Metadata changes run one at a time across processes (two pulls of one image commit the same layers). */
-  protected locked<T>(fn: () => T): T {
+  protected locked<T>(fn: () => Promise<T> | T): Promise<T> {
     mkdirSync(this.base, { recursive: true });
-    return withLock(this.base, fn, `the ${this.driver} snapshots`);
+    return withLockAsync(this.base, fn, `the ${this.driver} snapshots`);
   }
 
   protected dir(id: string): string {
@@ -130,29 +134,38 @@ export abstract class SnapshotStore implements Snapshotter {
     renameSync(tmp, link);
   }
 
-  prepare(key: string, parent: string | undefined, labels?: Record<string, string>): Mount[] {
-    this.locked(() => this.prepareLocked(key, parent, labels));
+  async prepare(key: string, parent: string | undefined, labels?: Record<string, string>): Promise<Mount[]> {
+    // Reserved under the lock (the name taken, the parent then has a child and
+    // cannot be removed), filled outside it: the copy driver copies a whole
+    // parent, which must not hold every other pull's commits back.
+    const { id, chain } = await this.locked(() => this.reserve(key, parent, labels));
+    try {
+      await this.populate(id, chain);
+    } catch (e) {
+      await this.remove(key).catch(() => { /* what is left is an orphan prune removes; the cause matters more */ });
+      throw RuntimeError.fromSystem(`prepare snapshot ${key}`, e);
+    }
     return this.mounts(key);
   }
 
-  private prepareLocked(key: string, parent: string | undefined, labels?: Record<string, string>): void {
+  private reserve(key: string, parent: string | undefined, labels?: Record<string, string>): { id: string; chain: string[] } {
     if (this.stat(key)) throw new RuntimeError({ step: 'prepare snapshot', path: key, detail: 'a snapshot with this name exists' });
     const chain = this.chain(parent);
     const id = randomBytes(6).toString('hex');
     mkdirSync(join(this.base, 'names'), { recursive: true });
     mkdirSync(this.fsDir(id), { recursive: true });
     try {
-      this.populate(id, chain);
       this.writeInfo({ name: key, id, kind: 'active', parent, created: new Date().toISOString(), labels });
       this.setLink(key, id);
     } catch (e) {
       rmSync(this.dir(id), { recursive: true, force: true });
       throw RuntimeError.fromSystem(`prepare snapshot ${key}`, e);
     }
+    return { id, chain };
   }
 
   /** Driver hook: fill a new active snapshot's directory (copy copies the parent). */
-  protected abstract populate(id: string, parentChain: string[]): void;
+  protected abstract populate(id: string, parentChain: string[]): Promise<void>;
 
   abstract mounts(key: string): Mount[];
 
@@ -160,29 +173,32 @@ export abstract class SnapshotStore implements Snapshotter {
     return this.fsDir(this.must(key, 'active').id);
   }
 
-  commit(name: string, key: string, parent?: string): SnapshotInfo {
-    return this.locked(() => this.commitLocked(name, key, parent));
+  async commit(name: string, key: string, parent?: string): Promise<SnapshotInfo> {
+    // Measured before the lock: nobody but its owner writes an active snapshot.
+    const size = await this.usage(key);
+    return this.locked(() => this.commitLocked(name, key, parent, size));
   }
 
-  commitOnce(name: string, key: string, parent?: string): boolean {
-    return this.locked(() => {
-      if (!this.stat(name)) {
-        this.commitLocked(name, key, parent);
-        return true;
-      }
-      this.removeLocked(key);
-      return false;
+  async commitOnce(name: string, key: string, parent?: string): Promise<boolean> {
+    const size = await this.usage(key);
+    const kept = await this.locked(() => {
+      if (this.stat(name)) return false;
+      this.commitLocked(name, key, parent, size);
+      return true;
     });
+    if (!kept) await this.remove(key);
+    return kept;
   }
 
-  private commitLocked(name: string, key: string, parent?: string): SnapshotInfo {
+  private commitLocked(name: string, key: string, parent: string | undefined, size: number): SnapshotInfo {
     const info = this.must(key, 'active');
     if (this.stat(name)) throw new RuntimeError({ step: 'commit snapshot', path: name, detail: 'a snapshot with this name exists' });
     if (parent !== undefined && parent !== info.parent) {
       if (this.whiteouts !== 'overlay') throw new RuntimeError({ step: 'commit snapshot', path: name, detail: `the ${this.driver} snapshotter cannot re-parent a snapshot` });
       this.must(parent, 'committed');
     }
-    const committed: SnapshotInfo = { ...info, name, kind: 'committed', parent: parent ?? info.parent, size: this.usage(key) };
+    const committed: SnapshotInfo = { ...info, name, kind: 'committed', parent: parent ?? info.parent, size };
+    // The work dir of a snapshot that was only unpacked into, never mounted: empty.
     rmSync(join(this.dir(info.id), 'work'), { recursive: true, force: true });
     this.writeInfo(committed);
     this.setLink(name, info.id);
@@ -190,16 +206,21 @@ export abstract class SnapshotStore implements Snapshotter {
     return committed;
   }
 
-  remove(name: string): void {
-    this.locked(() => this.removeLocked(name));
+  async remove(name: string): Promise<void> {
+    const id = await this.locked(() => this.unlinkLocked(name));
+    // Nothing names the directory any more: deleting its tree needs no lock,
+    // and if we die half way, prune finds an orphan (removeOrphans).
+    await rm(this.dir(id), { recursive: true, force: true });
   }
 
-  private removeLocked(name: string): void {
+  /** Takes the name and the metadata away; returns the id whose directory is left to delete. */
+  private unlinkLocked(name: string): string {
     const info = this.must(name);
     const children = this.walk().filter((s) => s.parent === name);
     if (children.length) throw new RuntimeError({ step: 'remove snapshot', path: name, detail: `snapshot ${children[0].name} is built on it` });
     rmSync(this.link(name), { force: true });
-    rmSync(this.dir(info.id), { recursive: true, force: true });
+    rmSync(join(this.dir(info.id), 'info.json'), { force: true });
+    return info.id;
   }
 
   walk(): SnapshotInfo[] {
@@ -214,15 +235,17 @@ export abstract class SnapshotStore implements Snapshotter {
       try {
         out.push(JSON.parse(readFileSync(join(this.dir(id), 'info.json'), 'utf8')) as SnapshotInfo);
       } catch {
-        /* a prepare that died before its info.json: prune removes the directory */
+        /* a prepare that died before its info.json, or a remove that died after deleting it: prune removes the directory */
       }
     }
     return out;
   }
 
-  /** Removes directories with no info.json or no name pointing at them (a crashed prepare); returns how many. */
-  removeOrphans(): number {
-    return this.locked(() => {
+  /** Removes directories with no info.json or no name pointing at them (a crashed prepare or remove); returns how many. */
+  async removeOrphans(): Promise<number> {
+    // Listed under the lock, where every directory is either named or not yet
+    // begun (reserve writes both under it); an orphan's id is never reused.
+    const orphans = await this.locked(() => {
       const named = new Set(this.walk().filter((s) => this.stat(s.name)?.id === s.id).map((s) => s.id));
       let ids: string[] = [];
       try {
@@ -230,24 +253,31 @@ export abstract class SnapshotStore implements Snapshotter {
       } catch {
         /* nothing stored yet */
       }
-      const orphans = ids.filter((id) => !named.has(id));
-      for (const id of orphans) rmSync(this.dir(id), { recursive: true, force: true });
-      return orphans.length;
+      return ids.filter((id) => !named.has(id));
     });
+    for (const id of orphans) await rm(this.dir(id), { recursive: true, force: true });
+    return orphans.length;
   }
 
-  usage(name: string): number {
+  async usage(name: string): Promise<number> {
     const info = this.must(name);
     if (info.kind === 'committed' && info.size !== undefined) return info.size;
     return duBytes(this.fsDir(info.id));
   }
 }
 
-/** Apparent bytes of regular files under dir, each inode once. */
-export function duBytes(dir: string): number {
+const ENTRIES_PER_SLICE = 256;
+
+/**
+ * Apparent bytes of regular files under dir, each inode once. Each lstat is one
+ * short syscall; the walk gives the event loop back every few hundred entries,
+ * since a layer may hold many thousand files.
+ */
+export async function duBytes(dir: string): Promise<number> {
   let total = 0;
+  let sinceYield = 0;
   const seen = new Set<number>();
-  const walk = (d: string) => {
+  const walk = async (d: string) => {
     let names: string[];
     try {
       names = readdirSync(d);
@@ -255,15 +285,19 @@ export function duBytes(dir: string): number {
       return;
     }
     for (const n of names) {
+      if (++sinceYield >= ENTRIES_PER_SLICE) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       const p = `${d}/${n}`;
       const st = lstatSync(p);
-      if (st.isDirectory()) walk(p);
+      if (st.isDirectory()) await walk(p);
       else if (st.isFile() && !seen.has(st.ino)) {
         seen.add(st.ino);
         total += st.size;
       }
     }
   };
-  walk(dir);
+  await walk(dir);
   return total;
 }

@@ -4,8 +4,8 @@
 // its own directory; 'delete' applies them to a copy of the parent (the copy
 // snapshotter). No entry may leave the directory: `..` is refused and no path
 // is written through a symlink.
-import { lchownSync, chmodSync, lutimesSync, lstatSync, mkdirSync, rmSync, symlinkSync, linkSync, readdirSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { lchownSync, chmodSync, lutimesSync, lstatSync, mkdirSync, symlinkSync, linkSync, readdirSync, type Stats } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { RuntimeError } from '../../common/errors.js';
 import { addon } from '../../native/addon.js';
 import type { TarEntry } from '../archive/tarReader.js';
@@ -75,7 +75,7 @@ export async function applyLayer(root: string, entries: AsyncIterable<TarEntry>,
           // aufs metadata (.wh..wh.plnk etc.): nothing to apply
         } else {
           const victim = `${dir}/${base.slice(WH.length)}`;
-          rmSync(victim, { recursive: true, force: true });
+          await rm(victim, { recursive: true, force: true });
           if (mode === 'overlay') addon().mknod(victim, S_IFCHR, 0, 0);
           written.add(victim);
         }
@@ -83,7 +83,7 @@ export async function applyLayer(root: string, entries: AsyncIterable<TarEntry>,
       }
       if (parts.length) parents(parts, e.path);
       const existing = parts.length ? lstatOrNull(target) : lstatSync(root);
-      if (existing && !(existing.isDirectory() && e.type === 'dir')) rmSync(target, { recursive: true, force: true });
+      if (existing && !(existing.isDirectory() && e.type === 'dir')) await rm(target, { recursive: true, force: true });
       switch (e.type) {
         case 'dir':
           if (!existing || !existing.isDirectory()) mkdirSync(target, { mode: 0o700 });
@@ -141,7 +141,7 @@ export async function applyLayer(root: string, entries: AsyncIterable<TarEntry>,
     const keep = new Set<string>();
     for (const w of written) for (let p = w; p.length > root.length; p = p.slice(0, p.lastIndexOf('/'))) keep.add(p);
     for (const dir of opaqueDirs) {
-      for (const name of readdirSync(dir)) if (!keep.has(`${dir}/${name}`)) rmSync(`${dir}/${name}`, { recursive: true, force: true });
+      for (const name of readdirSync(dir)) if (!keep.has(`${dir}/${name}`)) await rm(`${dir}/${name}`, { recursive: true, force: true });
     }
   }
   // Directory times last: writing entries inside a directory changes its mtime.

@@ -63,13 +63,13 @@ export async function unpackImage(store: ContentStore, snapshotter: Snapshotter,
     if (!snapshotter.stat(l.chainId)) {
       if (!store.has(l.digest)) throw new RuntimeError({ step: 'unpack image', detail: `layer ${l.digest} is not in the content store` });
       const key = extractKey(l.chainId);
-      snapshotter.prepare(key, parent);
+      await snapshotter.prepare(key, parent);
       try {
         onLayer?.(l.digest, 'unpacking');
         await unpackStream(createReadStream(store.blobPath(l.digest)), snapshotter.writableDir(key), snapshotter.whiteouts, l.diffId, `layer ${l.index + 1} (${l.digest.slice(7, 19)})`);
-        snapshotter.commitOnce(l.chainId, key, parent);
+        await snapshotter.commitOnce(l.chainId, key, parent);
       } catch (e) {
-        if (snapshotter.stat(key)) snapshotter.remove(key);
+        if (snapshotter.stat(key)) await snapshotter.remove(key);
         throw e;
       }
     }

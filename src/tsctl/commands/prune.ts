@@ -5,7 +5,7 @@ export default async function pruneCommand(args: string[], g: TsctlGlobals): Pro
   const p = parseArgs(args, [{ name: 'format', kind: 'string' }]);
   const format = checkFormat(flagString(p, 'format'));
   const { prune } = await import('../../image/gc.js');
-  const r = prune(g.root, await openSnapshotter(g));
+  const r = await prune(g.root, await openSnapshotter(g));
   process.stdout.write(format === 'json' ? JSON.stringify(r) + '\n' : `removed ${r.blobs} blobs (${humanBytes(r.blobBytes)}), ${r.snapshots} layers, ${r.leftovers} leftovers\n`);
   return 0;
 }

@@ -16,7 +16,7 @@ export default async function rmCommand(args: string[], g: TsctlGlobals): Promis
       throw new UsageError(`container ${id} is ${status}: stop it first or use --force`);
     // Whatever still runs in it goes first (delete --force of a gone id succeeds).
     await runRuntime(g, ['delete', '--force', id], 'ignore');
-    removeContainer(g.root, snapshotter, id);
+    await removeContainer(g.root, snapshotter, id);
     process.stdout.write(`${id}\n`);
   }
   return 0;

@@ -18,7 +18,7 @@ export default async function rmiCommand(args: string[], g: TsctlGlobals): Promi
     process.stdout.write(`Untagged: ${img.name}\n`);
   }
   // Like docker rmi: what no image or container uses any more goes with it.
-  const r = prune(g.root, await openSnapshotter(g));
+  const r = await prune(g.root, await openSnapshotter(g));
   if (r.blobs || r.snapshots) process.stdout.write(`Deleted: ${r.blobs} blobs, ${r.snapshots} layers\n`);
   return 0;
 }

@@ -45,7 +45,7 @@ export default async function runCommand(args: string[], g: TsctlGlobals): Promi
     await runRuntime(g, ['delete', '--force', id], 'ignore').catch(() => 0);
     const { unmount } = await import('../../image/snapshots/mount.js');
     unmount(join(record.bundle, 'rootfs'));
-    if (flagBool(p, 'rm')) removeContainer(g.root, snapshotter, id);
+    if (flagBool(p, 'rm')) await removeContainer(g.root, snapshotter, id);
   }
   return code;
 }

@@ -6,7 +6,7 @@ export default async function systemCommand(args: string[], g: TsctlGlobals): Pr
   if (p.positionals[0] !== 'df' || p.positionals.length !== 1) throw new UsageError('usage: tsctl system df [--format json]');
   const format = checkFormat(flagString(p, 'format'));
   const { diskUsage } = await import('../../image/gc.js');
-  const u = diskUsage(g.root, await openSnapshotter(g));
+  const u = await diskUsage(g.root, await openSnapshotter(g));
   if (format === 'json') {
     process.stdout.write(JSON.stringify(u, null, 2) + '\n');
     return 0;
