@@ -23,6 +23,7 @@ import { checkPreservedFds, type CallerFd } from './callerFds.js';
 import { RuntimeError } from '../common/errors.js';
 import { emptyCgroup, killChildren } from './reap.js';
 import { readProcStat } from '../common/proc.js';
+import { policies } from '../common/wait.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
 
 export interface CreateOptions {
@@ -359,7 +360,7 @@ function cleanupFailedCreate(
   killChildren([left.stagePid, left.initPid]);
   // Only a cgroup this create made: an existing one was refused unless empty.
   if (left.cgroups && left.cgroupCreated.length) {
-    emptyCgroup(left.cgroups, 100);
+    emptyCgroup(left.cgroups, policies.failedCreateEmpty);
     try {
       removeCgroupDirs(left.cgroupCreated);
     } catch { /* reported by delete --force later; the state is gone though */ }
