@@ -1,7 +1,7 @@
 // tsrun's entry: global flags, then the verb's module loaded on demand so that
 // each verb's start-up imports only what it needs.
 // First: records which fds the caller handed us before the CLI opens any (--preserve-fds).
-import '../runtime/callerFds.js';
+import './inheritedFds.js';
 import { parseArgs, flagBool, flagString, UsageError } from '../common/argv.js';
 import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
 import { GLOBAL_FLAGS, type GlobalOptions } from './globals.js';

@@ -11,7 +11,7 @@ import { withLock } from './lock.js';
 import { runHooks } from './hooks.js';
 import { addon } from '../native/addon.js';
 import { decodeMessage } from '../linux/planCodec.js';
-import { errorFromRecord } from './create.js';
+import { errorFromRecord } from './initChannel.js';
 
 export function startContainer(root: string, id: string): void {
   const { store } = openContainer(root, id);
