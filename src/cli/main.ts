@@ -1,15 +1,16 @@
 // tsrun's entry: global flags, then the verb's module loaded on demand so that
 // each verb's start-up imports only what it needs.
 // First: records which fds the caller handed us before the CLI opens any (--preserve-fds).
-import '../runtime/callerFds.js';
+import './inheritedFds.js';
 import { parseArgs, flagBool, flagString, UsageError } from '../common/argv.js';
+import { describeError, exitCodeOf, findVerb, helpExitCode, usageText, verbEntry, type CliDefinition, type VerbEntry } from '../common/cliKit.js';
 import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
 import { GLOBAL_FLAGS, type GlobalOptions } from './globals.js';
 import { writeLog } from './log.js';
 
 export type Command = (args: string[], g: GlobalOptions) => Promise<number> | number;
 
-const VERBS: Record<string, { summary: string; load: () => Promise<{ default: Command }> }> = {
+const VERBS: Record<string, VerbEntry<Command>> = {
   create: { summary: 'create a container', load: () => import('./commands/create.js') },
   start: { summary: 'start the user process of a created container', load: () => import('./commands/start.js') },
   run: { summary: 'create and start a container, and wait for it', load: () => import('./commands/run.js') },
@@ -28,15 +29,16 @@ const VERBS: Record<string, { summary: string; load: () => Promise<{ default: Co
   checkpoint: { summary: 'checkpoint a container (not supported)', load: () => import('./commands/notImplemented.js') },
   restore: { summary: 'restore a container (not supported)', load: () => import('./commands/notImplemented.js') },
 };
-const ALIASES: Record<string, string> = { ls: 'list', rm: 'delete', del: 'delete' };
 
-function usage(): string {
-  const lines = ['tsrun: an OCI container runtime', '', 'usage: tsrun [global options] COMMAND [options] [arguments]', '', 'commands:'];
-  for (const [verb, v] of Object.entries(VERBS)) lines.push(`  ${verb.padEnd(11)}${v.summary}`);
-  lines.push('  help       show this help', '', 'global options:');
-  for (const f of GLOBAL_FLAGS) lines.push(`  --${f.name.padEnd(15)}${f.help ?? ''}`);
-  return lines.join('\n') + '\n';
-}
+const TSRUN: CliDefinition<Command> = {
+  name: 'tsrun',
+  title: 'tsrun: an OCI container runtime',
+  verbs: VERBS,
+  aliases: { ls: 'list', rm: 'delete', del: 'delete' },
+  globalFlags: GLOBAL_FLAGS,
+  verbColumn: 11,
+  listHelp: true,
+};
 
 async function printVersion(): Promise<void> {
   const { version, commit } = await import('../spec/generated/buildInfo.js');
@@ -53,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   const g: GlobalOptions = { root: DEFAULT_RUNTIME_ROOT, logFormat: 'text', debug: false, systemdCgroup: false };
   let verb: string | undefined;
   try {
-    const verbIndex = findVerb(argv);
+    const verbIndex = findVerb(argv, GLOBAL_FLAGS);
     const globals = parseArgs(argv.slice(0, verbIndex), GLOBAL_FLAGS);
     g.root = flagString(globals, 'root') ?? g.root;
     g.log = flagString(globals, 'log');
@@ -67,14 +69,14 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     verb = argv[verbIndex];
-    if (verb === undefined || verb === 'help' || flagBool(globals, 'help')) {
-      process.stdout.write(usage());
-      return verb === undefined && !flagBool(globals, 'help') ? 1 : 0;
+    const helpCode = helpExitCode(verb, flagBool(globals, 'help'));
+    if (helpCode !== undefined) {
+      process.stdout.write(usageText(TSRUN));
+      return helpCode;
     }
-    verb = ALIASES[verb] ?? verb;
-    const entry = VERBS[verb];
-    if (!entry) throw new UsageError(`unknown command ${JSON.stringify(verb)}; see 'tsrun help'`);
-    const command = (await entry.load()).default;
+    const found = verbEntry(TSRUN, verb!);
+    verb = found.verb;
+    const command = (await found.entry.load()).default;
     const args = argv.slice(verbIndex + 1);
     const started = performance.now();
     writeLog(g, 'debug', `${verb} started`, { args, engine: engineLine(), pid: process.pid });
@@ -86,30 +88,17 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Global flags come before the verb; a string flag consumes the next word. */
-function findVerb(argv: string[]): number {
-  const takesValue = new Set(GLOBAL_FLAGS.filter((f) => f.kind !== 'bool').flatMap((f) => [f.name, ...(f.alias ?? [])]));
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('-')) return i;
-    const name = a.replace(/^--?/, '');
-    if (!name.includes('=') && takesValue.has(name)) i++;
-  }
-  return argv.length;
-}
-
-export function reportError(g: GlobalOptions, verb: string | undefined, e: unknown): number {
+function reportError(g: GlobalOptions, verb: string | undefined, e: unknown): number {
   const err = e as Error & Record<string, unknown>;
-  const known = err && ['RuntimeError', 'ConfigError', 'UsageError'].includes(err.name);
-  const message = known ? err.message : `internal error: ${err?.stack ?? String(e)}`;
-  const prefix = verb && err?.name !== 'RuntimeError' ? `${verb}: ` : '';
-  process.stderr.write(`tsrun: ${prefix}${message}\n`);
+  const described = describeError(verb, e);
+  process.stderr.write(`tsrun: ${described.line}\n`);
   const fields: Record<string, unknown> = {};
   for (const k of ['step', 'syscall', 'errno', 'path', 'pointer', 'kind']) if (err?.[k] !== undefined) fields[k] = err[k];
   // Before the error line: engines (containerd's shim) report the last error line.
   if (err?.stack) writeLog(g, 'debug', 'where the error was raised', { stack: err.stack });
-  writeLog(g, 'error', `${prefix}${message}`, fields);
-  return 1;
+  writeLog(g, 'error', described.line, fields);
+  // Every failure exits 1, as runc: engines read the message, not the code.
+  return exitCodeOf(described, {});
 }
 
 /** Like runc's `go:` line: the engine running the CLI (bun or Node, see addon/fast/handover.c). */

@@ -29,7 +29,3 @@ export function isProcessAlive(pid: number | undefined, startTime: string | unde
   if (!st || st.state === 'Z' || st.state === 'X') return false;
   return st.startTime === startTime;
 }
-
-export function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}

@@ -7,7 +7,8 @@
 // (TSRUN_INHERITED_FDS: "fd:dev:ino,..."), so each is also checked to be the
 // same file. Started without it (the CLI run directly), the fds open when the
 // engine started our code are taken instead: that leaves out everything of
-// ours, though not the engine's own.
+// ours, though not the engine's own. The CLI reads the environment and takes
+// that snapshot before it opens anything (src/cli/inheritedFds.ts).
 import { fstatSync, readdirSync } from 'node:fs';
 import { RuntimeError } from '../common/errors.js';
 
@@ -16,8 +17,6 @@ export interface CallerFd {
   dev?: bigint;
   ino?: bigint;
 }
-
-const ENV = 'TSRUN_INHERITED_FDS';
 
 function parseRecorded(text: string): CallerFd[] | undefined {
   const out: CallerFd[] = [];
@@ -38,19 +37,16 @@ function snapshot(): CallerFd[] {
   }
 }
 
-const recorded = process.env[ENV];
-delete process.env[ENV];
-const atStart: CallerFd[] = (recorded !== undefined ? parseRecorded(recorded) : undefined) ?? snapshot();
-
-export function callerFds(): CallerFd[] {
-  return atStart;
+/** The caller's fds from the front binary's record, else the fds open now (call it before opening any). */
+export function callerFdsFrom(recorded: string | undefined): CallerFd[] {
+  return (recorded !== undefined ? parseRecorded(recorded) : undefined) ?? snapshot();
 }
 
-/** LISTEN_FDS as systemd means it: only when LISTEN_PID names this process (as runc). */
-export function listenFdsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env.LISTEN_FDS ?? 0);
+/** LISTEN_FDS as systemd means it: only when LISTEN_PID names this process (`ownPid`), as runc. */
+export function listenFdCount(listenFds: string | undefined, listenPid: string | undefined, ownPid: number): number {
+  const n = Number(listenFds ?? 0);
   if (!Number.isInteger(n) || n <= 0) return 0;
-  return Number(env.LISTEN_PID) === process.pid ? n : 0;
+  return Number(listenPid) === ownPid ? n : 0;
 }
 
 /**

@@ -1,29 +1,34 @@
 // `create`: validate, reserve the id, build the plan, spawn the native helper,
 // place the init in its cgroup and user namespace maps, and wait until it is
 // blocked on exec.fifo. Any failure removes everything this call made.
-import { chownSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile.js';
-import { parseConfig, ConfigError } from '../spec/validateConfig.js';
-import type { IdMapping, Spec, State } from '../spec/types.js';
+import { ConfigError } from '../spec/validateConfig.js';
+import type { IdMapping } from '../spec/types.js';
 import { runHooks } from './hooks.js';
 import { hookState } from './status.js';
 import { buildLaunchPlan, idMapText } from '../linux/launchPlan.js';
-import { seccompProgram } from '../linux/seccomp.js';
 import { apparmorEnabled } from '../linux/apparmor.js';
-import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
 import { cgroupManager, resolveCgroupPath, type CgroupManager } from '../linux/cgroups/manager.js';
 import { startMigrationWarmup } from '../linux/cgroups/migrationWarmup.js';
 import { removeCgroupDirs } from '../linux/cgroups/removeCgroups.js';
 import { readPids } from '../linux/cgroups/fsutil.js';
-import { addon, helperPath } from '../native/addon.js';
+import { addon } from '../native/addon.js';
 import { validateContainerId } from './containerId.js';
 import { writeFastState } from './fastState.js';
 import { checkPreservedFds, type CallerFd } from './callerFds.js';
 import { RuntimeError } from '../common/errors.js';
 import { emptyCgroup, killChildren } from './reap.js';
 import { readProcStat } from '../common/proc.js';
+import { hostUserName } from '../common/passwd.js';
+import { policies } from '../common/wait.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
+import { loadBundleConfig } from './bundle.js';
+import { capLastCap, compileSeccomp } from './planInputs.js';
+import { receive, receiveReady, sendGo, sendGoWithStates, spawnHelper } from './initChannel.js';
+import { handOverSeccompFd } from './seccompHandoff.js';
+import { connectConsoleSocket } from './console.js';
 
 export interface CreateOptions {
   root: string;
@@ -36,133 +41,14 @@ export interface CreateOptions {
   noPivot?: boolean;
   noNewKeyring?: boolean;
   preserveFds?: number;
-  /** systemd socket activation: fds 3..3+listenFds-1 are passed before the --preserve-fds ones (see listenFdsFromEnv). */
+  /** systemd socket activation: fds 3..3+listenFds-1 are passed before the --preserve-fds ones (see listenFdCount). */
   listenFds?: number;
-  /** The fds the caller handed the runtime (callerFds()); preserved fds must be among them. */
+  /** The fds the caller handed the runtime (callerFdsFrom()); preserved fds must be among them. */
   callerFds?: CallerFd[];
   /** --systemd-cgroup: cgroupsPath may be "slice:prefix:name" (placed where systemd would, via cgroupfs). */
   systemdCgroup?: boolean;
   /** Receives what tsrun accepts but cannot honour here (linux.mountLabel without SELinux). */
   onWarning?: (message: string) => void;
-}
-
-const HELPER_TIMEOUT_MS = 120_000;
-
-export function loadBundleConfig(bundle: string): Spec {
-  const file = join(bundle, 'config.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw RuntimeError.fromSystem('read the bundle config', e, { path: file });
-  }
-  return parseConfig(text, file);
-}
-
-export function capLastCap(): number {
-  try {
-    return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-  } catch {
-    return 40;
-  }
-}
-
-
-/** Receives one message from the helper; an ERR record becomes a RuntimeError. */
-export function receive(sock: number, waitingFor: string): string[] {
-  let buf: Buffer | null;
-  try {
-    buf = addon().recv(sock, HELPER_TIMEOUT_MS);
-  } catch (e) {
-    throw RuntimeError.fromSystem(`wait for the container init (${waitingFor})`, e);
-  }
-  if (!buf) throw new RuntimeError({ step: `wait for the container init (${waitingFor})`, detail: 'the init exited without reporting' });
-  const msg = decodeMessage(buf);
-  if (msg[0] === 'ERR') throw errorFromRecord(msg);
-  return msg;
-}
-
-/** The helper's ERR record (step, syscall, errno, path, pointer, detail) as a RuntimeError. */
-export function errorFromRecord(msg: string[]): RuntimeError {
-  const [, step, syscall, errno, path, pointer, detail] = msg;
-  return new RuntimeError({ step, syscall: syscall || undefined, errno: errno || undefined, path: path || undefined, pointer: pointer || undefined, detail: detail || undefined });
-}
-
-/** Compiles the config's seccomp filter in this process (libseccomp), or undefined. */
-export function compileSeccomp(spec: Spec, onWarning?: (m: string) => void): { bpf: Buffer; flags: number; notify: boolean } | undefined {
-  if (!spec.linux?.seccomp) return undefined;
-  const { program, flags, notify } = seccompProgram(spec.linux.seccomp);
-  let compiled;
-  try {
-    compiled = addon().compileSeccomp(program);
-  } catch (e) {
-    throw RuntimeError.fromSystem('compile the seccomp filter', e, { pointer: '/linux/seccomp' });
-  }
-  // Like runc: a syscall this libseccomp does not know is skipped, and said.
-  if (compiled.skipped.length) onWarning?.(`seccomp: syscalls unknown to libseccomp were skipped: ${[...new Set(compiled.skipped)].join(', ')}`);
-  return { bpf: compiled.bpf, flags, notify };
-}
-
-/**
- * The seccomp user-notification handoff (config-linux.md#seccomp): the
- * listener at listenerPath gets the ContainerProcessState as the payload and
- * the notify fd with SCM_RIGHTS.
- */
-export function handOverSeccompFd(spec: Spec, fd: number, pid: number, state: State): void {
-  const path = spec.linux!.seccomp!.listenerPath!;
-  let sock: number;
-  try {
-    sock = addon().connectUnix(path);
-  } catch (e) {
-    closeSync(fd);
-    throw RuntimeError.fromSystem('connect to the seccomp listener', e, { path, pointer: '/linux/seccomp/listenerPath' });
-  }
-  try {
-    const payload = { ociVersion: spec.ociVersion, fds: ['seccompFd'], pid, metadata: spec.linux!.seccomp!.listenerMetadata ?? '', state };
-    addon().sendWithFd(sock, Buffer.from(JSON.stringify(payload)), fd);
-  } catch (e) {
-    throw RuntimeError.fromSystem('send the seccomp fd to the listener', e, { path, pointer: '/linux/seccomp/listenerPath' });
-  } finally {
-    closeSync(sock);
-    closeSync(fd);
-  }
-}
-
-/** Receives until READY, handing over a seccomp notify fd on the way. */
-function receiveReady(sock: number, spec: Spec, pid: number, state: State): void {
-  for (;;) {
-    let buf: (Buffer & { fd?: number }) | null;
-    try {
-      buf = addon().recv(sock, HELPER_TIMEOUT_MS);
-    } catch (e) {
-      throw RuntimeError.fromSystem('wait for the container init (ready)', e);
-    }
-    if (!buf) throw new RuntimeError({ step: 'wait for the container init (ready)', detail: 'the init exited without reporting' });
-    const msg = decodeMessage(buf);
-    if (msg[0] === 'ERR') throw errorFromRecord(msg);
-    if (msg[0] === 'SECCOMPFD' && buf.fd !== undefined) {
-      handOverSeccompFd(spec, buf.fd, pid, state);
-      continue;
-    }
-    if (msg[0] === 'READY') return;
-    throw new RuntimeError({ step: 'wait for the container init (ready)', detail: `unexpected message ${msg[0]}` });
-  }
-}
-
-/**
- * runc's OWNER: the caller's user name from /etc/passwd, else the uid. Read here
- * because os.userInfo() answers "unknown" on bun.
- */
-function userName(uid: number): string {
-  try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = line.split(':');
-      if (f.length > 2 && Number(f[2]) === uid && f[2] !== '') return f[0];
-    }
-  } catch {
-    /* no passwd file: the number */
-  }
-  return String(uid);
 }
 
 export function createContainer(opts: CreateOptions): ContainerRecord {
@@ -226,7 +112,7 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
       bundle,
       rootfs: plan.rootfs,
       created: new Date().toISOString(),
-      owner: userName(process.getuid!()),
+      owner: hostUserName(process.getuid!()),
       annotations: spec.annotations,
       // Written before any mkdir: a create killed half-way leaves no cgroup that delete --force does not know.
       cgroupCreated: cgroups.missingDirs(),
@@ -245,20 +131,14 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     addon().mkfifo(fifo, 0o600);
     const user = spec.process?.user;
     chownSync(fifo, hostId(user?.uid ?? 0, plan.userns?.uidMappings), hostId(user?.gid ?? 0, plan.userns?.gidMappings));
-    if (opts.consoleSocket) {
-      try {
-        consoleFd = addon().connectUnix(opts.consoleSocket);
-      } catch (e) {
-        throw RuntimeError.fromSystem('connect to the console socket', e, { path: opts.consoleSocket });
-      }
-    }
+    if (opts.consoleSocket) consoleFd = connectConsoleSocket(opts.consoleSocket);
 
-    const spawned = addon().spawnInit(helperPath, encodePlan(plan.steps), preserveFds, terminal ? consoleFd : -1);
+    const spawned = spawnHelper(plan.steps, preserveFds, terminal ? consoleFd : -1);
     stagePid = spawned.pid;
     sock = spawned.sock;
     // Stage 1 joins the cgroup before it clones: the init and all it starts are inside from the first instruction.
     cgroups.join(stagePid);
-    addon().send(sock, encodeMessage(['GO']));
+    sendGo(sock);
 
     const pidMsg = receive(sock, 'clone');
     initPid = Number(pidMsg[1]);
@@ -296,16 +176,11 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     runHooks('prestart', spec.hooks?.prestart, creating, true);
     runHooks('createRuntime', spec.hooks?.createRuntime, creating, true);
 
-    if (spec.hooks?.createContainer?.length || spec.hooks?.startContainer?.length) {
-      // The hooks in the container read these on stdin; a memfd carries them, whatever their size.
-      const states = addon().sealedMemfd('tsrun-states', encodeMessage([JSON.stringify(creating), JSON.stringify(hookState(record, 'created'))]));
-      try {
-        addon().sendWithFd(sock, encodeMessage(['GO', 'STATES']), states);
-      } finally {
-        closeSync(states);
-      }
-    } else addon().send(sock, encodeMessage(['GO']));
-    receiveReady(sock, spec, initPid, creating);
+    // The hooks in the container read these on stdin.
+    if (spec.hooks?.createContainer?.length || spec.hooks?.startContainer?.length)
+      sendGoWithStates(sock, [JSON.stringify(creating), JSON.stringify(hookState(record, 'created'))]);
+    else sendGo(sock);
+    receiveReady(sock, (fd) => handOverSeccompFd(spec, fd, initPid, creating));
     record.phase = 'created';
     store.write(record);
     writeFastState(store, record);
@@ -359,7 +234,7 @@ function cleanupFailedCreate(
   killChildren([left.stagePid, left.initPid]);
   // Only a cgroup this create made: an existing one was refused unless empty.
   if (left.cgroups && left.cgroupCreated.length) {
-    emptyCgroup(left.cgroups, 100);
+    emptyCgroup(left.cgroups, policies.failedCreateEmpty);
     try {
       removeCgroupDirs(left.cgroupCreated);
     } catch { /* reported by delete --force later; the state is gone though */ }

@@ -7,6 +7,7 @@ import { validateContainerId } from './containerId.js';
 import { RuntimeError } from '../common/errors.js';
 import { emptyCgroup } from './reap.js';
 import { isProcessAlive } from '../common/proc.js';
+import { policies } from '../common/wait.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
 import { containerStatus, hookState } from './status.js';
 import { withLock } from '../common/lock.js';
@@ -51,6 +52,6 @@ function destroy(record: ContainerRecord): void {
       addon().killSame(record.pid ?? 0, record.pidStartTime ?? '', 9);
     } catch { /* gone, or its pid is someone else's now */ }
   };
-  emptyCgroup(cg, 500, killInit, () => isProcessAlive(record.pid, record.pidStartTime));
+  emptyCgroup(cg, policies.cgroupEmpty, killInit, () => isProcessAlive(record.pid, record.pidStartTime));
   removeCgroupDirs(record.cgroupCreated);
 }

@@ -4,6 +4,7 @@
 import { oomKillCount, readStats } from '../linux/cgroups/stats.js';
 import { openContainer } from './open.js';
 import { containerStatus } from './status.js';
+import { waitUntil } from '../common/wait.js';
 
 export interface ContainerEvent {
   type: 'stats' | 'oom';
@@ -25,7 +26,8 @@ export async function watchEvents(root: string, id: string, intervalMs: number, 
   const { store, record } = openContainer(root, id);
   let ooms = oomKillCount(record.cgroupPaths);
   let nextStats = Date.now();
-  while (containerStatus(store, record) !== 'stopped') {
+  const stoppedAfterReport = (): boolean => {
+    if (containerStatus(store, record) === 'stopped') return true;
     const now = oomKillCount(record.cgroupPaths);
     if (now > ooms) onEvent({ type: 'oom', id });
     ooms = now;
@@ -33,8 +35,9 @@ export async function watchEvents(root: string, id: string, intervalMs: number, 
       onEvent({ type: 'stats', id, data: readStats(record.cgroupPaths) });
       nextStats += intervalMs;
     }
-    await new Promise((done) => setTimeout(done, Math.min(100, intervalMs)));
-  }
+    return false;
+  };
+  await waitUntil(stoppedAfterReport, { intervalMs: Math.min(100, intervalMs) });
   // The last kill may be what stopped it.
   if (oomKillCount(record.cgroupPaths) > ooms) onEvent({ type: 'oom', id });
 }

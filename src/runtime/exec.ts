@@ -2,6 +2,7 @@
 // stage 1 joins the init's namespaces and the container's cgroup, clones, and
 // the child becomes the process. The runtime reads the sync socket until the
 // EOF that execve causes, so an exec failure is reported, not just an exit code.
+// Unless detached, the process is returned for the caller to wait for.
 import { closeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Process } from '../spec/types.js';
@@ -9,15 +10,17 @@ import { buildExecPlan } from '../linux/execPlan.js';
 import { apparmorEnabled } from '../linux/apparmor.js';
 import { cgroupManager } from '../linux/cgroups/manager.js';
 import { startMigrationWarmup } from '../linux/cgroups/migrationWarmup.js';
-import { decodeMessage, encodeMessage, encodePlan } from '../linux/planCodec.js';
-import { addon, helperPath, recvFd } from '../native/addon.js';
-import { capLastCap, compileSeccomp, errorFromRecord, handOverSeccompFd, receive } from './create.js';
+import { addon } from '../native/addon.js';
+import { capLastCap, compileSeccomp } from './planInputs.js';
+import { receive, receiveUntilExec, sendGo, spawnHelper } from './initChannel.js';
+import { handOverSeccompFd } from './seccompHandoff.js';
+import { connectConsoleSocket, consoleReceiver, receiveConsole } from './console.js';
+import { foregroundProcess, type ForegroundProcess } from './foreground.js';
 import { writeFileAtomic } from '../common/atomicFile.js';
 import { checkPreservedFds, type CallerFd } from './callerFds.js';
 import { RuntimeError } from '../common/errors.js';
 import { killChildren } from './reap.js';
 import { openContainer } from './open.js';
-import { waitInForeground } from './run.js';
 import { containerStatus, hookState } from './status.js';
 
 export interface ExecOptions {
@@ -30,12 +33,13 @@ export interface ExecOptions {
   preserveFds?: number;
   /** --ignore-paused: refused with its reason in a paused container (see below). */
   ignorePaused?: boolean;
-  /** The fds the caller handed the runtime (callerFds()); preserved fds must be among them. */
+  /** The fds the caller handed the runtime (callerFdsFrom()); preserved fds must be among them. */
   callerFds?: CallerFd[];
   onWarning?: (message: string) => void;
 }
 
-export async function execProcess(opts: ExecOptions): Promise<number> {
+/** Returns the started process, or undefined when detached. */
+export function execProcess(opts: ExecOptions): ForegroundProcess | undefined {
   startMigrationWarmup();
   const { store, record } = openContainer(opts.root, opts.id);
   const status = containerStatus(store, record);
@@ -56,15 +60,8 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
 
   let consoleFd = -1;
   let attachEnd = -1;
-  if (terminal && opts.consoleSocket) {
-    try {
-      consoleFd = addon().connectUnix(opts.consoleSocket);
-    } catch (e) {
-      throw RuntimeError.fromSystem('connect to the console socket', e, { path: opts.consoleSocket });
-    }
-  } else if (terminal) {
-    [attachEnd, consoleFd] = addon().socketPair();
-  }
+  if (terminal && opts.consoleSocket) consoleFd = connectConsoleSocket(opts.consoleSocket);
+  else if (terminal) ({ mine: attachEnd, theirs: consoleFd } = consoleReceiver());
 
   if (opts.callerFds) checkPreservedFds(opts.preserveFds ?? 0, opts.callerFds, `--preserve-fds ${opts.preserveFds ?? 0}`);
   const steps = buildExecPlan(record.config, record.pid!, proc, {
@@ -75,31 +72,16 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
   let stagePid = 0;
   let pid = 0;
   try {
-    const spawned = addon().spawnInit(helperPath, encodePlan(steps), opts.preserveFds ?? 0, consoleFd);
+    const spawned = spawnHelper(steps, opts.preserveFds ?? 0, consoleFd);
     stagePid = spawned.pid;
     sock = spawned.sock;
     if (Object.keys(record.cgroupPaths).length) cgroupManager('', record.cgroupPaths).join(stagePid);
-    addon().send(sock, encodeMessage(['GO']));
+    sendGo(sock);
     pid = Number(receive(sock, 'clone')[1]);
     addon().waitPid(stagePid, false);
     stagePid = 0;
-    addon().send(sock, encodeMessage(['GO']));
-    // EOF (the socket closes on execve) means the process runs; ERR means it failed.
-    for (;;) {
-      let msg: (Buffer & { fd?: number }) | null;
-      try {
-        msg = addon().recv(sock, 120_000);
-      } catch (e) {
-        throw RuntimeError.fromSystem(`exec in ${opts.id}`, e);
-      }
-      if (!msg) break;
-      const fields = decodeMessage(msg);
-      if (fields[0] === 'SECCOMPFD' && msg.fd !== undefined) {
-        handOverSeccompFd(record.config, msg.fd, pid, hookState(record, 'running'));
-        continue;
-      }
-      throw fields[0] === 'ERR' ? errorFromRecord(fields) : new RuntimeError({ step: `exec in ${opts.id}`, detail: `unexpected message ${fields[0]}` });
-    }
+    sendGo(sock);
+    receiveUntilExec(sock, `exec in ${opts.id}`, (fd) => handOverSeccompFd(record.config, fd, pid, hookState(record, 'running')));
   } catch (e) {
     killChildren([stagePid, pid]);
     throw e;
@@ -115,14 +97,10 @@ export async function execProcess(opts: ExecOptions): Promise<number> {
     }
   }
 
-  let master = -1;
-  if (attachEnd >= 0) {
-    master = recvFd(attachEnd, 10_000);
-    closeSync(attachEnd);
-  }
+  const master = attachEnd >= 0 ? receiveConsole(attachEnd) : -1;
   if (opts.detach) {
     if (master >= 0) closeSync(master);
-    return 0;
+    return undefined;
   }
-  return waitInForeground(pid, master);
+  return foregroundProcess(pid, master);
 }

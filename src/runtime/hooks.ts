@@ -8,8 +8,9 @@ import { RuntimeError } from '../common/errors.js';
 
 export type HookKind = keyof Hooks;
 
-export function hookEnv(hook: Hook): NodeJS.ProcessEnv {
-  if (!hook.env) return process.env;
+/** The hook's env; undefined without one, so that it inherits tsrun's (spawn's default, as runc). */
+function hookEnv(hook: Hook): NodeJS.ProcessEnv | undefined {
+  if (!hook.env) return undefined;
   const env: NodeJS.ProcessEnv = {};
   for (const kv of hook.env) {
     const i = kv.indexOf('=');

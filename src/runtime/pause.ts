@@ -3,7 +3,7 @@
 import { cgroupManager } from '../linux/cgroups/manager.js';
 import { RuntimeError } from '../common/errors.js';
 import { openContainer } from './open.js';
-import { sleepMs } from '../common/proc.js';
+import { policies, waitUntilSync } from '../common/wait.js';
 import { containerStatus } from './status.js';
 import { withLock } from '../common/lock.js';
 
@@ -16,7 +16,7 @@ export function pauseContainer(root: string, id: string): void {
     const cg = cgroupManager('', record.cgroupPaths);
     cg.freeze();
     // The v1 freezer passes through FREEZING; report done only when frozen.
-    for (let i = 0; i < 500 && !cg.isFrozen(); i++) sleepMs(2);
+    waitUntilSync(() => cg.isFrozen(), policies.frozen);
   });
 }
 

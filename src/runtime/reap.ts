@@ -3,7 +3,7 @@
 // and reaped; a cgroup's processes are killed until it is empty.
 import type { CgroupManager } from '../linux/cgroups/manager.js';
 import { addon } from '../native/addon.js';
-import { sleepMs } from '../common/proc.js';
+import { waitUntilSync, type RetryPolicy } from '../common/wait.js';
 
 /** SIGKILL and waitpid each child pid given (0 = none); errors mean it is gone already. */
 export function killChildren(pids: number[]): void {
@@ -18,13 +18,15 @@ export function killChildren(pids: number[]): void {
   }
 }
 
+/** The kill is repeated every this many checks, for processes forked meanwhile. */
+const REKILL_EVERY = 50;
+
 /**
  * SIGKILLs every process in the cgroup (and `alsoKill`, e.g. the init through
- * its pidfd) and waits until none is left, repeating the kill now and then for
- * processes forked meanwhile; gives up after `tries` × 10 ms. Returns whether
- * the cgroup ended empty.
+ * its pidfd) and waits until none is left, as long as `policy` allows.
+ * Returns whether the cgroup ended empty.
  */
-export function emptyCgroup(cg: CgroupManager | undefined, tries: number, alsoKill?: () => void, stillAlive?: () => boolean): boolean {
+export function emptyCgroup(cg: CgroupManager | undefined, policy: RetryPolicy, alsoKill?: () => void, stillAlive?: () => boolean): boolean {
   const killAll = () => {
     alsoKill?.();
     for (const pid of cg?.pids() ?? []) {
@@ -36,10 +38,9 @@ export function emptyCgroup(cg: CgroupManager | undefined, tries: number, alsoKi
   killAll();
   // Frozen tasks only see the SIGKILL once thawed.
   if (cg?.isFrozen()) cg.thaw();
-  for (let i = 0; i < tries; i++) {
-    if ((cg?.pids().length ?? 0) === 0 && !stillAlive?.()) return true;
-    if (i % 50 === 49) killAll();
-    sleepMs(10);
-  }
-  return (cg?.pids().length ?? 0) === 0 && !stillAlive?.();
+  return waitUntilSync(
+    () => (cg?.pids().length ?? 0) === 0 && !stillAlive?.(),
+    policy,
+    (attempt) => { if (attempt % REKILL_EVERY === REKILL_EVERY - 1) killAll(); },
+  );
 }

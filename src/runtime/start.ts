@@ -4,13 +4,14 @@ import { closeSync, constants, openSync, readFileSync, readSync, rmSync } from '
 import { join } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
 import { openContainer } from './open.js';
-import { isProcessAlive, sleepMs } from '../common/proc.js';
+import { isProcessAlive } from '../common/proc.js';
+import { policies, waitUntilSync } from '../common/wait.js';
 import { containerStatus, hookState } from './status.js';
 import { withLock } from '../common/lock.js';
 import { runHooks } from './hooks.js';
 import { addon } from '../native/addon.js';
 import { decodeMessage } from '../linux/planCodec.js';
-import { errorFromRecord } from './create.js';
+import { errorFromRecord } from './initChannel.js';
 
 export function startContainer(root: string, id: string): void {
   const { store } = openContainer(root, id);
@@ -55,9 +56,10 @@ function readStartReport(fifo: string, pid: number | undefined, startTime: strin
     throw RuntimeError.fromSystem(`start ${id}`, e, { path: fifo });
   }
   const chunks: Buffer[] = [];
-  try {
-    const buf = Buffer.alloc(65536);
-    let sawWriter = false;
+  const buf = Buffer.alloc(65536);
+  let sawWriter = false;
+  // Reads what is there; true at EOF, false when the writer has more to come (EAGAIN).
+  const readToEof = (): boolean => {
     for (;;) {
       let n: number;
       try {
@@ -67,8 +69,7 @@ function readStartReport(fifo: string, pid: number | undefined, startTime: strin
         sawWriter = true;
         if (!isProcessAlive(pid, startTime) && !sawData(chunks))
           throw new RuntimeError({ step: `start ${id}`, detail: 'the container init exited before it could start' });
-        sleepMs(1);
-        continue;
+        return false;
       }
       if (n > 0) {
         sawWriter = true;
@@ -78,8 +79,11 @@ function readStartReport(fifo: string, pid: number | undefined, startTime: strin
       // EOF: either the init closed its end (exec or exit), or it has not opened it at all.
       if (!sawWriter && !sawData(chunks))
         throw new RuntimeError({ step: `start ${id}`, path: fifo, detail: 'the container init is not waiting on exec.fifo' });
-      break;
+      return true;
     }
+  };
+  try {
+    waitUntilSync(readToEof, policies.execFifo);
   } finally {
     closeSync(fd);
   }

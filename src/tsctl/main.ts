@@ -2,12 +2,13 @@
 // them, make bundles and run containers with any runc-compatible runtime
 // (tsrun by default). Works in-process on a local data root.
 import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
-import { parseArgs, flagBool, flagString, UsageError } from '../common/argv.js';
+import { parseArgs, flagBool, flagString } from '../common/argv.js';
+import { describeError, exitCodeOf, findVerb, helpExitCode, usageText, verbEntry, type CliDefinition, type VerbEntry } from '../common/cliKit.js';
 import { TSCTL_GLOBAL_FLAGS, defaultRuntime, type TsctlGlobals } from './context.js';
 
 export type TsctlCommand = (args: string[], g: TsctlGlobals) => Promise<number>;
 
-const VERBS: Record<string, { summary: string; load: () => Promise<{ default: TsctlCommand }> }> = {
+const VERBS: Record<string, VerbEntry<TsctlCommand>> = {
   pull: { summary: 'pull an image from a registry: NAME[:TAG|@DIGEST]', load: () => import('./commands/pull.js') },
   import: { summary: 'import an OCI image layout (dir or tar) or a docker save tar', load: () => import('./commands/import.js') },
   export: { summary: 'write images to an OCI layout + docker archive tar: export FILE IMAGE...', load: () => import('./commands/export.js') },
@@ -20,22 +21,21 @@ const VERBS: Record<string, { summary: string; load: () => Promise<{ default: Ts
   prune: { summary: 'remove content, layers and leftovers no image or container uses', load: () => import('./commands/prune.js') },
   system: { summary: 'system df: disk used by images, shared and unique layers', load: () => import('./commands/system.js') },
 };
-const ALIASES: Record<string, string> = { ls: 'images', rmi: 'rmi', containers: 'ps' };
 
-function usage(): string {
-  const lines = ['tsctl: images and containers for tsrun', '', 'usage: tsctl [global options] COMMAND [options] [arguments]', '', 'commands:'];
-  for (const [verb, v] of Object.entries(VERBS)) lines.push(`  ${verb.padEnd(9)}${v.summary}`);
-  lines.push('', 'global options:');
-  for (const f of TSCTL_GLOBAL_FLAGS) lines.push(`  --${f.name.padEnd(15)}${f.help ?? ''}`);
-  return lines.join('\n') + '\n';
-}
+const TSCTL: CliDefinition<TsctlCommand> = {
+  name: 'tsctl',
+  title: 'tsctl: images and containers for tsrun',
+  verbs: VERBS,
+  aliases: { ls: 'images', containers: 'ps' },
+  globalFlags: TSCTL_GLOBAL_FLAGS,
+  verbColumn: 9,
+  listHelp: false,
+};
 
 export async function main(argv: string[]): Promise<number> {
   let verb: string | undefined;
   try {
-    let i = 0;
-    const valued = new Set(TSCTL_GLOBAL_FLAGS.filter((f) => f.kind !== 'bool').map((f) => f.name));
-    for (; i < argv.length && argv[i].startsWith('-'); i++) if (!argv[i].includes('=') && valued.has(argv[i].replace(/^--?/, ''))) i++;
+    const i = findVerb(argv, TSCTL_GLOBAL_FLAGS);
     const globals = parseArgs(argv.slice(0, i), TSCTL_GLOBAL_FLAGS);
     const g: TsctlGlobals = {
       root: flagString(globals, 'root') ?? process.env.TSCTL_ROOT ?? '/var/lib/tsrun',
@@ -51,18 +51,17 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     verb = argv[i];
-    if (verb === undefined || verb === 'help' || flagBool(globals, 'help')) {
-      process.stdout.write(usage());
-      return verb === undefined && !flagBool(globals, 'help') ? 1 : 0;
+    const helpCode = helpExitCode(verb, flagBool(globals, 'help'));
+    if (helpCode !== undefined) {
+      process.stdout.write(usageText(TSCTL));
+      return helpCode;
     }
-    verb = ALIASES[verb] ?? verb;
-    const entry = VERBS[verb];
-    if (!entry) throw new UsageError(`unknown command ${JSON.stringify(verb)}; see 'tsctl help'`);
-    return await (await entry.load()).default(argv.slice(i + 1), g);
+    const found = verbEntry(TSCTL, verb!);
+    verb = found.verb;
+    return await (await found.entry.load()).default(argv.slice(i + 1), g);
   } catch (e) {
-    const err = e as Error;
-    const known = err && ['RuntimeError', 'UsageError'].includes(err.name);
-    process.stderr.write(`tsctl: ${verb && err?.name !== 'RuntimeError' ? `${verb}: ` : ''}${known ? err.message : `internal error: ${err?.stack ?? String(e)}`}\n`);
-    return known && err.name === 'UsageError' ? 2 : 1;
+    const described = describeError(verb, e);
+    process.stderr.write(`tsctl: ${described.line}\n`);
+    return exitCodeOf(described, { usage: 2 });
   }
 }

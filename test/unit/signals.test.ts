@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseSignal } from '../../src/runtime/signals.js';
-import { validateContainerId } from '../../src/runtime/containerId.js';
 
 describe('signal names and numbers', () => {
   it('accepts numbers, names with and without SIG, any case, and real-time offsets', () => {
@@ -14,12 +13,5 @@ describe('signal names and numbers', () => {
     expect(() => parseSignal('SIGNOPE')).toThrow(/unknown signal "SIGNOPE"/);
     expect(() => parseSignal('0')).toThrow();
     expect(() => parseSignal('65')).toThrow();
-  });
-});
-
-describe('container ids', () => {
-  it('follow runc\'s rule and refuse path tricks', () => {
-    expect(validateContainerId('my_ctr-1.2+x')).toBe('my_ctr-1.2+x');
-    for (const bad of ['', '..', '.', 'a/b', '../etc', 'a b', 'x\n']) expect(() => validateContainerId(bad)).toThrow(/container id/);
   });
 });

@@ -1,6 +1,7 @@
 import { flagBool, flagInt, flagString, parseArgs, UsageError, type FlagSpec } from '../../common/argv.js';
 import type { GlobalOptions } from '../globals.js';
 import { writeLog } from '../log.js';
+import { inheritedFdOptions } from '../inheritedFds.js';
 
 export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'bundle', kind: 'string', alias: ['b'] },
@@ -10,12 +11,6 @@ export const CREATE_FLAGS: FlagSpec[] = [
   { name: 'no-new-keyring', kind: 'bool' },
   { name: 'preserve-fds', kind: 'string' },
 ];
-
-/** The caller's fds and LISTEN_FDS, read from this process (see runtime/callerFds.ts). */
-export async function inheritedFdOptions() {
-  const { callerFds, listenFdsFromEnv } = await import('../../runtime/callerFds.js');
-  return { callerFds: callerFds(), listenFds: listenFdsFromEnv() };
-}
 
 export function createOptionsFrom(args: string[], g: GlobalOptions, extra: FlagSpec[] = []) {
   const p = parseArgs(args, [...CREATE_FLAGS, ...extra]);
@@ -45,6 +40,6 @@ export function createOptionsFrom(args: string[], g: GlobalOptions, extra: FlagS
 export default async function create(args: string[], g: GlobalOptions): Promise<number> {
   const { options } = createOptionsFrom(args, g);
   const { createContainer } = await import('../../runtime/create.js');
-  createContainer({ ...options, ...(await inheritedFdOptions()) });
+  createContainer({ ...options, ...inheritedFdOptions() });
   return 0;
 }

@@ -4,6 +4,7 @@ import type { GlobalOptions } from '../globals.js';
 import { writeLog } from '../log.js';
 import type { Process } from '../../spec/types.js';
 import { RuntimeError } from '../../common/errors.js';
+import { inheritedFdOptions } from '../inheritedFds.js';
 
 const FLAGS = [
   { name: 'console-socket', kind: 'string' as const },
@@ -90,8 +91,7 @@ export default async function exec(args: string[], g: GlobalOptions): Promise<nu
   if (label) proc.selinuxLabel = label;
   if (flagList(p, 'cgroup').length) warn(g, '--cgroup is not supported: the process joins the container\'s own cgroup');
   const { execProcess } = await import('../../runtime/exec.js');
-  const { callerFds } = await import('../../runtime/callerFds.js');
-  return execProcess({
+  const started = execProcess({
     root: g.root,
     id,
     process: proc,
@@ -100,7 +100,10 @@ export default async function exec(args: string[], g: GlobalOptions): Promise<nu
     pidFile: flagString(p, 'pid-file'),
     preserveFds: flagInt(p, 'preserve-fds') ?? 0,
     ignorePaused: flagBool(p, 'ignore-paused'),
-    callerFds: callerFds(),
+    callerFds: inheritedFdOptions().callerFds,
     onWarning: (w) => warn(g, w),
   });
+  if (!started) return 0;
+  const { attachForeground } = await import('../attach.js');
+  return attachForeground(started);
 }

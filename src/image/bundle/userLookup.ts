@@ -3,6 +3,7 @@
 // symlink out of the rootfs, the way docker and containerd resolve it.
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { RuntimeError } from '../../common/errors.js';
+import { parseGroup, parsePasswd } from '../../common/passwd.js';
 
 /** A path inside rootfs with symlinks resolved as if rootfs were / (RESOLVE_IN_ROOT). */
 export function resolveInRoot(rootfs: string, path: string): string {
@@ -54,33 +55,33 @@ const isNum = (s: string) => /^\d+$/.test(s);
 
 export function resolveUser(rootfs: string, spec: string | undefined): ResolvedUser {
   const [userPart, groupPart] = (spec ?? '').split(':', 2) as [string, string | undefined];
-  const passwd = (readInRoot(rootfs, '/etc/passwd') ?? '').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 7);
-  const groups = (readInRoot(rootfs, '/etc/group') ?? '').split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
+  const passwd = parsePasswd(readInRoot(rootfs, '/etc/passwd') ?? '');
+  const groups = parseGroup(readInRoot(rootfs, '/etc/group') ?? '');
   let uid = 0;
   let gid = 0;
   let name: string | undefined;
   let home: string | undefined;
   const who = userPart || '0';
-  const entry = passwd.find((f) => (isNum(who) ? f[2] === who : f[0] === who));
+  const entry = passwd.find((e) => (isNum(who) ? e.uid === who : e.name === who));
   if (entry) {
-    name = entry[0];
-    uid = Number(entry[2]);
-    gid = Number(entry[3]);
-    home = entry[5];
+    name = entry.name;
+    uid = Number(entry.uid);
+    gid = Number(entry.gid);
+    home = entry.home;
   } else if (isNum(who)) {
     uid = Number(who);
   } else {
     throw new RuntimeError({ step: 'resolve image user', path: '/etc/passwd', detail: `no user ${JSON.stringify(who)} in the image's /etc/passwd` });
   }
   if (groupPart !== undefined && groupPart !== '') {
-    const g = groups.find((f) => (isNum(groupPart) ? f[2] === groupPart : f[0] === groupPart));
-    if (g) gid = Number(g[2]);
+    const g = groups.find((e) => (isNum(groupPart) ? e.gid === groupPart : e.name === groupPart));
+    if (g) gid = Number(g.gid);
     else if (isNum(groupPart)) gid = Number(groupPart);
     else throw new RuntimeError({ step: 'resolve image user', path: '/etc/group', detail: `no group ${JSON.stringify(groupPart)} in the image's /etc/group` });
   }
   // Supplementary groups: every group that lists the user as a member (only when no group was forced).
   const additional = name && groupPart === undefined
-    ? groups.filter((f) => f[3].split(',').includes(name!)).map((f) => Number(f[2])).filter((g) => g !== gid)
+    ? groups.filter((e) => e.members.includes(name!)).map((e) => Number(e.gid)).filter((g) => g !== gid)
     : [];
   return { uid, gid, ...(additional.length ? { additionalGids: [...new Set(additional)] } : {}), ...(home ? { home } : {}) };
 }

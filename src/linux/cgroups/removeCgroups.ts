@@ -1,6 +1,6 @@
 import { rmdirSync } from 'node:fs';
 import { RuntimeError } from '../../common/errors.js';
-import { sleepMs } from '../../common/proc.js';
+import { policies, waitUntilSync } from '../../common/wait.js';
 
 /** Deepest first; a leaf (no other created dir below it) is the container's own. */
 export function removalOrder(created: string[]): Array<{ dir: string; isLeaf: boolean }> {
@@ -16,20 +16,20 @@ export function removalOrder(created: string[]): Array<{ dir: string; isLeaf: bo
  */
 export function removeCgroupDirs(created: string[]): void {
   for (const { dir, isLeaf } of removalOrder(created)) {
-    for (let attempt = 0; ; attempt++) {
+    let busy: unknown;
+    const settled = () => {
       try {
         rmdirSync(dir);
-        break;
+        return true;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') break;
-        if ((code === 'EBUSY' || code === 'ENOTEMPTY') && !isLeaf) break;
-        if (code === 'EBUSY' && attempt < 200) {
-          sleepMs(10);
-          continue;
-        }
-        throw RuntimeError.fromSystem('remove cgroup', e, { path: dir, syscall: 'rmdir' });
+        if (code === 'ENOENT') return true;
+        if ((code === 'EBUSY' || code === 'ENOTEMPTY') && !isLeaf) return true;
+        if (code !== 'EBUSY') throw RuntimeError.fromSystem('remove cgroup', e, { path: dir, syscall: 'rmdir' });
+        busy = e;
+        return false;
       }
-    }
+    };
+    if (!waitUntilSync(settled, policies.cgroupRemove)) throw RuntimeError.fromSystem('remove cgroup', busy, { path: dir, syscall: 'rmdir' });
   }
 }

@@ -1,13 +1,11 @@
 // The tar reader on archives GNU tar and Python write (long names, PAX
-// headers, xattrs, links), and user resolution inside a rootfs.
+// headers, xattrs, links).
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readTar } from '../../src/image/archive/tarReader.js';
-import { resolveInRoot, resolveUser } from '../../src/image/bundle/userLookup.js';
-import { specFromImage } from '../../src/image/bundle/imageSpec.js';
 
 async function entries(tar: Buffer, chunk = 7) {
   async function* chunks() {
@@ -63,44 +61,5 @@ sys.stdout.buffer.write(buf.getvalue())
     const tar = execFileSync('tar', ['-cf', '-', '-C', '/etc', 'hostname']);
     tar[10] ^= 0x55;
     await expect(entries(tar)).rejects.toThrow(/checksum/);
-  });
-});
-
-describe('users from the image', () => {
-  const root = mkdtempSync(join(tmpdir(), 'rootfs-'));
-  mkdirSync(join(root, 'etc'));
-  mkdirSync(join(root, 'real'));
-  writeFileSync(join(root, 'real/passwd'), 'root:x:0:0::/root:/bin/sh\napp:x:1001:1002::/srv/app:/bin/sh\n');
-  symlinkSync('/real/passwd', join(root, 'etc/passwd')); // absolute: resolved inside the rootfs
-  writeFileSync(join(root, 'etc/group'), 'root:x:0:\napp:x:1002:\nwheel:x:10:app,other\naudio:x:29:app\n');
-
-  it.each([
-    [undefined, { uid: 0, gid: 0 }],
-    ['app', { uid: 1001, gid: 1002, additionalGids: [10, 29], home: '/srv/app' }],
-    ['1001', { uid: 1001, gid: 1002, additionalGids: [10, 29], home: '/srv/app' }],
-    ['app:wheel', { uid: 1001, gid: 10, home: '/srv/app' }],
-    ['5000', { uid: 5000, gid: 0 }],
-    ['5000:77', { uid: 5000, gid: 77 }],
-  ])('%j', (spec, want) => {
-    expect(resolveUser(root, spec as string | undefined)).toMatchObject(want);
-  });
-
-  it('names what is missing', () => {
-    expect(() => resolveUser(root, 'ghost')).toThrow(/no user "ghost"/);
-    expect(() => resolveUser(root, 'app:ghosts')).toThrow(/no group "ghosts"/);
-  });
-
-  it('never resolves a symlink out of the rootfs', () => {
-    symlinkSync('../../../../etc', join(root, 'up'));
-    // up → ../../../../etc stops at the rootfs' /, and /etc/passwd → /real/passwd stays inside.
-    expect(resolveInRoot(root, '/up/passwd')).toBe(`${root}/real/passwd`);
-  });
-
-  it('builds args from Entrypoint + Cmd, and PATH when the image has none', () => {
-    const spec = specFromImage({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Entrypoint: ['/bin/app'], Cmd: ['--flag'], Env: ['A=1'] } }, root, { id: 'c1', imageName: 'x' });
-    expect(spec.process!.args).toEqual(['/bin/app', '--flag']);
-    expect(spec.process!.env).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'A=1', 'HOME=/root']);
-    expect(spec.process!.cwd).toBe('/');
-    expect(() => specFromImage({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }, root, { id: 'c1', imageName: 'x' })).toThrow(/no Entrypoint or Cmd/);
   });
 });
