@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../init/protocol.h"
 #include "handover.h"
 #include "io.h"
 #include "status.h"
@@ -44,16 +46,24 @@ int verb_start(const char *dir, const struct fast_state *fs) {
       if (have == sizeof buf) break;
       continue;
     }
+    // EOF before any writer: the init is on its way to the fifo (create returned on READY,
+    // just before it opens it) or dead. Wait for the one, let the CLI name the other.
+    if (!saw_writer && have == 0 && init_alive(fs)) {
+      struct timespec ms = {0, 1000000};
+      nanosleep(&ms, NULL);
+      continue;
+    }
     break;  // EOF
   }
   close(fd);
-  if (have == 1 && buf[0] == '0') {
+  if (have == sizeof FIFO_REPORT_STARTED - 1 && memcmp(buf, FIFO_REPORT_STARTED, have) == 0) {
     unlink(fifo);
     close(lock);
     return 0;
   }
-  if (have > 0 || saw_writer) {
-    // Consumed: the CLI cannot read it again from the fifo, so it gets it from here.
+  {
+    // Consumed (or, empty, the init died before it opened the fifo): the CLI cannot read it
+    // again from the fifo, so it gets it from here and names what happened.
     snprintf(path, sizeof path, "%s/start.report", dir);
     int out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (out >= 0) {

@@ -32,6 +32,25 @@ describe('config.md#posix-platform-hooks', () => {
       b.cleanup();
     }
   });
+  it('[MUST] a failing poststart hook is only a warning: the remaining poststart hooks run and the container keeps running', () => {
+    const b = bundle((c, dir) => {
+      const log = join(dir, 'hooks.log');
+      writeFileSync(join(dir, 'hook.sh'), `#!/bin/sh\necho "$1" >> ${log}\n[ "$1" != first ]\n`);
+      chmodSync(join(dir, 'hook.sh'), 0o755);
+      c.process.args = ['sleep', '1000'];
+      c.hooks = { poststart: [{ path: join(dir, 'hook.sh'), args: ['hook.sh', 'first'] }, { path: join(dir, 'hook.sh'), args: ['hook.sh', 'second'] }] };
+    });
+    const id = newId();
+    try {
+      expect(rt(['create', '--bundle', b.dir, id]).code).toBe(0);
+      expect(rt(['start', id]).code).toBe(0);
+      expect(readFileSync(join(b.dir, 'hooks.log'), 'utf8')).toBe('first\nsecond\n');
+      expect(JSON.parse(rt(['state', id]).stdout).status).toBe('running');
+    } finally {
+      rt(['delete', '--force', id]);
+      b.cleanup();
+    }
+  });
   it('[MUST] a failing createRuntime hook fails create and nothing is left', () => {
     const b = bundle((c) => (c.hooks = { createRuntime: [{ path: '/bin/false' }] }));
     const id = newId();

@@ -26,7 +26,7 @@ import { policies } from '../common/wait.js';
 import { StateStore, type ContainerRecord } from './stateStore.js';
 import { loadBundleConfig } from './bundle.js';
 import { capLastCap, compileSeccomp } from './planInputs.js';
-import { receive, receiveReady, sendGo, sendGoWithStates, spawnHelper } from './initChannel.js';
+import { receivePid, receiveReady, sendGo, sendGoWithStates, spawnHelper } from './initChannel.js';
 import { handOverSeccompFd } from './seccompHandoff.js';
 import { connectConsoleSocket } from './console.js';
 
@@ -140,8 +140,7 @@ export function createContainer(opts: CreateOptions): ContainerRecord {
     cgroups.join(stagePid);
     sendGo(sock);
 
-    const pidMsg = receive(sock, 'clone');
-    initPid = Number(pidMsg[1]);
+    initPid = receivePid(sock);
     addon().waitPid(stagePid, false);
     stagePid = 0;
 

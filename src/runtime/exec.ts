@@ -12,7 +12,7 @@ import { cgroupManager } from '../linux/cgroups/manager.js';
 import { startMigrationWarmup } from '../linux/cgroups/migrationWarmup.js';
 import { addon } from '../native/addon.js';
 import { capLastCap, compileSeccomp } from './planInputs.js';
-import { receive, receiveUntilExec, sendGo, spawnHelper } from './initChannel.js';
+import { receivePid, receiveUntilExec, sendGo, spawnHelper } from './initChannel.js';
 import { handOverSeccompFd } from './seccompHandoff.js';
 import { connectConsoleSocket, consoleReceiver, receiveConsole } from './console.js';
 import { foregroundProcess, type ForegroundProcess } from './foreground.js';
@@ -77,7 +77,7 @@ export function execProcess(opts: ExecOptions): ForegroundProcess | undefined {
     sock = spawned.sock;
     if (Object.keys(record.cgroupPaths).length) cgroupManager('', record.cgroupPaths).join(stagePid);
     sendGo(sock);
-    pid = Number(receive(sock, 'clone')[1]);
+    pid = receivePid(sock);
     addon().waitPid(stagePid, false);
     stagePid = 0;
     sendGo(sock);

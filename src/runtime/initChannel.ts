@@ -7,6 +7,7 @@ import { closeSync } from 'node:fs';
 import { decodeMessage, encodeMessage, encodePlan, type PlanStep } from '../linux/planCodec.js';
 import { addon, helperPath } from '../native/addon.js';
 import { RuntimeError } from '../common/errors.js';
+import { SYNC, SYNC_ARITY, SYNC_WORD } from '../linux/generated/protocol.js';
 
 const HELPER_TIMEOUT_MS = 120_000;
 
@@ -23,14 +24,14 @@ export function spawnHelper(steps: PlanStep[], preserveFds: number, consoleFd: n
 
 /** Releases the stage that waits on the socket. */
 export function sendGo(sock: number): void {
-  addon().send(sock, encodeMessage(['GO']));
+  addon().send(sock, encodeMessage([SYNC.GO]));
 }
 
 /** GO with the state documents the in-container hooks read, in a sealed memfd (any size). */
 export function sendGoWithStates(sock: number, states: string[]): void {
   const memfd = addon().sealedMemfd('tsrun-states', encodeMessage(states));
   try {
-    addon().sendWithFd(sock, encodeMessage(['GO', 'STATES']), memfd);
+    addon().sendWithFd(sock, encodeMessage([SYNC.GO, SYNC_WORD.STATES]), memfd);
   } finally {
     closeSync(memfd);
   }
@@ -38,8 +39,11 @@ export function sendGoWithStates(sock: number, states: string[]): void {
 
 /** The helper's ERR record (step, syscall, errno, path, pointer, detail) as a RuntimeError. */
 export function errorFromRecord(msg: string[]): RuntimeError {
-  const [, step, syscall, errno, path, pointer, detail] = msg;
-  return new RuntimeError({ step, syscall: syscall || undefined, errno: errno || undefined, path: path || undefined, pointer: pointer || undefined, detail: detail || undefined });
+  // Field positions as the declaration names them (addon/protocol.def).
+  const field = (name: (typeof SYNC_ARITY.ERR.args)[number]) => msg[1 + SYNC_ARITY.ERR.args.indexOf(name)] || undefined;
+  const step = field('step') ?? '';
+  const [syscall, errno, path, pointer, detail] = (['syscall', 'errno', 'path', 'pointer', 'detail'] as const).map(field);
+  return new RuntimeError({ step, syscall, errno, path, pointer, detail });
 }
 
 /** One message, or null at EOF (the peer exited, or exec'd: the socket is close-on-exec). `step` names the wait in errors. */
@@ -52,7 +56,7 @@ export function receiveMessage(sock: number, step: string): HelperMessage | null
   }
   if (!buf) return null;
   const fields = decodeMessage(buf);
-  if (fields[0] === 'ERR') throw errorFromRecord(fields);
+  if (fields[0] === SYNC.ERR) throw errorFromRecord(fields);
   return { fields, fd: buf.fd };
 }
 
@@ -64,17 +68,26 @@ export function receive(sock: number, waitingFor: string): string[] {
   return msg.fields;
 }
 
+/** Stage 1's answer to GO: the pid of the process it cloned. */
+export function receivePid(sock: number): number {
+  const fields = receive(sock, 'clone');
+  const pid = Number(fields[1]);
+  if (fields[0] !== SYNC.PID || !Number.isInteger(pid) || pid <= 0)
+    throw new RuntimeError({ step: 'wait for the container init (clone)', detail: `expected ${SYNC.PID} <pid>, got ${JSON.stringify(fields.join(' '))}` });
+  return pid;
+}
+
 /** create: receives until READY, passing a seccomp notify fd on the way to `onSeccompFd`. */
 export function receiveReady(sock: number, onSeccompFd: (fd: number) => void): void {
   const step = 'wait for the container init (ready)';
   for (;;) {
     const msg = receiveMessage(sock, step);
     if (!msg) throw new RuntimeError({ step, detail: 'the init exited without reporting' });
-    if (msg.fields[0] === 'SECCOMPFD' && msg.fd !== undefined) {
+    if (msg.fields[0] === SYNC.SECCOMPFD && msg.fd !== undefined) {
       onSeccompFd(msg.fd);
       continue;
     }
-    if (msg.fields[0] === 'READY') return;
+    if (msg.fields[0] === SYNC.READY) return;
     throw new RuntimeError({ step, detail: `unexpected message ${msg.fields[0]}` });
   }
 }
@@ -88,7 +101,7 @@ export function receiveUntilExec(sock: number, step: string, onSeccompFd: (fd: n
   for (;;) {
     const msg = receiveMessage(sock, step);
     if (!msg) return;
-    if (msg.fields[0] === 'SECCOMPFD' && msg.fd !== undefined) {
+    if (msg.fields[0] === SYNC.SECCOMPFD && msg.fd !== undefined) {
       onSeccompFd(msg.fd);
       continue;
     }

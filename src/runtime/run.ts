@@ -33,7 +33,8 @@ export function runContainer(opts: RunOptions): ForegroundProcess | undefined {
   }
   const master = attach ? receiveConsole(attach.mine) : -1;
   try {
-    startContainer(opts.root, opts.id);
+    // Failed poststart hooks are warnings, never a failed run.
+    for (const warning of startContainer(opts.root, opts.id)) opts.onWarning?.(warning);
   } catch (e) {
     deleteContainer(opts.root, opts.id, true);
     throw e;

@@ -157,6 +157,25 @@ describe('hooks', () => {
     }
   });
 
+  it('a failing poststart hook is a warning: the remaining hooks run and the container keeps running', () => {
+    const { b, entries } = hookBundle((b, log) => {
+      b.config.process!.args = ['sleep', '1000'];
+      b.config.hooks = { poststart: [hostHook(b, 'first', log, 1), hostHook(b, 'second', log)] };
+    });
+    const id = uniqueId();
+    try {
+      expect(T('create', '--bundle', b.dir, id).code).toBe(0);
+      const r = T('start', id);
+      expect(r.stderr).toMatch(/warning: run poststart hook ".*hook\.sh" \(config \.hooks\.poststart\[0\]\): exit status 1/);
+      expect(r.code).toBe(0);
+      expect(entries().map((e) => e.kind)).toEqual(['first', 'second']);
+      expect(JSON.parse(T('state', id).stdout).status).toBe('running');
+    } finally {
+      T('delete', '--force', id);
+      b.cleanup();
+    }
+  });
+
   it('failing poststop hooks are warnings: every one runs and delete succeeds', () => {
     const { b, entries } = hookBundle((b, log) => (b.config.hooks = { poststop: [hostHook(b, 'first', log, 1), hostHook(b, 'second', log)] }));
     const id = uniqueId();

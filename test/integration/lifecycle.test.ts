@@ -1,6 +1,7 @@
 // runtime.md's lifecycle through the real binary: create, start, state, kill,
 // delete, run, and what each leaves behind.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeBundle, type Bundle } from '../helpers/bundle.js';
@@ -70,6 +71,10 @@ describe('create / start / state / kill / delete', () => {
     expect(T('kill', id, 'KILL').code).toBe(0);
     waitFor(() => state(id).status === 'stopped');
     expect(T('kill', id, '15').stderr).toMatch(/container not running/);
+    // As runc: --all signals what is left in the cgroup, nothing here, and succeeds (containerd's shim calls it after every exit).
+    const all = T('kill', '--all', id, 'KILL');
+    expect(all.stderr).toBe('');
+    expect(all.code).toBe(0);
     expect(T('delete', id).code).toBe(0);
     expect(T('state', id).code).toBe(1);
   });
@@ -103,6 +108,26 @@ describe('create / start / state / kill / delete', () => {
     expect(T('kill', id, 'SIGNOPE').stderr).toMatch(/unknown signal "SIGNOPE"/);
     expect(T('kill', '--all', id, 'SIGKILL').code).toBe(0);
     waitFor(() => state(id).status === 'stopped');
+  });
+
+  it.each([['the front binary', '0'], ['the TypeScript CLI', '1']])('start (%s) waits for an init that has not opened exec.fifo yet, and fails clearly once it is dead', async (_, noFast) => {
+    const id = uniqueId();
+    expect(T('create', '--bundle', bundle.dir, id).code).toBe(0);
+    const { pid } = state(id);
+    // A fresh fifo at the path: to `start` the init looks exactly as it does between READY and its open.
+    const fifo = join(root, id, 'exec.fifo');
+    rmSync(fifo);
+    execFileSync('mkfifo', ['-m', '0600', fifo]);
+    if (noFast === '1') process.env.TSRUN_NO_FAST = '1';
+    let done = false;
+    const started = tsrunAsync(['--root', root, 'start', id]).finally(() => (done = true));
+    delete process.env.TSRUN_NO_FAST;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(done).toBe(false);
+    process.kill(pid, 'SIGKILL');
+    const r = await started;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/start .*the container init exited before/);
   });
 
   it('refuses a second container with the same id and keeps the first intact', () => {
