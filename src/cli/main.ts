@@ -43,11 +43,8 @@ const TSRUN: CliDefinition<Command> = {
 async function printVersion(): Promise<void> {
   const { version, commit } = await import('../spec/generated/buildInfo.js');
   const { SPEC_VERSION } = await import('../spec/version.js');
-  let seccomp = 'unavailable';
-  try {
-    const { addon } = await import('../native/addon.js');
-    seccomp = addon().seccompVersion();
-  } catch { /* addon not built */ }
+  const { libseccompVersion } = await import('../runtime/features.js');
+  const seccomp = libseccompVersion();
   process.stdout.write(`tsrun version ${version}\ncommit: ${commit}\nspec: ${SPEC_VERSION}\n${engineLine()}\nlibseccomp: ${seccomp}\n`);
 }
 

@@ -1,4 +1,5 @@
 // The features document (features.md): what this build of tsrun really supports.
+import { addon } from '../native/addon.js';
 import { ARCHES } from '../linux/seccomp.js';
 import { CAPABILITIES, NAMESPACE_FLAGS } from '../linux/constants.js';
 import { SPEC_VERSION } from '../spec/version.js';
@@ -36,4 +37,13 @@ export function featuresDocument(): Record<string, unknown> {
       'org.opencontainers.runtime-spec.features.tsrun.process-model': 'native helper (tsrun-init) from a sealed memfd',
     },
   };
+}
+
+/** libseccomp's version as the addon was built against, for --version; 'unavailable' without the addon. */
+export function libseccompVersion(): string {
+  try {
+    return addon().seccompVersion();
+  } catch {
+    return 'unavailable';
+  }
 }

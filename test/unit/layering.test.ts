@@ -26,7 +26,6 @@ const ALLOWED: Record<string, string[]> = {
 const EXCEPTIONS: Record<string, string> = {
   'tsctl->image': 'tsctl drives images directly until src/engine exists',
   'tsctl->spec': 'tsctl drives images directly until src/engine exists',
-  'cli->native': '--version asks the addon for the libseccomp version',
 };
 
 interface Edge { from: string; to: string; typeOnly: boolean }
