@@ -178,6 +178,8 @@ int main(int argc, char **argv) {
 
   struct stat st;
   if (fstat(plan_fd, &st) < 0) fail("read the launch plan", "fstat", errno, NULL, NULL);
+  int seals = fcntl(plan_fd, F_GET_SEALS);
+  if (seals < 0 || !(seals & F_SEAL_WRITE)) fail("read the launch plan", "fcntl", seals < 0 ? errno : 0, NULL, "the plan memfd is not sealed");
   char *plan = malloc((size_t)st.st_size + 1);
   if (!plan || pread(plan_fd, plan, (size_t)st.st_size, 0) != st.st_size) fail("read the launch plan", "pread", errno, NULL, NULL);
   close(plan_fd);

@@ -102,6 +102,14 @@ Napi::Value SpawnInit(const Napi::CallbackInfo &info) {
     close(planfd);
     throw SysError(env, "write", e, "launch plan memfd");
   }
+  // Sealed like the helper's copy: nothing that reaches the fd later can change the plan.
+  if (SealMemfd(planfd) < 0) {
+    int e = errno;
+    close(sv[0]);
+    close(sv[1]);
+    close(planfd);
+    throw SysError(env, "fcntl", e, "seal the launch plan memfd");
+  }
   int exefd = SealedCopy(helper.c_str(), "tsrun-init");
   if (exefd < 0) {
     int e = errno;

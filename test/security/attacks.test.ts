@@ -504,3 +504,20 @@ describe('a state record that is not as create wrote it', () => {
     }
   });
 });
+
+describe('the launch plan reaches tsrun-init sealed', () => {
+  it('tsrun-init refuses a plan memfd that could still be written', () => {
+    // A well-formed empty plan in an unsealed memfd, handed over as the runtime would.
+    const py = [
+      'import os, socket, subprocess, sys',
+      'a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)',
+      'm = os.memfd_create("plan", os.MFD_ALLOW_SEALING)',
+      'os.write(m, b"TSP1" + bytes(4))',
+      'p = subprocess.run([sys.argv[1], str(b.fileno()), str(m), "0", "-1"], pass_fds=(b.fileno(), m), capture_output=True)',
+      'b.close()',
+      'print(a.recv(65536).replace(b"\\0", b"|").decode())',
+    ].join('\n');
+    const out = execFileSync('python3', ['-c', py, resolve(import.meta.dirname, '../../build/Release/tsrun-init')], { encoding: 'utf8' });
+    expect(out).toMatch(/ERR\W+read the launch plan\W.*the plan memfd is not sealed/);
+  });
+});
