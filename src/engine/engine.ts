@@ -86,8 +86,8 @@ export interface ImageSummary {
 }
 
 export class Engine {
-  readonly dataRoot: string;
-  readonly stateDir: string;
+  private readonly dataRoot: string;
+  private readonly stateDir: string;
   private readonly runtime: OciRuntime;
   private readonly onWarning?: (message: string) => void;
   private opened?: Promise<Snapshotter>;
