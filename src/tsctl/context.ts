@@ -1,22 +1,7 @@
-// tsctl's global options and what every verb opens from them.
+// tsctl's global options, the engine they open, and what verbs share to print.
 import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { flagBool, flagString, type FlagSpec, type ParsedArgs } from '../common/argv.js';
-
-export interface TsctlGlobals {
-  /** Data root: content, snapshots, images, containers. */
-  root: string;
-  snapshotter?: string;
-  /** The OCI runtime binary containers run with (any runc-compatible one). */
-  runtime: string;
-  /** The runtime's --root. */
-  runtimeRoot: string;
-  /** Where `run` puts bundles (mount points: ephemeral). */
-  stateDir: string;
-  /** Registry mirrors (--mirror / $TSCTL_MIRRORS): docker.io=127.0.0.1:5000. */
-  mirrors?: string;
-}
+import { Engine, type PullRequest } from '../engine/engine.js';
 
 export const TSCTL_GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'root', kind: 'string', help: 'data root for content, snapshots and images (default /var/lib/tsrun)' },
@@ -29,25 +14,22 @@ export const TSCTL_GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'version', kind: 'bool', alias: ['v'], help: 'print the version' },
 ];
 
-export const defaultRuntime = () => join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tsrun');
-
-export async function openSnapshotter(g: TsctlGlobals) {
-  const { openSnapshotter: open } = await import('../image/snapshots/mount.js');
-  return open(g.root, g.snapshotter ?? process.env.TSCTL_SNAPSHOTTER);
+/** The engine the global options describe; tsctl's environment fills what they leave out. */
+export function openEngine(globals: ParsedArgs): Engine {
+  return new Engine({
+    dataRoot: flagString(globals, 'root') ?? process.env.TSCTL_ROOT ?? '/var/lib/tsrun',
+    snapshotter: flagString(globals, 'snapshotter') ?? process.env.TSCTL_SNAPSHOTTER,
+    runtime: flagString(globals, 'runtime'),
+    runtimeRoot: flagString(globals, 'runtime-root'),
+    stateDir: flagString(globals, 'state-dir') ?? '/run/tsctl',
+    mirrors: flagString(globals, 'mirror') ?? process.env.TSCTL_MIRRORS,
+    onWarning: (message) => process.stderr.write(`tsctl: warning: ${message}\n`),
+  });
 }
 
-/** What pull needs from the global options and a verb's REGISTRY_FLAGS. */
-export async function pullOptions(g: TsctlGlobals, p: ParsedArgs) {
-  const { parseMirrors } = await import('../image/registry/client.js');
-  const { parsePlatform } = await import('../image/platform.js');
-  const platform = flagString(p, 'platform');
-  return {
-    insecure: flagBool(p, 'insecure'),
-    authFile: flagString(p, 'auth-file'),
-    mirrors: parseMirrors(g.mirrors),
-    platform: platform ? parsePlatform(platform) : undefined,
-    onWarning: (message: string) => process.stderr.write(`tsctl: warning: ${message}\n`),
-  };
+/** A verb's REGISTRY_FLAGS as a pull request (progress is the verb's). */
+export function pullRequest(p: ParsedArgs): PullRequest {
+  return { insecure: flagBool(p, 'insecure'), authFile: flagString(p, 'auth-file'), platform: flagString(p, 'platform') };
 }
 
 export const REGISTRY_FLAGS: FlagSpec[] = [

@@ -1,12 +1,13 @@
 // tsctl: images into containers. pull/import/export images, see and remove
 // them, make bundles and run containers with any runc-compatible runtime
 // (tsrun by default). Works in-process on a local data root.
-import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
-import { parseArgs, flagBool, flagString } from '../common/argv.js';
+import { parseArgs, flagBool } from '../common/argv.js';
 import { describeError, exitCodeOf, findVerb, helpExitCode, usageText, verbEntry, type CliDefinition, type VerbEntry } from '../common/cliKit.js';
-import { TSCTL_GLOBAL_FLAGS, defaultRuntime, type TsctlGlobals } from './context.js';
+import type { Engine } from '../engine/engine.js';
+import { buildInfo } from '../engine/version.js';
+import { TSCTL_GLOBAL_FLAGS, openEngine } from './context.js';
 
-export type TsctlCommand = (args: string[], g: TsctlGlobals) => Promise<number>;
+export type TsctlCommand = (args: string[], engine: Engine) => Promise<number>;
 
 const VERBS: Record<string, VerbEntry<TsctlCommand>> = {
   pull: { summary: 'pull an image from a registry: NAME[:TAG|@DIGEST]', load: () => import('./commands/pull.js') },
@@ -37,16 +38,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const i = findVerb(argv, TSCTL_GLOBAL_FLAGS);
     const globals = parseArgs(argv.slice(0, i), TSCTL_GLOBAL_FLAGS);
-    const g: TsctlGlobals = {
-      root: flagString(globals, 'root') ?? process.env.TSCTL_ROOT ?? '/var/lib/tsrun',
-      snapshotter: flagString(globals, 'snapshotter'),
-      runtime: flagString(globals, 'runtime') ?? defaultRuntime(),
-      runtimeRoot: flagString(globals, 'runtime-root') ?? DEFAULT_RUNTIME_ROOT,
-      stateDir: flagString(globals, 'state-dir') ?? '/run/tsctl',
-      mirrors: flagString(globals, 'mirror') ?? process.env.TSCTL_MIRRORS,
-    };
     if (flagBool(globals, 'version')) {
-      const { version, commit } = await import('../spec/generated/buildInfo.js');
+      const { version, commit } = await buildInfo();
       process.stdout.write(`tsctl version ${version}\ncommit: ${commit}\n`);
       return 0;
     }
@@ -58,7 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const found = verbEntry(TSCTL, verb!);
     verb = found.verb;
-    return await (await found.entry.load()).default(argv.slice(i + 1), g);
+    return await (await found.entry.load()).default(argv.slice(i + 1), openEngine(globals));
   } catch (e) {
     const described = describeError(verb, e);
     process.stderr.write(`tsctl: ${described.line}\n`);

@@ -1,6 +1,6 @@
 // Pull progress for people: on a terminal one bar per layer, redrawn in place;
 // otherwise one line per layer when it finishes (logs stay readable).
-import type { Progress } from '../image/progress.js';
+import type { Progress } from '../engine/engine.js';
 import { humanBytes } from './context.js';
 
 interface Row {

@@ -1,6 +1,6 @@
 // The flags bundle and run share: what the container of an image looks like.
 import { flagBool, flagList, flagString, UsageError, type FlagSpec, type ParsedArgs } from '../../common/argv.js';
-import type { BundleRequest } from '../../image/containers.js';
+import type { BundleRequest } from '../../engine/engine.js';
 
 export const CONTAINER_FLAGS: FlagSpec[] = [
   { name: 'name', kind: 'string', help: 'container name (default: random)' },

@@ -1,13 +1,11 @@
 import { parseArgs, UsageError } from '../../common/argv.js';
-import type { TsctlGlobals } from '../context.js';
+import type { Engine } from '../../engine/engine.js';
 
-export default async function exportCommand(args: string[], g: TsctlGlobals): Promise<number> {
+export default async function exportCommand(args: string[], engine: Engine): Promise<number> {
   const p = parseArgs(args, []);
   if (p.positionals.length < 2) throw new UsageError('usage: tsctl export FILE.tar IMAGE...');
   const [file, ...names] = p.positionals;
-  const { findImage } = await import('../../image/resolveImage.js');
-  const { exportArchive } = await import('../../image/exportArchive.js');
-  const blobs = await exportArchive(g.root, names.map((n) => findImage(g.root, n)), file);
+  const blobs = await engine.exportImages(file, names);
   process.stderr.write(`wrote ${file}: ${names.length} image(s), ${blobs} blobs\n`);
   return 0;
 }

@@ -1,12 +1,12 @@
 import { parseArgs, flagString, UsageError } from '../../common/argv.js';
-import { checkFormat, humanBytes, openSnapshotter, table, type TsctlGlobals } from '../context.js';
+import type { Engine } from '../../engine/engine.js';
+import { checkFormat, humanBytes, table } from '../context.js';
 
-export default async function systemCommand(args: string[], g: TsctlGlobals): Promise<number> {
+export default async function systemCommand(args: string[], engine: Engine): Promise<number> {
   const p = parseArgs(args, [{ name: 'format', kind: 'string' }]);
   if (p.positionals[0] !== 'df' || p.positionals.length !== 1) throw new UsageError('usage: tsctl system df [--format json]');
   const format = checkFormat(flagString(p, 'format'));
-  const { diskUsage } = await import('../../image/gc.js');
-  const u = await diskUsage(g.root, await openSnapshotter(g));
+  const u = await engine.diskUsage();
   if (format === 'json') {
     process.stdout.write(JSON.stringify(u, null, 2) + '\n');
     return 0;

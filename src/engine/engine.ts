@@ -1,0 +1,245 @@
+// The engine: images and the containers made of them on one data root, for
+// every client (tsctl now, the daemon later). Clients parse their input and
+// show results; what an operation means lives here: pull when missing, which
+// image a container uses, cleaning up after a run, refusing to remove what is
+// in use. Containers run with a runc-compatible binary as a child process
+// (ociRuntime.ts). Every method is async and leaves process-global state
+// (cwd, signals, stdio other than a foreground run's) alone.
+import { join } from 'node:path';
+import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
+import { RuntimeError } from '../common/errors.js';
+import { UsageError } from '../common/argv.js';
+import { ContainerStore, createBundle, newContainerId, removeContainer, type BundleRequest, type ContainerRecord } from '../image/containers.js';
+import { ContentStore } from '../image/content/store.js';
+import { exportArchive } from '../image/exportArchive.js';
+import { diskUsage, prune, type DiskUsage, type PruneResult } from '../image/gc.js';
+import { ImageStore, type ImageRecord } from '../image/imageStore.js';
+import { importArchive } from '../image/importArchive.js';
+import type { Manifest } from '../image/mediaTypes.js';
+import { parsePlatform } from '../image/platform.js';
+import type { Progress } from '../image/progress.js';
+import { pull } from '../image/pull.js';
+import { familiarName, parseReference } from '../image/reference.js';
+import { parseMirrors } from '../image/registry/client.js';
+import { findImage } from '../image/resolveImage.js';
+import { openSnapshotter, unmount } from '../image/snapshots/mount.js';
+import type { Snapshotter } from '../image/snapshots/snapshotter.js';
+import { defaultRuntimeBinary, OciRuntime } from './ociRuntime.js';
+
+export type { BundleRequest, ContainerRecord, DiskUsage, ImageRecord, Progress, PruneResult };
+/** How people write an image name: docker.io/library/busybox:latest → busybox:latest. */
+export { familiarName };
+
+export interface EngineOptions {
+  /** Data root: content, snapshots, image names, container records. */
+  dataRoot: string;
+  /** overlay, copy or auto (default: overlay when the kernel has it). */
+  snapshotter?: string;
+  /** The runc-compatible binary containers run with (default: this checkout's bin/tsrun). */
+  runtime?: string;
+  /** The runtime's --root (default /run/tsrun). */
+  runtimeRoot?: string;
+  /** Where containers get their bundle unless told otherwise: <stateDir>/bundles/<id> (mount points: ephemeral). */
+  stateDir: string;
+  /**
+   * Registry → the host its images are fetched from first (docker's registry-mirrors),
+   * or that map as text: `docker.io=127.0.0.1:5000,quay.io=mirror:5000`. The text is
+   * read at the first pull, so a bad one fails only what pulls.
+   */
+  mirrors?: Record<string, string> | string;
+  /** Told what went wrong but was worked around (a failed mirror). */
+  onWarning?: (message: string) => void;
+}
+
+export interface PullRequest {
+  /** Plain HTTP even for a non-local registry. */
+  insecure?: boolean;
+  /** Credentials file (docker config.json / containers auth.json format). */
+  authFile?: string;
+  /** os/arch[/variant] (default: this machine). */
+  platform?: string;
+  progress?: Progress;
+}
+
+export interface ImportRequest {
+  /** Name for an image the archive does not name (or to rename a single image). */
+  name?: string;
+  /** os/arch[/variant] (default: this machine). */
+  platform?: string;
+}
+
+/** An image as a listing shows it. */
+export interface ImageSummary {
+  name: string;
+  /** The familiar repository (`busybox`, `example.com/app`). */
+  repository: string;
+  /** `<none>` for a name by digest. */
+  tag: string;
+  /** The config digest. */
+  id: string;
+  /** What the name points at (an index or a manifest). */
+  digest: string;
+  /** From the image config; '' when it has none or the content is missing. */
+  created: string;
+  /** Compressed bytes: config and layers of the platform's manifest. */
+  size: number;
+}
+
+export class Engine {
+  private readonly dataRoot: string;
+  private readonly stateDir: string;
+  private readonly runtime: OciRuntime;
+  private readonly onWarning?: (message: string) => void;
+  private opened?: Promise<Snapshotter>;
+
+  constructor(private readonly options: EngineOptions) {
+    this.dataRoot = options.dataRoot;
+    this.stateDir = options.stateDir;
+    this.runtime = new OciRuntime(options.runtime ?? defaultRuntimeBinary(), options.runtimeRoot ?? DEFAULT_RUNTIME_ROOT);
+    this.onWarning = options.onWarning;
+  }
+
+  /** Opened at first use, so an operation that needs no snapshots never fails on the driver. */
+  private snapshotter(): Promise<Snapshotter> {
+    this.opened ??= openSnapshotter(this.dataRoot, this.options.snapshotter);
+    return this.opened;
+  }
+
+  private mirrors(): Record<string, string> {
+    const m = this.options.mirrors;
+    return typeof m === 'string' || m === undefined ? parseMirrors(m) : m;
+  }
+
+  // Images
+
+  async pull(name: string, req: PullRequest = {}): Promise<ImageRecord> {
+    const snapshotter = await this.snapshotter();
+    const mirrors = this.mirrors();
+    return pull(this.dataRoot, snapshotter, name, {
+      insecure: req.insecure,
+      authFile: req.authFile,
+      mirrors,
+      platform: req.platform ? parsePlatform(req.platform) : undefined,
+      onWarning: this.onWarning,
+      progress: req.progress,
+    });
+  }
+
+  /** The image `name` names here, pulled first when there is none. */
+  async pullIfMissing(name: string, req: PullRequest = {}): Promise<ImageRecord> {
+    await this.snapshotter();
+    try {
+      return findImage(this.dataRoot, name);
+    } catch {
+      return this.pull(name, req);
+    }
+  }
+
+  /** An OCI image layout (directory or tar) or a docker save tar → images here. */
+  async importImages(source: string, req: ImportRequest = {}): Promise<ImageRecord[]> {
+    const snapshotter = await this.snapshotter();
+    return importArchive(this.dataRoot, snapshotter, source, { name: req.name, platform: req.platform ? parsePlatform(req.platform) : undefined });
+  }
+
+  /** Writes the images `names` name to `file` (an OCI layout and a docker archive in one tar); the number of blobs. */
+  async exportImages(file: string, names: string[]): Promise<number> {
+    return exportArchive(this.dataRoot, names.map((n) => findImage(this.dataRoot, n)), file);
+  }
+
+  /** An image by name, familiar name or ID prefix; not-found otherwise. */
+  async findImage(name: string): Promise<ImageRecord> {
+    return findImage(this.dataRoot, name);
+  }
+
+  async listImages(): Promise<ImageSummary[]> {
+    const store = new ContentStore(this.dataRoot);
+    return new ImageStore(this.dataRoot).list().map((img) => {
+      let created = '';
+      let size = 0;
+      try {
+        const config = store.readJson<{ created?: string }>(img.config);
+        created = config.created ?? '';
+        const manifest = store.readJson<Pick<Manifest, 'layers' | 'config'>>(img.manifest.digest);
+        size = manifest.layers.reduce((a, l) => a + l.size, manifest.config.size);
+      } catch { /* content missing: shown with what is known */ }
+      const ref = parseReference(img.name);
+      const repository = familiarName(`${ref.registry}/${ref.repository}`);
+      const tag = ref.digest || !ref.tag ? '<none>' : ref.tag;
+      return { name: img.name, repository, tag, id: img.config, digest: img.target.digest, created, size };
+    });
+  }
+
+  /**
+   * Removes the names (in order, each reported to `onUntagged` as it goes), then,
+   * as docker rmi, the content and layers nothing uses any more. An image a
+   * container uses is refused unless `force`.
+   */
+  async removeImages(names: string[], opts: { force?: boolean; onUntagged?: (name: string) => void } = {}): Promise<PruneResult> {
+    const images = new ImageStore(this.dataRoot);
+    for (const name of names) {
+      const img = findImage(this.dataRoot, name);
+      const users = new ContainerStore(this.dataRoot).list().filter((c) => c.image === img.name);
+      if (users.length && !opts.force) throw new RuntimeError({ step: 'remove image', path: img.name, detail: `container ${users[0].id} uses it (tsctl rm it, or --force)` });
+      images.remove(img.name);
+      opts.onUntagged?.(img.name);
+    }
+    return this.prune();
+  }
+
+  /** Removes content, layers and leftovers no image or container uses. */
+  async prune(): Promise<PruneResult> {
+    return prune(this.dataRoot, await this.snapshotter());
+  }
+
+  async diskUsage(): Promise<DiskUsage> {
+    return diskUsage(this.dataRoot, await this.snapshotter());
+  }
+
+  // Containers
+
+  /**
+   * A container of `image`: a writable layer on the image's, mounted as
+   * <bundle>/rootfs beside a config.json from the image config and `req`.
+   * The bundle is `bundleDir` or <stateDir>/bundles/<id>.
+   */
+  async createContainer(image: string, req: BundleRequest, bundleDir?: string): Promise<ContainerRecord> {
+    const snapshotter = await this.snapshotter();
+    const id = req.id ?? newContainerId();
+    return createBundle(this.dataRoot, snapshotter, image, bundleDir ?? join(this.stateDir, 'bundles', id), { ...req, id });
+  }
+
+  async listContainers(): Promise<ContainerRecord[]> {
+    return new ContainerStore(this.dataRoot).list().sort((a, b) => a.created.localeCompare(b.created));
+  }
+
+  /**
+   * Runs container `id` with the runtime's `run`, attached to this process's
+   * stdio (the runtime handles the terminal and forwards the signals it gets);
+   * its exit code. Afterwards, however it ended, the runtime's container is
+   * deleted and the rootfs unmounted; with `remove` the container goes too.
+   */
+  async runForeground(id: string, opts: { remove?: boolean } = {}): Promise<number> {
+    const record = new ContainerStore(this.dataRoot).get(id);
+    if (!record) throw new RuntimeError({ kind: 'not-found', step: 'run container', path: id, detail: 'no such container' });
+    try {
+      return await this.runtime.call(['run', '--bundle', record.bundle, id], 'inherit');
+    } finally {
+      await this.runtime.forceDelete(id).catch(() => {});
+      unmount(join(record.bundle, 'rootfs'));
+      if (opts.remove) await removeContainer(this.dataRoot, await this.snapshotter(), id);
+    }
+  }
+
+  /**
+   * Removes container `id`: what the runtime still runs of it, its rootfs,
+   * writable layer, bundle (if the engine made it) and record. As docker rm,
+   * one that still runs is refused unless `force`.
+   */
+  async removeContainer(id: string, opts: { force?: boolean } = {}): Promise<ContainerRecord> {
+    const snapshotter = await this.snapshotter();
+    const status = await this.runtime.status(id);
+    if (!opts.force && status && status !== 'stopped') throw new UsageError(`container ${id} is ${status}: stop it first or use --force`);
+    await this.runtime.forceDelete(id);
+    return removeContainer(this.dataRoot, snapshotter, id);
+  }
+}

@@ -1,0 +1,50 @@
+// The OCI runtime the engine's containers run with: any runc-compatible binary
+// (tsrun by default), always a separate process. The engine never loads
+// src/runtime: what it knows of a container's life is what the binary answers.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../common/argv.js';
+
+/** bin/tsrun of the checkout this module belongs to. */
+export const defaultRuntimeBinary = () => join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tsrun');
+
+export class OciRuntime {
+  /** `binary`: the runtime's path; `root`: its --root (where it keeps container state). */
+  constructor(readonly binary: string, readonly root: string) {}
+
+  /**
+   * `<binary> --root <root> ARGS...`; its exit code (128+n for a signal).
+   * With 'inherit' the runtime owns this process's terminal and signals reach it directly.
+   */
+  call(args: string[], stdio: 'inherit' | 'ignore'): Promise<number> {
+    const child = spawn(this.binary, ['--root', this.root, ...args], { stdio });
+    return new Promise((resolve, reject) => {
+      child.on('error', (e) => reject(new UsageError(`cannot run the runtime ${this.binary}: ${e.message}`)));
+      child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+    });
+  }
+
+  /** The runtime's status of `id` (created, running, ...), or undefined when it has no such container. */
+  status(id: string): Promise<string | undefined> {
+    return new Promise((resolve) => {
+      const child = spawn(this.binary, ['--root', this.root, 'state', id], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('error', () => resolve(undefined));
+      child.on('exit', (code) => {
+        try {
+          resolve(code === 0 ? String(JSON.parse(out).status) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+  }
+
+  /** Stops and deletes whatever the runtime still has of `id` (succeeds for an id it does not know). */
+  async forceDelete(id: string): Promise<void> {
+    await this.call(['delete', '--force', id], 'ignore');
+  }
+}
