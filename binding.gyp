@@ -2,7 +2,8 @@
   "targets": [
     {
       "target_name": "tsrun",
-      "sources": ["addon/src/addon.cc", "addon/src/spawn.cc", "addon/src/sync.cc", "addon/src/process.cc", "addon/src/files.cc", "addon/src/seccomp.cc", "addon/src/cgroupDevices.cc"],
+      "sources": ["addon/src/addon.cc", "addon/src/spawn.cc", "addon/src/sync.cc", "addon/src/process.cc", "addon/src/files.cc", "addon/src/seccomp.cc", "addon/src/cgroupDevices.cc",
+                  "addon/common/fdmsg.c"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra"],
@@ -13,7 +14,8 @@
       "target_name": "tsrun-init",
       "type": "executable",
       "sources": ["addon/init/init.c", "addon/init/namespaces.c", "addon/init/rootfs.c",
-                  "addon/init/process.c", "addon/init/hooks.c", "addon/init/sync.c"],
+                  "addon/init/process.c", "addon/init/hooks.c", "addon/init/sync.c",
+                  "addon/common/fdmsg.c"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra"]
     },
     {

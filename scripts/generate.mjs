@@ -74,8 +74,10 @@ try {
     ([name, from, min, max, args]) => ({ name, from, min: Number(min), max: Number(max), args: args.split(' ').filter(Boolean) }));
   const words = entries('SYNC_WORD', '(\\w+)').map(([name]) => name);
   const reports = entries('FIFO_REPORT', '(\\w+),\\s*"([^"]*)"');
-  const declared = defText.match(/^(PLAN_OP|SYNC_MSG|SYNC_WORD|FIFO_REPORT|PLAN_MAGIC)\(/gm).length;
-  if (declared !== 1 + ops.length + messages.length + words.length + reports.length)
+  const shimMessages = entries('SHIM_MSG', '(\\w+),\\s*(FROM_ENGINE|FROM_SHIM),\\s*(\\d+),\\s*(\\d+),\\s*"([^"]*)"').map(
+    ([name, from, min, max, args]) => ({ name, from, min: Number(min), max: Number(max), args: args.split(' ').filter(Boolean) }));
+  const declared = defText.match(/^(PLAN_OP|SYNC_MSG|SYNC_WORD|FIFO_REPORT|PLAN_MAGIC|SHIM_MSG)\(/gm).length;
+  if (declared !== 1 + ops.length + messages.length + words.length + reports.length + shimMessages.length)
     throw new Error('addon/protocol.def: an entry does not match the shape its macro comment describes');
   for (const op of ops) {
     const fixed = op.variadic ? op.args.slice(0, -1) : op.args;
@@ -140,6 +142,16 @@ ${messages.map((m) => `  ${m.name}: { min: ${m.min}, max: ${m.max}, args: ${JSON
 /** A sync message as a record, name first. */
 export type SyncRecord =
 ${messages.map((m) => `  | ${msgTuple(m)}`).join('\n')};
+
+/** The names of the shim control-socket messages (docs/shim.md). */
+export const SHIM = {
+${shimMessages.map((m) => `  /** from ${m.from === 'FROM_SHIM' ? 'the shim' : 'the engine'}${m.args.length ? ': ' + m.args.join(' ') : ''} */\n  ${m.name}: '${m.name}',`).join('\n')}
+} as const;
+
+/** The argument counts of each shim message, after its name. */
+export const SHIM_ARITY = {
+${shimMessages.map((m) => `  ${m.name}: { min: ${m.min}, max: ${m.max}, args: ${JSON.stringify(m.args)} },`).join('\n')}
+} as const;
 
 /** What the init writes to exec.fifo for \`start\`. */
 export const FIFO_REPORT = {

@@ -25,6 +25,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "../common/fdmsg.h"
 #include "ops.h"
 #include "protocol.h"
 #include "rootfs.h"
@@ -113,7 +114,7 @@ void op_console(struct record *r) {
   close(slave);
 
   static const char name[] = "/dev/ptmx";
-  if (send_with_fd(g_console_fd, name, sizeof name - 1, master) < 0)
+  if (fdmsg_send(g_console_fd, name, sizeof name - 1, master) < 0)
     fail("send the pty master to the console socket", "sendmsg", errno, NULL, NULL);
   close(master);
   close(g_console_fd);

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../common/fdmsg.h"
 #include "protocol.h"
 
 int g_sync_fd = -1;
@@ -79,25 +80,10 @@ void sync_send(const char *const *argv, uint32_t argc) {
 }
 
 int sync_recv(struct record *out, char *buf, size_t bufsize) {
-  struct iovec iov = {.iov_base = buf, .iov_len = bufsize};
-  union {
-    char c[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.c;
-  msg.msg_controllen = sizeof u.c;
-  ssize_t n;
-  do n = recvmsg(g_sync_fd, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  int fd, truncated;
+  ssize_t n = fdmsg_recv(g_sync_fd, buf, bufsize, &fd, &truncated);
   if (n <= 0) _exit(1);
-  int fd = -1;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof(int));
-  if (msg.msg_flags & MSG_TRUNC) fail("read a message from the runtime", NULL, 0, NULL, "message too long");
+  if (truncated) fail("read a message from the runtime", NULL, 0, NULL, "message too long");
   size_t off = 0;
   if (record_parse(buf, (size_t)n, &off, out) < 0) fail("read a message from the runtime", NULL, 0, NULL, "malformed message");
   return fd;
@@ -117,29 +103,10 @@ void fail(const char *step, const char *syscall, int err, const char *path, cons
   _exit(1);
 }
 
-int send_with_fd(int sock, const void *data, size_t len, int fd) {
-  struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-  union {
-    char c[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.c, .msg_controllen = sizeof u.c};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  return n < 0 ? -1 : 0;
-}
-
 int sync_send_fd(const char *const *argv, uint32_t argc, int fd) {
   size_t size;
   char *buf = record_encode(argv, argc, &size);
-  int rc = send_with_fd(g_sync_fd, buf, size, fd);
+  int rc = fdmsg_send(g_sync_fd, buf, size, fd) < 0 ? -1 : 0;
   int e = errno;
   free(buf);
   errno = e;

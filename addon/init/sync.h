@@ -16,8 +16,6 @@ void sync_send(const char *const *argv, uint32_t argc);
 /* Sends the record argv on the sync socket with `fd` attached; returns
  * sendmsg's result. */
 int sync_send_fd(const char *const *argv, uint32_t argc, int fd);
-/* Sends `len` bytes with `fd` attached (SCM_RIGHTS); returns sendmsg's result. */
-int send_with_fd(int sock, const void *data, size_t len, int fd);
 /* Receives one message and returns the fd that came with it, or -1; an EOF
  * (the runtime died) ends the helper quietly. */
 int sync_recv(struct record *out, char *buf, size_t bufsize);

@@ -1,6 +1,7 @@
 // Socket messages: the sync socket with tsrun-init (one SOCK_SEQPACKET message
 // per call) and the console socket, optionally carrying an fd (SCM_RIGHTS).
 #include "addon.h"
+#include "../common/fdmsg.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -15,27 +16,7 @@ Napi::Value SendWithFd(const Napi::CallbackInfo &info) {
   int sock = info[0].As<Napi::Number>().Int32Value();
   Napi::Buffer<char> b = info[1].As<Napi::Buffer<char>>();
   int fd = info[2].As<Napi::Number>().Int32Value();
-  struct iovec iov = {b.Data(), b.Length()};
-  union {
-    char c[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.c;
-  msg.msg_controllen = sizeof u.c;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  ssize_t n;
-  do n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) throw SysError(env, "sendmsg", errno);
+  if (fdmsg_send(sock, b.Data(), b.Length(), fd) < 0) throw SysError(env, "sendmsg", errno);
   return env.Undefined();
 }
 
@@ -52,32 +33,15 @@ Napi::Value Recv(const Napi::CallbackInfo &info) {
   if (rc < 0) throw SysError(env, "poll", errno);
   if (rc == 0) throw SysError(env, "poll", ETIMEDOUT);
   std::vector<char> buf(1 << 20);
-  struct iovec iov = {buf.data(), buf.size()};
-  union {
-    char c[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = u.c;
-  msg.msg_controllen = sizeof u.c;
-  ssize_t n;
-  do n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
+  int got = -1, truncated = 0;
+  ssize_t n = fdmsg_recv(fd, buf.data(), buf.size(), &got, &truncated);
   if (n < 0) {
     if (errno == ECONNRESET) return env.Null();
     throw SysError(env, "recv", errno);
   }
   if (n == 0) return env.Null();
   Napi::Buffer<char> out = Napi::Buffer<char>::Copy(env, buf.data(), (size_t)n);
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-    int got;
-    memcpy(&got, CMSG_DATA(c), sizeof got);
-    out.Set("fd", Napi::Number::New(env, got));
-  }
+  if (got >= 0) out.Set("fd", Napi::Number::New(env, got));
   return out;
 }
 

@@ -296,6 +296,32 @@ describe.skipIf(!haveAll).each(HANDLERS)('Kubernetes CRI (containerd 1.6, runtim
     }
   });
 
+  it('a container in the pod\'s pid namespace: when its main process exits, what it left running is killed and its log closes', async () => {
+    const pod = await runPodH('pod-shared-pid');
+    try {
+      const logsBefore = (containerdLog.match(/Failed to pipe/g) ?? []).length;
+      // Like nginx or httpd workers: children that hold stdout and outlive the main process.
+      const id = await startContainer(pod, 'c-workers', ['sh', '-c', '(trap "" TERM; while true; do echo worker; sleep 0.1; done) & sleep 0.5; echo main done'], {
+        linux: { security_context: { namespace_options: { pid: 'POD' } } },
+      });
+      const done = await exited(id);
+      expect(done.exit_code).toBe(0);
+      // The shim kills the rest (runtime kill --all) and the log pipe reaches EOF.
+      const log = join(logDir, `pod-shared-pid-${handler}`, 'c-workers.log');
+      await waitFor('the workers to be killed', () => {
+        const before = readFileSync(log, 'utf8').length;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+        return readFileSync(log, 'utf8').length === before || undefined;
+      }, 10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect((containerdLog.match(/Failed to pipe/g) ?? []).length).toBe(logsBefore);
+      expect(readFileSync(log, 'utf8')).toMatch(/stdout F main done/);
+      await runtime('RemoveContainer', { container_id: id });
+    } finally {
+      await removePod(pod.id);
+    }
+  });
+
   it('StopPodSandbox + RemovePodSandbox leave no runtime state, cgroup, netns, IP allocation or process behind', async () => {
     const pod = await runPodH('pod-clean');
     const id = await startContainer(pod, 'c-clean', ['sleep', '1000']);
