@@ -1,5 +1,6 @@
 // config-linux.md: namespaces, id mappings, devices, cgroups, sysctl, seccomp,
 // rootfsPropagation, maskedPaths, readonlyPaths, time namespace, personality.
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,19 @@ describe('config-linux.md#namespaces', () => {
     } finally {
       rt(['delete', '--force', id]);
       a.cleanup();
+    }
+  });
+  it('[MUST] a mount namespace with a path is joined, and the container is built in it', () => {
+    // Another process's private mount namespace (runc and crun create the container in it).
+    const holder = spawn('unshare', ['-m', '--propagation', 'private', 'sleep', '1000'], { stdio: 'ignore' });
+    try {
+      const path = `/proc/${holder.pid}/ns/mnt`;
+      const end = Date.now() + 5000;
+      while (readlinkSync(path) === hostNs('mnt') && Date.now() < end) spawnSync('sleep', ['0.02']);
+      const p = probe((c) => (c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'mount' ? { type: 'mount', path } : n))));
+      expect(p.ns.mnt).toBe(readlinkSync(path));
+    } finally {
+      holder.kill('SIGKILL');
     }
   });
   it('[MUST] a duplicated namespace type is an error', () => {
