@@ -1,4 +1,5 @@
 // /_ping, /version, /info, /events: the daemon as a whole.
+import { existsSync } from 'node:fs';
 import { cpus, release, totalmem, arch, hostname } from 'node:os';
 import type { ServerResponse } from 'node:http';
 import { API_VERSION, sendJson, type Router } from '../http/router.js';
@@ -52,6 +53,8 @@ function unixNs(text: string | null): number | undefined {
 }
 
 export function registerSystem(router: Router, api: Api): void {
+  // Read once: the hierarchy does not change under a running daemon.
+  const cgroupVersion = existsSync('/sys/fs/cgroup/cgroup.controllers') ? '2' : '1';
   router.get('/_ping', ping);
   router.head('/_ping', ping);
 
@@ -105,7 +108,7 @@ export function registerSystem(router: Router, api: Api): void {
       SystemTime: new Date().toISOString(),
       LoggingDriver: 'json-file',
       CgroupDriver: 'cgroupfs',
-      CgroupVersion: '2',
+      CgroupVersion: cgroupVersion,
       NEventsListener: 0,
       KernelVersion: release(),
       OperatingSystem: 'linux',
