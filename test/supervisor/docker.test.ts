@@ -135,6 +135,27 @@ describe('tsd with the docker CLI', () => {
     await t.docker(['rm', id]);
   });
 
+  it('kill -9 of tsd: a container that exits meanwhile has its real exit code when tsd is back', async () => {
+    const id = (await t.docker(['run', '-d', IMAGE, 'sh', '-c', 'sleep 1; exit 4'])).stdout.trim();
+    const killed = new Promise((r) => t.process().once('exit', r));
+    t.process().kill('SIGKILL');
+    await killed;
+    await new Promise((r) => setTimeout(r, 1500));
+    await t.restart();
+    expect((await t.docker(['inspect', id, '--format', '{{.State.Status}} {{.State.ExitCode}}'])).stdout.trim()).toBe('exited 4');
+    expect((await t.docker(['wait', id])).stdout).toBe('4\n');
+    await t.docker(['rm', id]);
+  });
+
+  it('events: create, start, die with its exit code, destroy', async () => {
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const id = (await t.docker(['run', '-d', IMAGE, 'sh', '-c', 'exit 2'])).stdout.trim();
+    await t.docker(['wait', id]);
+    await t.docker(['rm', id]);
+    const ev = await t.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', `container=${id}`, '--format', '{{.Action}}{{if eq .Action "die"}} {{index .Actor.Attributes "exitCode"}}{{end}}']);
+    expect(ev.stdout.trim().split('\n')).toEqual(['create', 'start', 'die 2', 'destroy']);
+  });
+
   it('a second tsd on the same data root refuses, naming the holder', async () => {
     const { spawn } = await import('node:child_process');
     const p = spawn(new URL('../../bin/tsd', import.meta.url).pathname, ['-H', `unix://${t.dir}/other.sock`, '--data-root', t.dataRoot, '--exec-root', `${t.dir}/exec2`, '--pidfile', `${t.dir}/other.pid`], { stdio: ['ignore', 'ignore', 'pipe'] });
