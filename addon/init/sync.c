@@ -15,51 +15,19 @@ int g_sync_fd = -1;
 int g_fifo_fd = -1;
 const char *g_pointer = "";
 
-int record_parse(char *buf, size_t size, size_t *off, struct record *out) {
-  uint32_t argc;
-  if (*off + 4 > size) return -1;
-  memcpy(&argc, buf + *off, 4);
-  *off += 4;
-  if (argc > (1u << 20)) return -1;
-  out->argc = argc;
-  out->argv = calloc(argc + 1, sizeof(char *));
-  out->lens = calloc(argc + 1, sizeof(uint32_t));
-  if (!out->argv || !out->lens) return -1;
-  for (uint32_t i = 0; i < argc; i++) {
-    uint32_t len;
-    if (*off + 4 > size) return -1;
-    memcpy(&len, buf + *off, 4);
-    *off += 4;
-    if (*off + (size_t)len + 1 > size || buf[*off + len] != '\0') return -1;
-    out->argv[i] = buf + *off;
-    out->lens[i] = len;
-    *off += (size_t)len + 1;
-  }
-  return 0;
-}
-
 /* The record of argv in a malloc'ed buffer of *size bytes; out of memory ends
  * the helper (there is nothing it could still report). */
-static char *record_encode(const char *const *argv, uint32_t argc, size_t *size) {
-  *size = 4;
-  for (uint32_t i = 0; i < argc; i++) *size += 4 + strlen(argv[i]) + 1;
+static char *record_encode_alloc(const char *const *argv, uint32_t argc, size_t *size) {
+  *size = record_size(argv, NULL, argc);
   char *buf = malloc(*size);
   if (!buf) _exit(1);
-  memcpy(buf, &argc, 4);
-  size_t off = 4;
-  for (uint32_t i = 0; i < argc; i++) {
-    uint32_t len = (uint32_t)strlen(argv[i]);
-    memcpy(buf + off, &len, 4);
-    off += 4;
-    memcpy(buf + off, argv[i], len + 1);
-    off += len + 1;
-  }
+  record_encode(buf, argv, NULL, argc);
   return buf;
 }
 
 void sync_send(const char *const *argv, uint32_t argc) {
   size_t size;
-  char *buf = record_encode(argv, argc, &size);
+  char *buf = record_encode_alloc(argv, argc, &size);
   ssize_t n;
   if (g_fifo_fd >= 0) {
     size_t off2 = 0;
@@ -105,7 +73,7 @@ void fail(const char *step, const char *syscall, int err, const char *path, cons
 
 int sync_send_fd(const char *const *argv, uint32_t argc, int fd) {
   size_t size;
-  char *buf = record_encode(argv, argc, &size);
+  char *buf = record_encode_alloc(argv, argc, &size);
   int rc = fdmsg_send(g_sync_fd, buf, size, fd) < 0 ? -1 : 0;
   int e = errno;
   free(buf);

@@ -5,6 +5,7 @@
 // a symlink itself, never its target). Errors are the system's, for the caller
 // to name its step.
 import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -24,5 +25,32 @@ export function writeFileAtomic(path: string, content: string | Buffer, mode = 0
     if (fd >= 0) closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/**
+ * writeFileAtomic for a daemon: the same steps on the thread pool, and the
+ * directory fsynced after the rename so the new name itself is durable.
+ */
+export async function writeFileAtomicAsync(path: string, content: string | Buffer, mode = 0o644): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+    try {
+      await fh.writeFile(content);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  const dir = await open(dirname(path), constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
   }
 }

@@ -5,6 +5,7 @@
 // in use. Containers run with a runc-compatible binary as a child process
 // (ociRuntime.ts). Every method is async and leaves process-global state
 // (cwd, signals, stdio other than a foreground run's) alone.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
 import { RuntimeError } from '../common/errors.js';
@@ -15,18 +16,18 @@ import { exportArchive } from '../image/exportArchive.js';
 import { diskUsage, prune, type DiskUsage, type PruneResult } from '../image/gc.js';
 import { ImageStore, type ImageRecord } from '../image/imageStore.js';
 import { importArchive } from '../image/importArchive.js';
-import type { Manifest } from '../image/mediaTypes.js';
+import type { ImageConfig, Manifest } from '../image/mediaTypes.js';
 import { parsePlatform } from '../image/platform.js';
 import type { Progress } from '../image/progress.js';
 import { pull } from '../image/pull.js';
-import { familiarName, parseReference } from '../image/reference.js';
+import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import { parseMirrors } from '../image/registry/client.js';
 import { findImage } from '../image/resolveImage.js';
 import { openSnapshotter, unmount } from '../image/snapshots/mount.js';
 import type { Snapshotter } from '../image/snapshots/snapshotter.js';
 import { defaultRuntimeBinary, OciRuntime } from './ociRuntime.js';
 
-export type { BundleRequest, ContainerRecord, DiskUsage, ImageRecord, Progress, PruneResult };
+export type { BundleRequest, ContainerRecord, DiskUsage, ImageConfig, ImageRecord, Manifest, Progress, PruneResult };
 /** How people write an image name: docker.io/library/busybox:latest → busybox:latest. */
 export { familiarName };
 
@@ -151,6 +152,27 @@ export class Engine {
     return findImage(this.dataRoot, name);
   }
 
+  /** An image with its config and platform manifest, for an inspect. */
+  async imageDetails(name: string): Promise<{ record: ImageRecord; config: ImageConfig; manifest: Manifest }> {
+    const record = findImage(this.dataRoot, name);
+    const store = new ContentStore(this.dataRoot);
+    return { record, config: store.readJson<ImageConfig>(record.config), manifest: store.readJson<Manifest>(record.manifest.digest) };
+  }
+
+  /** Gives the image `source` names a second name (replacing what `target` named). */
+  async tagImage(source: string, target: string): Promise<ImageRecord> {
+    const img = findImage(this.dataRoot, source);
+    let name: string;
+    try {
+      name = formatReference(parseReference(target));
+    } catch (e) {
+      throw new RuntimeError({ kind: 'invalid-argument', step: 'tag image', path: target, detail: (e as Error).message });
+    }
+    const record = { ...img, name, updated: new Date().toISOString() };
+    new ImageStore(this.dataRoot).put(record);
+    return record;
+  }
+
   async listImages(): Promise<ImageSummary[]> {
     const store = new ContentStore(this.dataRoot);
     return new ImageStore(this.dataRoot).list().map((img) => {
@@ -206,6 +228,12 @@ export class Engine {
     const snapshotter = await this.snapshotter();
     const id = req.id ?? newContainerId();
     return createBundle(this.dataRoot, snapshotter, image, bundleDir ?? join(this.stateDir, 'bundles', id), { ...req, id });
+  }
+
+  /** What a bundle's config.json runs (the command after the image's defaults were applied). */
+  async containerSpec(bundle: string): Promise<{ args: string[] }> {
+    const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as { process?: { args?: string[] } };
+    return { args: spec.process?.args ?? [] };
   }
 
   async listContainers(): Promise<ContainerRecord[]> {

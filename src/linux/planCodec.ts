@@ -1,28 +1,17 @@
 // The TypeScript half of the wire format in addon/init/plan.h: a record is
-// u32 argc, then argc × (u32 len, bytes, NUL). A plan is PLAN_MAGIC, u32 count,
-// records. Which ops exist and how many arguments each takes is declared in
+// u32 argc, then argc × (u32 len, bytes, NUL) (src/common/messageCodec.ts). A
+// plan is PLAN_MAGIC, u32 count, records. Which ops exist and how many arguments each takes is declared in
 // addon/protocol.def; steps are made with its generated builders (planOp).
+import { decodeMessage, encodeMessage, encodeRecord, type RecordArg } from '../common/messageCodec.js';
 import { PLAN_MAGIC, PLAN_OPS, type PlanOpName } from './generated/protocol.js';
 
-export type PlanArg = string | Buffer;
+export type PlanArg = RecordArg;
 
 export interface PlanStep {
   op: PlanOpName;
   /** JSON pointer of the config field that asked for this step ('' if none). */
   pointer: string;
   args: PlanArg[];
-}
-
-function encodeRecord(args: PlanArg[], chunks: Buffer[]): void {
-  const head = Buffer.alloc(4);
-  head.writeUInt32LE(args.length);
-  chunks.push(head);
-  for (const a of args) {
-    const bytes = typeof a === 'string' ? Buffer.from(a, 'utf8') : a;
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(bytes.length);
-    chunks.push(len, bytes, Buffer.alloc(1));
-  }
 }
 
 export function encodePlan(steps: PlanStep[]): Buffer {
@@ -34,24 +23,7 @@ export function encodePlan(steps: PlanStep[]): Buffer {
   return Buffer.concat(chunks);
 }
 
-export function encodeMessage(args: string[]): Buffer {
-  const chunks: Buffer[] = [];
-  encodeRecord(args, chunks);
-  return Buffer.concat(chunks);
-}
-
-export function decodeMessage(buf: Buffer): string[] {
-  const argc = buf.readUInt32LE(0);
-  const out: string[] = [];
-  let off = 4;
-  for (let i = 0; i < argc; i++) {
-    const len = buf.readUInt32LE(off);
-    off += 4;
-    out.push(buf.toString('utf8', off, off + len));
-    off += len + 1;
-  }
-  return out;
-}
+export { decodeMessage, encodeMessage };
 
 /** Decodes a whole plan back into steps (for tests and `--debug` dumps), checking each against the declaration as the helper does. */
 export function decodePlan(buf: Buffer): PlanStep[] {

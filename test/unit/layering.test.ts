@@ -19,9 +19,12 @@ const ALLOWED: Record<string, string[]> = {
   // The `spec` verb writes the default config and --version prints the spec version.
   cli: ['common', 'runtime', 'spec'],
   image: ['common', 'spec', 'native'],
-  // spec: the build info clients' --version prints.
-  engine: ['common', 'spec', 'image'],
+  // spec: the build info clients' --version prints. native: the shim's control
+  // socket is SOCK_SEQPACKET, which only the addon speaks (Node's net has no such socket).
+  engine: ['common', 'spec', 'image', 'native'],
   tsctl: ['common', 'engine'],
+  // spec: for the request-body validators compiled at build time.
+  supervisor: ['common', 'engine', 'spec'],
 };
 
 /** Edges the code still has; each goes when the part named in its reason exists. */

@@ -35,6 +35,10 @@ export interface ContainerOptions {
   readonlyRootfs?: boolean;
   /** cgroupsPath parent (default /tsctl). */
   cgroupParent?: string;
+  /** Default: the id's first 63 characters. */
+  hostname?: string;
+  /** Added after the default mounts (bind mounts of the caller's). */
+  mounts?: NonNullable<Spec['mounts']>;
 }
 
 function mergeEnv(base: string[], overrides: string[]): string[] {
@@ -66,6 +70,7 @@ export function specFromImage(image: ImageConfig, rootfs: string, o: ContainerOp
   const mounts = [
     ...base.mounts!.filter((m) => m.destination !== '/sys/fs/cgroup'),
     { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    ...(o.mounts ?? []),
   ];
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(o.hostNetwork ? [] : [{ type: 'network' }])] as NonNullable<Spec['linux']>['namespaces'];
   return {
@@ -80,7 +85,7 @@ export function specFromImage(image: ImageConfig, rootfs: string, o: ContainerOp
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
     },
     root: { path: 'rootfs', readonly: !!o.readonlyRootfs },
-    hostname: o.id.slice(0, 63),
+    hostname: o.hostname ?? o.id.slice(0, 63),
     mounts,
     annotations,
     linux: {

@@ -1,0 +1,156 @@
+/* DIR/json.log in Docker's json-file format: one object per line,
+ * {"log":"text\n","stream":"stdout","time":"..."}. A line longer than
+ * LOG_LINE_MAX is split into several entries, only the last ending in "\n".
+ * Rotation renames json.log to json.log.1 (shifting the older ones) when the
+ * next entry would pass --log-max-size. A failed write (a full disk) drops the
+ * entry and counts it in DIR/log-dropped; the container never waits on it.
+ * Nothing is allocated per line: one static buffer holds an encoded entry. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static int g_log_fd = -1;
+static long long g_log_size;
+static long long g_dropped;
+/* An entry: 6 bytes per input byte at worst (\u00XX), plus the frame. */
+static char g_entry[LOG_LINE_MAX * 6 + 128];
+
+void log_open(void) {
+  if (g_cfg.no_log) return;
+  g_log_fd = openat(g_dirfd, "json.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  struct stat st;
+  g_log_size = g_log_fd >= 0 && fstat(g_log_fd, &st) == 0 ? st.st_size : 0;
+}
+
+static void rotate(void) {
+  char from[64], to[64];
+  if (g_cfg.log_max_file <= 1) {
+    if (ftruncate(g_log_fd, 0) == 0) g_log_size = 0;
+    return;
+  }
+  for (int i = g_cfg.log_max_file - 1; i >= 1; i--) {
+    if (i == 1) snprintf(from, sizeof from, "json.log");
+    else snprintf(from, sizeof from, "json.log.%d", i - 1);
+    snprintf(to, sizeof to, "json.log.%d", i);
+    renameat(g_dirfd, from, g_dirfd, to);
+  }
+  close(g_log_fd);
+  log_open();
+}
+
+static void dropped(void) {
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%lld\n", ++g_dropped);
+  atomic_write("log-dropped", buf, (size_t)n);
+}
+
+/* The length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  size_t len;
+  unsigned min;
+  unsigned cp;
+  if (s[0] < 0xc2) return 0;
+  if (s[0] < 0xe0) len = 2, cp = s[0] & 0x1f, min = 0x80;
+  else if (s[0] < 0xf0) len = 3, cp = s[0] & 0x0f, min = 0x800;
+  else if (s[0] < 0xf5) len = 4, cp = s[0] & 0x07, min = 0x10000;
+  else return 0;
+  if (len > n) return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (s[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
+}
+
+static size_t escape(char *out, const unsigned char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    if (c >= 0x80) {
+      size_t l = utf8_len(s + i, n - i);
+      if (l) {
+        memcpy(out + o, s + i, l);
+        o += l;
+        i += l;
+      } else {
+        memcpy(out + o, "\\ufffd", 6); /* what Docker writes for invalid UTF-8 */
+        o += 6;
+        i++;
+      }
+      continue;
+    }
+    i++;
+    switch (c) {
+      case '"': out[o++] = '\\', out[o++] = '"'; break;
+      case '\\': out[o++] = '\\', out[o++] = '\\'; break;
+      case '\n': out[o++] = '\\', out[o++] = 'n'; break;
+      case '\r': out[o++] = '\\', out[o++] = 'r'; break;
+      case '\t': out[o++] = '\\', out[o++] = 't'; break;
+      default:
+        if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
+          out[o++] = '\\', out[o++] = 'u', out[o++] = '0', out[o++] = '0';
+          out[o++] = hex[c >> 4], out[o++] = hex[c & 15];
+        } else
+          out[o++] = (char)c;
+    }
+  }
+  return o;
+}
+
+static void entry(int stream, const char *data, size_t len) {
+  char now[40];
+  rfc3339_now(now);
+  size_t o = 0;
+  memcpy(g_entry, "{\"log\":\"", 8);
+  o = 8;
+  o += escape(g_entry + o, (const unsigned char *)data, len);
+  o += (size_t)snprintf(g_entry + o, 96, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream == 2 ? "stderr" : "stdout", now);
+  if (g_cfg.log_max_size > 0 && g_log_size > 0 && g_log_size + (long long)o > g_cfg.log_max_size) rotate();
+  if (g_log_fd < 0) {
+    dropped();
+    return;
+  }
+  ssize_t n;
+  do n = write(g_log_fd, g_entry, o);
+  while (n < 0 && errno == EINTR);
+  if (n > 0) g_log_size += n;
+  if (n != (ssize_t)o) dropped();
+}
+
+void log_write(struct proc *p, int stream, const char *data, size_t len) {
+  if (!p->log) return;
+  struct logline *l = p->lines[stream - 1];
+  while (len > 0) {
+    const char *nl = memchr(data, '\n', len);
+    size_t take = nl ? (size_t)(nl - data) + 1 : len;
+    if (take > LOG_LINE_MAX - l->len) take = LOG_LINE_MAX - l->len;
+    if (l->len == 0 && nl && take == (size_t)(nl - data) + 1) {
+      entry(stream, data, take); /* a whole line: straight from the chunk */
+    } else {
+      memcpy(l->buf + l->len, data, take);
+      l->len += take;
+      if (l->buf[l->len - 1] == '\n' || l->len == LOG_LINE_MAX) {
+        entry(stream, l->buf, l->len);
+        l->len = 0;
+      }
+    }
+    data += take;
+    len -= take;
+  }
+}
+
+void log_flush(struct proc *p, int stream) {
+  if (!p->log) return;
+  struct logline *l = p->lines[stream - 1];
+  if (l->len) entry(stream, l->buf, l->len);
+  l->len = 0;
+}

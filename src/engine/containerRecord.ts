@@ -1,0 +1,147 @@
+// A container as the daemon keeps it: one directory per container under
+// <data-root>/containers/<id>/ holding container.json (this record, written
+// atomically and fsynced with its directory) and the bundle. The record is
+// read back untrusted: a file that does not have the shape is refused by name.
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomicAsync } from '../common/atomicFile.js';
+import { RuntimeError } from '../common/errors.js';
+
+export type ContainerStatus = 'created' | 'running' | 'exited' | 'dead';
+
+/** What a client asked for (Docker's Config), as accepted. */
+export interface ContainerConfig {
+  Hostname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[];
+  Cmd: string[] | null;
+  Image: string;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  Labels: Record<string, string>;
+  StopSignal?: string;
+  StopTimeout?: number;
+}
+
+/** The part of Docker's HostConfig this daemon honours. */
+export interface HostConfig {
+  AutoRemove: boolean;
+  /** none, host; `default`/`bridge` are run as none until networks exist. */
+  NetworkMode: string;
+  Binds: string[] | null;
+}
+
+export interface ContainerState {
+  Status: ContainerStatus;
+  Pid: number;
+  ExitCode: number;
+  OOMKilled: boolean;
+  StartedAt: string;
+  FinishedAt: string;
+  /** Why the state is what it is when it is not a plain exit (dead: the exit status is unknown). */
+  Error: string;
+}
+
+export interface ContainerRecord {
+  Id: string;
+  /** With the leading `/`. */
+  Name: string;
+  Created: string;
+  /** The image's full name and ID (config digest). */
+  Image: string;
+  ImageId: string;
+  /** The command as run: Entrypoint + Cmd after the image's defaults. */
+  Path: string;
+  Args: string[];
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  State: ContainerState;
+  RestartCount: number;
+}
+
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/** The first field of `r` that does not have the record's shape, or undefined. */
+function badField(r: Record<string, unknown>): string | undefined {
+  const str = ['Id', 'Name', 'Created', 'Image', 'ImageId', 'Path'];
+  for (const k of str) if (typeof r[k] !== 'string') return k;
+  if (!isStringArray(r.Args)) return 'Args';
+  if (typeof r.RestartCount !== 'number') return 'RestartCount';
+  const c = r.Config as Record<string, unknown> | undefined;
+  if (!c || typeof c !== 'object') return 'Config';
+  if (!isStringArray(c.Env)) return 'Config.Env';
+  if (typeof c.Tty !== 'boolean' || typeof c.OpenStdin !== 'boolean') return 'Config.Tty';
+  const h = r.HostConfig as Record<string, unknown> | undefined;
+  if (!h || typeof h !== 'object' || typeof h.AutoRemove !== 'boolean' || typeof h.NetworkMode !== 'string') return 'HostConfig';
+  const s = r.State as Record<string, unknown> | undefined;
+  if (!s || typeof s !== 'object') return 'State';
+  if (!['created', 'running', 'exited', 'dead'].includes(s.Status as string)) return 'State.Status';
+  for (const k of ['Pid', 'ExitCode']) if (typeof s[k] !== 'number') return `State.${k}`;
+  for (const k of ['StartedAt', 'FinishedAt', 'Error']) if (typeof s[k] !== 'string') return `State.${k}`;
+  if (typeof s.OOMKilled !== 'boolean') return 'State.OOMKilled';
+  return undefined;
+}
+
+export class ContainerRecords {
+  readonly dir: string;
+  constructor(dataRoot: string) {
+    this.dir = join(dataRoot, 'containers');
+  }
+
+  /** The container's own directory (its record and bundle). */
+  containerDir(id: string): string {
+    return join(this.dir, id);
+  }
+
+  /** Makes the container's directory; its record follows with `write`. */
+  async makeDir(id: string): Promise<string> {
+    const d = this.containerDir(id);
+    await mkdir(d, { recursive: true, mode: 0o700 });
+    return d;
+  }
+
+  /** Whole or not at all, and durable: temp + fsync + rename, then the directory fsynced. */
+  async write(r: ContainerRecord): Promise<void> {
+    const d = this.containerDir(r.Id);
+    try {
+      await writeFileAtomicAsync(join(d, 'container.json'), JSON.stringify(r, null, 2), 0o600);
+    } catch (e) {
+      throw RuntimeError.fromSystem('write the container record', e, { path: join(d, 'container.json') });
+    }
+  }
+
+  /** Every record on disk (read once, at start, before the daemon listens); ones that fail validation are reported to `onBad` and skipped. */
+  readAll(onBad: (path: string, why: string) => void): ContainerRecord[] {
+    let ids: string[];
+    try {
+      ids = readdirSync(this.dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch {
+      return [];
+    }
+    const out: ContainerRecord[] = [];
+    for (const id of ids) {
+      const path = join(this.dir, id, 'container.json');
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(readFileSync(path, 'utf8'));
+      } catch (e) {
+        onBad(path, (e as Error).message);
+        continue;
+      }
+      const bad = parsed && typeof parsed === 'object' ? badField(parsed as Record<string, unknown>) : '(not an object)';
+      if (bad) onBad(path, `field ${bad} is missing or of the wrong type`);
+      else if ((parsed as ContainerRecord).Id !== id) onBad(path, 'Id does not match its directory');
+      else out.push(parsed as ContainerRecord);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,478 @@
+// Containers as a daemon runs them: Docker's model (create → running →
+// exited → removed) over one tsrun-shim per container (docs/shim.md). Records
+// live under <data-root>/containers/<id>/ (containerRecord.ts); the bundle is
+// built by src/image from the image config and the request (a writable
+// overlay snapshot, removed with the container); the shim's directory is
+// <exec-root>/<id>. An index in memory answers lists and lookups; every
+// change is written to the record before it is reported.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { RuntimeError } from '../common/errors.js';
+import { SHIM } from '../common/generated/shimProtocol.js';
+import { ContainerRecords, ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig } from './containerRecord.js';
+import type { Engine } from './engine.js';
+import { EventLog } from './events.js';
+import { readLogs, type LogEntry, type LogQuery } from './logs.js';
+import { generateName, VALID_NAME } from './names.js';
+import { readExitRecord, ShimConnection, shimRequest, startShim, type ExitRecord } from './shimClient.js';
+
+export type { ContainerConfig, ContainerRecord, ContainerStatus, HostConfig, LogEntry, LogQuery };
+
+export interface ContainersOptions {
+  dataRoot: string;
+  /** Shim directories: <execRoot>/<id>. */
+  execRoot: string;
+  runtime: string;
+  runtimeRoot: string;
+  shimBinary: string;
+  onWarning: (message: string) => void;
+}
+
+/** What a create request asks for, after the API layer checked its types. */
+export interface CreateRequest {
+  name?: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+/** A client's end of an attach: output goes to `write`, the result feeds stdin. */
+export interface AttachSink {
+  write(stream: 1 | 2, data: Buffer): void;
+}
+
+export interface Attachment {
+  input(data: Buffer): Promise<void>;
+  closeInput(): Promise<void>;
+  /** Ends the attachment from the client's side (a disconnect). */
+  detach(): void;
+  /** Resolves when the output is over (the process exited, or the shim went away). */
+  done: Promise<void>;
+}
+
+const DEFAULT_STOP_TIMEOUT_S = 10;
+
+/** Docker's messages, the kind deciding the HTTP status. */
+const noSuchContainer = (name: string) => new RuntimeError({ kind: 'not-found', step: `No such container: ${name}` });
+
+interface Live {
+  record: ContainerRecord;
+  /** Resolved at each exit (next-exit waiters take the current one). */
+  nextExit: Deferred<number>;
+  removed: Deferred<number>;
+  /** The WAIT connection while the container runs. */
+  monitor?: ShimConnection;
+  /** A removal is under way. */
+  removing: boolean;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(v: T): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+function signalNumber(sig: string | number | undefined, fallback: number): number {
+  if (sig === undefined || sig === '') return fallback;
+  if (typeof sig === 'number' || /^\d+$/.test(sig)) return Number(sig);
+  const name = sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`;
+  const n = (osConstants.signals as Record<string, number>)[name];
+  if (n === undefined) throw new RuntimeError({ kind: 'invalid-argument', step: `Invalid signal: ${sig}` });
+  return n;
+}
+
+/** A Binds entry (`/host:/ctr[:ro|rw,...]`) as an OCI bind mount; named volumes are not here yet. */
+function bindMount(bind: string, index: number) {
+  const [source, destination, opts = ''] = bind.split(':');
+  const where = `HostConfig.Binds[${index}]`;
+  if (!source || !destination) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid ${where} ${JSON.stringify(bind)}: want /host/path:/container/path[:ro]` });
+  if (!isAbsolute(source)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid ${where} ${JSON.stringify(bind)}: named volumes are not supported yet; give an absolute host path` });
+  if (!isAbsolute(destination)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid ${where} ${JSON.stringify(bind)}: the container path must be absolute` });
+  const flags = opts.split(',').filter(Boolean);
+  for (const f of flags) if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'].includes(f)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid ${where} ${JSON.stringify(bind)}: unknown option ${f}` });
+  return { destination, type: 'bind', source, options: ['rbind', flags.includes('ro') ? 'ro' : 'rw', ...flags.filter((f) => /private|shared|slave/.test(f))] };
+}
+
+export class Containers {
+  readonly events = new EventLog();
+  private readonly records: ContainerRecords;
+  private readonly byId = new Map<string, Live>();
+  /** Name (with `/`) → id, reserved before the container exists. */
+  private readonly names = new Map<string, string>();
+
+  constructor(private readonly engine: Engine, private readonly o: ContainersOptions) {
+    this.records = new ContainerRecords(o.dataRoot);
+  }
+
+  private shimDir(id: string): string {
+    return join(this.o.execRoot, id);
+  }
+
+  /** Docker's lookup: full ID, name, then a unique ID prefix. */
+  private find(ref: string): Live {
+    const exact = this.byId.get(ref);
+    if (exact) return exact;
+    const byName = this.names.get(ref.startsWith('/') ? ref : `/${ref}`);
+    if (byName && this.byId.has(byName)) return this.byId.get(byName)!;
+    if (/^[a-f0-9]+$/.test(ref)) {
+      const hits = [...this.byId.keys()].filter((id) => id.startsWith(ref));
+      if (hits.length === 1) return this.byId.get(hits[0])!;
+      if (hits.length > 1) throw new RuntimeError({ kind: 'invalid-argument', step: `multiple IDs found with provided prefix: ${ref} (${hits.map((h) => h.slice(0, 12)).join(', ')})` });
+    }
+    throw noSuchContainer(ref);
+  }
+
+  get(ref: string): ContainerRecord {
+    return this.find(ref).record;
+  }
+
+  list(): ContainerRecord[] {
+    return [...this.byId.values()].map((l) => l.record).sort((a, b) => b.Created.localeCompare(a.Created));
+  }
+
+  private attributes(r: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
+    return { ...r.Config.Labels, image: r.Config.Image, name: r.Name.slice(1), ...extra };
+  }
+
+  private async save(live: Live): Promise<void> {
+    await this.records.write(live.record);
+  }
+
+  // Recovery
+
+  /**
+   * At start, before the daemon listens: every record read back; a container
+   * the records call running or created is asked through its shim, and one
+   * whose shim is gone gets the exit its shim recorded, or is marked dead
+   * (never an exit code nobody saw).
+   */
+  async recover(): Promise<void> {
+    for (const record of this.records.readAll((path, why) => this.o.onWarning(`skipping container record ${path}: ${why}`))) {
+      const live: Live = { record, nextExit: deferred(), removed: deferred(), removing: false };
+      this.byId.set(record.Id, live);
+      this.names.set(record.Name, record.Id);
+      if (record.State.Status !== 'running' && record.State.Status !== 'created') continue;
+      const dir = this.shimDir(record.Id);
+      let status: string | undefined;
+      let pid = 0;
+      try {
+        const [p, s] = await shimRequest(dir, [SHIM.STATE]);
+        pid = Number(p);
+        status = s;
+      } catch { /* the shim is gone */ }
+      if (status === 'running') {
+        record.State.Status = 'running';
+        record.State.Pid = pid;
+        this.monitor(live);
+      } else if (status === 'created') {
+        record.State.Status = 'created';
+      } else {
+        const exit = await readExitRecord(dir);
+        if (exit) await this.exited(live, exit);
+        else {
+          record.State = { ...record.State, Status: 'dead', Pid: 0, Error: 'the shim is gone and left no exit record: the exit status is unknown' };
+          await this.save(live);
+        }
+      }
+    }
+  }
+
+  // Create
+
+  async create(req: CreateRequest): Promise<ContainerRecord> {
+    let name = req.name;
+    if (name) {
+      if (!VALID_NAME.test(name)) throw new RuntimeError({ kind: 'invalid-argument', step: `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed` });
+      name = name.startsWith('/') ? name : `/${name}`;
+    } else name = `/${generateName((n) => this.names.has(`/${n}`))}`;
+    const holder = this.names.get(name);
+    if (holder) throw new RuntimeError({ kind: 'exists', step: `Conflict. The container name "${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.` });
+    const mode = req.hostConfig.NetworkMode || 'default';
+    if (!['none', 'host', 'default', 'bridge'].includes(mode)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid HostConfig.NetworkMode ${JSON.stringify(mode)}: only none and host are supported (default runs as none)` });
+    const mounts = (req.hostConfig.Binds ?? []).map(bindMount);
+    let image;
+    try {
+      image = await this.engine.findImage(req.config.Image);
+    } catch {
+      throw new RuntimeError({ kind: 'not-found', step: `No such image: ${req.config.Image}` });
+    }
+    const id = randomBytes(32).toString('hex');
+    // The name is held from here, so two creates cannot both take it.
+    this.names.set(name, id);
+    const dir = this.shimDir(id);
+    let bundleMade = false;
+    try {
+      const cdir = await this.records.makeDir(id);
+      const bundle = join(cdir, 'bundle');
+      const c = req.config;
+      // Docker: an Entrypoint of [""] means none (the Cmd alone runs).
+      const entrypoint = c.Entrypoint ? c.Entrypoint.filter((a, i) => !(i === 0 && a === '' && c.Entrypoint!.length === 1)) : undefined;
+      await this.engine.createContainer(image.name, {
+        id,
+        args: c.Cmd ?? undefined,
+        entrypoint,
+        env: c.Env,
+        user: c.User || undefined,
+        cwd: c.WorkingDir || undefined,
+        terminal: c.Tty,
+        hostNetwork: mode === 'host',
+        hostname: c.Hostname || id.slice(0, 12),
+        cgroupParent: '/tsd',
+        mounts,
+      }, bundle);
+      bundleMade = true;
+      const spec = await this.engine.containerSpec(bundle);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const pid = await startShim({ binary: this.o.shimBinary, id, bundle, runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: c.Tty, stdin: c.OpenStdin });
+      const record: ContainerRecord = {
+        Id: id,
+        Name: name,
+        Created: new Date().toISOString(),
+        Image: image.name,
+        ImageId: image.config,
+        Path: spec.args[0] ?? '',
+        Args: spec.args.slice(1),
+        Config: { ...c, Hostname: c.Hostname || id.slice(0, 12), Labels: c.Labels ?? {} },
+        HostConfig: { ...req.hostConfig, NetworkMode: mode },
+        State: { Status: 'created', Pid: pid, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
+        RestartCount: 0,
+      };
+      const live: Live = { record, nextExit: deferred(), removed: deferred(), removing: false };
+      await this.records.write(record);
+      this.byId.set(id, live);
+      this.events.emit('container', 'create', id, this.attributes(record));
+      return record;
+    } catch (e) {
+      this.names.delete(name);
+      // Nothing of a failed create stays: the shim (if it got as far), the bundle, the record.
+      await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
+      if (bundleMade) await this.engine.removeContainer(id, { force: true }).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+      await rm(this.records.containerDir(id), { recursive: true, force: true });
+      // Past the image lookup nothing is the client's "no such" (docker run pulls on a 404 from create).
+      if ((e as RuntimeError).kind === 'not-found') throw new RuntimeError({ kind: 'system', step: (e as Error).message });
+      throw e;
+    }
+  }
+
+  // Start, exit
+
+  /** false when it was running already (Docker answers 304). */
+  async start(ref: string): Promise<boolean> {
+    const live = this.find(ref);
+    const r = live.record;
+    if (live.removing) throw new RuntimeError({ kind: 'invalid-state', step: `container ${r.Id} is being removed` });
+    if (r.State.Status === 'running') return false;
+    const dir = this.shimDir(r.Id);
+    if (r.State.Status === 'exited' || r.State.Status === 'dead') {
+      // A finished container runs again in a new shim (the old one ends with DELETE; its log stays).
+      await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
+      await Promise.all(['exit', 'init.pid', 'runtime.log'].map((f) => rm(join(dir, f), { force: true })));
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      r.State.Pid = await startShim({ binary: this.o.shimBinary, id: r.Id, bundle: join(this.records.containerDir(r.Id), 'bundle'), runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: r.Config.Tty, stdin: r.Config.OpenStdin });
+    }
+    // The WAIT goes first, so an exit right after START is not missed.
+    this.monitor(live);
+    await shimRequest(dir, [SHIM.START]);
+    r.State = { ...r.State, Status: 'running', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, ExitCode: 0, OOMKilled: false, Error: '' };
+    await this.save(live);
+    this.events.emit('container', 'start', r.Id, this.attributes(r));
+    return true;
+  }
+
+  /** Holds a WAIT on the shim; its answer (or the exit file, when the shim went away) ends the run. */
+  private monitor(live: Live): void {
+    if (live.monitor) return;
+    const dir = this.shimDir(live.record.Id);
+    let conn: ShimConnection;
+    try {
+      conn = ShimConnection.open(dir);
+    } catch (e) {
+      this.o.onWarning(`cannot watch container ${live.record.Id}: ${(e as Error).message}`);
+      return;
+    }
+    live.monitor = conn;
+    conn.wait().then(
+      (exit) => exit,
+      async () => readExitRecord(dir),
+    ).then(async (exit) => {
+      conn.close();
+      live.monitor = undefined;
+      if (exit) await this.exited(live, exit);
+      else if (live.record.State.Status === 'running') {
+        live.record.State = { ...live.record.State, Status: 'dead', Pid: 0, Error: 'the shim went away without an exit record' };
+        await this.save(live);
+        live.nextExit.resolve(-1);
+        live.nextExit = deferred();
+      }
+    }).catch((e) => this.o.onWarning(`container ${live.record.Id}: recording its exit: ${(e as Error).message}`));
+  }
+
+  private async exited(live: Live, exit: ExitRecord): Promise<void> {
+    const r = live.record;
+    r.State = { ...r.State, Status: 'exited', Pid: 0, ExitCode: exit.code, OOMKilled: exit.oom, FinishedAt: exit.time };
+    await this.save(live);
+    if (exit.oom) this.events.emit('container', 'oom', r.Id, this.attributes(r));
+    this.events.emit('container', 'die', r.Id, this.attributes(r, { exitCode: String(exit.code) }));
+    const d = live.nextExit;
+    live.nextExit = deferred();
+    d.resolve(exit.code);
+    if (r.HostConfig.AutoRemove && !live.removing) await this.remove(r.Id, { force: true }).catch((e) => this.o.onWarning(`auto-removing ${r.Id}: ${(e as Error).message}`));
+  }
+
+  // Signals
+
+  async kill(ref: string, signal?: string): Promise<void> {
+    const live = this.find(ref);
+    if (live.record.State.Status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `Cannot kill container: ${ref}: Container ${live.record.Id} is not running` });
+    const sig = signalNumber(signal, osConstants.signals.SIGKILL);
+    await shimRequest(this.shimDir(live.record.Id), [SHIM.KILL, String(sig), '0']);
+    this.events.emit('container', 'kill', live.record.Id, this.attributes(live.record, { signal: String(sig) }));
+  }
+
+  /** The stop signal, then SIGKILL after `timeoutS`; false when it was not running (304). */
+  async stop(ref: string, timeoutS?: number): Promise<boolean> {
+    const live = this.find(ref);
+    const r = live.record;
+    if (r.State.Status !== 'running') return false;
+    const exited = live.nextExit.promise;
+    const sig = signalNumber(r.Config.StopSignal, osConstants.signals.SIGTERM);
+    const wait = timeoutS ?? r.Config.StopTimeout ?? DEFAULT_STOP_TIMEOUT_S;
+    const dir = this.shimDir(r.Id);
+    await shimRequest(dir, [SHIM.KILL, String(sig), '0']).catch(() => {});
+    this.events.emit('container', 'kill', r.Id, this.attributes(r, { signal: String(sig) }));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      new Promise<boolean>((res) => (timer = setTimeout(() => res(true), Math.max(0, wait) * 1000))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      await shimRequest(dir, [SHIM.KILL, String(osConstants.signals.SIGKILL), '1']).catch(() => {});
+      this.events.emit('container', 'kill', r.Id, this.attributes(r, { signal: String(osConstants.signals.SIGKILL) }));
+      await exited;
+    }
+    this.events.emit('container', 'stop', r.Id, this.attributes(r));
+    return true;
+  }
+
+  async restart(ref: string, timeoutS?: number): Promise<void> {
+    await this.stop(ref, timeoutS);
+    await this.start(ref);
+    this.events.emit('container', 'restart', this.find(ref).record.Id, this.attributes(this.find(ref).record));
+  }
+
+  // Wait, remove
+
+  /** The exit code once `condition` holds. */
+  async wait(ref: string, condition: WaitCondition = 'not-running'): Promise<number> {
+    const live = this.find(ref);
+    if (condition === 'removed') {
+      return live.removed.promise;
+    }
+    if (condition === 'not-running' && live.record.State.Status !== 'running') return live.record.State.ExitCode;
+    return live.nextExit.promise;
+  }
+
+  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+    const live = this.find(ref);
+    const r = live.record;
+    if (live.removing) return;
+    if (r.State.Status === 'running' && !opts.force) {
+      throw new RuntimeError({ kind: 'invalid-state', step: `You cannot remove a running container ${r.Id}. Stop the container before attempting removal or force remove` });
+    }
+    live.removing = true;
+    const dir = this.shimDir(r.Id);
+    try {
+      if (r.State.Status === 'running') {
+        const exited = live.nextExit.promise;
+        await shimRequest(dir, [SHIM.KILL, String(osConstants.signals.SIGKILL), '1']).catch(() => {});
+        await Promise.race([exited, new Promise((res) => setTimeout(res, 10_000))]);
+      }
+      await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
+      await this.engine.removeContainer(r.Id, { force: true }).catch((e) => this.o.onWarning(`removing the bundle of ${r.Id}: ${(e as Error).message}`));
+      await rm(dir, { recursive: true, force: true });
+      await rm(this.records.containerDir(r.Id), { recursive: true, force: true });
+    } catch (e) {
+      live.removing = false;
+      throw e;
+    }
+    live.monitor?.close();
+    this.byId.delete(r.Id);
+    this.names.delete(r.Name);
+    this.events.emit('container', 'destroy', r.Id, this.attributes(r));
+    live.removed.resolve(r.State.ExitCode);
+  }
+
+  // Output
+
+  /** Logs as the shim wrote them; a follow ends when the container has exited. */
+  async logs(ref: string, q: LogQuery, sink: (e: LogEntry) => void, cancelled: () => boolean): Promise<void> {
+    const live = this.find(ref);
+    const running = live.record.State.Status === 'running';
+    const exited = running ? live.nextExit.promise : Promise.resolve(0);
+    await readLogs(this.shimDir(live.record.Id), q, sink, Promise.race([exited, live.removed.promise]), cancelled);
+  }
+
+  /**
+   * Attaches to the container's stdio through its shim: with `logs` the log
+   * is replayed first; with `stream` output follows until the process exits.
+   */
+  async attach(ref: string, o: { stdin: boolean; stdout: boolean; stderr: boolean; stream: boolean; logs: boolean }, sink: AttachSink): Promise<Attachment> {
+    const live = this.find(ref);
+    const id = live.record.Id;
+    const dir = this.shimDir(id);
+    const out = (stream: 1 | 2, data: Buffer) => {
+      if (stream === 1 ? o.stdout : o.stderr) sink.write(stream, data);
+    };
+    let detached = false;
+    if (o.logs) await readLogs(dir, { stdout: o.stdout, stderr: o.stderr, follow: false }, (e) => out(e.stream === 'stdout' ? 1 : 2, e.data), Promise.resolve(), () => detached);
+    if (!o.stream || live.record.State.Status === 'exited' || live.record.State.Status === 'dead') {
+      return { input: async () => {}, closeInput: async () => {}, detach: () => {}, done: Promise.resolve() };
+    }
+    const conn = ShimConnection.open(dir);
+    const ended = deferred<void>();
+    await conn.attach('', o.stdin, out, () => ended.resolve());
+    return {
+      input: (data) => (o.stdin ? conn.send([SHIM.IN, data]) : Promise.resolve()),
+      closeInput: () => (o.stdin ? conn.send([SHIM.CLOSEIN]).catch(() => {}) : Promise.resolve()),
+      detach: () => {
+        detached = true;
+        conn.close();
+        ended.resolve();
+      },
+      done: ended.promise,
+    };
+  }
+
+  async resize(ref: string, cols: number, rows: number): Promise<void> {
+    const live = this.find(ref);
+    if (live.record.State.Status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `Container ${live.record.Id} is not running` });
+    await shimRequest(this.shimDir(live.record.Id), [SHIM.RESIZE, '', String(cols), String(rows)]);
+  }
+
+  /** The shim directories under the exec root no record owns (a crashed create): for the caller to report. */
+  async strayShimDirs(): Promise<string[]> {
+    let names: string[] = [];
+    try {
+      names = await readdir(this.o.execRoot);
+    } catch { /* none yet */ }
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n) && !this.byId.has(n));
+  }
+
+  /** Lets go of the shims' connections (the daemon stops; the containers go on). */
+  close(): void {
+    for (const live of this.byId.values()) {
+      live.monitor?.close();
+      live.monitor = undefined;
+    }
+  }
+}

@@ -1,0 +1,234 @@
+// /containers: create, start, stop, kill, restart, wait, delete, list,
+// inspect, logs, attach (hijacked), resize — each a translation to one call
+// of src/engine/containers.ts.
+import { BadRequest } from '../http/errors.js';
+import { sendJson, type Request, type Router } from '../http/router.js';
+import { framer, RAW_STREAM } from '../http/stream.js';
+import type { ContainerRecord, WaitCondition } from '../../engine/containers.js';
+import { parseCreateBody } from './containerBody.js';
+import type { Api } from './context.js';
+import { parseFilters } from './system.js';
+
+const flag = (req: Request, name: string) => ['1', 'true', 'True'].includes(req.query.get(name) ?? '');
+
+function intParam(req: Request, name: string): number | undefined {
+  const v = req.query.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw new BadRequest(`${name}: want an integer, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/** Docker's units.HumanDuration. */
+export function humanDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.round(s / 60);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.round(s / 3600);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.round(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.round(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.round(h / 24 / 30)} months`;
+  return `${Math.round(h / 24 / 365)} years`;
+}
+
+function statusText(c: ContainerRecord, now = Date.now()): string {
+  const st = c.State;
+  if (st.Status === 'running') return `Up ${humanDuration(now - Date.parse(st.StartedAt))}`;
+  if (st.Status === 'exited') return `Exited (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
+  if (st.Status === 'dead') return 'Dead';
+  return 'Created';
+}
+
+const shellJoin = (args: string[]) => args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+
+function summary(c: ContainerRecord) {
+  return {
+    Id: c.Id,
+    Names: [c.Name],
+    Image: c.Config.Image,
+    ImageID: c.ImageId,
+    Command: shellJoin([c.Path, ...c.Args]),
+    Created: Math.floor(Date.parse(c.Created) / 1000),
+    Ports: [],
+    Labels: c.Config.Labels,
+    State: c.State.Status,
+    Status: statusText(c),
+    HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+  };
+}
+
+function listFilter(f: Record<string, string[]>): (c: ContainerRecord) => boolean {
+  return (c) => {
+    if (f.id && !f.id.some((p) => c.Id.startsWith(p))) return false;
+    if (f.name && !f.name.some((n) => c.Name.slice(1).includes(n.replace(/^\//, '')))) return false;
+    if (f.status && !f.status.includes(c.State.Status)) return false;
+    if (f.exited && !(c.State.Status === 'exited' && f.exited.includes(String(c.State.ExitCode)))) return false;
+    if (f.ancestor && !f.ancestor.some((a) => a === c.Config.Image || a === c.ImageId || c.Image.endsWith(`/${a}`) || c.Image.endsWith(`/${a}:latest`))) return false;
+    if (f.label && !f.label.every((l) => {
+      const [k, v] = l.split('=', 2);
+      return v === undefined ? k in c.Config.Labels : c.Config.Labels[k] === v;
+    })) return false;
+    return true;
+  };
+}
+
+function inspect(c: ContainerRecord) {
+  const st = c.State;
+  return {
+    Id: c.Id,
+    Created: c.Created,
+    Path: c.Path,
+    Args: c.Args,
+    State: {
+      Status: st.Status, Running: st.Status === 'running', Paused: false, Restarting: false, OOMKilled: st.OOMKilled,
+      Dead: st.Status === 'dead', Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+    },
+    Image: c.ImageId,
+    ResolvConfPath: '',
+    HostnamePath: '',
+    HostsPath: '',
+    LogPath: '',
+    Name: c.Name,
+    RestartCount: c.RestartCount,
+    Driver: 'overlay',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      Binds: c.HostConfig.Binds, NetworkMode: c.HostConfig.NetworkMode, AutoRemove: c.HostConfig.AutoRemove,
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file', Config: {} }, PortBindings: {},
+    },
+    Mounts: (c.HostConfig.Binds ?? []).map((b) => {
+      const [Source, Destination, opts = ''] = b.split(':');
+      return { Type: 'bind', Source, Destination, Mode: opts, RW: !opts.split(',').includes('ro'), Propagation: 'rprivate' };
+    }),
+    Config: { ...c.Config, Image: c.Config.Image },
+    NetworkSettings: { Networks: {}, Ports: {} },
+  };
+}
+
+
+export function registerContainers(router: Router, api: Api): void {
+  const c = api.containers;
+
+  router.post('/containers/create', async (req, res) => {
+    const name = req.query.get('name') ?? undefined;
+    const { config, hostConfig, warnings } = parseCreateBody(await req.json());
+    const r = await c.create({ name: name || undefined, config, hostConfig });
+    sendJson(res, 201, { Id: r.Id, Warnings: warnings });
+  });
+
+  router.get('/containers/json', async (req, res) => {
+    const all = flag(req, 'all');
+    const filters = parseFilters(req.query.get('filters'));
+    const limit = intParam(req, 'limit');
+    let list = c.list().filter((x) => all || x.State.Status === 'running' || filters.status || filters.exited).filter(listFilter(filters));
+    if (limit !== undefined && limit > 0) list = list.slice(0, limit);
+    sendJson(res, 200, list.map(summary));
+  });
+
+  router.get('/containers/{id}/json', async (req, res) => {
+    sendJson(res, 200, inspect(c.get(req.params.id)));
+  });
+
+  router.post('/containers/{id}/start', async (req, res) => {
+    const started = await c.start(req.params.id);
+    res.writeHead(started ? 204 : 304).end();
+  });
+
+  router.post('/containers/{id}/stop', async (req, res) => {
+    const stopped = await c.stop(req.params.id, intParam(req, 't') ?? intParam(req, 'timeout'));
+    res.writeHead(stopped ? 204 : 304).end();
+  });
+
+  router.post('/containers/{id}/restart', async (req, res) => {
+    await c.restart(req.params.id, intParam(req, 't') ?? intParam(req, 'timeout'));
+    res.writeHead(204).end();
+  });
+
+  router.post('/containers/{id}/kill', async (req, res) => {
+    await c.kill(req.params.id, req.query.get('signal') ?? undefined);
+    res.writeHead(204).end();
+  });
+
+  router.post('/containers/{id}/wait', async (req, res) => {
+    const condition = (req.query.get('condition') || 'not-running') as WaitCondition;
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new BadRequest(`condition: want not-running, next-exit or removed, got ${JSON.stringify(condition)}`);
+    c.get(req.params.id); // a missing container is a 404, before the headers go out
+    const code = c.wait(req.params.id, condition);
+    // The headers go out at once: a client (docker run) starts the container only once its wait is in place.
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    const status = await code;
+    res.end(JSON.stringify({ Error: null, StatusCode: status }) + '\n');
+  });
+
+  router.delete('/containers/{id}', async (req, res) => {
+    await c.remove(req.params.id, { force: flag(req, 'force') });
+    res.writeHead(204).end();
+  });
+
+  router.post('/containers/{id}/resize', async (req, res) => {
+    const w = intParam(req, 'w'), h = intParam(req, 'h');
+    if (w === undefined || h === undefined) throw new BadRequest('w and h: both required');
+    await c.resize(req.params.id, w, h);
+    res.writeHead(200).end();
+  });
+
+  router.get('/containers/{id}/logs', async (req, res) => {
+    const r = c.get(req.params.id);
+    const stdout = flag(req, 'stdout'), stderr = flag(req, 'stderr');
+    if (!stdout && !stderr) throw new BadRequest('you must choose at least one stream (stdout or stderr)');
+    const tailText = req.query.get('tail');
+    const tail = !tailText || tailText === 'all' ? undefined : Number(tailText);
+    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new BadRequest(`tail: want a number or all, got ${JSON.stringify(tailText)}`);
+    const timeParam = (n: string) => {
+      const v = req.query.get(n);
+      if (!v || v === '0') return undefined;
+      const t = Number(v);
+      if (!Number.isFinite(t)) throw new BadRequest(`${n}: want unix seconds, got ${JSON.stringify(v)}`);
+      return t;
+    };
+    const timestamps = flag(req, 'timestamps');
+    const out = framer(r.Config.Tty);
+    let gone = false;
+    res.on('close', () => (gone = true));
+    res.writeHead(200, { 'Content-Type': RAW_STREAM });
+    res.flushHeaders();
+    await c.logs(req.params.id, { stdout, stderr, tail, since: timeParam('since'), until: timeParam('until'), follow: flag(req, 'follow') }, (e) => {
+      const data = timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.data]) : e.data;
+      res.write(out(e.stream === 'stdout' ? 1 : 2, data));
+    }, () => gone);
+    res.end();
+  });
+
+  router.hijack('/containers/{id}/attach', async (req, conn) => {
+    const r = c.get(req.params.id);
+    const out = framer(r.Config.Tty);
+    const socket = conn.socket;
+    const attachment = await c.attach(req.params.id, {
+      stdin: flag(req, 'stdin'), stdout: flag(req, 'stdout'), stderr: flag(req, 'stderr'), stream: flag(req, 'stream'), logs: flag(req, 'logs'),
+    }, { write: (stream, data) => socket.write(out(stream, data)) }).catch((e) => {
+      conn.fail(e);
+      return undefined;
+    });
+    if (!attachment) return;
+    conn.upgrade(RAW_STREAM);
+    if (conn.head.length) void attachment.input(conn.head);
+    socket.on('data', (d: Buffer) => void attachment.input(d).catch(() => socket.destroy()));
+    // The client half-closes when its stdin ends (docker run -i < file).
+    socket.on('end', () => void attachment.closeInput());
+    socket.on('close', () => attachment.detach());
+    await attachment.done;
+    socket.end();
+  });
+}

@@ -1,0 +1,258 @@
+// tsd: the daemon the docker CLI talks to (Docker Engine API 1.41 on a unix
+// socket). Start-up order: settings (flags over --config's daemon.json), the
+// data root's lock (a second tsd refuses, naming the holder), the pidfile,
+// recovery of the containers (reconnect to live shims), then listen. SIGTERM
+// and SIGINT close the socket and leave every container and shim running.
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { Duplex } from 'node:stream';
+import { join, resolve } from 'node:path';
+import { flagList, flagString, parseArgs, UsageError, type FlagSpec } from '../common/argv.js';
+import { writeFileAtomicAsync } from '../common/atomicFile.js';
+import { RuntimeError } from '../common/errors.js';
+import { tryLock } from '../common/lock.js';
+import { Containers } from '../engine/containers.js';
+import { Engine } from '../engine/engine.js';
+import { defaultRuntimeBinary } from '../engine/ociRuntime.js';
+import { defaultShimBinary } from '../engine/shimClient.js';
+import { buildInfo } from '../engine/version.js';
+import { registerContainers } from './docker/containers.js';
+import type { Api, DaemonSettings } from './docker/context.js';
+import { registerImages } from './docker/images.js';
+import { registerSystem } from './docker/system.js';
+import { Router } from './http/router.js';
+
+const FLAGS: FlagSpec[] = [
+  { name: 'host', kind: 'list', alias: ['H'] },
+  { name: 'data-root', kind: 'string' },
+  { name: 'exec-root', kind: 'string' },
+  { name: 'pidfile', kind: 'string', alias: ['p'] },
+  { name: 'runtime', kind: 'string' },
+  { name: 'registry-mirror', kind: 'list' },
+  { name: 'insecure-registry', kind: 'list' },
+  { name: 'log-level', kind: 'string', alias: ['l'] },
+  { name: 'config', kind: 'string', alias: ['config-file'] },
+  { name: 'help', kind: 'bool', alias: ['h'] },
+];
+
+const USAGE = `Usage: tsd [OPTIONS]
+
+The tsrun daemon: the Docker Engine API (v1.41) on a unix socket.
+
+Options:
+  -H, --host unix:///PATH       the socket to listen on (default unix:///run/tsd.sock)
+      --data-root DIR           images, containers (default /var/lib/tsrun)
+      --exec-root DIR           shims' directories (default /run/tsd)
+  -p, --pidfile FILE            (default /run/tsd.pid)
+      --runtime PATH            any runc-compatible binary (default bin/tsrun)
+      --registry-mirror URL     docker.io's images are fetched from it first
+      --insecure-registry HOST  plain HTTP to this registry
+  -l, --log-level LEVEL         debug, info, warn, error, fatal (default info)
+      --config FILE             daemon.json with the same keys (hosts, data-root,
+                                exec-root, pidfile, runtime, registry-mirrors,
+                                insecure-registries, log-level)
+`;
+
+interface Settings {
+  hosts: string[];
+  dataRoot: string;
+  execRoot: string;
+  pidfile: string;
+  runtime: string;
+  registryMirrors: string[];
+  insecureRegistries: string[];
+  logLevel: string;
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+function stringsOf(v: unknown, key: string, file: string): string[] | undefined {
+  if (v === undefined) return undefined;
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) throw new UsageError(`${file}: "${key}" must be a string or an array of strings`);
+  return list;
+}
+
+function stringOf(v: unknown, key: string, file: string): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new UsageError(`${file}: "${key}" must be a string`);
+  return v;
+}
+
+async function readSettings(argv: string[]): Promise<Settings | undefined> {
+  const p = parseArgs(argv, FLAGS);
+  if (p.flags.get('help')) return undefined;
+  if (p.positionals.length) throw new UsageError(`unexpected argument ${JSON.stringify(p.positionals[0])}`);
+  let file: Record<string, unknown> = {};
+  const configFile = flagString(p, 'config');
+  if (configFile) {
+    let text: string;
+    try {
+      text = await readFile(configFile, 'utf8');
+    } catch (e) {
+      throw RuntimeError.fromSystem('read the daemon config', e, { path: configFile });
+    }
+    try {
+      file = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`${configFile}: invalid JSON: ${(e as Error).message}`);
+    }
+    if (!file || typeof file !== 'object' || Array.isArray(file)) throw new UsageError(`${configFile}: want a JSON object`);
+    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'log-level'];
+    for (const k of Object.keys(file)) if (!known.includes(k)) throw new UsageError(`${configFile}: unknown key "${k}" (known: ${known.join(', ')})`);
+  }
+  const cf = configFile ?? '';
+  const fromFile = {
+    hosts: stringsOf(file.hosts ?? file.host, 'hosts', cf),
+    dataRoot: stringOf(file['data-root'], 'data-root', cf),
+    execRoot: stringOf(file['exec-root'], 'exec-root', cf),
+    pidfile: stringOf(file.pidfile, 'pidfile', cf),
+    runtime: stringOf(file.runtime, 'runtime', cf),
+    mirrors: stringsOf(file['registry-mirrors'] ?? file['registry-mirror'], 'registry-mirrors', cf),
+    insecure: stringsOf(file['insecure-registries'] ?? file['insecure-registry'], 'insecure-registries', cf),
+    logLevel: stringOf(file['log-level'], 'log-level', cf),
+  };
+  const hosts = flagList(p, 'host');
+  const s: Settings = {
+    hosts: hosts.length ? hosts : fromFile.hosts ?? ['unix:///run/tsd.sock'],
+    dataRoot: resolve(flagString(p, 'data-root') ?? fromFile.dataRoot ?? '/var/lib/tsrun'),
+    execRoot: resolve(flagString(p, 'exec-root') ?? fromFile.execRoot ?? '/run/tsd'),
+    pidfile: resolve(flagString(p, 'pidfile') ?? fromFile.pidfile ?? '/run/tsd.pid'),
+    runtime: resolve(flagString(p, 'runtime') ?? fromFile.runtime ?? defaultRuntimeBinary()),
+    registryMirrors: [...(fromFile.mirrors ?? []), ...flagList(p, 'registry-mirror')],
+    insecureRegistries: [...(fromFile.insecure ?? []), ...flagList(p, 'insecure-registry')],
+    logLevel: flagString(p, 'log-level') ?? fromFile.logLevel ?? 'info',
+  };
+  if (!LEVELS.includes(s.logLevel)) throw new UsageError(`--log-level: want one of ${LEVELS.join(', ')}, got ${JSON.stringify(s.logLevel)}`);
+  if (s.hosts.length !== 1) throw new UsageError(`-H: one socket, got ${s.hosts.length}`);
+  for (const h of s.hosts) {
+    if (h.startsWith('tcp://') || h.startsWith('fd://') || !h.startsWith('unix://')) throw new UsageError(`-H ${h}: only unix:///path sockets are served (TCP needs TLS, which tsd does not have yet)`);
+  }
+  return s;
+}
+
+/** `--registry-mirror http://127.0.0.1:5000` → the engine's `docker.io=127.0.0.1:5000`. */
+function mirrorsOf(urls: string[]): Record<string, string> {
+  const host = urls.map((u) => u.replace(/^https?:\/\//, '').replace(/\/+$/, '')).find(Boolean);
+  return host ? { 'docker.io': host } : {};
+}
+
+interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+  flush?(): void;
+}
+
+function makeLogger(level: string): Logger {
+  const pino = (typeof require === 'function' ? require('pino') : createRequire(import.meta.url)('pino')) as typeof import('pino');
+  return pino({
+    base: null,
+    level,
+    formatters: { level: (label: string) => ({ level: label }) },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  }, pino.destination({ dest: 2, sync: true })) as unknown as Logger;
+}
+
+async function listen(server: Server, path: string): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  // The lock is held: a socket file left here is a dead daemon's.
+  await rm(path, { force: true });
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(path, () => {
+      server.off('error', rej);
+      res();
+    });
+  });
+  await chown(path, 0, 0);
+  await chmod(path, 0o660);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let settings: Settings | undefined;
+  try {
+    settings = await readSettings(argv);
+  } catch (e) {
+    process.stderr.write(`tsd: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (!settings) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const s = settings;
+  const log = makeLogger(s.logLevel);
+  await mkdir(s.dataRoot, { recursive: true, mode: 0o711 });
+  await mkdir(s.execRoot, { recursive: true, mode: 0o700 });
+  const lockPath = join(s.dataRoot, 'tsd.lock');
+  const holderPath = join(s.dataRoot, 'tsd.holder');
+  const lockFd = tryLock(lockPath, true, 'lock the data root');
+  if (lockFd === undefined) {
+    let holder = 'another tsd';
+    try {
+      const h = JSON.parse(readFileSync(holderPath, 'utf8')) as { pid?: number; pidfile?: string };
+      holder = `tsd pid ${h.pid} (pidfile ${h.pidfile})`;
+    } catch { /* written just after the lock: the holder is starting */ }
+    process.stderr.write(`tsd: the data root ${s.dataRoot} is in use by ${holder}: ${lockPath} is locked\n`);
+    return 1;
+  }
+  await writeFileAtomicAsync(holderPath, JSON.stringify({ pid: process.pid, pidfile: s.pidfile }));
+  await mkdir(join(s.pidfile, '..'), { recursive: true });
+  await writeFile(s.pidfile, `${process.pid}\n`);
+
+  const { version, commit } = await buildInfo();
+  const warn = (message: string) => log.warn({}, message);
+  const runtimeRoot = join(s.execRoot, 'runtime');
+  const engine = new Engine({ dataRoot: s.dataRoot, stateDir: s.execRoot, runtime: s.runtime, runtimeRoot, mirrors: mirrorsOf(s.registryMirrors), onWarning: warn });
+  const containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), onWarning: warn });
+  await containers.recover();
+  for (const d of await containers.strayShimDirs()) warn(`${join(s.execRoot, d)} belongs to no container record (a create that did not finish)`);
+
+  const daemon: DaemonSettings = { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, registryMirrors: s.registryMirrors, insecureRegistries: s.insecureRegistries, version, commit };
+  const api: Api = { engine, containers, settings: daemon };
+  const router = new Router((req, e) => log.debug({ method: req.method, path: req.path, err: (e as Error).message }, 'request failed'));
+  registerSystem(router, api);
+  registerContainers(router, api);
+  registerImages(router, api);
+
+  const hijacked = new Set<Duplex>();
+  const server = createServer((req, res) => {
+    log.debug({ method: req.method, url: req.url }, 'request');
+    void router.handle(req, res);
+  });
+  server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+    log.debug({ method: req.method, url: req.url }, 'upgrade');
+    hijacked.add(socket);
+    socket.on('close', () => hijacked.delete(socket));
+    void router.handleUpgrade(req, socket, head);
+  });
+  const socketPath = s.hosts[0].slice('unix://'.length);
+  try {
+    await listen(server, socketPath);
+  } catch (e) {
+    log.error({ err: (e as Error).message }, 'cannot listen');
+    closeSync(lockFd);
+    return 1;
+  }
+  log.info({ version, dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, socket: socketPath, containers: containers.list().length }, 'tsd is listening');
+
+  return new Promise<number>((done) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping; containers keep running');
+      server.close();
+      server.closeAllConnections();
+      for (const sock of hijacked) sock.destroy();
+      containers.close();
+      void Promise.all([rm(socketPath, { force: true }), rm(s.pidfile, { force: true }), rm(holderPath, { force: true })]).finally(() => {
+        closeSync(lockFd);
+        done(0);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
