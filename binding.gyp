@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tsrun",
-      "sources": ["addon/src/addon.cc", "addon/src/spawn.cc", "addon/src/sync.cc", "addon/src/process.cc", "addon/src/files.cc", "addon/src/seccomp.cc", "addon/src/cgroupDevices.cc",
+      "sources": ["addon/src/addon.cc", "addon/src/spawn.cc", "addon/src/sync.cc", "addon/src/process.cc", "addon/src/files.cc", "addon/src/seccomp.cc", "addon/src/cgroupDevices.cc", "addon/src/seqpacket.cc",
                   "addon/common/fdmsg.c"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -29,6 +29,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("lgetxattr", Napi::Function::New(env, Lgetxattr));
   exports.Set("mount", Napi::Function::New(env, Mount));
   exports.Set("umount", Napi::Function::New(env, Umount));
+  exports.Set("seqpacketConnect", Napi::Function::New(env, SeqpacketConnect));
+  exports.Set("seqpacketWatch", Napi::Function::New(env, SeqpacketWatch));
+  exports.Set("seqpacketSend", Napi::Function::New(env, SeqpacketSend));
   return exports;
 }
 

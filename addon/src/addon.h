@@ -57,6 +57,11 @@ Napi::Value SetWinsize(const Napi::CallbackInfo &info);
 Napi::Value CompileSeccomp(const Napi::CallbackInfo &info);
 Napi::Value SeccompVersion(const Napi::CallbackInfo &info);
 
+// seqpacket.cc: SOCK_SEQPACKET clients watched on the event loop (the shim's socket).
+Napi::Value SeqpacketConnect(const Napi::CallbackInfo &info);
+Napi::Value SeqpacketWatch(const Napi::CallbackInfo &info);
+Napi::Value SeqpacketSend(const Napi::CallbackInfo &info);
+
 // cgroupDevices.cc: loading and attaching the device program TypeScript built.
 Napi::Value AttachDeviceFilter(const Napi::CallbackInfo &info);
 

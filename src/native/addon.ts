@@ -46,6 +46,12 @@ export interface Addon {
   lgetxattr(path: string, name: string): Buffer | null;
   mount(source: string, target: string, fstype: string, flags: number, data: string): void;
   umount(target: string, flags: number): void;
+  /** A non-blocking SOCK_SEQPACKET connection to the unix socket at `path`. */
+  seqpacketConnect(path: string): number;
+  /** Watches `fd` on the event loop: one call per message, null once at EOF. Owns the fd; the result closes it. */
+  seqpacketWatch(fd: number, onMessage: (msg: Buffer | null) => void): () => void;
+  /** One message without blocking; false when the socket's buffer is full. */
+  seqpacketSend(fd: number, data: Buffer): boolean;
 }
 
 const self = selfPath(import.meta.url);
