@@ -299,8 +299,11 @@ static void stream_record(struct client *c, struct record *r) {
     if (c->stdin) proc_write_stdin(p, r->argv[1], r->lens[1]);
   } else if (IS(r, CLOSEIN)) {
     if (c->stdin) proc_close_stdin(p);
-  } else if (IS(r, RESIZE)) {
-    resize(p, r->argv[1], r->argv[2]);
+  } else if (is(r, SHIM_RESIZE, SHIM_RESIZE_MIN_ARGS - 1, SHIM_RESIZE_MAX_ARGS)) {
+    /* docs/shim.md writes it "RESIZE cols rows" inside a stream; protocol.def
+     * declares the request's 3 (exec-id first). Both are taken here. */
+    int skip = r->argc == 4;
+    resize(p, r->argv[1 + skip], r->argv[2 + skip]);
   }
 }
 

@@ -4,7 +4,8 @@
  * Rotation renames json.log to json.log.1 (shifting the older ones) when the
  * next entry would pass --log-max-size. A failed write (a full disk) drops the
  * entry and counts it in DIR/log-dropped; the container never waits on it.
- * Nothing is allocated per line: one static buffer holds an encoded entry. */
+ * Nothing is allocated per line: entries are encoded into one static buffer
+ * and written with one write() per chunk of output read (or when it is full). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -19,8 +20,14 @@
 static int g_log_fd = -1;
 static long long g_log_size;
 static long long g_dropped;
-/* An entry: 6 bytes per input byte at worst (\u00XX), plus the frame. */
-static char g_entry[LOG_LINE_MAX * 6 + 128];
+/* Pending entries; one entry is 6 bytes per input byte at worst (\u00XX), plus the frame. */
+#define ENTRY_MAX (LOG_LINE_MAX * 6 + 128)
+static char g_buf[32768];
+static size_t g_buf_len;
+static unsigned g_buf_entries;
+
+/* Writes the pending entries; what a failed write loses is counted as dropped. */
+static void log_write_out(void);
 
 void log_open(void) {
   if (g_cfg.no_log) return;
@@ -45,10 +52,36 @@ static void rotate(void) {
   log_open();
 }
 
-static void dropped(void) {
+static void dropped(unsigned count) {
   char buf[32];
-  int n = snprintf(buf, sizeof buf, "%lld\n", ++g_dropped);
+  g_dropped += count;
+  int n = snprintf(buf, sizeof buf, "%lld\n", g_dropped);
   atomic_write("log-dropped", buf, (size_t)n);
+}
+
+/* Writes buf (`entries` entries); a short write counts them as dropped. */
+static void write_entries(const char *buf, size_t len, unsigned entries) {
+  size_t off = 0;
+  while (g_log_fd >= 0 && off < len) {
+    ssize_t n = write(g_log_fd, buf + off, len - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += (size_t)n;
+    g_log_size += n;
+  }
+  /* A short write (a full disk) may leave half an entry: end it, so the next
+   * entry starts on its own line, and count the entries as dropped. */
+  if (off < len) {
+    if (off > 0 && buf[off - 1] != '\n' && write(g_log_fd, "\n", 1) == 1) g_log_size++;
+    dropped(entries);
+  }
+}
+
+static void log_write_out(void) {
+  if (g_buf_len == 0) return;
+  write_entries(g_buf, g_buf_len, g_buf_entries);
+  g_buf_len = 0;
+  g_buf_entries = 0;
 }
 
 /* The length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
@@ -107,23 +140,24 @@ static size_t escape(char *out, const unsigned char *s, size_t n) {
 }
 
 static void entry(int stream, const char *data, size_t len) {
+  static char e[ENTRY_MAX];
   char now[40];
   rfc3339_now(now);
-  size_t o = 0;
-  memcpy(g_entry, "{\"log\":\"", 8);
-  o = 8;
-  o += escape(g_entry + o, (const unsigned char *)data, len);
-  o += (size_t)snprintf(g_entry + o, 96, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream == 2 ? "stderr" : "stdout", now);
-  if (g_cfg.log_max_size > 0 && g_log_size > 0 && g_log_size + (long long)o > g_cfg.log_max_size) rotate();
-  if (g_log_fd < 0) {
-    dropped();
-    return;
+  size_t o = 8;
+  memcpy(e, "{\"log\":\"", 8);
+  o += escape(e + o, (const unsigned char *)data, len);
+  o += (size_t)snprintf(e + o, 96, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream == 2 ? "stderr" : "stdout", now);
+  long long size = g_log_size + (long long)g_buf_len;
+  if (g_cfg.log_max_size > 0 && size > 0 && size + (long long)o > g_cfg.log_max_size) {
+    /* This entry starts the next file. */
+    log_write_out();
+    rotate();
   }
-  ssize_t n;
-  do n = write(g_log_fd, g_entry, o);
-  while (n < 0 && errno == EINTR);
-  if (n > 0) g_log_size += n;
-  if (n != (ssize_t)o) dropped();
+  if (g_buf_len + o > sizeof g_buf) log_write_out();
+  if (o > sizeof g_buf) return write_entries(e, o, 1); /* a long line's entry goes on its own */
+  memcpy(g_buf + g_buf_len, e, o);
+  g_buf_len += o;
+  g_buf_entries++;
 }
 
 void log_write(struct proc *p, int stream, const char *data, size_t len) {
@@ -146,6 +180,7 @@ void log_write(struct proc *p, int stream, const char *data, size_t len) {
     data += take;
     len -= take;
   }
+  log_write_out();
 }
 
 void log_flush(struct proc *p, int stream) {
@@ -153,4 +188,5 @@ void log_flush(struct proc *p, int stream) {
   struct logline *l = p->lines[stream - 1];
   if (l->len) entry(stream, l->buf, l->len);
   l->len = 0;
+  log_write_out();
 }

@@ -56,8 +56,11 @@ static void on_dir(struct watch *w, uint32_t events) {
   ssize_t n = read(w->fd, buf, sizeof buf);
   for (ssize_t off = 0; off < n;) {
     struct inotify_event *ev = (struct inotify_event *)(buf + off);
-    /* DIR is gone: nobody can reach this shim any more. */
+    /* DIR, or the socket in it, is gone: nobody can reach this shim any more.
+     * (A directory that the shim holds open may report its own deletion only
+     * once released, so `rm -rf DIR` is seen as shim.sock's removal.) */
     if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) shim_exit(0);
+    if ((ev->mask & (IN_DELETE | IN_MOVED_FROM)) && ev->len && strcmp(ev->name, "shim.sock") == 0) shim_exit(0);
     off += (ssize_t)sizeof *ev + ev->len;
   }
 }
@@ -80,7 +83,7 @@ void loop_init(void) {
   watch_add(&g_sig, EPOLLIN);
   g_dirwatch.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   g_dirwatch.fn = on_dir;
-  if (g_dirwatch.fd >= 0 && inotify_add_watch(g_dirwatch.fd, g_cfg.dir, IN_DELETE_SELF | IN_MOVE_SELF) >= 0)
+  if (g_dirwatch.fd >= 0 && inotify_add_watch(g_dirwatch.fd, g_cfg.dir, IN_DELETE_SELF | IN_MOVE_SELF | IN_DELETE | IN_MOVED_FROM) >= 0)
     watch_add(&g_dirwatch, EPOLLIN);
 }
 

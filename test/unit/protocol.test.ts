@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { FIFO_REPORT, PLAN_MAGIC, PLAN_OPS, planOp, SYNC, SYNC_ARITY, SYNC_WORD } from '../../src/linux/generated/protocol.js';
+import { FIFO_REPORT, PLAN_MAGIC, PLAN_OPS, planOp, SHIM, SHIM_ARITY, SYNC, SYNC_ARITY, SYNC_WORD } from '../../src/linux/generated/protocol.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const def = readFileSync(join(ROOT, 'addon/protocol.def'), 'utf8');
@@ -16,6 +16,7 @@ const calls = (macro: string) =>
 
 const ops = calls('PLAN_OP').map(([ident, name, arity, shape, args]) => ({ ident, name, arity: Number(arity), variadic: shape === 'VARIADIC', args: args.split(' ').filter(Boolean) }));
 const messages = calls('SYNC_MSG').map(([name, , min, max, args]) => ({ name, min: Number(min), max: Number(max), args: args.split(' ').filter(Boolean) }));
+const shimMessages = calls('SHIM_MSG').map(([name, , min, max, args]) => ({ name, min: Number(min), max: Number(max), args: args.split(' ').filter(Boolean) }));
 const camel = (s: string) => s.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase());
 
 describe('the protocol declaration (addon/protocol.def)', () => {
@@ -57,6 +58,14 @@ describe('the protocol declaration (addon/protocol.def)', () => {
     expect(FIFO_REPORT.STARTED).toBe(calls('FIFO_REPORT')[0][1]);
   });
 
+  it('names the shim messages and their arities (docs/shim.md)', () => {
+    expect(shimMessages.map((m) => m.name)).toEqual(['START', 'KILL', 'EXEC', 'ATTACH', 'RESIZE', 'WAIT', 'STATE', 'DELETE', 'IN', 'CLOSEIN', 'OK', 'OUT', 'EXIT']);
+    for (const m of shimMessages) {
+      expect(SHIM[m.name as keyof typeof SHIM]).toBe(m.name);
+      expect(SHIM_ARITY[m.name as keyof typeof SHIM_ARITY]).toEqual({ min: m.min, max: m.max, args: m.args });
+    }
+  });
+
   it('lets tsc refuse a step with too few or too many arguments', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsrun-protocol-'));
     try {
@@ -91,8 +100,12 @@ describe('the protocol declaration (addon/protocol.def)', () => {
     const defined = cFiles.flatMap(({ text }) => [...text.matchAll(/^void op_(\w+)\(struct record \*r\) \{/gm)].map((m) => m[1]));
     expect([...defined].sort()).toEqual(ops.map((o) => o.ident).sort());
     // No message name or dashed op name as a string literal (a one-word op name is also a syscall's, as in fail(..., "mount", ...)).
-    const cNames = [...messages.map((m) => m.name), 'STATES', ...ops.map((o) => o.name).filter((n) => n.includes('-'))];
-    for (const { f, text } of cFiles) for (const n of cNames) expect(text.includes(`"${n}"`), `${f}: "${n}"`).toBe(false);
+    const cNames = [...messages.map((m) => m.name), ...shimMessages.map((m) => m.name), 'STATES', ...ops.map((o) => o.name).filter((n) => n.includes('-'))];
+    // The same for the shim and the code both share: their names come from protocol.h too.
+    const others = ['addon/shim', 'addon/common'].flatMap((d) =>
+      readdirSync(join(ROOT, d)).filter((f) => /\.[ch]$/.test(f)).map((f) => ({ f: `${d}/${f}`, text: readFileSync(join(ROOT, d, f), 'utf8') })));
+    expect(others.some(({ f }) => f.startsWith('addon/shim/'))).toBe(true);
+    for (const { f, text } of [...cFiles, ...others]) for (const n of cNames) expect(text.includes(`"${n}"`), `${f}: "${n}"`).toBe(false);
     const linux = join(ROOT, 'src/linux');
     for (const f of readdirSync(linux).filter((n) => n.endsWith('.ts'))) {
       const text = readFileSync(join(linux, f), 'utf8');
