@@ -67,6 +67,9 @@ interface Live {
   monitor?: ShimConnection;
   /** A removal is under way. */
   removing: boolean;
+  /** Settles when a start has recorded itself: an exit that races it waits, so the
+   * record never says running after the exit and `start` always precedes `die`. */
+  starting?: Promise<void>;
 }
 
 interface Deferred<T> {
@@ -279,12 +282,19 @@ export class Containers {
       await mkdir(dir, { recursive: true, mode: 0o700 });
       r.State.Pid = await startShim({ binary: this.o.shimBinary, id: r.Id, bundle: join(this.records.containerDir(r.Id), 'bundle'), runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: r.Config.Tty, stdin: r.Config.OpenStdin });
     }
-    // The WAIT goes first, so an exit right after START is not missed.
-    this.monitor(live);
-    await shimRequest(dir, [SHIM.START]);
-    r.State = { ...r.State, Status: 'running', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, ExitCode: 0, OOMKilled: false, Error: '' };
-    await this.save(live);
-    this.events.emit('container', 'start', r.Id, this.attributes(r));
+    const started = deferred<void>();
+    live.starting = started.promise;
+    try {
+      // The WAIT goes first, so an exit right after START is not missed.
+      this.monitor(live);
+      await shimRequest(dir, [SHIM.START]);
+      r.State = { ...r.State, Status: 'running', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, ExitCode: 0, OOMKilled: false, Error: '' };
+      await this.save(live);
+      this.events.emit('container', 'start', r.Id, this.attributes(r));
+    } finally {
+      live.starting = undefined;
+      started.resolve();
+    }
     return true;
   }
 
@@ -317,6 +327,7 @@ export class Containers {
   }
 
   private async exited(live: Live, exit: ExitRecord): Promise<void> {
+    if (live.starting) await live.starting;
     const r = live.record;
     r.State = { ...r.State, Status: 'exited', Pid: 0, ExitCode: exit.code, OOMKilled: exit.oom, FinishedAt: exit.time };
     await this.save(live);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, encodeMessage } from '../../src/linux/planCodec.js';
-import { SHIM } from '../../src/linux/generated/protocol.js';
+import { SHIM } from '../../src/common/generated/shimProtocol.js';
 import { addon } from '../../src/native/addon.js';
 import type { Spec } from '../../src/spec/types.js';
 import { makeBundle, type Bundle } from '../helpers/bundle.js';

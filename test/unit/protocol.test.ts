@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { FIFO_REPORT, PLAN_MAGIC, PLAN_OPS, planOp, SHIM, SHIM_ARITY, SYNC, SYNC_ARITY, SYNC_WORD } from '../../src/linux/generated/protocol.js';
+import { FIFO_REPORT, PLAN_MAGIC, PLAN_OPS, planOp, SYNC, SYNC_ARITY, SYNC_WORD } from '../../src/linux/generated/protocol.js';
+import { SHIM, SHIM_ARITY } from '../../src/common/generated/shimProtocol.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const def = readFileSync(join(ROOT, 'addon/protocol.def'), 'utf8');
