@@ -16,7 +16,11 @@ http: { addr: 127.0.0.1:$port }
 YML
 docker-registry serve "$data/registry.yml" >/dev/null 2>&1 &
 registry=$!
-cleanup() { kill "$registry" 2>/dev/null || true; ./bin/tsctl --root "$data/tsctl" prune >/dev/null 2>&1 || true; rm -rf "$data"; }
+tsd=""
+cleanup() {
+  if [ -n "$tsd" ]; then DOCKER_HOST="unix://$data/tsd.sock" docker rm -f demo >/dev/null 2>&1 || true; kill "$tsd" 2>/dev/null || true; wait "$tsd" 2>/dev/null || true; fi
+  kill "$registry" 2>/dev/null || true; ./bin/tsctl --root "$data/tsctl" prune >/dev/null 2>&1 || true; rm -rf "$data"
+}
 trap cleanup EXIT
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -36,3 +40,20 @@ tsctl run --rm busybox echo hi
 tsctl run --rm busybox sh -c 'echo "hello from $(hostname), pid $$ in its own namespaces"; id; ls /'
 echo "== tsctl system df"
 tsctl system df
+
+# tsd, the Docker Engine API on a unix socket, started in the background as a service
+# would be (here with private roots, stopped at the end), and the real docker CLI.
+echo "== tsd + the docker CLI (DOCKER_HOST=unix://$data/tsd.sock)"
+./bin/tsd -H "unix://$data/tsd.sock" --data-root "$data/tsd" --exec-root "$data/tsd-exec" --pidfile "$data/tsd.pid" \
+  --registry-mirror "http://127.0.0.1:$port" >"$data/tsd.log" 2>&1 &
+tsd=$!
+for _ in $(seq 100); do [ -S "$data/tsd.sock" ] && break; sleep 0.1; done
+export DOCKER_HOST="unix://$data/tsd.sock"
+docker version --format 'docker CLI {{.Client.Version}} -> {{.Server.Os}} engine {{.Server.Version}} (API {{.Server.APIVersion}})'
+docker pull busybox
+docker run --rm busybox echo hi
+docker run -d --name demo busybox sh -c 'echo from a background container; sleep 60' >/dev/null
+docker ps
+sleep 0.5
+docker logs demo
+docker rm -f demo

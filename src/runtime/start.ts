@@ -90,11 +90,11 @@ function readStartReport(fifo: string, pid: number | undefined, startTime: strin
   return decodeStartReport(Buffer.concat(chunks), id);
 }
 
-/** "0" alone: started; "0" + an ERR record or an ERR record: what failed; nothing: the init died. */
+/** "0" alone: started (no fields); "0" + an ERR record or an ERR record: what failed; nothing: the init died. */
 function decodeStartReport(all: Buffer, id: string): string[] {
   if (all.length === 0) throw new RuntimeError({ step: `start ${id}`, detail: 'the container init exited before it could start' });
   const rest = all[0] === 0x30 ? all.subarray(1) : all;
-  return rest.length ? decodeMessage(rest) : ['OK'];
+  return rest.length ? decodeMessage(rest) : [];
 }
 
 function takeHandedReport(file: string): Buffer | undefined {

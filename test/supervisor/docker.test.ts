@@ -57,6 +57,20 @@ describe('tsd with the docker CLI', () => {
     expect((await t.docker(['ps', '-aq'])).stdout).toBe('');
   });
 
+  it('run -e, -w, -u, -v (a bind mount), --hostname', async () => {
+    const { mkdtempSync, writeFileSync, rmSync, chmodSync } = await import('node:fs');
+    const dir = mkdtempSync('/tmp/tsd-bind-');
+    try {
+      chmodSync(dir, 0o755);
+      writeFileSync(`${dir}/f`, 'from the host\n');
+      const r = await t.docker(['run', '--rm', '-e', 'FOO=bar', '-w', '/tmp', '-u', '1000:1000', '-v', `${dir}:/data:ro`, '--hostname', 'box', IMAGE,
+        'sh', '-c', 'echo $FOO; pwd; id -u; id -g; cat /data/f; hostname; touch /data/g 2>/dev/null || echo read-only']);
+      expect(r).toEqual({ code: 0, stdout: 'bar\n/tmp\n1000\n1000\nfrom the host\nbox\nread-only\n', stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('run -i passes stdin, and its end', async () => {
     const r = await t.docker(['run', '--rm', '-i', IMAGE, 'sh', '-c', 'cat; echo done'], { input: 'one\ntwo\n' });
     expect(r).toEqual({ code: 0, stdout: 'one\ntwo\ndone\n', stderr: '' });
