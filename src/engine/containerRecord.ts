@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicAsync } from '../common/atomicFile.js';
 import { RuntimeError } from '../common/errors.js';
+import type { RestartPolicy } from './restartPolicy.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited' | 'dead';
 
@@ -36,6 +37,8 @@ export interface HostConfig {
   /** none, host; `default`/`bridge` are run as none until networks exist. */
   NetworkMode: string;
   Binds: string[] | null;
+  /** Absent in records written before restart policies: `no`. */
+  RestartPolicy?: RestartPolicy;
 }
 
 export interface ContainerState {
@@ -64,6 +67,8 @@ export interface ContainerRecord {
   HostConfig: HostConfig;
   State: ContainerState;
   RestartCount: number;
+  /** docker stop/kill since the last start: no policy restarts it (Docker's HasBeenManuallyStopped). */
+  HasBeenManuallyStopped?: boolean;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

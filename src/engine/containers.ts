@@ -16,6 +16,7 @@ import type { Engine } from './engine.js';
 import { EventLog } from './events.js';
 import { readLogs, type LogEntry, type LogQuery } from './logs.js';
 import { generateName, VALID_NAME } from './names.js';
+import { nextBackoff, NO_RESTART, restartsAtDaemonStart, shouldRestart } from './restartPolicy.js';
 import { readExitRecord, ShimConnection, shimRequest, startShim, type ExitRecord } from './shimClient.js';
 
 export type { ContainerConfig, ContainerRecord, ContainerStatus, HostConfig, LogEntry, LogQuery };
@@ -70,6 +71,10 @@ interface Live {
   /** Settles when a start has recorded itself: an exit that races it waits, so the
    * record never says running after the exit and `start` always precedes `die`. */
   starting?: Promise<void>;
+  /** A restart policy's start, waiting out its backoff. */
+  restartTimer?: NodeJS.Timeout;
+  /** The last backoff (ms), doubled at each policy restart; 0 or absent: none yet. */
+  backoffMs?: number;
 }
 
 interface Deferred<T> {
@@ -158,6 +163,8 @@ export class Containers {
    * (never an exit code nobody saw).
    */
   async recover(): Promise<void> {
+    // Events first, so the dies found below are logged after what was logged before.
+    await this.events.persist(join(this.o.dataRoot, 'events.log'), (e) => this.o.onWarning(`writing the event log: ${e.message}`));
     for (const record of this.records.readAll((path, why) => this.o.onWarning(`skipping container record ${path}: ${why}`))) {
       const live: Live = { record, nextExit: deferred(), removed: deferred(), removing: false };
       this.byId.set(record.Id, live);
@@ -185,6 +192,16 @@ export class Containers {
           await this.save(live);
         }
       }
+    }
+    // Docker at daemon start: always comes back, unless-stopped unless the user stopped it.
+    // (A die found above already had its policy applied by `exited`.)
+    for (const live of this.byId.values()) {
+      const r = live.record;
+      if (r.State.Status !== 'exited' || live.restartTimer) continue;
+      if (!restartsAtDaemonStart(r.HostConfig.RestartPolicy ?? NO_RESTART, r.HasBeenManuallyStopped === true, r.State.StartedAt !== ZERO_TIME)) continue;
+      // Started as by the user (always even after a docker stop); written by the start.
+      r.HasBeenManuallyStopped = false;
+      this.scheduleRestart(live, 0, false);
     }
   }
 
@@ -274,6 +291,19 @@ export class Containers {
     const r = live.record;
     if (live.removing) throw new RuntimeError({ kind: 'invalid-state', step: `container ${r.Id} is being removed` });
     if (r.State.Status === 'running') return false;
+    // A start by the user: policies apply again, counted from 0 (as Docker's reset restart manager).
+    this.cancelRestart(live);
+    r.HasBeenManuallyStopped = false;
+    r.RestartCount = 0;
+    live.backoffMs = 0;
+    return this.launch(live);
+  }
+
+  /** Runs the container (again): the user's start and a restart policy's. */
+  private async launch(live: Live): Promise<boolean> {
+    const r = live.record;
+    if (live.removing) throw new RuntimeError({ kind: 'invalid-state', step: `container ${r.Id} is being removed` });
+    if (r.State.Status === 'running') return false;
     const dir = this.shimDir(r.Id);
     if (r.State.Status === 'exited' || r.State.Status === 'dead') {
       // A finished container runs again in a new shim (the old one ends with DELETE; its log stays).
@@ -336,7 +366,53 @@ export class Containers {
     const d = live.nextExit;
     live.nextExit = deferred();
     d.resolve(exit.code);
+    this.applyRestartPolicy(live, exit.code);
     if (r.HostConfig.AutoRemove && !live.removing) await this.remove(r.Id, { force: true }).catch((e) => this.o.onWarning(`auto-removing ${r.Id}: ${(e as Error).message}`));
+  }
+
+  // Restart policies
+
+  /** After an exit: a start after the backoff when the policy says so. */
+  private applyRestartPolicy(live: Live, exitCode: number): void {
+    const r = live.record;
+    if (live.removing) return;
+    if (!shouldRestart(r.HostConfig.RestartPolicy ?? NO_RESTART, { exitCode, restartCount: r.RestartCount, manuallyStopped: r.HasBeenManuallyStopped === true })) return;
+    const ranMs = Date.parse(r.State.FinishedAt) - Date.parse(r.State.StartedAt);
+    live.backoffMs = nextBackoff(live.backoffMs ?? 0, Number.isFinite(ranMs) ? ranMs : 0);
+    this.scheduleRestart(live, live.backoffMs, true);
+  }
+
+  private scheduleRestart(live: Live, delayMs: number, counted: boolean): void {
+    this.cancelRestart(live);
+    live.restartTimer = setTimeout(() => {
+      live.restartTimer = undefined;
+      const r = live.record;
+      if (live.removing || r.HasBeenManuallyStopped || this.byId.get(r.Id) !== live || r.State.Status === 'running') return;
+      if (counted) r.RestartCount++;
+      this.launch(live).catch(async (e) => {
+        this.o.onWarning(`restarting container ${r.Id} (restart policy ${r.HostConfig.RestartPolicy?.Name}): ${(e as Error).message}`);
+        r.State = { ...r.State, Error: (e as Error).message };
+        await this.save(live).catch(() => {});
+      });
+    }, delayMs);
+  }
+
+  private cancelRestart(live: Live): void {
+    clearTimeout(live.restartTimer);
+    live.restartTimer = undefined;
+  }
+
+  /** docker stop and kill: no policy restarts the container until it is started again; written before the signal, so the exit sees it. */
+  private async stoppedByUser(live: Live): Promise<void> {
+    this.cancelRestart(live);
+    if (live.record.HasBeenManuallyStopped) return;
+    live.record.HasBeenManuallyStopped = true;
+    await this.save(live);
+  }
+
+  /** Whether a restart policy's start is pending (inspect's Restarting). */
+  isRestarting(ref: string): boolean {
+    return this.find(ref).restartTimer !== undefined;
   }
 
   // Signals
@@ -345,6 +421,7 @@ export class Containers {
     const live = this.find(ref);
     if (live.record.State.Status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `Cannot kill container: ${ref}: Container ${live.record.Id} is not running` });
     const sig = signalNumber(signal, osConstants.signals.SIGKILL);
+    await this.stoppedByUser(live);
     await shimRequest(this.shimDir(live.record.Id), [SHIM.KILL, String(sig), '0']);
     this.events.emit('container', 'kill', live.record.Id, this.attributes(live.record, { signal: String(sig) }));
   }
@@ -353,6 +430,7 @@ export class Containers {
   async stop(ref: string, timeoutS?: number): Promise<boolean> {
     const live = this.find(ref);
     const r = live.record;
+    await this.stoppedByUser(live);
     if (r.State.Status !== 'running') return false;
     const exited = live.nextExit.promise;
     const sig = signalNumber(r.Config.StopSignal, osConstants.signals.SIGTERM);
@@ -401,6 +479,7 @@ export class Containers {
       throw new RuntimeError({ kind: 'invalid-state', step: `You cannot remove a running container ${r.Id}. Stop the container before attempting removal or force remove` });
     }
     live.removing = true;
+    this.cancelRestart(live);
     const dir = this.shimDir(r.Id);
     try {
       if (r.State.Status === 'running') {
@@ -484,6 +563,7 @@ export class Containers {
     for (const live of this.byId.values()) {
       live.monitor?.close();
       live.monitor = undefined;
+      this.cancelRestart(live);
     }
   }
 }

@@ -247,7 +247,7 @@ export async function main(argv: string[]): Promise<number> {
       server.closeAllConnections();
       for (const sock of hijacked) sock.destroy();
       containers.close();
-      void Promise.all([rm(socketPath, { force: true }), rm(s.pidfile, { force: true }), rm(holderPath, { force: true })]).finally(() => {
+      void Promise.all([containers.events.close().catch(() => {}), rm(socketPath, { force: true }), rm(s.pidfile, { force: true }), rm(holderPath, { force: true })]).finally(() => {
         closeSync(lockFd);
         done(0);
       });

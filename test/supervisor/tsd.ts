@@ -34,6 +34,8 @@ export interface Tsd {
   process(): ChildProcess;
   /** SIGTERM and wait. */
   stop(): Promise<void>;
+  /** SIGKILL (kill -9) and wait: no clean-up of any kind. */
+  kill9(): Promise<void>;
   /** Stops everything and removes the temp dir. */
   close(): Promise<void>;
 }
@@ -89,6 +91,12 @@ export async function startTsd(extra: string[] = []): Promise<Tsd> {
     restart: start,
     process: () => child,
     stop,
+    async kill9() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    },
     async close() {
       await stop();
       await registry.stop();

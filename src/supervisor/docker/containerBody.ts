@@ -4,6 +4,7 @@
 // Fields it does not read are ignored, as Docker ignores unknown ones.
 import { BadRequest } from '../http/errors.js';
 import type { ContainerConfig, HostConfig } from '../../engine/containers.js';
+import { parseRestartPolicy } from '../../engine/restartPolicy.js';
 
 type Obj = Record<string, unknown>;
 
@@ -66,12 +67,15 @@ export function parseCreateBody(body: unknown): { config: ContainerConfig; hostC
     NetworkMode: str(h.NetworkMode, 'HostConfig.NetworkMode') || 'default',
     Binds: stringList(h.Binds, 'HostConfig.Binds'),
   };
+  const restart = parseRestartPolicy(h.RestartPolicy);
+  if (typeof restart === 'string') throw new BadRequest(restart);
+  if (restart.Name !== 'no' && hostConfig.AutoRemove) throw new BadRequest('HostConfig.RestartPolicy: conflicting options: AutoRemove and restart policy');
+  hostConfig.RestartPolicy = restart;
   // What a client may set that this daemon does not do yet: said, not silently dropped.
   // (NetworkMode default/bridge runs as none until networks exist; the docs say so,
   // a warning would go to every `docker run`'s stderr.)
   const warnings: string[] = [];
   for (const k of ['Memory', 'NanoCpus', 'CpuShares', 'PidsLimit']) if (typeof h[k] === 'number' && h[k] !== 0) warnings.push(`HostConfig.${k} is not applied by this daemon yet`);
   if (h.Privileged === true) warnings.push('HostConfig.Privileged is not applied by this daemon yet');
-  if (isObj(h.RestartPolicy) && h.RestartPolicy.Name && h.RestartPolicy.Name !== 'no') warnings.push('HostConfig.RestartPolicy is not applied by this daemon yet');
   return { config, hostConfig, warnings };
 }
