@@ -79,6 +79,10 @@ describe('restart policies and recovery', () => {
     const end = Date.now() + 10_000;
     while (Number((await state(id)).split(' ')[2]) < 2 && Date.now() < end) await sleep(50);
     expect(Number((await state(id)).split(' ')[2])).toBeGreaterThanOrEqual(2);
+    // Between an exit and its restart, inspect says restarting (the backoff is 400 ms and more by now).
+    let seen = '';
+    while (!seen.startsWith('restarting') && Date.now() < end) seen = await state(id);
+    expect(seen).toMatch(/^restarting 3 /);
     expect((await t.docker(['stop', id])).code).toBe(0);
     const stopped = await state(id);
     expect(stopped).toMatch(/^exited /);

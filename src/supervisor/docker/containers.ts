@@ -79,7 +79,8 @@ function listFilter(f: Record<string, string[]>): (c: ContainerRecord) => boolea
   };
 }
 
-function inspect(c: ContainerRecord) {
+/** `restarting`: a restart policy's start is waiting out its backoff (Docker's Status restarting). */
+function inspect(c: ContainerRecord, restarting = false) {
   const st = c.State;
   return {
     Id: c.Id,
@@ -87,7 +88,7 @@ function inspect(c: ContainerRecord) {
     Path: c.Path,
     Args: c.Args,
     State: {
-      Status: st.Status, Running: st.Status === 'running', Paused: false, Restarting: false, OOMKilled: st.OOMKilled,
+      Status: restarting ? 'restarting' : st.Status, Running: st.Status === 'running', Paused: false, Restarting: restarting, OOMKilled: st.OOMKilled,
       Dead: st.Status === 'dead', Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
     },
     Image: c.ImageId,
@@ -137,7 +138,7 @@ export function registerContainers(router: Router, api: Api): void {
   });
 
   router.get('/containers/{id}/json', async (req, res) => {
-    sendJson(res, 200, inspect(c.get(req.params.id)));
+    sendJson(res, 200, inspect(c.get(req.params.id), c.isRestarting(req.params.id)));
   });
 
   router.post('/containers/{id}/start', async (req, res) => {
