@@ -198,10 +198,16 @@ export class Containers {
     for (const live of this.byId.values()) {
       const r = live.record;
       if (r.State.Status !== 'exited' || live.restartTimer) continue;
-      if (!restartsAtDaemonStart(r.HostConfig.RestartPolicy ?? NO_RESTART, r.HasBeenManuallyStopped === true, r.State.StartedAt !== ZERO_TIME)) continue;
-      // Started as by the user (always even after a docker stop); written by the start.
-      r.HasBeenManuallyStopped = false;
-      this.scheduleRestart(live, 0, false);
+      const policy = r.HostConfig.RestartPolicy ?? NO_RESTART;
+      const manuallyStopped = r.HasBeenManuallyStopped === true;
+      if (restartsAtDaemonStart(policy, manuallyStopped, r.State.StartedAt !== ZERO_TIME)) {
+        // Started as by the user (always even after a docker stop); written by the start.
+        r.HasBeenManuallyStopped = false;
+        this.scheduleRestart(live, 0, false);
+      } else if (policy.Name === 'on-failure' && shouldRestart(policy, { exitCode: r.State.ExitCode, restartCount: r.RestartCount, manuallyStopped })) {
+        // A restart that was waiting out its backoff when the daemon stopped.
+        this.scheduleRestart(live, 0, true);
+      }
     }
   }
 

@@ -61,6 +61,11 @@ describe('restart policies and recovery', () => {
     expect(await state(id)).toBe('exited 1 2');
     // Docker's order: each die is followed by a start (no restart event).
     expect(await events(id, since)).toEqual(['create', 'start', 'die 1', 'start', 'die 1', 'start', 'die 1']);
+    // The backoff doubles: at least 100 ms before the first restart, 200 ms before the second.
+    const timed = (await t.docker(['events', '--since', String(since), '--until', String(nowS() + 1), '--filter', `container=${id}`, '--format', '{{.Action}} {{.TimeNano}}'])).stdout.trim().split('\n').map((l) => l.split(' '));
+    const at = (action: string, n: number) => Number(timed.filter(([a]) => a === action)[n][1]) / 1e6;
+    expect(at('start', 1) - at('die', 0)).toBeGreaterThanOrEqual(100);
+    expect(at('start', 2) - at('die', 1)).toBeGreaterThanOrEqual(200);
     // A start by the user counts from 0 again.
     await t.docker(['start', id]);
     await until(id, 'exited 1 2');
@@ -106,6 +111,19 @@ describe('restart policies and recovery', () => {
     expect(await state(unless)).toBe('exited 0 0');
     expect(await state(running)).toBe('running 0 0');
     expect((await t.docker(['rm', '-f', always, unless, running])).code).toBe(0);
+  });
+
+  it('a restart waiting out its backoff when tsd is killed is made when tsd is back', async () => {
+    const id = (await t.docker(['run', '-d', '--restart', 'on-failure:5', IMAGE, 'sh', '-c', 'exit 1'])).stdout.trim();
+    // After the third restart the next one waits 800 ms: kill tsd inside that wait.
+    let seen = '';
+    const end = Date.now() + 10_000;
+    while (seen !== 'restarting 1 3' && Date.now() < end) seen = await state(id);
+    expect(seen).toBe('restarting 1 3');
+    await t.kill9();
+    await t.restart();
+    await until(id, 'exited 1 5');
+    expect((await t.docker(['rm', id])).code).toBe(0);
   });
 
   it('kill -9 of tsd: the counter is logged without a gap, the missed die is reported once, policies apply at start', async () => {
