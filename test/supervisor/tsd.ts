@@ -84,7 +84,14 @@ export async function startTsd(extra: string[] = []): Promise<Tsd> {
     child.kill('SIGTERM');
     await exited;
   };
-  await start();
+  try {
+    await start();
+  } catch (e) {
+    // A tsd that does not come up leaves neither its registry nor its temp dir.
+    await registry.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   return {
     dir, socket, dataRoot, execRoot, registry, cgroupsBefore, docker,
     log: () => log,
