@@ -75,6 +75,8 @@ interface Live {
   restartTimer?: NodeJS.Timeout;
   /** The last backoff (ms), doubled at each policy restart; 0 or absent: none yet. */
   backoffMs?: number;
+  /** A restart policy's start under way: start, stop, kill and remove wait for it. */
+  relaunching?: Promise<void>;
 }
 
 interface Deferred<T> {
@@ -295,6 +297,7 @@ export class Containers {
   async start(ref: string): Promise<boolean> {
     const live = this.find(ref);
     const r = live.record;
+    await this.relaunched(live);
     if (live.removing) throw new RuntimeError({ kind: 'invalid-state', step: `container ${r.Id} is being removed` });
     if (r.State.Status === 'running') return false;
     // A start by the user: policies apply again, counted from 0 (as Docker's reset restart manager).
@@ -395,10 +398,12 @@ export class Containers {
       const r = live.record;
       if (live.removing || r.HasBeenManuallyStopped || this.byId.get(r.Id) !== live || r.State.Status === 'running') return;
       if (counted) r.RestartCount++;
-      this.launch(live).catch(async (e) => {
+      live.relaunching = this.launch(live).then(() => {}, async (e) => {
         this.o.onWarning(`restarting container ${r.Id} (restart policy ${r.HostConfig.RestartPolicy?.Name}): ${(e as Error).message}`);
         r.State = { ...r.State, Error: (e as Error).message };
         await this.save(live).catch(() => {});
+      }).finally(() => {
+        live.relaunching = undefined;
       });
     }, delayMs);
   }
@@ -416,15 +421,22 @@ export class Containers {
     await this.save(live);
   }
 
-  /** Whether a restart policy's start is pending (inspect's Restarting). */
+  /** Whether a restart policy's start is pending or under way (inspect's Restarting). */
   isRestarting(ref: string): boolean {
-    return this.find(ref).restartTimer !== undefined;
+    const live = this.find(ref);
+    return live.restartTimer !== undefined || live.relaunching !== undefined;
+  }
+
+  /** Waits for a restart policy's start under way, so a client's verb sees where it ended. */
+  private async relaunched(live: Live): Promise<void> {
+    while (live.relaunching) await live.relaunching;
   }
 
   // Signals
 
   async kill(ref: string, signal?: string): Promise<void> {
     const live = this.find(ref);
+    await this.relaunched(live);
     if (live.record.State.Status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `Cannot kill container: ${ref}: Container ${live.record.Id} is not running` });
     const sig = signalNumber(signal, osConstants.signals.SIGKILL);
     await this.stoppedByUser(live);
@@ -437,6 +449,7 @@ export class Containers {
     const live = this.find(ref);
     const r = live.record;
     await this.stoppedByUser(live);
+    await this.relaunched(live);
     if (r.State.Status !== 'running') return false;
     const exited = live.nextExit.promise;
     const sig = signalNumber(r.Config.StopSignal, osConstants.signals.SIGTERM);
@@ -480,6 +493,9 @@ export class Containers {
   async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
     const live = this.find(ref);
     const r = live.record;
+    if (live.removing) return;
+    this.cancelRestart(live);
+    await this.relaunched(live);
     if (live.removing) return;
     if (r.State.Status === 'running' && !opts.force) {
       throw new RuntimeError({ kind: 'invalid-state', step: `You cannot remove a running container ${r.Id}. Stop the container before attempting removal or force remove` });

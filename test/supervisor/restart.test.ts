@@ -69,7 +69,7 @@ describe('restart policies and recovery', () => {
     // A start by the user counts from 0 again.
     await t.docker(['start', id]);
     await until(id, 'exited 1 2');
-    expect((await t.docker(['rm', id])).code).toBe(0);
+    expect(await t.docker(['rm', id])).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('a bad policy is a 400 naming the parameter', async () => {
@@ -88,12 +88,15 @@ describe('restart policies and recovery', () => {
     let seen = '';
     while (!seen.startsWith('restarting') && Date.now() < end) seen = await state(id);
     expect(seen).toMatch(/^restarting 3 /);
+    let ps = '';
+    while (!ps.startsWith('Restarting') && Date.now() < end) ps = (await t.docker(['ps', '-a', '--filter', `id=${id}`, '--format', '{{.Status}}'])).stdout.trim();
+    expect(ps).toMatch(/^Restarting \(3\) .* ago$/);
     expect((await t.docker(['stop', id])).code).toBe(0);
     const stopped = await state(id);
     expect(stopped).toMatch(/^exited /);
     await sleep(1500);
     expect(await state(id)).toBe(stopped);
-    expect((await t.docker(['rm', id])).code).toBe(0);
+    expect(await t.docker(['rm', id])).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('across a tsd restart: always comes back after docker stop, unless-stopped stays stopped', async () => {
@@ -110,7 +113,7 @@ describe('restart policies and recovery', () => {
     await sleep(500);
     expect(await state(unless)).toBe('exited 0 0');
     expect(await state(running)).toBe('running 0 0');
-    expect((await t.docker(['rm', '-f', always, unless, running])).code).toBe(0);
+    expect(await t.docker(['rm', '-f', always, unless, running])).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('a restart waiting out its backoff when tsd is killed is made when tsd is back', async () => {
@@ -123,7 +126,7 @@ describe('restart policies and recovery', () => {
     await t.kill9();
     await t.restart();
     await until(id, 'exited 1 5');
-    expect((await t.docker(['rm', id])).code).toBe(0);
+    expect(await t.docker(['rm', id])).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('kill -9 of tsd: the counter is logged without a gap, the missed die is reported once, policies apply at start', async () => {
@@ -159,6 +162,6 @@ describe('restart policies and recovery', () => {
     await t.stop();
     await t.restart();
     expect(await events(dies, since)).toEqual(['create', 'start', 'die 7']);
-    expect((await t.docker(['rm', counter, dies, retried])).code).toBe(0);
+    expect(await t.docker(['rm', counter, dies, retried])).toMatchObject({ code: 0, stderr: '' });
   });
 });

@@ -46,7 +46,8 @@ function statusText(c: ContainerRecord, now = Date.now()): string {
 
 const shellJoin = (args: string[]) => args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 
-function summary(c: ContainerRecord) {
+/** `restarting`: a restart policy's start waits out its backoff (Docker: "Restarting (1) 2 seconds ago"). */
+function summary(c: ContainerRecord, restarting = false) {
   return {
     Id: c.Id,
     Names: [c.Name],
@@ -56,8 +57,8 @@ function summary(c: ContainerRecord) {
     Created: Math.floor(Date.parse(c.Created) / 1000),
     Ports: [],
     Labels: c.Config.Labels,
-    State: c.State.Status,
-    Status: statusText(c),
+    State: restarting ? 'restarting' : c.State.Status,
+    Status: restarting ? `Restarting (${c.State.ExitCode}) ${humanDuration(Date.now() - Date.parse(c.State.FinishedAt))} ago` : statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: { Networks: {} },
     Mounts: [],
@@ -134,7 +135,7 @@ export function registerContainers(router: Router, api: Api): void {
     const limit = intParam(req, 'limit');
     let list = c.list().filter((x) => all || x.State.Status === 'running' || filters.status || filters.exited).filter(listFilter(filters));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJson(res, 200, list.map(summary));
+    sendJson(res, 200, list.map((x) => summary(x, c.isRestarting(x.Id))));
   });
 
   router.get('/containers/{id}/json', async (req, res) => {
