@@ -54,6 +54,21 @@ function cli(d, args, { countOnly = false, timeoutMs = 600_000 } = {}) {
     });
   });
 }
+/** The same request without the CLI: curl's whole process on the daemon's socket (ms, bytes of the body). */
+function api(d, path) {
+  return new Promise((res, rej) => {
+    const t0 = process.hrtime.bigint();
+    const p = spawn('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', '--unix-socket', d.socket, `http://localhost/v1.41${path}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (b) => (out += b));
+    p.on('close', () => {
+      const [status, size] = out.trim().split(' ').map(Number);
+      if (status !== 200) return rej(new Error(`${d.name}: GET ${path}: ${out}`));
+      res({ ms: Number(process.hrtime.bigint() - t0) / 1e6, bytes: size });
+    });
+  });
+}
+async function apiMedian(d, path, n) { const xs = []; let bytes = 0; for (let i = 0; i < n; i++) { const r = await api(d, path); xs.push(r.ms); bytes = r.bytes; } return { ms: median(xs), bytes }; }
 async function must(d, args, opts) {
   const r = await cli(d, args, opts);
   if (r.code !== 0) throw new Error(`${d.name}: docker ${args.join(' ')}: exit ${r.code}: ${r.stderr}`);
@@ -110,7 +125,7 @@ tsd.socket = join(tsd.dir, 'tsd.sock');
 tsd.execRoot = join(tsd.dir, 'exec');
 tsd.logFile = join(tmpdir(), `tsd-bench-${process.pid}-tsd.log`);
 const daemons = [tsd, dockerd];
-const results = { runRm: {}, concurrent: {}, ps: {}, logs: {}, shim: {}, idle: {}, idleAfter: {} };
+const results = { runRm: {}, concurrent: {}, ps: {}, logs: {}, logsCapped: {}, shim: {}, idle: {}, idleAfter: {}, floor: {}, psApi: {} };
 let image;
 
 function dockerdPids() {
@@ -158,6 +173,14 @@ try {
       if (i >= 0) (results.runRm[d.name] ??= []).push(r.ms);
     }
 
+  // --- the CLI's own floor: docker --version (no daemon), and 50 concurrent docker version --
+  { const xs = []; for (let i = 0; i < 12; i++) { const r = await must(tsd, ['--version']); if (i >= 2) xs.push(r.ms); } results.floor.version = median(xs); }
+  for (const d of daemons) {
+    const t0 = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: CONCURRENT }, () => must(d, ['version'])));
+    results.floor[`concurrent-${d.name}`] = Number(process.hrtime.bigint() - t0) / 1e6;
+  }
+
   // --- 50 concurrent docker run -d busybox sleep 1000 ------------------------------------
   for (const d of daemons) {
     log(`${d.name}: ${CONCURRENT} concurrent run -d`);
@@ -188,6 +211,7 @@ try {
     await pool(Array.from({ length: PS_CONTAINERS }), 4, () => must(d, ['create', '--network', 'none', 'busybox', 'true']));
   }
   for (let i = 0; i < 2; i++) for (const d of daemons) (results.ps[d.name] ??= []).push(...await psTimes(d));
+  for (const d of daemons) results.psApi[d.name] = await apiMedian(d, '/containers/json?all=1', 10);
   for (const d of daemons) results.ps[`${d.name}Lines`] = (await must(d, ['ps', '-aq'])).stdout.split('\n').filter(Boolean).length;
   if (want1000) {
     log(`tsd: creating ${1000 - PS_CONTAINERS} more containers`);
@@ -195,6 +219,7 @@ try {
     await pool(Array.from({ length: 1000 - PS_CONTAINERS }), 4, () => must(tsd, ['create', '--network', 'none', 'busybox', 'true']));
     results.ps.tsd1000create = Number(process.hrtime.bigint() - t0) / 1e6;
     results.ps.tsd1000 = await psTimes(tsd);
+    results.psApi.tsd1000 = await apiMedian(tsd, '/containers/json?all=1', 10);
     results.ps.tsd1000Lines = (await must(tsd, ['ps', '-aq'])).stdout.split('\n').filter(Boolean).length;
   }
   for (const d of daemons) { log(`${d.name}: removing`); await removeAll(d); }
@@ -211,8 +236,18 @@ try {
     const xs = [];
     let bytes = 0;
     for (let i = 0; i < 3; i++) { const r = await must(d, ['logs', id], { countOnly: true }); xs.push(r.ms); bytes = r.bytes; }
-    results.logs[d.name] = { ms: median(xs), bytes, writeMs };
+    results.logs[d.name] = { ms: median(xs), bytes, writeMs, api: await apiMedian(d, `/containers/${id}/logs?stdout=1&stderr=1`, 3) };
     await removeAll(d);
+  }
+  // dockerd with tsd's default rotation (10 MiB x 3), so both return about the same bytes
+  {
+    const id = (await must(dockerd, ['run', '-d', '--network', 'none', '--log-opt', 'max-size=10m', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', writer])).stdout.trim();
+    await must(dockerd, ['wait', id]);
+    const xs = [];
+    let bytes = 0;
+    for (let i = 0; i < 3; i++) { const r = await must(dockerd, ['logs', id], { countOnly: true }); xs.push(r.ms); bytes = r.bytes; }
+    results.logsCapped.dockerd = { ms: median(xs), bytes };
+    await removeAll(dockerd);
   }
 
   await sleep(3000);
@@ -234,10 +269,24 @@ try {
   if (ps.tsd1000) rows.push(['`docker ps -a` with 1000 created containers (median ms)', f1(median(ps.tsd1000)), 'not measured', '', '< 50 ms']);
   rows.push(
     [`\`docker logs\` of a container that wrote ${LOG_BYTES >> 20} MiB (MiB/s; MiB returned)`, `${f1(lgRate('tsd'))}; ${f1(mib(lg.tsd.bytes))}`, `${f1(lgRate('dockerd'))}; ${f1(mib(lg.dockerd.bytes))}`, ratio(lgRate('tsd'), lgRate('dockerd')), '≥ 100 MiB/s'],
+    [`\`docker logs\`, dockerd with tsd's rotation (\`--log-opt max-size=10m --log-opt max-file=3\`) (MiB/s; MiB returned)`, `${f1(lgRate('tsd'))}; ${f1(mib(lg.tsd.bytes))}`, `${f1(mib(results.logsCapped.dockerd.bytes) / (results.logsCapped.dockerd.ms / 1000))}; ${f1(mib(results.logsCapped.dockerd.bytes))}`, ratio(lgRate('tsd'), mib(results.logsCapped.dockerd.bytes) / (results.logsCapped.dockerd.ms / 1000)), '≥ 100 MiB/s'],
     [`shim RSS per running container (MiB; VmRSS sum over the shims of ${RSS_CONTAINERS} / ${RSS_CONTAINERS})`, `${(sh.tsd.perContainer / 1024).toFixed(2)} (tsrun-shim ×${sh.tsd.shims})`, `${(sh.dockerd.perContainer / 1024).toFixed(2)} (containerd-shim-runc-v2 ×${sh.dockerd.shims})`, ratio(sh.tsd.perContainer, sh.dockerd.perContainer), '≤ 1 MiB'],
     ['idle daemon RSS, image loaded, no containers yet (MiB)', f1(results.idle.tsd / 1024), `${f1(results.idle.dockerd / 1024)} (dockerd + containerd)`, ratio(results.idle.tsd, results.idle.dockerd), '≤ 50 MiB'],
     ['idle daemon RSS after the bench, containers removed (MiB)', f1(results.idleAfter.tsd / 1024), `${f1(results.idleAfter.dockerd / 1024)} (dockerd + containerd)`, ratio(results.idleAfter.tsd, results.idleAfter.dockerd), '≤ 50 MiB'],
   );
+  const apiRate = (n) => mib(lg[n].api.bytes) / (lg[n].api.ms / 1000);
+  const without = [
+    '',
+    'Without the CLI, the same requests by `curl --unix-socket` (whole process, median), to tell the daemon\'s share from the CLI\'s:',
+    '',
+    '| request | tsd | dockerd | tsd/dockerd |',
+    '|---|---|---|---|',
+    `| \`docker --version\` (the CLI's start, no daemon) | ${f1(results.floor.version)} ms | same CLI | |`,
+    `| ${CONCURRENT} concurrent \`docker version\` (wall ms) | ${f1(results.floor['concurrent-tsd'])} | ${f1(results.floor['concurrent-dockerd'])} | ${ratio(results.floor['concurrent-tsd'], results.floor['concurrent-dockerd'])} |`,
+    `| GET /containers/json?all=1, ${PS_CONTAINERS} containers (ms; KiB) | ${f1(results.psApi.tsd.ms)}; ${(results.psApi.tsd.bytes / 1024).toFixed(0)} | ${f1(results.psApi.dockerd.ms)}; ${(results.psApi.dockerd.bytes / 1024).toFixed(0)} | ${ratio(results.psApi.tsd.ms, results.psApi.dockerd.ms)} |`,
+    ...(results.psApi.tsd1000 ? [`| GET /containers/json?all=1, 1000 containers (ms; KiB) | ${f1(results.psApi.tsd1000.ms)}; ${(results.psApi.tsd1000.bytes / 1024).toFixed(0)} | | |`] : []),
+    `| GET /containers/{id}/logs (MiB/s; MiB) | ${f1(apiRate('tsd'))}; ${f1(mib(lg.tsd.api.bytes))} | ${f1(apiRate('dockerd'))}; ${f1(mib(lg.dockerd.api.bytes))} | ${ratio(apiRate('tsd'), apiRate('dockerd'))} |`,
+  ];
   const md = [
     '# tsd vs dockerd',
     '',
@@ -251,7 +300,8 @@ try {
     '',
     `Details: ${CONCURRENT} concurrent: tsd ${c.tsd.running} running afterwards${c.tsd.errors.length ? `, errors: ${c.tsd.errors.join('; ')}` : ''}; dockerd ${c.dockerd.running} running${c.dockerd.errors.length ? `, errors: ${c.dockerd.errors.join('; ')}` : ''}. ` +
       `ps -a listed ${ps.tsdLines} (tsd) and ${ps.dockerdLines} (dockerd) containers${ps.tsd1000 ? `; tsd ${ps.tsd1000Lines} for the 1000 row (800 more \`docker create\` took ${(ps.tsd1000create / 1000).toFixed(1)} s, 4 at a time)` : ''}. ` +
-      `logs: the writer took ${(lg.tsd.writeMs / 1000).toFixed(1)} s on tsd and ${(lg.dockerd.writeMs / 1000).toFixed(1)} s on dockerd to exit; each \`docker logs\` read took ${f1(lg.tsd.ms)} ms (tsd) and ${f1(lg.dockerd.ms)} ms (dockerd).`,
+      `logs: tsd keeps 10 MiB × 3 json-file logs and ignores \`--log-opt\` (HostConfig.LogConfig), so it returns only the last ${f1(mib(lg.tsd.bytes))} MiB; dockerd's default json-file has no limit. The writer took ${(lg.tsd.writeMs / 1000).toFixed(1)} s on tsd and ${(lg.dockerd.writeMs / 1000).toFixed(1)} s on dockerd to exit; each \`docker logs\` read took ${f1(lg.tsd.ms)} ms (tsd) and ${f1(lg.dockerd.ms)} ms (dockerd).`,
+    ...without,
     '',
   ];
   writeFileSync(join(here, 'results-tsd.md'), md.join('\n'));
