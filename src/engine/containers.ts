@@ -267,10 +267,12 @@ export class Containers {
     } catch (e) {
       this.names.delete(name);
       // Nothing of a failed create stays: the shim (if it got as far), the bundle, the record.
+      // A cleanup step that fails is reported, never in place of the create's own error.
+      const warn = (what: string) => (c: unknown) => this.o.onWarning(`cleaning up the failed create of ${id}: ${what}: ${(c as Error).message}`);
       await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
-      if (bundleMade) await this.engine.removeContainer(id, { force: true }).catch(() => {});
-      await rm(dir, { recursive: true, force: true });
-      await rm(this.records.containerDir(id), { recursive: true, force: true });
+      if (bundleMade) await this.engine.removeContainer(id, { force: true }).catch(warn('removing its bundle'));
+      await rm(dir, { recursive: true, force: true }).catch(warn('removing its shim directory'));
+      await rm(this.records.containerDir(id), { recursive: true, force: true }).catch(warn('removing its record'));
       // Past the image lookup nothing is the client's "no such" (docker run pulls on a 404 from create).
       if ((e as RuntimeError).kind === 'not-found') throw new RuntimeError({ kind: 'system', step: (e as Error).message });
       throw e;

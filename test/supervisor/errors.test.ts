@@ -169,17 +169,24 @@ describe('bad input: Docker\'s status and message, nothing left behind', () => {
   });
 });
 
-describe('a runtime binary that fails at create', () => {
+// A script that exits 1 with a message, and a path where no binary is (the shim cannot run it).
+describe.each([
+  ['a script that exits 1', true, /failing-runtime: cannot .*create/],
+  ['a binary that does not exist', false, /nonexistent-runtime/],
+])('a runtime that fails at create: %s', (_what, script, wanted) => {
   let bad: Tsd;
   let dir: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tsd-badruntime-'));
-    const script = join(dir, 'failing-runtime');
-    writeFileSync(script, '#!/bin/sh\necho "failing-runtime: cannot $* today" >&2\nexit 1\n');
-    chmodSync(script, 0o755);
     chmodSync(dir, 0o755);
-    bad = await startTsd(['--runtime', script]);
+    let runtime = join(dir, 'nonexistent-runtime');
+    if (script) {
+      runtime = join(dir, 'failing-runtime');
+      writeFileSync(runtime, '#!/bin/sh\necho "failing-runtime: cannot $* today" >&2\nexit 1\n');
+      chmodSync(runtime, 0o755);
+    }
+    bad = await startTsd(['--runtime', runtime]);
     expect((await bad.docker(['pull', 'busybox'])).code).toBe(0);
   });
 
@@ -192,16 +199,16 @@ describe('a runtime binary that fails at create', () => {
     expect(left).toEqual([]);
   });
 
-  it('is a 500 with the runtime\'s message, and nothing is left', async () => {
+  it('is a 500 with the runtime\'s message, and nothing is left (no record, snapshot mount, shim, cgroup)', async () => {
     const run = await bad.docker(['run', '--rm', '--name', 'doomed', 'busybox', 'true']);
     expect(run.code).toBe(125);
-    expect(run.stderr).toMatch(/Error response from daemon: .*failing-runtime: cannot .*create/);
+    expect(run.stderr).toMatch(/Error response from daemon: /);
+    expect(run.stderr).toMatch(wanted);
     const raw = await api(bad, 'POST', '/containers/create?name=doomed', JSON.stringify({ Image: 'busybox', Cmd: ['true'] }));
     expect(raw.status).toBe(500);
-    expect(message(raw)).toMatch(/failing-runtime: cannot .*create/);
+    expect(message(raw)).toMatch(wanted);
+    // The name was given back, and nothing of either create stays.
     expect((await bad.docker(['ps', '-aq'])).stdout).toBe('');
     expect(leftovers(bad)).toEqual([]);
-    // The name was given back.
-    expect((await bad.docker(['ps', '-a', '--filter', 'name=doomed', '-q'])).stdout).toBe('');
   });
 });
