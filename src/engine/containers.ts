@@ -12,6 +12,7 @@ import { isAbsolute, join } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
 import { SHIM } from '../common/generated/shimProtocol.js';
 import { ContainerRecords, ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig } from './containerRecord.js';
+import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import type { Engine } from './engine.js';
 import { EventLog } from './events.js';
 import { readLogs, type LogEntry, type LogQuery } from './logs.js';
@@ -111,6 +112,15 @@ function bindMount(bind: string, index: number) {
   return { destination, type: 'bind', source, options: ['rbind', flags.includes('ro') ? 'ro' : 'rw', ...flags.filter((f) => /private|shared|slave/.test(f))] };
 }
 
+/** The name Docker's "No such image" gives: familiar, with its tag (busybox2 → busybox2:latest). */
+function imageNameAsDocker(image: string): string {
+  try {
+    return familiarName(formatReference(parseReference(image)));
+  } catch {
+    return image;
+  }
+}
+
 export class Containers {
   readonly events = new EventLog();
   private readonly records: ContainerRecords;
@@ -135,7 +145,8 @@ export class Containers {
     if (/^[a-f0-9]+$/.test(ref)) {
       const hits = [...this.byId.keys()].filter((id) => id.startsWith(ref));
       if (hits.length === 1) return this.byId.get(hits[0])!;
-      if (hits.length > 1) throw new RuntimeError({ kind: 'invalid-argument', step: `multiple IDs found with provided prefix: ${ref} (${hits.map((h) => h.slice(0, 12)).join(', ')})` });
+      // Docker's message, word for word (moby container/view.go); its status is a 400.
+      if (hits.length > 1) throw new RuntimeError({ kind: 'invalid-argument', step: `Multiple IDs found with provided prefix: ${ref}` });
     }
     throw noSuchContainer(ref);
   }
@@ -230,7 +241,7 @@ export class Containers {
     try {
       image = await this.engine.findImage(req.config.Image);
     } catch {
-      throw new RuntimeError({ kind: 'not-found', step: `No such image: ${req.config.Image}` });
+      throw new RuntimeError({ kind: 'not-found', step: `No such image: ${imageNameAsDocker(req.config.Image)}` });
     }
     const id = randomBytes(32).toString('hex');
     // The name is held from here, so two creates cannot both take it.
@@ -281,10 +292,12 @@ export class Containers {
     } catch (e) {
       this.names.delete(name);
       // Nothing of a failed create stays: the shim (if it got as far), the bundle, the record.
+      // A cleanup step that fails is reported, never in place of the create's own error.
+      const warn = (what: string) => (c: unknown) => this.o.onWarning(`cleaning up the failed create of ${id}: ${what}: ${(c as Error).message}`);
       await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
-      if (bundleMade) await this.engine.removeContainer(id, { force: true }).catch(() => {});
-      await rm(dir, { recursive: true, force: true });
-      await rm(this.records.containerDir(id), { recursive: true, force: true });
+      if (bundleMade) await this.engine.removeContainer(id, { force: true }).catch(warn('removing its bundle'));
+      await rm(dir, { recursive: true, force: true }).catch(warn('removing its shim directory'));
+      await rm(this.records.containerDir(id), { recursive: true, force: true }).catch(warn('removing its record'));
       // Past the image lookup nothing is the client's "no such" (docker run pulls on a 404 from create).
       if ((e as RuntimeError).kind === 'not-found') throw new RuntimeError({ kind: 'system', step: (e as Error).message });
       throw e;

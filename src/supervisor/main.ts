@@ -23,6 +23,7 @@ import type { Api, DaemonSettings } from './docker/context.js';
 import { registerImages } from './docker/images.js';
 import { registerSystem } from './docker/system.js';
 import { Router } from './http/router.js';
+import { runtimePath } from './runtimePath.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'host', kind: 'list', alias: ['H'] },
@@ -120,7 +121,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     dataRoot: resolve(flagString(p, 'data-root') ?? fromFile.dataRoot ?? '/var/lib/tsrun'),
     execRoot: resolve(flagString(p, 'exec-root') ?? fromFile.execRoot ?? '/run/tsd'),
     pidfile: resolve(flagString(p, 'pidfile') ?? fromFile.pidfile ?? '/run/tsd.pid'),
-    runtime: resolve(flagString(p, 'runtime') ?? fromFile.runtime ?? defaultRuntimeBinary()),
+    runtime: runtimePath(flagString(p, 'runtime') ?? fromFile.runtime ?? defaultRuntimeBinary()),
     registryMirrors: [...(fromFile.mirrors ?? []), ...flagList(p, 'registry-mirror')],
     insecureRegistries: [...(fromFile.insecure ?? []), ...flagList(p, 'insecure-registry')],
     logLevel: flagString(p, 'log-level') ?? fromFile.logLevel ?? 'info',

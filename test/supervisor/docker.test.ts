@@ -5,8 +5,11 @@ import { leftovers, startTsd, type Tsd } from './tsd.js';
 
 let t: Tsd;
 
+/** The runtime binary tsd drives (docker.runc.test.ts runs this file again with runc); unset: tsd's default, bin/tsrun. */
+const RUNTIME = process.env.TSD_TEST_RUNTIME;
+
 beforeAll(async () => {
-  t = await startTsd();
+  t = await startTsd(RUNTIME ? ['--runtime', RUNTIME] : []);
 });
 
 afterAll(async () => {
@@ -20,7 +23,7 @@ afterAll(async () => {
 
 const IMAGE = 'busybox';
 
-describe('tsd with the docker CLI', () => {
+describe(`tsd with the docker CLI${RUNTIME ? ` over --runtime ${RUNTIME}` : ''}`, () => {
   it('version and info: API 1.41, the server is tsrun', async () => {
     const v = await t.docker(['version', '--format', '{{.Server.APIVersion}} {{.Server.Platform.Name}}']);
     expect(v.stderr).toBe('');

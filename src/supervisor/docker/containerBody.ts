@@ -1,72 +1,65 @@
-// The body of POST /containers/create, checked by hand before use (ajv
-// validators compiled at build time are the next step): every field this
-// daemon reads must have Docker's type, and a wrong one is refused naming it.
-// Fields it does not read are ignored, as Docker ignores unknown ones.
+// The body of POST /containers/create, checked against its JSON Schema
+// (src/supervisor/schemas/containerCreate.json, Docker's swagger types for API
+// 1.41) by the validator compiled at build time: a wrong type is Docker's 400
+// naming the field. Fields this daemon does not read are ignored, as Docker
+// ignores unknown ones; null is the zero value, as in Go.
 import { BadRequest } from '../http/errors.js';
+import { validateContainerCreate } from '../generated/bodyValidators.js';
 import type { ContainerConfig, HostConfig } from '../../engine/containers.js';
 import { parseRestartPolicy } from '../../engine/restartPolicy.js';
+import { checkBody } from './bodyErrors.js';
 
-type Obj = Record<string, unknown>;
+type Maybe<T> = T | null | undefined;
+/** Docker's strslice: a plain string is one element. */
+type StrSlice = Maybe<string | string[]>;
 
-const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
-
-function stringList(v: unknown, field: string): string[] | null {
-  if (v === undefined || v === null) return null;
-  // Docker's strslice: a plain string is one element.
-  if (typeof v === 'string') return [v];
-  if (Array.isArray(v) && v.every((s) => typeof s === 'string')) return v;
-  throw new BadRequest(`${field}: want an array of strings`);
+/** What the schema guarantees about the fields read here. */
+interface CreateBody {
+  Hostname?: Maybe<string>; User?: Maybe<string>;
+  AttachStdin?: Maybe<boolean>; AttachStdout?: Maybe<boolean>; AttachStderr?: Maybe<boolean>;
+  Tty?: Maybe<boolean>; OpenStdin?: Maybe<boolean>; StdinOnce?: Maybe<boolean>;
+  Env?: Maybe<string[]>; Cmd?: StrSlice; Image?: Maybe<string>; WorkingDir?: Maybe<string>; Entrypoint?: StrSlice;
+  Labels?: Maybe<Record<string, string>>; StopSignal?: Maybe<string>; StopTimeout?: Maybe<number>;
+  HostConfig?: Maybe<{
+    AutoRemove?: Maybe<boolean>; NetworkMode?: Maybe<string>; Binds?: Maybe<string[]>;
+    Memory?: Maybe<number>; NanoCpus?: Maybe<number>; CpuShares?: Maybe<number>; PidsLimit?: Maybe<number>;
+    Privileged?: Maybe<boolean>; RestartPolicy?: Maybe<{ Name?: Maybe<string> }>;
+  }>;
 }
 
-function str(v: unknown, field: string): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw new BadRequest(`${field}: want a string`);
-  return v;
-}
+const slice = (v: StrSlice): string[] | null => (v === undefined || v === null ? null : typeof v === 'string' ? [v] : v);
 
-function bool(v: unknown, field: string): boolean {
-  if (v === undefined || v === null) return false;
-  if (typeof v !== 'boolean') throw new BadRequest(`${field}: want true or false`);
-  return v;
-}
-
-export function parseCreateBody(body: unknown): { config: ContainerConfig; hostConfig: HostConfig; warnings: string[] } {
-  if (!isObj(body)) throw new BadRequest('request body: want a JSON object (the container config)');
-  const image = str(body.Image, 'Image');
+export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostConfig: HostConfig; warnings: string[] } {
+  if (raw === undefined) throw new BadRequest('config cannot be empty in order to create a container');
+  const body = checkBody<CreateBody>(validateContainerCreate, raw, 'ContainerConfigWrapper');
+  const image = body.Image ?? '';
   if (!image) throw new BadRequest('Image: missing (which image to create the container from)');
-  const labels = body.Labels ?? {};
-  if (!isObj(labels) || !Object.values(labels).every((v) => typeof v === 'string')) throw new BadRequest('Labels: want an object of strings');
-  let stopTimeout: number | undefined;
-  if (body.StopTimeout !== undefined && body.StopTimeout !== null) {
-    if (typeof body.StopTimeout !== 'number' || !Number.isInteger(body.StopTimeout)) throw new BadRequest('StopTimeout: want an integer (seconds)');
-    stopTimeout = body.StopTimeout;
-  }
   const config: ContainerConfig = {
-    Hostname: str(body.Hostname, 'Hostname'),
-    User: str(body.User, 'User'),
-    AttachStdin: bool(body.AttachStdin, 'AttachStdin'),
-    AttachStdout: bool(body.AttachStdout, 'AttachStdout'),
-    AttachStderr: bool(body.AttachStderr, 'AttachStderr'),
-    Tty: bool(body.Tty, 'Tty'),
-    OpenStdin: bool(body.OpenStdin, 'OpenStdin'),
-    StdinOnce: bool(body.StdinOnce, 'StdinOnce'),
-    Env: stringList(body.Env, 'Env') ?? [],
-    Cmd: stringList(body.Cmd, 'Cmd'),
+    Hostname: body.Hostname ?? '',
+    User: body.User ?? '',
+    AttachStdin: body.AttachStdin ?? false,
+    AttachStdout: body.AttachStdout ?? false,
+    AttachStderr: body.AttachStderr ?? false,
+    Tty: body.Tty ?? false,
+    OpenStdin: body.OpenStdin ?? false,
+    StdinOnce: body.StdinOnce ?? false,
+    Env: body.Env ?? [],
+    Cmd: slice(body.Cmd),
     Image: image,
-    WorkingDir: str(body.WorkingDir, 'WorkingDir'),
-    Entrypoint: stringList(body.Entrypoint, 'Entrypoint'),
-    Labels: labels as Record<string, string>,
-    ...(body.StopSignal ? { StopSignal: str(body.StopSignal, 'StopSignal') } : {}),
-    ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
+    WorkingDir: body.WorkingDir ?? '',
+    Entrypoint: slice(body.Entrypoint),
+    Labels: body.Labels ?? {},
+    ...(body.StopSignal ? { StopSignal: body.StopSignal } : {}),
+    ...(body.StopTimeout !== undefined && body.StopTimeout !== null ? { StopTimeout: body.StopTimeout } : {}),
   };
   for (const e of config.Env) if (!e || e.startsWith('=')) throw new BadRequest(`Env: invalid entry ${JSON.stringify(e)}: want KEY=VALUE`);
   const h = body.HostConfig ?? {};
-  if (!isObj(h)) throw new BadRequest('HostConfig: want an object');
   const hostConfig: HostConfig = {
-    AutoRemove: bool(h.AutoRemove, 'HostConfig.AutoRemove'),
-    NetworkMode: str(h.NetworkMode, 'HostConfig.NetworkMode') || 'default',
-    Binds: stringList(h.Binds, 'HostConfig.Binds'),
+    AutoRemove: h.AutoRemove ?? false,
+    NetworkMode: h.NetworkMode || 'default',
+    Binds: h.Binds ?? null,
   };
+  // The schema checked the types; what the values may be is the policy's own (Docker's messages).
   const restart = parseRestartPolicy(h.RestartPolicy);
   if (typeof restart === 'string') throw new BadRequest(restart);
   if (restart.Name !== 'no' && hostConfig.AutoRemove) throw new BadRequest('HostConfig.RestartPolicy: conflicting options: AutoRemove and restart policy');
@@ -75,7 +68,7 @@ export function parseCreateBody(body: unknown): { config: ContainerConfig; hostC
   // (NetworkMode default/bridge runs as none until networks exist; the docs say so,
   // a warning would go to every `docker run`'s stderr.)
   const warnings: string[] = [];
-  for (const k of ['Memory', 'NanoCpus', 'CpuShares', 'PidsLimit']) if (typeof h[k] === 'number' && h[k] !== 0) warnings.push(`HostConfig.${k} is not applied by this daemon yet`);
+  for (const k of ['Memory', 'NanoCpus', 'CpuShares', 'PidsLimit'] as const) if (h[k]) warnings.push(`HostConfig.${k} is not applied by this daemon yet`);
   if (h.Privileged === true) warnings.push('HostConfig.Privileged is not applied by this daemon yet');
   return { config, hostConfig, warnings };
 }
