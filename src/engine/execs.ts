@@ -156,7 +156,9 @@ export class Execs {
       const [pid] = await shimRequest(t.dir, [SHIM.EXEC, id, file, c.Tty ? '1' : '0', stdin ? '1' : '0']);
       e.Pid = Number(pid);
     } catch (err) {
-      e.started = false;
+      // As Docker: an exec that could not start has run (it is not started again), with
+      // 127 when its program is not there, 126 otherwise; the caller shows the message.
+      e.ExitCode = /no such file|not found/i.test((err as Error).message) ? 127 : 126;
       throw err;
     }
     e.Running = true;

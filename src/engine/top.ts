@@ -8,7 +8,8 @@ export interface Top {
   Processes: string[][];
 }
 
-export const TOP_TITLES = ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'];
+/** ps -ef's header, as Docker's top sends it. */
+export const TOP_TITLES = 'UID PID PPID C STIME TTY TIME CMD'.split(' ');
 
 /** USER_HZ: the unit of /proc/<pid>/stat times (100 on every Linux ABI in use). */
 const TICKS = 100;

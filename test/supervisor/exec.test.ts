@@ -63,9 +63,15 @@ describe('docker exec, pause, top, rename against tsd', () => {
     expect(env).toEqual({ code: 0, stdout: 'bar\n/tmp\n1000\n1001\n', stderr: '' });
     // Many execs in a row, each with its own output.
     for (let i = 0; i < 5; i++) expect((await t.docker(['exec', 'ex1', 'echo', String(i)])).stdout).toBe(`${i}\n`);
+    // As Docker: a program that is not there is exit code 127 with the runtime's message; the exec does not start twice.
     const missing = await t.docker(['exec', 'ex1', '/no/such/binary']);
-    expect(missing.code).not.toBe(0);
+    expect(missing.code).toBe(127);
+    expect(missing.stdout).toMatch(/^OCI runtime exec failed: .*\/no\/such\/binary/);
     expect((await t.docker(['exec', 'nosuch', 'true'])).stderr).toMatch(/No such container: nosuch/);
+    // A user by name, from the container's /etc/passwd.
+    expect((await t.docker(['exec', 'ex1', 'sh', '-c', 'mkdir -p /etc; echo "tester:x:1234:1235::/:/bin/sh" >> /etc/passwd'])).code).toBe(0);
+    expect((await t.docker(['exec', '-u', 'tester', 'ex1', 'sh', '-c', 'id -u; id -g'])).stdout).toBe('1234\n1235\n');
+    expect((await t.docker(['exec', '-u', 'nosuchuser', 'ex1', 'true'])).stdout).toMatch(/unable to find user nosuchuser/);
     const evs = await events(since, `container=${id}`);
     const execEvents = evs.filter((e) => e.startsWith('exec_'));
     expect(execEvents.some((e) => e.startsWith('exec_create: sh -c echo out; echo err >&2; exit 7 '))).toBe(true);
@@ -182,6 +188,18 @@ describe('docker exec, pause, top, rename against tsd', () => {
     expect(first[6]).toMatch(/^\d\d:\d\d:\d\d$/);
     expect((await t.docker(['top', 'tp', 'aux'])).stderr).toMatch(/ps_args: only the default/);
     expect((await t.docker(['top', 'nosuch'])).stderr).toMatch(/No such container/);
+  });
+
+  it('exec of a container that is not running is refused; exec works on a container from before a tsd restart', async () => {
+    expect((await t.docker(['run', '--name', 'gone', IMAGE, 'true'])).code).toBe(0);
+    const r = await t.docker(['exec', 'gone', 'true']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/is not running/);
+    await sleeper('survivor');
+    await t.stop();
+    await t.restart();
+    expect(await t.docker(['exec', 'survivor', 'sh', '-c', 'echo still here; exit 3'])).toEqual({ code: 3, stdout: 'still here\n', stderr: '' });
+    expect((await t.docker(['top', 'survivor'])).stdout).toMatch(/sleep 1000/);
   });
 
   it('rename: the new name works, the old does not, a taken name is a conflict, the event', async () => {

@@ -145,7 +145,16 @@ export function registerExec(router: Router, api: Api): void {
     const socket = conn.socket;
     // Output is held until the 101 answer went out.
     let held: Buffer[] | undefined = [];
-    const attachment = await execs.start(req.params.id, detach, { write: (stream, data) => (held ? held.push(out(stream, data)) : socket.write(out(stream, data))) });
+    let attachment;
+    try {
+      attachment = await execs.start(req.params.id, detach, { write: (stream, data) => (held ? held.push(out(stream, data)) : socket.write(out(stream, data))) });
+    } catch (err) {
+      if (e.ExitCode === null || detach) throw err;
+      // Docker: the stream is upgraded and carries the failure; the exit code (126/127) is the exec's.
+      conn.upgrade(RAW_STREAM);
+      socket.end(out(1, Buffer.from(`OCI runtime exec failed: ${(err as Error).message}\r\n`)));
+      return;
+    }
     conn.upgrade(RAW_STREAM);
     for (const b of held) socket.write(b);
     held = undefined;
