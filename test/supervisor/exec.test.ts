@@ -9,7 +9,8 @@ import { leftovers, startTsd, type Result, type Tsd } from './tsd.js';
 let t: Tsd;
 
 beforeAll(async () => {
-  t = await startTsd();
+  // TSD_TEST_RUNTIME=/usr/sbin/runc runs the same tests over another runc-compatible runtime.
+  t = await startTsd(process.env.TSD_TEST_RUNTIME ? ['--runtime', process.env.TSD_TEST_RUNTIME] : []);
   expect((await t.docker(['pull', 'busybox'])).code).toBe(0);
 });
 
@@ -148,6 +149,8 @@ describe('docker exec, pause, top, rename against tsd', () => {
     expect(await t.docker(['pause', 'pz'])).toEqual({ code: 0, stdout: 'pz\n', stderr: '' });
     expect((await t.docker(['ps', '--filter', 'name=pz', '--format', '{{.Status}}'])).stdout).toMatch(/^Up .* \(Paused\)\n$/);
     expect((await t.docker(['inspect', 'pz', '--format', '{{.State.Status}} {{.State.Paused}} {{.State.Running}}'])).stdout).toBe('paused true true\n');
+    expect((await t.docker(['ps', '--filter', 'status=paused', '--format', '{{.Names}} {{.State}}'])).stdout).toBe('pz paused\n');
+    expect((await t.docker(['info', '--format', '{{.ContainersPaused}}'])).stdout).toBe('1\n');
     const ex = await t.docker(['exec', 'pz', 'true']);
     expect(ex.code).not.toBe(0);
     expect(ex.stderr).toMatch(/is paused, unpause the container before exec/);
