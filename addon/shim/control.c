@@ -220,7 +220,10 @@ static void do_exec(struct client *c, struct record *r) {
   char pidfile[4200], sockpath[4200], pidname[160];
   snprintf(pidname, sizeof pidname, "exec-%s.pid", id);
   snprintf(pidfile, sizeof pidfile, "%s/%s", g_cfg.dir, pidname);
-  snprintf(sockpath, sizeof sockpath, "%s/exec-%s.sock", g_cfg.dir, id);
+  /* One name for every exec's console socket: an exec runs the runtime synchronously and the
+   * socket is gone before the next, and a name with the exec id would pass sun_path's 108 bytes
+   * under an exec root of any length (docs/shim.md). */
+  snprintf(sockpath, sizeof sockpath, "%s/exec.sock", g_cfg.dir);
   int fds[3] = {-1, -1, -1}, lsock = -1;
   if (tty) {
     lsock = console_listen(sockpath);

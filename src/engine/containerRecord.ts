@@ -50,6 +50,8 @@ export interface ContainerState {
   FinishedAt: string;
   /** Why the state is what it is when it is not a plain exit (dead: the exit status is unknown). */
   Error: string;
+  /** Running, with its processes frozen (docker pause); absent in older records. */
+  Paused?: boolean;
 }
 
 export interface ContainerRecord {

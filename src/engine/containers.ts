@@ -19,8 +19,10 @@ import { readLogs, type LogEntry, type LogQuery } from './logs.js';
 import { generateName, VALID_NAME } from './names.js';
 import { nextBackoff, NO_RESTART, restartsAtDaemonStart, shouldRestart } from './restartPolicy.js';
 import { readExitRecord, ShimConnection, shimRequest, startShim, type ExitRecord } from './shimClient.js';
+import { OciRuntime } from './ociRuntime.js';
+import { topOf, type Top } from './top.js';
 
-export type { ContainerConfig, ContainerRecord, ContainerStatus, HostConfig, LogEntry, LogQuery };
+export type { ContainerConfig, ContainerRecord, ContainerStatus, HostConfig, LogEntry, LogQuery, Top };
 
 export interface ContainersOptions {
   dataRoot: string;
@@ -381,7 +383,7 @@ export class Containers {
   private async exited(live: Live, exit: ExitRecord): Promise<void> {
     if (live.starting) await live.starting;
     const r = live.record;
-    r.State = { ...r.State, Status: 'exited', Pid: 0, ExitCode: exit.code, OOMKilled: exit.oom, FinishedAt: exit.time };
+    r.State = { ...r.State, Status: 'exited', Pid: 0, ExitCode: exit.code, OOMKilled: exit.oom, FinishedAt: exit.time, Paused: false };
     await this.save(live);
     if (exit.oom) this.events.emit('container', 'oom', r.Id, this.attributes(r));
     this.events.emit('container', 'die', r.Id, this.attributes(r, { exitCode: String(exit.code) }));
@@ -455,6 +457,7 @@ export class Containers {
     await this.stoppedByUser(live);
     await shimRequest(this.shimDir(live.record.Id), [SHIM.KILL, String(sig), '0']);
     this.events.emit('container', 'kill', live.record.Id, this.attributes(live.record, { signal: String(sig) }));
+    await this.thawForSignal(live);
   }
 
   /** The stop signal, then SIGKILL after `timeoutS`; false when it was not running (304). */
@@ -470,6 +473,7 @@ export class Containers {
     const dir = this.shimDir(r.Id);
     await shimRequest(dir, [SHIM.KILL, String(sig), '0']).catch(() => {});
     this.events.emit('container', 'kill', r.Id, this.attributes(r, { signal: String(sig) }));
+    await this.thawForSignal(live);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       exited.then(() => false),
@@ -520,6 +524,7 @@ export class Containers {
       if (r.State.Status === 'running') {
         const exited = live.nextExit.promise;
         await shimRequest(dir, [SHIM.KILL, String(osConstants.signals.SIGKILL), '1']).catch(() => {});
+        await this.thawForSignal(live);
         await Promise.race([exited, new Promise((res) => setTimeout(res, 10_000))]);
       }
       await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
@@ -591,6 +596,86 @@ export class Containers {
       names = await readdir(this.o.execRoot);
     } catch { /* none yet */ }
     return names.filter((n) => /^[a-f0-9]{64}$/.test(n) && !this.byId.has(n));
+  }
+
+  // Pause, top, rename, and what execs.ts needs
+
+  private runtime(): OciRuntime {
+    return new OciRuntime(this.o.runtime, this.o.runtimeRoot);
+  }
+
+  private running(live: Live): void {
+    if (live.record.State.Status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `Container ${live.record.Id} is not running` });
+  }
+
+  async pause(ref: string): Promise<void> {
+    const live = this.find(ref);
+    const r = live.record;
+    this.running(live);
+    if (r.State.Paused) throw new RuntimeError({ kind: 'invalid-state', step: `Container ${r.Id} is already paused` });
+    await this.runtime().pause(r.Id);
+    r.State = { ...r.State, Paused: true };
+    await this.save(live);
+    this.events.emit('container', 'pause', r.Id, this.attributes(r));
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const live = this.find(ref);
+    const r = live.record;
+    if (!r.State.Paused || r.State.Status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `Container ${r.Id} is not paused` });
+    await this.runtime().resume(r.Id);
+    r.State = { ...r.State, Paused: false };
+    await this.save(live);
+    this.events.emit('container', 'unpause', r.Id, this.attributes(r));
+  }
+
+  /** As Docker: a signal sent to a paused container is followed by a resume, so it is delivered. */
+  private async thawForSignal(live: Live): Promise<void> {
+    if (!live.record.State.Paused) return;
+    await this.runtime().resume(live.record.Id).catch((e) => this.o.onWarning(`unpausing ${live.record.Id} for a signal: ${(e as Error).message}`));
+    live.record.State = { ...live.record.State, Paused: false };
+    await this.save(live).catch(() => {});
+  }
+
+  /** The container's processes (the runtime's pids) with ps -ef's columns read from /proc. */
+  async top(ref: string): Promise<Top> {
+    const live = this.find(ref);
+    this.running(live);
+    return topOf(await this.runtime().pids(live.record.Id));
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const live = this.find(ref);
+    const r = live.record;
+    if (!newName) throw new RuntimeError({ kind: 'invalid-argument', step: 'Neither old nor new names may be empty' });
+    if (!VALID_NAME.test(newName)) throw new RuntimeError({ kind: 'invalid-argument', step: `Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed` });
+    const name = newName.startsWith('/') ? newName : `/${newName}`;
+    const old = r.Name;
+    if (name === old) throw new RuntimeError({ kind: 'invalid-argument', step: 'Renaming a container with the same name as its current name' });
+    const holder = this.names.get(name);
+    if (holder) throw new RuntimeError({ kind: 'exists', step: `Conflict. The container name "${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.` });
+    this.names.set(name, r.Id);
+    r.Name = name;
+    try {
+      await this.save(live);
+    } catch (e) {
+      r.Name = old;
+      this.names.delete(name);
+      throw e;
+    }
+    this.names.delete(old);
+    this.events.emit('container', 'rename', r.Id, this.attributes(r, { oldName: old }));
+  }
+
+  /** For execs (execs.ts): the container, its shim directory and its event attributes. */
+  execTarget(ref: string): { record: ContainerRecord; dir: string; bundle: string; attributes: (extra?: Record<string, string>) => Record<string, string> } {
+    const live = this.find(ref);
+    return {
+      record: live.record,
+      dir: this.shimDir(live.record.Id),
+      bundle: join(this.records.containerDir(live.record.Id), 'bundle'),
+      attributes: (extra = {}) => this.attributes(live.record, extra),
+    };
   }
 
   /** Lets go of the shims' connections (the daemon stops; the containers go on). */

@@ -6,6 +6,7 @@ import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../common/argv.js';
+import { RuntimeError } from '../common/errors.js';
 
 /** bin/tsrun of the checkout this module belongs to. */
 export const defaultRuntimeBinary = () => join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tsrun');
@@ -48,5 +49,38 @@ export class OciRuntime {
     // A binary that cannot be run holds no container of ours: nothing to delete, and the
     // caller goes on to remove the rootfs (a failed create must leave nothing behind).
     await this.call(['delete', '--force', id], 'ignore').catch(() => {});
+  }
+
+  /** `<binary> --root <root> ARGS...` with its output captured; a failure is an error with its message. */
+  output(step: string, args: string[]): Promise<string> {
+    const child = spawn(this.binary, ['--root', this.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    return new Promise((resolve, reject) => {
+      child.on('error', (e) => reject(RuntimeError.fromSystem(step, e, { kind: 'system', path: this.binary })));
+      child.on('close', (code) => {
+        if (code === 0) return resolve(out);
+        reject(new RuntimeError({ step, path: args[args.length - 1], detail: err.trim().split('\n').pop() || `${this.binary} ${args[0]} exited with status ${code}` }));
+      });
+    });
+  }
+
+  /** Freezes every process of `id` (the runtime's pause). */
+  async pause(id: string): Promise<void> {
+    await this.output('pause the container', ['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.output('unpause the container', ['resume', id]);
+  }
+
+  /** The host pids of `id`'s processes (`ps --format json`). */
+  async pids(id: string): Promise<number[]> {
+    const out = await this.output('list the container\'s processes', ['ps', '--format', 'json', id]);
+    const v = JSON.parse(out || '[]') as unknown;
+    if (!Array.isArray(v) || !v.every((p) => Number.isInteger(p))) throw new RuntimeError({ step: 'list the container\'s processes', path: id, detail: `the runtime answered ${JSON.stringify(out.slice(0, 200))}` });
+    return v as number[];
   }
 }

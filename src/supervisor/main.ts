@@ -19,6 +19,7 @@ import { defaultRuntimeBinary } from '../engine/ociRuntime.js';
 import { defaultShimBinary } from '../engine/shimClient.js';
 import { buildInfo } from '../engine/version.js';
 import { registerContainers } from './docker/containers.js';
+import { registerExec } from './docker/exec.js';
 import type { Api, DaemonSettings } from './docker/context.js';
 import { registerImages } from './docker/images.js';
 import { registerSystem } from './docker/system.js';
@@ -218,6 +219,7 @@ export async function main(argv: string[]): Promise<number> {
   const router = new Router((req, e) => log.debug({ method: req.method, path: req.path, err: (e as Error).message }, 'request failed'));
   registerSystem(router, api);
   registerContainers(router, api);
+  registerExec(router, api);
   registerImages(router, api);
 
   const hijacked = new Set<Duplex>();

@@ -38,11 +38,14 @@ export function humanDuration(ms: number): string {
 
 function statusText(c: ContainerRecord, now = Date.now()): string {
   const st = c.State;
-  if (st.Status === 'running') return `Up ${humanDuration(now - Date.parse(st.StartedAt))}`;
+  if (st.Status === 'running') return `Up ${humanDuration(now - Date.parse(st.StartedAt))}${st.Paused ? ' (Paused)' : ''}`;
   if (st.Status === 'exited') return `Exited (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
   if (st.Status === 'dead') return 'Dead';
   return 'Created';
 }
+
+/** Docker's State.Status: a paused container is "paused" (running underneath). */
+const apiStatus = (c: ContainerRecord) => (c.State.Status === 'running' && c.State.Paused ? 'paused' : c.State.Status);
 
 const shellJoin = (args: string[]) => args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 
@@ -57,7 +60,7 @@ function summary(c: ContainerRecord, restarting = false) {
     Created: Math.floor(Date.parse(c.Created) / 1000),
     Ports: [],
     Labels: c.Config.Labels,
-    State: restarting ? 'restarting' : c.State.Status,
+    State: restarting ? 'restarting' : apiStatus(c),
     Status: restarting ? `Restarting (${c.State.ExitCode}) ${humanDuration(Date.now() - Date.parse(c.State.FinishedAt))} ago` : statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: { Networks: {} },
@@ -69,7 +72,7 @@ function listFilter(f: Record<string, string[]>): (c: ContainerRecord) => boolea
   return (c) => {
     if (f.id && !f.id.some((p) => c.Id.startsWith(p))) return false;
     if (f.name && !f.name.some((n) => c.Name.slice(1).includes(n.replace(/^\//, '')))) return false;
-    if (f.status && !f.status.includes(c.State.Status)) return false;
+    if (f.status && !f.status.includes(apiStatus(c))) return false;
     if (f.exited && !(c.State.Status === 'exited' && f.exited.includes(String(c.State.ExitCode)))) return false;
     if (f.ancestor && !f.ancestor.some((a) => a === c.Config.Image || a === c.ImageId || c.Image.endsWith(`/${a}`) || c.Image.endsWith(`/${a}:latest`))) return false;
     if (f.label && !f.label.every((l) => {
@@ -89,7 +92,7 @@ function inspect(c: ContainerRecord, restarting = false) {
     Path: c.Path,
     Args: c.Args,
     State: {
-      Status: restarting ? 'restarting' : st.Status, Running: st.Status === 'running', Paused: false, Restarting: restarting, OOMKilled: st.OOMKilled,
+      Status: restarting ? 'restarting' : apiStatus(c), Running: st.Status === 'running', Paused: !!st.Paused, Restarting: restarting, OOMKilled: st.OOMKilled,
       Dead: st.Status === 'dead', Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
     },
     Image: c.ImageId,
@@ -184,6 +187,28 @@ export function registerContainers(router: Router, api: Api): void {
     if (w === undefined || h === undefined) throw new BadRequest('w and h: both required');
     await c.resize(req.params.id, w, h);
     res.writeHead(200).end();
+  });
+
+  router.post('/containers/{id}/pause', async (req, res) => {
+    await c.pause(req.params.id);
+    res.writeHead(204).end();
+  });
+
+  router.post('/containers/{id}/unpause', async (req, res) => {
+    await c.unpause(req.params.id);
+    res.writeHead(204).end();
+  });
+
+  router.get('/containers/{id}/top', async (req, res) => {
+    const psArgs = req.query.get('ps_args') ?? '';
+    // Docker's default is -ef; other ps arguments are not supported.
+    if (psArgs !== '' && psArgs !== '-ef') throw new BadRequest(`ps_args: only the default (-ef) is supported, got ${JSON.stringify(psArgs)}`);
+    sendJson(res, 200, await c.top(req.params.id));
+  });
+
+  router.post('/containers/{id}/rename', async (req, res) => {
+    await c.rename(req.params.id, req.query.get('name') ?? '');
+    res.writeHead(204).end();
   });
 
   router.get('/containers/{id}/logs', async (req, res) => {

@@ -34,7 +34,8 @@ export function parseFilters(text: string | null): Record<string, string[]> {
 
 function eventMatches(e: EngineEvent, f: Record<string, string[]>): boolean {
   if (f.type && !f.type.includes(e.Type)) return false;
-  if (f.event && !f.event.includes(e.Action)) return false;
+  // Docker: exec_create/exec_start carry the command after a ':'; the filter names the action before it.
+  if (f.event && !f.event.includes(e.Action) && !f.event.includes(e.Action.split(':')[0])) return false;
   if (f.container && !f.container.some((c) => e.Actor.ID.startsWith(c) || e.Actor.Attributes.name === c)) return false;
   if (f.image && !f.image.includes(e.Actor.Attributes.image ?? e.Actor.ID)) return false;
   if (f.label && !f.label.every((l) => {
@@ -84,8 +85,8 @@ export function registerSystem(router: Router, api: Api): void {
     sendJson(res, 200, {
       ID: '',
       Containers: all.length,
-      ContainersRunning: count('running'),
-      ContainersPaused: 0,
+      ContainersRunning: count('running') - all.filter((c) => c.State.Paused).length,
+      ContainersPaused: all.filter((c) => c.State.Status === 'running' && c.State.Paused).length,
       ContainersStopped: all.length - count('running'),
       Images: new Set(images.map((i) => i.id)).size,
       Driver: 'overlay',

@@ -100,6 +100,8 @@ export class Router {
   post(path: string, h: Handler): void { this.add('POST', path, { handler: h }); }
   delete(path: string, h: Handler): void { this.add('DELETE', path, { handler: h }); }
   hijack(path: string, h: HijackHandler): void { this.add('POST', path, { hijack: h }); }
+  /** A POST answered plainly, or hijacked when the client asks for an upgrade (exec start). */
+  postOrHijack(path: string, h: Handler, hj: HijackHandler): void { this.add('POST', path, { handler: h, hijack: hj }); }
 
   private match(method: string, url: string): { route?: Route; req?: Omit<Request, 'raw' | 'json' | 'headers' | 'method'>; allowed: boolean } {
     const u = new URL(url, 'http://tsd');
