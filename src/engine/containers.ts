@@ -436,9 +436,11 @@ export class Containers {
     await this.save(live);
   }
 
-  /** Whether a restart policy's start is pending or under way (inspect's Restarting). */
+  /** Whether a restart policy's start is pending or under way (inspect's Restarting); once the
+   * new run is recorded as running it is running, even while that record is being saved. */
   isRestarting(ref: string): boolean {
     const live = this.find(ref);
+    if (live.record.State.Status === 'running') return false;
     return live.restartTimer !== undefined || live.relaunching !== undefined;
   }
 
