@@ -39,6 +39,16 @@ export interface HostConfig {
   Binds: string[] | null;
   /** Absent in records written before restart policies: `no`. */
   RestartPolicy?: RestartPolicy;
+  /** Docker's json-file options as the shim takes them; absent: the shim's defaults (10 MiB × 3). */
+  LogConfig?: LogConfig;
+}
+
+export interface LogConfig {
+  Type: 'json-file';
+  Config: { 'max-size'?: string; 'max-file'?: string };
+  /** max-size in bytes (0: no rotation) and max-file, parsed once at create. */
+  maxSize?: number;
+  maxFile?: number;
 }
 
 export interface ContainerState {
@@ -89,6 +99,9 @@ function badField(r: Record<string, unknown>): string | undefined {
   if (typeof c.Tty !== 'boolean' || typeof c.OpenStdin !== 'boolean') return 'Config.Tty';
   const h = r.HostConfig as Record<string, unknown> | undefined;
   if (!h || typeof h !== 'object' || typeof h.AutoRemove !== 'boolean' || typeof h.NetworkMode !== 'string') return 'HostConfig';
+  const lc = h.LogConfig as Record<string, unknown> | undefined;
+  if (lc !== undefined && (typeof lc !== 'object' || lc === null || lc.Type !== 'json-file' || typeof lc.Config !== 'object'
+    || !['maxSize', 'maxFile'].every((k) => lc[k] === undefined || (Number.isInteger(lc[k]) && (lc[k] as number) >= 0)))) return 'HostConfig.LogConfig';
   const s = r.State as Record<string, unknown> | undefined;
   if (!s || typeof s !== 'object') return 'State';
   if (!['created', 'running', 'exited', 'dead'].includes(s.Status as string)) return 'State.Status';

@@ -272,7 +272,7 @@ export class Containers {
       bundleMade = true;
       const spec = await this.engine.containerSpec(bundle);
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      const pid = await startShim({ binary: this.o.shimBinary, id, bundle, runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: c.Tty, stdin: c.OpenStdin });
+      const pid = await startShim({ binary: this.o.shimBinary, id, bundle, runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: c.Tty, stdin: c.OpenStdin, logMaxSize: req.hostConfig.LogConfig?.maxSize, logMaxFile: req.hostConfig.LogConfig?.maxFile });
       const record: ContainerRecord = {
         Id: id,
         Name: name,
@@ -334,7 +334,7 @@ export class Containers {
       await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
       await Promise.all(['exit', 'init.pid', 'runtime.log'].map((f) => rm(join(dir, f), { force: true })));
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      r.State.Pid = await startShim({ binary: this.o.shimBinary, id: r.Id, bundle: join(this.records.containerDir(r.Id), 'bundle'), runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: r.Config.Tty, stdin: r.Config.OpenStdin });
+      r.State.Pid = await startShim({ binary: this.o.shimBinary, id: r.Id, bundle: join(this.records.containerDir(r.Id), 'bundle'), runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: r.Config.Tty, stdin: r.Config.OpenStdin, logMaxSize: r.HostConfig.LogConfig?.maxSize, logMaxFile: r.HostConfig.LogConfig?.maxFile });
     }
     const started = deferred<void>();
     live.starting = started.promise;

@@ -74,6 +74,25 @@ describe(`tsd with the docker CLI${RUNTIME ? ` over --runtime ${RUNTIME}` : ''}`
     }
   });
 
+  it('--log-opt max-size/max-file: the shim rotates the json-file log; an unknown opt is refused', async () => {
+    const { readdirSync } = await import('node:fs');
+    const id = (await t.docker(['run', '-d', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=2', IMAGE, 'sh', '-c', 'for i in $(seq 1 400); do echo line $i; done'])).stdout.trim();
+    expect((await t.docker(['wait', id])).stdout.trim()).toBe('0');
+    const opts = await t.docker(['inspect', id, '--format', '{{json .HostConfig.LogConfig}}']);
+    expect(JSON.parse(opts.stdout)).toEqual({ Type: 'json-file', Config: { 'max-size': '2k', 'max-file': '2' } });
+    const logs = (await t.docker(['logs', id])).stdout.trim().split('\n');
+    // Two files of at most 2 KiB: the last lines, none of the first.
+    expect(logs.at(-1)).toBe('line 400');
+    expect(logs.length).toBeLessThan(400);
+    expect(logs).not.toContain('line 1');
+    const files = readdirSync(`${t.execRoot}/${id}`).filter((f) => f.startsWith('json.log'));
+    expect(files.sort()).toEqual(['json.log', 'json.log.1']);
+    await t.docker(['rm', id]);
+    const bad = await t.docker(['run', '--rm', '--log-opt', 'max-bytes=1', IMAGE, 'true']);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toMatch(/unknown log opt 'max-bytes' for json-file log driver/);
+  });
+
   it('run -i passes stdin, and its end', async () => {
     const r = await t.docker(['run', '--rm', '-i', IMAGE, 'sh', '-c', 'cat; echo done'], { input: 'one\ntwo\n' });
     expect(r).toEqual({ code: 0, stdout: 'one\ntwo\ndone\n', stderr: '' });

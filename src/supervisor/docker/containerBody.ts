@@ -24,6 +24,7 @@ interface CreateBody {
     AutoRemove?: Maybe<boolean>; NetworkMode?: Maybe<string>; Binds?: Maybe<string[]>;
     Memory?: Maybe<number>; NanoCpus?: Maybe<number>; CpuShares?: Maybe<number>; PidsLimit?: Maybe<number>;
     Privileged?: Maybe<boolean>; RestartPolicy?: Maybe<{ Name?: Maybe<string> }>;
+    LogConfig?: Maybe<{ Type?: Maybe<string>; Config?: Maybe<Record<string, string>> }>;
   }>;
 }
 
@@ -64,6 +65,8 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
   if (typeof restart === 'string') throw new BadRequest(restart);
   if (restart.Name !== 'no' && hostConfig.AutoRemove) throw new BadRequest('HostConfig.RestartPolicy: conflicting options: AutoRemove and restart policy');
   hostConfig.RestartPolicy = restart;
+  const log = parseLogConfig(h.LogConfig);
+  if (log) hostConfig.LogConfig = log;
   // What a client may set that this daemon does not do yet: said, not silently dropped.
   // (NetworkMode default/bridge runs as none until networks exist; the docs say so,
   // a warning would go to every `docker run`'s stderr.)
@@ -71,4 +74,36 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
   for (const k of ['Memory', 'NanoCpus', 'CpuShares', 'PidsLimit'] as const) if (h[k]) warnings.push(`HostConfig.${k} is not applied by this daemon yet`);
   if (h.Privileged === true) warnings.push('HostConfig.Privileged is not applied by this daemon yet');
   return { config, hostConfig, warnings };
+}
+
+/** Docker's size syntax for max-size: a number with an optional k/m/g unit (1024-based, as dockerd). */
+function parseSize(v: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]?)b?$/i.exec(v.trim());
+  if (!m) return undefined;
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.floor(Number(m[1]) * unit);
+}
+
+/** HostConfig.LogConfig: json-file (Docker's default, what the shim writes) with max-size / max-file, or nothing. */
+function parseLogConfig(lc: { Type?: Maybe<string>; Config?: Maybe<Record<string, string>> } | null | undefined): HostConfig['LogConfig'] {
+  if (!lc) return undefined;
+  const type = lc.Type || 'json-file';
+  if (type !== 'json-file') throw new BadRequest(`HostConfig.LogConfig.Type: logging driver ${JSON.stringify(type)} is not supported (only json-file)`);
+  const config = lc.Config ?? {};
+  for (const k of Object.keys(config)) if (k !== 'max-size' && k !== 'max-file') throw new BadRequest(`unknown log opt '${k}' for json-file log driver`);
+  const out: NonNullable<HostConfig['LogConfig']> = { Type: 'json-file', Config: {} };
+  if (config['max-size'] !== undefined) {
+    const n = parseSize(config['max-size']);
+    if (n === undefined) throw new BadRequest(`HostConfig.LogConfig.Config.max-size: invalid size ${JSON.stringify(config['max-size'])}`);
+    out.Config['max-size'] = config['max-size'];
+    out.maxSize = n;
+  }
+  if (config['max-file'] !== undefined) {
+    const n = Number(config['max-file']);
+    if (!Number.isInteger(n) || n < 1) throw new BadRequest(`HostConfig.LogConfig.Config.max-file: must be a positive integer, got ${JSON.stringify(config['max-file'])}`);
+    if (out.maxSize === undefined) throw new BadRequest('HostConfig.LogConfig.Config.max-file: needs max-size');
+    out.Config['max-file'] = config['max-file'];
+    out.maxFile = n;
+  }
+  return out;
 }

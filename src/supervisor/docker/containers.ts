@@ -110,7 +110,7 @@ function inspect(c: ContainerRecord, restarting = false) {
     ExecIDs: null,
     HostConfig: {
       Binds: c.HostConfig.Binds, NetworkMode: c.HostConfig.NetworkMode, AutoRemove: c.HostConfig.AutoRemove,
-      RestartPolicy: c.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file', Config: {} }, PortBindings: {},
+      RestartPolicy: c.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file', Config: c.HostConfig.LogConfig?.Config ?? {} }, PortBindings: {},
     },
     Mounts: (c.HostConfig.Binds ?? []).map((b) => {
       const [Source, Destination, opts = ''] = b.split(':');
