@@ -50,25 +50,8 @@ static void on_accept(struct watch *w, uint32_t events) {
 }
 
 int control_listen(const char *path) {
-  int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int s = unix_listen(path, SOCK_SEQPACKET, 64, 1);
   if (s < 0) return -1;
-  struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  if (strlen(path) >= sizeof sa.sun_path) {
-    close(s);
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  strcpy(sa.sun_path, path);
-  unlink(path);
-  mode_t old = umask(0177); /* the socket is 0600 from its first moment */
-  int rc = bind(s, (struct sockaddr *)&sa, sizeof sa);
-  umask(old);
-  if (rc < 0 || listen(s, 64) < 0) {
-    int e = errno;
-    close(s);
-    errno = e;
-    return -1;
-  }
   g_listen.fd = s;
   g_listen.fn = on_accept;
   watch_add(&g_listen, EPOLLIN);

@@ -193,8 +193,8 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
   return -1;
 }
 
-int console_listen(const char *path) {
-  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+int unix_listen(const char *path, int type, int backlog, int owner_only) {
+  int s = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (s < 0) return -1;
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof sa.sun_path) {
@@ -204,13 +204,20 @@ int console_listen(const char *path) {
   }
   strcpy(sa.sun_path, path);
   unlink(path);
-  if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 4) < 0) {
+  mode_t old = owner_only ? umask(0177) : 0; /* then 0600 from its first moment */
+  int rc = bind(s, (struct sockaddr *)&sa, sizeof sa);
+  if (owner_only) umask(old);
+  if (rc < 0 || listen(s, backlog) < 0) {
     int e = errno;
     close(s);
     errno = e;
     return -1;
   }
   return s;
+}
+
+int console_listen(const char *path) {
+  return unix_listen(path, SOCK_STREAM, 4, 0);
 }
 
 int console_take(int lsock, const char *path) {

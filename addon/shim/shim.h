@@ -116,6 +116,9 @@ struct rt_result {
  * stdin/stdout/stderr on fds[0..2] (-1: /dev/null, and stderr: captured for the
  * message), and waits for it. Returns 0 when it exited 0. */
 int run_runtime(const char *const *args, const int fds[3], struct rt_result *res);
+/* A listening unix socket at path (replacing what is there), non-blocking and close-on-exec;
+ * owner_only: mode 0600 from its first moment. Returns the fd, or -1 (errno). */
+int unix_listen(const char *path, int type, int backlog, int owner_only);
 /* Listens on a console socket at path for the runtime's pty master. */
 int console_listen(const char *path);
 /* Takes the master sent to the console socket; -1 if none came. */
