@@ -1,7 +1,7 @@
 // The real docker CLI against a private tsd: system, images, containers
 // through tsrun-shim, and nothing left behind afterwards.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leftovers, startTsd, type Tsd } from './tsd.js';
+import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
 
 let t: Tsd;
 
@@ -13,12 +13,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const left = leftovers(t);
-  // What a failed test left is removed before tsd stops, so the temp dir can go.
-  const ids = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await t.docker(['rm', '-f', ...ids]);
-  await t.close();
-  expect(left).toEqual([]);
+  expect(await closeAndCheck(t)).toEqual([]);
 });
 
 const IMAGE = 'busybox';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leftovers, startTsd, type Tsd } from './tsd.js';
+import { closeAndCheck, leftovers, startTsd, type Tsd } from './tsd.js';
 
 let t: Tsd;
 
@@ -18,11 +18,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const left = leftovers(t);
-  const ids = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await t.docker(['rm', '-f', ...ids]);
-  await t.close();
-  expect(left).toEqual([]);
+  expect(await closeAndCheck(t)).toEqual([]);
 });
 
 interface Answer { status: number; body: string }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leftovers, startTsd, type Tsd } from './tsd.js';
+import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
 
 let t: Tsd;
 
@@ -16,12 +16,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  const left = leftovers(t);
-  if (left.length) console.log(t.log().split('\n').filter((l) => /warn|error|cgroup/i.test(l)).slice(-40).join('\n'));
-  const ids = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await t.docker(['rm', '-f', ...ids]);
-  await t.close();
-  expect(left).toEqual([]);
+  expect(await closeAndCheck(t)).toEqual([]);
 });
 
 const IMAGE = 'busybox';

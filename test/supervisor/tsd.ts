@@ -137,3 +137,17 @@ function containerCgroups(): string[] {
   const bases = v2 ? ['/sys/fs/cgroup/tsd'] : readdirSync('/sys/fs/cgroup').map((c) => `/sys/fs/cgroup/${c}/tsd`);
   return bases.filter((b) => existsSync(b)).flatMap((b) => readdirSync(b).filter((e) => /^[a-f0-9]{64}$/.test(e)).map((e) => `${b}/${e}`));
 }
+
+/**
+ * Ends a test file: what it left (see leftovers), measured first; then the containers a
+ * failed test left are removed and tsd is stopped, so the temp dir can go. When something
+ * was left, tsd's warnings and errors are printed to explain it.
+ */
+export async function closeAndCheck(t: Tsd): Promise<string[]> {
+  const left = leftovers(t);
+  if (left.length) console.log(t.log().split('\n').filter((l) => /warn|error|cgroup/i.test(l)).slice(-40).join('\n'));
+  const ids = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (ids.length) await t.docker(['rm', '-f', ...ids]);
+  await t.close();
+  return left;
+}
