@@ -20,7 +20,7 @@ if (bun) {
   execFileSync(bun, [
     'build', join(root, 'bin', 'tsrun.js'), '--compile', '--bytecode', '--outfile', join(out, 'tsrun'),
     // Modules find the checkout through the executable's path, not the build-time
-    // import.meta.url bun would freeze (src/native/selfPath.ts).
+    // import.meta.url bun would freeze (src/common/selfPath.ts).
     '--define', 'TSRUN_BUNDLED=true',
     // We run as root in the engine's working directory (the bundle): never read
     // a bunfig.toml there (its `preload` runs code) or a .env.

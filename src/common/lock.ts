@@ -12,12 +12,10 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RuntimeError } from './errors.js';
+import { selfPath } from './selfPath.js';
 
 type Flock = (fd: number, exclusive: boolean, nonblock: boolean) => void;
-
-declare const TSRUN_BUNDLED: boolean | undefined;
 
 let flockFn: Flock | undefined;
 
@@ -25,12 +23,12 @@ let flockFn: Flock | undefined;
  * flock(2) from the project's addon, required by path: src/common imports no
  * other part, and Node has no flock of its own. Requiring the same file as
  * src/native/addon.ts yields the same loaded module. Inside bun's compiled
- * executable a module is the executable (src/native/selfPath.ts explains why),
+ * executable a module is the executable (selfPath.ts explains why),
  * which lies as deep below the checkout as this file does.
  */
 function flock(): Flock {
   if (!flockFn) {
-    const self = typeof TSRUN_BUNDLED !== 'undefined' && TSRUN_BUNDLED ? process.execPath : fileURLToPath(import.meta.url);
+    const self = selfPath(import.meta.url);
     const addon = createRequire(self)(join(dirname(self), '..', '..', 'build', 'Release', 'tsrun.node')) as { flock: Flock };
     flockFn = addon.flock;
   }

@@ -2,7 +2,7 @@
 // built by node-gyp into build/Release. Loaded lazily: verbs that need no
 // syscall beyond Node's (state, list, spec) never pay for it.
 import { createRequire } from 'node:module';
-import { selfPath } from './selfPath.js';
+import { selfPath } from '../common/selfPath.js';
 import { dirname, join } from 'node:path';
 
 export interface WaitStatus {
