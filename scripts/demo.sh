@@ -16,9 +16,8 @@ http: { addr: 127.0.0.1:$port }
 YML
 docker-registry serve "$data/registry.yml" >/dev/null 2>&1 &
 registry=$!
-tsd=""
 cleanup() {
-  if [ -n "$tsd" ]; then DOCKER_HOST="unix://$data/tsd.sock" docker rm -f demo >/dev/null 2>&1 || true; kill "$tsd" 2>/dev/null || true; wait "$tsd" 2>/dev/null || true; fi
+  [ -S /run/tsd.sock ] && DOCKER_HOST=unix:///run/tsd.sock docker rm -f demo >/dev/null 2>&1 || true
   kill "$registry" 2>/dev/null || true; ./bin/tsctl --root "$data/tsctl" prune >/dev/null 2>&1 || true; rm -rf "$data"
 }
 trap cleanup EXIT
@@ -41,19 +40,23 @@ tsctl run --rm busybox sh -c 'echo "hello from $(hostname), pid $$ in its own na
 echo "== tsctl system df"
 tsctl system df
 
-# tsd, the Docker Engine API on a unix socket, started in the background as a service
-# would be (here with private roots, stopped at the end), and the real docker CLI.
-echo "== tsd + the docker CLI (DOCKER_HOST=unix://$data/tsd.sock)"
-./bin/tsd -H "unix://$data/tsd.sock" --data-root "$data/tsd" --exec-root "$data/tsd-exec" --pidfile "$data/tsd.pid" \
-  --registry-mirror "http://127.0.0.1:$port" >"$data/tsd.log" 2>&1 &
-tsd=$!
-for _ in $(seq 100); do [ -S "$data/tsd.sock" ] && break; sleep 0.1; done
-export DOCKER_HOST="unix://$data/tsd.sock"
+# tsd, the Docker Engine API on a unix socket, started in the background as a
+# service would be (scripts/tsd-service.sh: /run/tsd.sock, /var/lib/tsrun), and
+# the real docker CLI. The daemon keeps running after the demo, with busybox.
+echo "== tsd as a service + the docker CLI (DOCKER_HOST=unix:///run/tsd.sock)"
+bash scripts/tsd-service.sh start
+export DOCKER_HOST=unix:///run/tsd.sock
 docker version --format 'docker CLI {{.Client.Version}} -> {{.Server.Os}} engine {{.Server.Version}} (API {{.Server.APIVersion}})'
-docker pull busybox
+# The service does not depend on the demo's registry: pull from it by its own name (a
+# loopback registry is plain HTTP, as for dockerd) and tag the image as busybox.
+docker pull "127.0.0.1:$port/library/busybox:latest"
+docker tag "127.0.0.1:$port/library/busybox:latest" busybox:latest
+docker rmi "127.0.0.1:$port/library/busybox:latest" >/dev/null
+docker rm -f demo >/dev/null 2>&1 || true
 docker run --rm busybox echo hi
 docker run -d --name demo busybox sh -c 'echo from a background container; sleep 60' >/dev/null
 docker ps
 sleep 0.5
 docker logs demo
 docker rm -f demo
+echo "== tsd keeps running: export DOCKER_HOST=unix:///run/tsd.sock (stop it with: bash scripts/tsd-service.sh stop)"
