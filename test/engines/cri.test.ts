@@ -162,6 +162,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!haveAll) return;
+  // Pods a failed test left: stopped and removed through the CRI, so containerd runs CNI DEL
+  // and unpins their netns (/run/netns/cni-*) and its result cache (/var/lib/cni/results).
+  if (runtime) {
+    const left = await runtime('ListPodSandbox', {}).catch((e) => (console.log(`ListPodSandbox: ${e}`), { items: [] })) as { items?: { id: string }[] };
+    for (const pod of left.items ?? []) await removePod(pod.id).catch((e) => console.log(`pod ${pod.id} left: ${e}`));
+  }
   containerd?.kill('SIGTERM');
   if (containerd && containerd.exitCode === null) await new Promise((r) => containerd!.once('exit', r));
   if (process.env.TSRUN_CRI_LOG) writeFileSync(process.env.TSRUN_CRI_LOG, containerdLog);
