@@ -11,9 +11,9 @@
 // processes do (a flock belongs to the open file, not to the process).
 import { closeSync, constants, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { RuntimeError } from './errors.js';
-import { selfPath } from './selfPath.js';
+import { nativeBuildDir, selfPath } from './selfPath.js';
 
 type Flock = (fd: number, exclusive: boolean, nonblock: boolean) => void;
 
@@ -22,14 +22,11 @@ let flockFn: Flock | undefined;
 /**
  * flock(2) from the project's addon, required by path: src/common imports no
  * other part, and Node has no flock of its own. Requiring the same file as
- * src/native/addon.ts yields the same loaded module. Inside bun's compiled
- * executable a module is the executable (selfPath.ts explains why),
- * which lies as deep below the checkout as this file does.
+ * src/native/addon.ts (both from nativeBuildDir) yields the same loaded module.
  */
 function flock(): Flock {
   if (!flockFn) {
-    const self = selfPath(import.meta.url);
-    const addon = createRequire(self)(join(dirname(self), '..', '..', 'build', 'Release', 'tsrun.node')) as { flock: Flock };
+    const addon = createRequire(selfPath(import.meta.url))(join(nativeBuildDir(), 'tsrun.node')) as { flock: Flock };
     flockFn = addon.flock;
   }
   return flockFn;

@@ -2,8 +2,8 @@
 // built by node-gyp into build/Release. Loaded lazily: verbs that need no
 // syscall beyond Node's (state, list, spec) never pay for it.
 import { createRequire } from 'node:module';
-import { selfPath } from '../common/selfPath.js';
-import { dirname, join } from 'node:path';
+import { nativeBuildDir, selfPath } from '../common/selfPath.js';
+import { join } from 'node:path';
 
 export interface WaitStatus {
   pid: number;
@@ -55,7 +55,7 @@ export interface Addon {
 }
 
 const self = selfPath(import.meta.url);
-const buildDir = join(dirname(self), '..', '..', 'build', 'Release');
+const buildDir = nativeBuildDir();
 
 let loaded: Addon | undefined;
 
