@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   // The `spec` verb writes the default config and --version prints the spec version.
   cli: ['common', 'runtime', 'spec'],
   image: ['common', 'spec', 'native'],
+  network: ['common'],
   // spec: the build info clients' --version prints. native: the shim's control
   // socket is SOCK_SEQPACKET, which only the addon speaks (Node's net has no such socket).
   engine: ['common', 'spec', 'image', 'native'],
