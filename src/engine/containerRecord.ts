@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicAsync } from '../common/atomicFile.js';
 import { RuntimeError } from '../common/errors.js';
+import type { HostResources } from './hostConfigSpec.js';
 import type { RestartPolicy } from './restartPolicy.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited' | 'dead';
@@ -31,8 +32,8 @@ export interface ContainerConfig {
   StopTimeout?: number;
 }
 
-/** The part of Docker's HostConfig this daemon honours. */
-export interface HostConfig {
+/** The part of Docker's HostConfig this daemon honours (resources and security options: hostConfigSpec.ts). */
+export interface HostConfig extends HostResources {
   AutoRemove: boolean;
   /** none, host; `default`/`bridge` are run as none until networks exist. */
   NetworkMode: string;
@@ -87,6 +88,21 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
+const NUMBER_FIELDS = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'PidsLimit', 'ShmSize'];
+const BOOLEAN_FIELDS = ['OomKillDisable', 'Privileged', 'ReadonlyRootfs', 'Init'];
+const isStringMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
+
+/** The first resource field of a HostConfig (all optional) of the wrong type. */
+function badResourceField(h: Record<string, unknown>): string | undefined {
+  for (const k of NUMBER_FIELDS) if (h[k] !== undefined && typeof h[k] !== 'number') return k;
+  for (const k of BOOLEAN_FIELDS) if (h[k] !== undefined && typeof h[k] !== 'boolean') return k;
+  for (const k of ['CpusetCpus', 'CpusetMems']) if (h[k] !== undefined && typeof h[k] !== 'string') return k;
+  for (const k of ['CapAdd', 'CapDrop']) if (h[k] !== undefined && !isStringArray(h[k])) return k;
+  for (const k of ['Tmpfs', 'Sysctls']) if (h[k] !== undefined && !isStringMap(h[k])) return k;
+  if (h.Ulimits !== undefined && !(Array.isArray(h.Ulimits) && h.Ulimits.every((u) => typeof u?.Name === 'string' && typeof u?.Soft === 'number' && typeof u?.Hard === 'number'))) return 'Ulimits';
+  return undefined;
+}
+
 /** The first field of `r` that does not have the record's shape, or undefined. */
 function badField(r: Record<string, unknown>): string | undefined {
   const str = ['Id', 'Name', 'Created', 'Image', 'ImageId', 'Path'];
@@ -102,6 +118,8 @@ function badField(r: Record<string, unknown>): string | undefined {
   const lc = h.LogConfig as Record<string, unknown> | undefined;
   if (lc !== undefined && (typeof lc !== 'object' || lc === null || lc.Type !== 'json-file' || typeof lc.Config !== 'object'
     || !['maxSize', 'maxFile'].every((k) => lc[k] === undefined || (Number.isInteger(lc[k]) && (lc[k] as number) >= 0)))) return 'HostConfig.LogConfig';
+  const wrong = badResourceField(h);
+  if (wrong) return `HostConfig.${wrong}`;
   const s = r.State as Record<string, unknown> | undefined;
   if (!s || typeof s !== 'object') return 'State';
   if (!['created', 'running', 'exited', 'dead'].includes(s.Status as string)) return 'State.Status';

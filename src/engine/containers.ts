@@ -15,6 +15,8 @@ import { ContainerRecords, ZERO_TIME, type ContainerConfig, type ContainerRecord
 import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import type { Engine } from './engine.js';
 import { EventLog } from './events.js';
+import { applyHostResources, checkHostResources, withDockerDefaults } from './hostConfigSpec.js';
+import { readHostFacts } from './hostFacts.js';
 import { readLogs, type LogEntry, type LogQuery } from './logs.js';
 import { generateName, VALID_NAME } from './names.js';
 import { nextBackoff, NO_RESTART, restartsAtDaemonStart, shouldRestart } from './restartPolicy.js';
@@ -31,6 +33,8 @@ export interface ContainersOptions {
   runtime: string;
   runtimeRoot: string;
   shimBinary: string;
+  /** What `--init` runs as pid 1 (hostFacts.findInitBinary); undefined: --init is refused. */
+  initBinary?: string;
   onWarning: (message: string) => void;
 }
 
@@ -239,6 +243,10 @@ export class Containers {
     const mode = req.hostConfig.NetworkMode || 'default';
     if (!['none', 'host', 'default', 'bridge'].includes(mode)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid HostConfig.NetworkMode ${JSON.stringify(mode)}: only none and host are supported (default runs as none)` });
     const mounts = (req.hostConfig.Binds ?? []).map(bindMount);
+    // Resources and security options are checked before anything is made (dockerd's 400s).
+    const hostConfig = withDockerDefaults(req.hostConfig);
+    const facts = await readHostFacts(this.o.initBinary, hostConfig.Privileged === true);
+    checkHostResources(hostConfig, facts);
     let image;
     try {
       image = await this.engine.findImage(req.config.Image);
@@ -268,6 +276,7 @@ export class Containers {
         hostname: c.Hostname || id.slice(0, 12),
         cgroupParent: '/tsd',
         mounts,
+        adjust: (spec) => applyHostResources(spec, hostConfig, facts),
       }, bundle);
       bundleMade = true;
       const spec = await this.engine.containerSpec(bundle);
@@ -282,7 +291,7 @@ export class Containers {
         Path: spec.args[0] ?? '',
         Args: spec.args.slice(1),
         Config: { ...c, Hostname: c.Hostname || id.slice(0, 12), Labels: c.Labels ?? {} },
-        HostConfig: { ...req.hostConfig, NetworkMode: mode },
+        HostConfig: { ...hostConfig, NetworkMode: mode },
         State: { Status: 'created', Pid: pid, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
         RestartCount: 0,
       };

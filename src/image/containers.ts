@@ -84,7 +84,8 @@ async function createBundleLeased(dataRoot: string, snapshotter: Snapshotter, im
     containers.put(record);
     mountAll(mounts, rootfs);
     mounted = true;
-    const spec = specFromImage(config, rootfs, { ...req, id, imageName: img.name });
+    const fromImage = specFromImage(config, rootfs, { ...req, id, imageName: img.name });
+    const spec = req.adjust ? req.adjust(fromImage) : fromImage;
     await writeFile(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
   } catch (e) {
     if (mounted) unmount(rootfs);

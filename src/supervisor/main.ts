@@ -25,6 +25,7 @@ import { registerImages } from './docker/images.js';
 import { registerSystem } from './docker/system.js';
 import { Router } from './http/router.js';
 import { runtimePath } from './runtimePath.js';
+import { findInitBinary } from '../engine/hostFacts.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'host', kind: 'list', alias: ['H'] },
@@ -34,6 +35,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'runtime', kind: 'string' },
   { name: 'registry-mirror', kind: 'list' },
   { name: 'insecure-registry', kind: 'list' },
+  { name: 'init-path', kind: 'string' },
   { name: 'log-level', kind: 'string', alias: ['l'] },
   { name: 'config', kind: 'string', alias: ['config-file'] },
   { name: 'help', kind: 'bool', alias: ['h'] },
@@ -51,10 +53,12 @@ Options:
       --runtime PATH            any runc-compatible binary (default bin/tsrun)
       --registry-mirror URL     docker.io's images are fetched from it first
       --insecure-registry HOST  plain HTTP to this registry
+      --init-path PATH          the static init --init runs as pid 1
+                                (default: tini-static, docker-init or tini in PATH)
   -l, --log-level LEVEL         debug, info, warn, error, fatal (default info)
       --config FILE             daemon.json with the same keys (hosts, data-root,
                                 exec-root, pidfile, runtime, registry-mirrors,
-                                insecure-registries, log-level)
+                                insecure-registries, init-path, log-level)
 `;
 
 interface Settings {
@@ -65,6 +69,7 @@ interface Settings {
   runtime: string;
   registryMirrors: string[];
   insecureRegistries: string[];
+  initPath?: string;
   logLevel: string;
 }
 
@@ -102,7 +107,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
       throw new UsageError(`${configFile}: invalid JSON: ${(e as Error).message}`);
     }
     if (!file || typeof file !== 'object' || Array.isArray(file)) throw new UsageError(`${configFile}: want a JSON object`);
-    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'log-level'];
+    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'init-path', 'log-level'];
     for (const k of Object.keys(file)) if (!known.includes(k)) throw new UsageError(`${configFile}: unknown key "${k}" (known: ${known.join(', ')})`);
   }
   const cf = configFile ?? '';
@@ -115,6 +120,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     mirrors: stringsOf(file['registry-mirrors'] ?? file['registry-mirror'], 'registry-mirrors', cf),
     insecure: stringsOf(file['insecure-registries'] ?? file['insecure-registry'], 'insecure-registries', cf),
     logLevel: stringOf(file['log-level'], 'log-level', cf),
+    initPath: stringOf(file['init-path'], 'init-path', cf),
   };
   const hosts = flagList(p, 'host');
   const s: Settings = {
@@ -126,6 +132,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     registryMirrors: [...(fromFile.mirrors ?? []), ...flagList(p, 'registry-mirror')],
     insecureRegistries: [...(fromFile.insecure ?? []), ...flagList(p, 'insecure-registry')],
     logLevel: flagString(p, 'log-level') ?? fromFile.logLevel ?? 'info',
+    initPath: flagString(p, 'init-path') ?? fromFile.initPath,
   };
   if (!LEVELS.includes(s.logLevel)) throw new UsageError(`--log-level: want one of ${LEVELS.join(', ')}, got ${JSON.stringify(s.logLevel)}`);
   if (s.hosts.length !== 1) throw new UsageError(`-H: one socket, got ${s.hosts.length}`);
@@ -187,6 +194,11 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const s = settings;
+  const initBinary = await findInitBinary(s.initPath);
+  if (s.initPath && !initBinary) {
+    process.stderr.write(`tsd: --init-path ${s.initPath}: not an executable file\n`);
+    return 2;
+  }
   const log = makeLogger(s.logLevel);
   await mkdir(s.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(s.execRoot, { recursive: true, mode: 0o700 });
@@ -210,7 +222,7 @@ export async function main(argv: string[]): Promise<number> {
   const warn = (message: string) => log.warn({}, message);
   const runtimeRoot = join(s.execRoot, 'runtime');
   const engine = new Engine({ dataRoot: s.dataRoot, stateDir: s.execRoot, runtime: s.runtime, runtimeRoot, mirrors: mirrorsOf(s.registryMirrors), onWarning: warn });
-  const containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), onWarning: warn });
+  const containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, onWarning: warn });
   await containers.recover();
   for (const d of await containers.strayShimDirs()) warn(`${join(s.execRoot, d)} belongs to no container record (a create that did not finish)`);
 

@@ -39,6 +39,8 @@ export interface ContainerOptions {
   hostname?: string;
   /** Added after the default mounts (bind mounts of the caller's). */
   mounts?: NonNullable<Spec['mounts']>;
+  /** The caller's last word on the config before it is written (a daemon's resources and security options). */
+  adjust?: (spec: Spec) => Spec;
 }
 
 function mergeEnv(base: string[], overrides: string[]): string[] {

@@ -22,8 +22,13 @@ interface CreateBody {
   Labels?: Maybe<Record<string, string>>; StopSignal?: Maybe<string>; StopTimeout?: Maybe<number>;
   HostConfig?: Maybe<{
     AutoRemove?: Maybe<boolean>; NetworkMode?: Maybe<string>; Binds?: Maybe<string[]>;
-    Memory?: Maybe<number>; NanoCpus?: Maybe<number>; CpuShares?: Maybe<number>; PidsLimit?: Maybe<number>;
-    Privileged?: Maybe<boolean>; RestartPolicy?: Maybe<{ Name?: Maybe<string> }>;
+    Memory?: Maybe<number>; MemorySwap?: Maybe<number>; MemoryReservation?: Maybe<number>; OomKillDisable?: Maybe<boolean>;
+    NanoCpus?: Maybe<number>; CpuShares?: Maybe<number>; CpuQuota?: Maybe<number>; CpuPeriod?: Maybe<number>;
+    CpusetCpus?: Maybe<string>; CpusetMems?: Maybe<string>; PidsLimit?: Maybe<number>;
+    Privileged?: Maybe<boolean>; CapAdd?: Maybe<string[]>; CapDrop?: Maybe<string[]>; ReadonlyRootfs?: Maybe<boolean>;
+    Tmpfs?: Maybe<Record<string, string>>; Init?: Maybe<boolean>; ShmSize?: Maybe<number>;
+    Sysctls?: Maybe<Record<string, string>>; Ulimits?: Maybe<{ Name?: Maybe<string>; Soft?: Maybe<number>; Hard?: Maybe<number> }[]>;
+    RestartPolicy?: Maybe<{ Name?: Maybe<string> }>;
     LogConfig?: Maybe<{ Type?: Maybe<string>; Config?: Maybe<Record<string, string>> }>;
   }>;
 }
@@ -59,6 +64,7 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
     AutoRemove: h.AutoRemove ?? false,
     NetworkMode: h.NetworkMode || 'default',
     Binds: h.Binds ?? null,
+    ...resourcesOf(h),
   };
   // The schema checked the types; what the values may be is the policy's own (Docker's messages).
   const restart = parseRestartPolicy(h.RestartPolicy);
@@ -67,13 +73,28 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
   hostConfig.RestartPolicy = restart;
   const log = parseLogConfig(h.LogConfig);
   if (log) hostConfig.LogConfig = log;
-  // What a client may set that this daemon does not do yet: said, not silently dropped.
-  // (NetworkMode default/bridge runs as none until networks exist; the docs say so,
-  // a warning would go to every `docker run`'s stderr.)
   const warnings: string[] = [];
-  for (const k of ['Memory', 'NanoCpus', 'CpuShares', 'PidsLimit'] as const) if (h[k]) warnings.push(`HostConfig.${k} is not applied by this daemon yet`);
-  if (h.Privileged === true) warnings.push('HostConfig.Privileged is not applied by this daemon yet');
   return { config, hostConfig, warnings };
+}
+
+type Body = NonNullable<CreateBody['HostConfig']>;
+
+/** The resources and security options (hostConfigSpec.ts applies them), null and zero values left out. */
+function resourcesOf(h: Body): Partial<HostConfig> {
+  const out: Partial<HostConfig> = {};
+  const numbers = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'PidsLimit', 'ShmSize'] as const;
+  for (const k of numbers) if (typeof h[k] === 'number' && h[k] !== 0) out[k] = h[k] as number;
+  for (const k of ['OomKillDisable', 'Privileged', 'ReadonlyRootfs', 'Init'] as const) if (h[k] === true) out[k] = true;
+  for (const k of ['CpusetCpus', 'CpusetMems'] as const) if (h[k]) out[k] = h[k] as string;
+  for (const k of ['CapAdd', 'CapDrop'] as const) if (h[k]?.length) out[k] = h[k] as string[];
+  for (const k of ['Tmpfs', 'Sysctls'] as const) if (h[k] && Object.keys(h[k]!).length) out[k] = h[k] as Record<string, string>;
+  if (h.Ulimits?.length) {
+    out.Ulimits = h.Ulimits.map((u, i) => {
+      if (!u?.Name) throw new BadRequest(`HostConfig.Ulimits[${i}].Name: missing`);
+      return { Name: u.Name, Soft: u.Soft ?? 0, Hard: u.Hard ?? 0 };
+    });
+  }
+  return out;
 }
 
 /** Docker's size syntax for max-size: a number with an optional k/m/g unit (1024-based, as dockerd). */

@@ -49,6 +49,17 @@ const apiStatus = (c: ContainerRecord) => (c.State.Status === 'running' && c.Sta
 
 const shellJoin = (args: string[]) => args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 
+/** HostConfig's resources as dockerd shows them: every field, zero values included. */
+function inspectResources(h: ContainerRecord['HostConfig']) {
+  return {
+    Memory: h.Memory ?? 0, MemorySwap: h.MemorySwap ?? 0, MemoryReservation: h.MemoryReservation ?? 0, OomKillDisable: h.OomKillDisable ?? false,
+    NanoCpus: h.NanoCpus ?? 0, CpuShares: h.CpuShares ?? 0, CpuQuota: h.CpuQuota ?? 0, CpuPeriod: h.CpuPeriod ?? 0,
+    CpusetCpus: h.CpusetCpus ?? '', CpusetMems: h.CpusetMems ?? '', PidsLimit: h.PidsLimit ?? null,
+    Privileged: h.Privileged ?? false, CapAdd: h.CapAdd ?? null, CapDrop: h.CapDrop ?? null, ReadonlyRootfs: h.ReadonlyRootfs ?? false,
+    Tmpfs: h.Tmpfs, Init: h.Init ?? null, ShmSize: h.ShmSize ?? 64 * 1024 * 1024, Sysctls: h.Sysctls, Ulimits: h.Ulimits ?? null,
+  };
+}
+
 /** `restarting`: a restart policy's start waits out its backoff (Docker: "Restarting (1) 2 seconds ago"). */
 function summary(c: ContainerRecord, restarting = false) {
   return {
@@ -111,6 +122,7 @@ function inspect(c: ContainerRecord, restarting = false) {
     HostConfig: {
       Binds: c.HostConfig.Binds, NetworkMode: c.HostConfig.NetworkMode, AutoRemove: c.HostConfig.AutoRemove,
       RestartPolicy: c.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file', Config: c.HostConfig.LogConfig?.Config ?? {} }, PortBindings: {},
+      ...inspectResources(c.HostConfig),
     },
     Mounts: (c.HostConfig.Binds ?? []).map((b) => {
       const [Source, Destination, opts = ''] = b.split(':');
