@@ -97,7 +97,7 @@ function badResourceField(h: Record<string, unknown>): string | undefined {
   for (const k of NUMBER_FIELDS) if (h[k] !== undefined && typeof h[k] !== 'number') return k;
   for (const k of BOOLEAN_FIELDS) if (h[k] !== undefined && typeof h[k] !== 'boolean') return k;
   for (const k of ['CpusetCpus', 'CpusetMems']) if (h[k] !== undefined && typeof h[k] !== 'string') return k;
-  for (const k of ['CapAdd', 'CapDrop']) if (h[k] !== undefined && !isStringArray(h[k])) return k;
+  for (const k of ['CapAdd', 'CapDrop', 'SecurityOpt']) if (h[k] !== undefined && !isStringArray(h[k])) return k;
   for (const k of ['Tmpfs', 'Sysctls']) if (h[k] !== undefined && !isStringMap(h[k])) return k;
   if (h.Ulimits !== undefined && !(Array.isArray(h.Ulimits) && h.Ulimits.every((u) => typeof u?.Name === 'string' && typeof u?.Soft === 'number' && typeof u?.Hard === 'number'))) return 'Ulimits';
   return undefined;

@@ -17,6 +17,7 @@ import type { Engine } from './engine.js';
 import { EventLog } from './events.js';
 import { applyHostResources, checkHostResources, withDockerDefaults } from './hostConfigSpec.js';
 import { readHostFacts } from './hostFacts.js';
+import type { EngineProfile } from './seccompProfile.js';
 import { readLogs, type LogEntry, type LogQuery } from './logs.js';
 import { generateName, VALID_NAME } from './names.js';
 import { nextBackoff, NO_RESTART, restartsAtDaemonStart, shouldRestart } from './restartPolicy.js';
@@ -35,6 +36,8 @@ export interface ContainersOptions {
   shimBinary: string;
   /** What `--init` runs as pid 1 (hostFacts.findInitBinary); undefined: --init is refused. */
   initBinary?: string;
+  /** The default seccomp profile (hostFacts.loadSeccompProfile); undefined: none. */
+  seccompProfile?: EngineProfile;
   onWarning: (message: string) => void;
 }
 
@@ -245,7 +248,7 @@ export class Containers {
     const mounts = (req.hostConfig.Binds ?? []).map(bindMount);
     // Resources and security options are checked before anything is made (dockerd's 400s).
     const hostConfig = withDockerDefaults(req.hostConfig);
-    const facts = await readHostFacts(this.o.initBinary, hostConfig.Privileged === true);
+    const facts = await readHostFacts(this.o, hostConfig.Privileged === true);
     checkHostResources(hostConfig, facts);
     let image;
     try {

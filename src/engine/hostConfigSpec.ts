@@ -6,6 +6,7 @@
 import { RuntimeError } from '../common/errors.js';
 import { CAPABILITIES } from '../spec/capabilities.js';
 import type { Device, Mount, Spec } from '../spec/types.js';
+import { parseEngineProfile, profileToOci, type EngineProfile } from './seccompProfile.js';
 
 /** The part of Docker's HostConfig (API 1.41) that becomes the OCI config. */
 export interface HostResources {
@@ -31,6 +32,8 @@ export interface HostResources {
   ShmSize?: number;
   Sysctls?: Record<string, string>;
   Ulimits?: { Name: string; Soft: number; Hard: number }[];
+  /** seccomp=unconfined|<profile JSON>, no-new-privileges[=true|false], systempaths=unconfined, apparmor=…, label=… */
+  SecurityOpt?: string[];
 }
 
 /** What the mapping needs from the host and the daemon. */
@@ -43,6 +46,40 @@ export interface HostFacts {
   initBinary?: string;
   /** The host's devices, for privileged containers. */
   hostDevices: Device[];
+  /** The daemon's default seccomp profile (--seccomp-profile); undefined: none. */
+  seccompProfile?: EngineProfile;
+  /** Node's process.arch and os.release(), for the profile's conditions. */
+  arch: string;
+  kernel: string;
+}
+
+interface SecurityOptions {
+  /** default: the daemon's profile. */
+  seccomp: 'default' | 'unconfined' | EngineProfile;
+  noNewPrivileges: boolean;
+  unmaskSystemPaths: boolean;
+}
+
+/** HostConfig.SecurityOpt as dockerd reads it (key=value, or the older key:value). */
+export function securityOptions(opts: string[] | undefined): SecurityOptions {
+  const out: SecurityOptions = { seccomp: 'default', noNewPrivileges: false, unmaskSystemPaths: false };
+  for (const opt of opts ?? []) {
+    const m = /^([a-z-]+)(?:[=:](.*))?$/s.exec(opt);
+    const [key, value] = m ? [m[1], m[2]] : ['', undefined];
+    if (key === 'seccomp' && value !== undefined) {
+      out.seccomp = value === 'unconfined' ? 'unconfined' : parseEngineProfile(value, 'HostConfig.SecurityOpt');
+    } else if (key === 'no-new-privileges') {
+      if (value !== undefined && value !== 'true' && value !== 'false') throw bad(`invalid --security-opt ${JSON.stringify(opt)}: no-new-privileges takes true or false`);
+      out.noNewPrivileges = value !== 'false';
+    } else if (key === 'systempaths' && value === 'unconfined') {
+      out.unmaskSystemPaths = true;
+    } else if ((key === 'apparmor' || key === 'label') && value !== undefined) {
+      // No AppArmor or SELinux here: dockerd ignores these where the LSM is not enabled.
+    } else {
+      throw bad(`Invalid --security-opt: ${JSON.stringify(opt)}`);
+    }
+  }
+  return out;
 }
 
 const MIN_MEMORY = 6 * 1024 * 1024;
@@ -101,6 +138,7 @@ export function checkHostResources(h: HostResources, host: HostFacts): void {
     if (u.Soft > u.Hard) throw bad(`ulimit soft limit must be less than or equal to hard limit: ${u.Soft} > ${u.Hard}`);
   }
   if (h.ShmSize !== undefined && h.ShmSize < 0) throw bad('SHM size can not be less than 0');
+  securityOptions(h.SecurityOpt);
 }
 
 /** A --tmpfs entry as an OCI mount: Docker's defaults, then the user's options. */
@@ -165,6 +203,17 @@ export function applyHostResources(spec: Spec, h: HostResources, host: HostFacts
 
   const caps = capabilitySet(spec, h, host);
   process.capabilities = { bounding: caps, effective: caps, permitted: caps };
+  const security = securityOptions(h.SecurityOpt);
+  if (security.noNewPrivileges) process.noNewPrivileges = true;
+  if (security.unmaskSystemPaths) {
+    linux.maskedPaths = [];
+    linux.readonlyPaths = [];
+  }
+  // As dockerd: a privileged container has no seccomp filter; otherwise the daemon's
+  // profile (or the request's), its rules chosen for this container's capabilities.
+  const profile = h.Privileged || security.seccomp === 'unconfined' ? undefined : security.seccomp === 'default' ? host.seccompProfile : security.seccomp;
+  if (profile) linux.seccomp = profileToOci(profile, { caps, arch: host.arch, kernel: host.kernel });
+  else delete linux.seccomp;
 
   if (h.Privileged) {
     // As dockerd: every host device, the device cgroup open, /sys writable, nothing masked.
@@ -172,7 +221,6 @@ export function applyHostResources(spec: Spec, h: HostResources, host: HostFacts
     resources.devices = [{ allow: true, access: 'rwm' }];
     linux.maskedPaths = [];
     linux.readonlyPaths = [];
-    delete linux.seccomp;
     for (const m of out.mounts ?? []) {
       if (m.type === 'sysfs') m.options = (m.options ?? []).filter((o) => o !== 'ro');
     }

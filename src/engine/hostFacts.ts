@@ -3,11 +3,13 @@
 // init binary for --init (found once at daemon start), and for --privileged
 // the host's device nodes.
 import { access, constants, readdir, readFile, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, release } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { CAPABILITIES } from '../spec/capabilities.js';
 import type { Device } from '../spec/types.js';
+import { RuntimeError } from '../common/errors.js';
 import type { HostFacts } from './hostConfigSpec.js';
+import { parseEngineProfile, type EngineProfile } from './seccompProfile.js';
 
 /** Static builds first: the container's rootfs may have no libc for a dynamic one. */
 const INIT_NAMES = ['tini-static', 'docker-init', 'tini'];
@@ -66,8 +68,31 @@ export function capabilitiesOfMask(hex: string): string[] {
   return CAPABILITIES.filter((_, n) => (mask >> BigInt(n)) & 1n);
 }
 
-export async function readHostFacts(initBinary: string | undefined, withDevices: boolean): Promise<HostFacts> {
+export async function readHostFacts(daemon: { initBinary?: string; seccompProfile?: EngineProfile }, withDevices: boolean): Promise<HostFacts> {
   const status = await readFile('/proc/self/status', 'utf8');
   const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0';
-  return { cpus: availableParallelism(), capBounding: capabilitiesOfMask(bnd), initBinary, hostDevices: withDevices ? await hostDevices() : [] };
+  return {
+    cpus: availableParallelism(), capBounding: capabilitiesOfMask(bnd), initBinary: daemon.initBinary, seccompProfile: daemon.seccompProfile,
+    arch: process.arch, kernel: release(), hostDevices: withDevices ? await hostDevices() : [],
+  };
 }
+
+/**
+ * The daemon's default seccomp profile: `--seccomp-profile PATH`, `unconfined` for
+ * none, else containers-common's profile where it is installed (podman's default,
+ * Docker's format). undefined: none.
+ */
+export async function loadSeccompProfile(flag: string | undefined): Promise<{ profile?: EngineProfile; source: string }> {
+  if (flag === 'unconfined') return { source: 'unconfined' };
+  const path = flag ?? DEFAULT_PROFILE;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if (!flag && (e as NodeJS.ErrnoException).code === 'ENOENT') return { source: `none (${DEFAULT_PROFILE} is not installed)` };
+    throw RuntimeError.fromSystem('read the seccomp profile', e, { path });
+  }
+  return { profile: parseEngineProfile(text, path), source: path };
+}
+
+const DEFAULT_PROFILE = '/usr/share/containers/seccomp.json';

@@ -25,7 +25,7 @@ import { registerImages } from './docker/images.js';
 import { registerSystem } from './docker/system.js';
 import { Router } from './http/router.js';
 import { runtimePath } from './runtimePath.js';
-import { findInitBinary } from '../engine/hostFacts.js';
+import { findInitBinary, loadSeccompProfile } from '../engine/hostFacts.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'host', kind: 'list', alias: ['H'] },
@@ -36,6 +36,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'registry-mirror', kind: 'list' },
   { name: 'insecure-registry', kind: 'list' },
   { name: 'init-path', kind: 'string' },
+  { name: 'seccomp-profile', kind: 'string' },
   { name: 'log-level', kind: 'string', alias: ['l'] },
   { name: 'config', kind: 'string', alias: ['config-file'] },
   { name: 'help', kind: 'bool', alias: ['h'] },
@@ -55,10 +56,13 @@ Options:
       --insecure-registry HOST  plain HTTP to this registry
       --init-path PATH          the static init --init runs as pid 1
                                 (default: tini-static, docker-init or tini in PATH)
+      --seccomp-profile PATH    the default seccomp profile, Docker's format, or
+                                unconfined (default /usr/share/containers/seccomp.json)
   -l, --log-level LEVEL         debug, info, warn, error, fatal (default info)
       --config FILE             daemon.json with the same keys (hosts, data-root,
                                 exec-root, pidfile, runtime, registry-mirrors,
-                                insecure-registries, init-path, log-level)
+                                insecure-registries, init-path, seccomp-profile,
+                                log-level)
 `;
 
 interface Settings {
@@ -70,6 +74,7 @@ interface Settings {
   registryMirrors: string[];
   insecureRegistries: string[];
   initPath?: string;
+  seccompProfile?: string;
   logLevel: string;
 }
 
@@ -107,7 +112,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
       throw new UsageError(`${configFile}: invalid JSON: ${(e as Error).message}`);
     }
     if (!file || typeof file !== 'object' || Array.isArray(file)) throw new UsageError(`${configFile}: want a JSON object`);
-    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'init-path', 'log-level'];
+    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'init-path', 'seccomp-profile', 'log-level'];
     for (const k of Object.keys(file)) if (!known.includes(k)) throw new UsageError(`${configFile}: unknown key "${k}" (known: ${known.join(', ')})`);
   }
   const cf = configFile ?? '';
@@ -121,6 +126,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     insecure: stringsOf(file['insecure-registries'] ?? file['insecure-registry'], 'insecure-registries', cf),
     logLevel: stringOf(file['log-level'], 'log-level', cf),
     initPath: stringOf(file['init-path'], 'init-path', cf),
+    seccompProfile: stringOf(file['seccomp-profile'], 'seccomp-profile', cf),
   };
   const hosts = flagList(p, 'host');
   const s: Settings = {
@@ -133,6 +139,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     insecureRegistries: [...(fromFile.insecure ?? []), ...flagList(p, 'insecure-registry')],
     logLevel: flagString(p, 'log-level') ?? fromFile.logLevel ?? 'info',
     initPath: flagString(p, 'init-path') ?? fromFile.initPath,
+    seccompProfile: flagString(p, 'seccomp-profile') ?? fromFile.seccompProfile,
   };
   if (!LEVELS.includes(s.logLevel)) throw new UsageError(`--log-level: want one of ${LEVELS.join(', ')}, got ${JSON.stringify(s.logLevel)}`);
   if (s.hosts.length !== 1) throw new UsageError(`-H: one socket, got ${s.hosts.length}`);
@@ -199,6 +206,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tsd: --init-path ${s.initPath}: not an executable file\n`);
     return 2;
   }
+  let seccomp: Awaited<ReturnType<typeof loadSeccompProfile>>;
+  try {
+    seccomp = await loadSeccompProfile(s.seccompProfile);
+  } catch (e) {
+    process.stderr.write(`tsd: --seccomp-profile: ${(e as Error).message}\n`);
+    return 2;
+  }
   const log = makeLogger(s.logLevel);
   await mkdir(s.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(s.execRoot, { recursive: true, mode: 0o700 });
@@ -222,7 +236,7 @@ export async function main(argv: string[]): Promise<number> {
   const warn = (message: string) => log.warn({}, message);
   const runtimeRoot = join(s.execRoot, 'runtime');
   const engine = new Engine({ dataRoot: s.dataRoot, stateDir: s.execRoot, runtime: s.runtime, runtimeRoot, mirrors: mirrorsOf(s.registryMirrors), onWarning: warn });
-  const containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, onWarning: warn });
+  const containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, seccompProfile: seccomp.profile, onWarning: warn });
   await containers.recover();
   for (const d of await containers.strayShimDirs()) warn(`${join(s.execRoot, d)} belongs to no container record (a create that did not finish)`);
 
@@ -253,7 +267,7 @@ export async function main(argv: string[]): Promise<number> {
     closeSync(lockFd);
     return 1;
   }
-  log.info({ version, dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, socket: socketPath, containers: containers.list().length }, 'tsd is listening');
+  log.info({ version, dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, seccompProfile: seccomp.source, init: initBinary ?? 'none', socket: socketPath, containers: containers.list().length }, 'tsd is listening');
 
   return new Promise<number>((done) => {
     const stop = (signal: string) => {

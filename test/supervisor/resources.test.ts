@@ -2,7 +2,8 @@
 // the cgroup files the runtime wrote, what the process sees (capabilities,
 // read-only root, tmpfs, /dev/shm, init, sysctl, ulimit), dockerd's refusals
 // with nothing left behind, and an OOM kill reported as Docker reports it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAndCheck, leftovers, startTsd, type Tsd } from './tsd.js';
 
@@ -87,6 +88,19 @@ describe(`docker run's resources and security options${RUNTIME ? ` over ${RUNTIM
     expect((await run(['--ulimit', 'nofile=512:1024', IMAGE, 'sh', '-c', 'ulimit -n; ulimit -Hn'])).out).toBe('512\n1024');
   });
 
+  it.skipIf(!existsSync('/usr/share/containers/seccomp.json'))('seccomp: the default profile, unconfined, privileged, a profile of the request; no-new-privileges', async () => {
+    const mode = async (flags: string[]) => /Seccomp:\s*(\d)/.exec((await run([...flags, IMAGE, 'cat', '/proc/self/status'])).out)?.[1];
+    expect(await mode([])).toBe('2');
+    expect(await mode(['--security-opt', 'seccomp=unconfined'])).toBe('0');
+    expect(await mode(['--privileged'])).toBe('0');
+    const profile = join(t.dir, 'no-mkdir.json');
+    writeFileSync(profile, JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] }));
+    const denied = await run(['--security-opt', `seccomp=${profile}`, IMAGE, 'mkdir', '/made']);
+    expect(denied.code).toBe(1);
+    expect(denied.err).toMatch(/Operation not permitted/);
+    expect((await run(['--security-opt', 'no-new-privileges', IMAGE, 'grep', 'NoNewPrivs', '/proc/self/status'])).out).toMatch(/NoNewPrivs:\s*1/);
+  });
+
   it("dockerd's refusals (400, exit 125), and nothing is left", async () => {
     const cases: [string[], RegExp][] = [
       [['-m', '1m'], /Minimum memory limit allowed is 6MB/],
@@ -94,6 +108,7 @@ describe(`docker run's resources and security options${RUNTIME ? ` over ${RUNTIM
       [['--cap-add', 'NOT_A_CAP'], /invalid CapAdd: unknown capability: "(CAP_)?NOT_A_CAP"/],
       [['--memory-reservation', '128m', '-m', '64m'], /Minimum memory limit can not be less than memory reservation limit/],
       [['--tmpfs', '/x:bogus=1'], /unknown tmpfs option "bogus=1"/],
+      [['--security-opt', 'bogus=1'], /Invalid --security-opt: "bogus=1"/],
     ];
     for (const [flags, message] of cases) {
       const r = await t.docker(['run', '--rm', '--name', 'refused', ...flags, IMAGE, 'true']);

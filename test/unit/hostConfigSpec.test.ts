@@ -4,7 +4,7 @@ import { capabilitiesOfMask } from '../../src/engine/hostFacts.js';
 import { DEFAULT_CAPS, specFromImage } from '../../src/image/bundle/imageSpec.js';
 import type { Spec } from '../../src/spec/types.js';
 
-const host: HostFacts = { cpus: 2, capBounding: capabilitiesOfMask('1ffffffffff'), initBinary: '/usr/bin/tini-static', hostDevices: [{ path: '/dev/kvm', type: 'c', major: 10, minor: 232, fileMode: 0o660, uid: 0, gid: 0 }] };
+const host: HostFacts = { cpus: 2, capBounding: capabilitiesOfMask('1ffffffffff'), initBinary: '/usr/bin/tini-static', hostDevices: [{ path: '/dev/kvm', type: 'c', major: 10, minor: 232, fileMode: 0o660, uid: 0, gid: 0 }], arch: 'x64', kernel: '6.18.0' };
 // The spec an image gives (user lookup needs no rootfs for numeric ids).
 const base: Spec = specFromImage({ config: { Cmd: ['sh'] } } as never, '/nonexistent', { id: 'c1', imageName: 'busybox', user: '0:0' });
 
@@ -94,6 +94,21 @@ describe('HostConfig into the OCI config', () => {
     expect(withDockerDefaults({ Memory: 64 << 20 })).toEqual({ Memory: 64 << 20, MemorySwap: 128 << 20 });
     expect(withDockerDefaults({ Memory: 64 << 20, MemorySwap: -1 })).toEqual({ Memory: 64 << 20, MemorySwap: -1 });
     expect(withDockerDefaults({})).toEqual({});
+  });
+
+  it('--security-opt: seccomp=unconfined / a profile, no-new-privileges, systempaths=unconfined; the daemon profile by default, none when privileged', () => {
+    const profile = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] };
+    const withDefault = { ...host, seccompProfile: profile };
+    expect(applyHostResources(base, {}, withDefault).linux?.seccomp).toEqual({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'], syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] });
+    expect(applyHostResources(base, { SecurityOpt: ['seccomp=unconfined'] }, withDefault).linux?.seccomp).toBeUndefined();
+    expect(applyHostResources(base, { Privileged: true }, withDefault).linux?.seccomp).toBeUndefined();
+    const own = JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] });
+    expect(applyHostResources(base, { SecurityOpt: [`seccomp=${own}`] }, withDefault).linux?.seccomp?.syscalls).toEqual([{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }]);
+    const out = applyHostResources(base, { SecurityOpt: ['no-new-privileges', 'systempaths=unconfined', 'apparmor=unconfined', 'label=disable'] }, host);
+    expect(out.process?.noNewPrivileges).toBe(true);
+    expect(out.linux?.maskedPaths).toEqual([]);
+    expect(() => checkHostResources({ SecurityOpt: ['bogus'] }, host)).toThrow('Invalid --security-opt: "bogus"');
+    expect(() => checkHostResources({ SecurityOpt: ['seccomp={"defaultAction":1}'] }, host)).toThrow(/seccomp profile HostConfig.SecurityOpt: defaultAction: want an SCMP_ACT_\* action/);
   });
 
   it('--sysctl and --ulimit', () => {

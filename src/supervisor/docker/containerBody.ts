@@ -27,7 +27,7 @@ interface CreateBody {
     CpusetCpus?: Maybe<string>; CpusetMems?: Maybe<string>; PidsLimit?: Maybe<number>;
     Privileged?: Maybe<boolean>; CapAdd?: Maybe<string[]>; CapDrop?: Maybe<string[]>; ReadonlyRootfs?: Maybe<boolean>;
     Tmpfs?: Maybe<Record<string, string>>; Init?: Maybe<boolean>; ShmSize?: Maybe<number>;
-    Sysctls?: Maybe<Record<string, string>>; Ulimits?: Maybe<{ Name?: Maybe<string>; Soft?: Maybe<number>; Hard?: Maybe<number> }[]>;
+    Sysctls?: Maybe<Record<string, string>>; SecurityOpt?: Maybe<string[]>; Ulimits?: Maybe<{ Name?: Maybe<string>; Soft?: Maybe<number>; Hard?: Maybe<number> }[]>;
     RestartPolicy?: Maybe<{ Name?: Maybe<string> }>;
     LogConfig?: Maybe<{ Type?: Maybe<string>; Config?: Maybe<Record<string, string>> }>;
   }>;
@@ -86,7 +86,7 @@ function resourcesOf(h: Body): Partial<HostConfig> {
   for (const k of numbers) if (typeof h[k] === 'number' && h[k] !== 0) out[k] = h[k] as number;
   for (const k of ['OomKillDisable', 'Privileged', 'ReadonlyRootfs', 'Init'] as const) if (h[k] === true) out[k] = true;
   for (const k of ['CpusetCpus', 'CpusetMems'] as const) if (h[k]) out[k] = h[k] as string;
-  for (const k of ['CapAdd', 'CapDrop'] as const) if (h[k]?.length) out[k] = h[k] as string[];
+  for (const k of ['CapAdd', 'CapDrop', 'SecurityOpt'] as const) if (h[k]?.length) out[k] = h[k] as string[];
   for (const k of ['Tmpfs', 'Sysctls'] as const) if (h[k] && Object.keys(h[k]!).length) out[k] = h[k] as Record<string, string>;
   if (h.Ulimits?.length) {
     out.Ulimits = h.Ulimits.map((u, i) => {

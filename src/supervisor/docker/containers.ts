@@ -56,7 +56,7 @@ function inspectResources(h: ContainerRecord['HostConfig']) {
     NanoCpus: h.NanoCpus ?? 0, CpuShares: h.CpuShares ?? 0, CpuQuota: h.CpuQuota ?? 0, CpuPeriod: h.CpuPeriod ?? 0,
     CpusetCpus: h.CpusetCpus ?? '', CpusetMems: h.CpusetMems ?? '', PidsLimit: h.PidsLimit ?? null,
     Privileged: h.Privileged ?? false, CapAdd: h.CapAdd ?? null, CapDrop: h.CapDrop ?? null, ReadonlyRootfs: h.ReadonlyRootfs ?? false,
-    Tmpfs: h.Tmpfs, Init: h.Init ?? null, ShmSize: h.ShmSize ?? 64 * 1024 * 1024, Sysctls: h.Sysctls, Ulimits: h.Ulimits ?? null,
+    Tmpfs: h.Tmpfs, Init: h.Init ?? null, ShmSize: h.ShmSize ?? 64 * 1024 * 1024, Sysctls: h.Sysctls, Ulimits: h.Ulimits ?? null, SecurityOpt: h.SecurityOpt ?? null,
   };
 }
 
