@@ -16,10 +16,11 @@ const refusal = (body: unknown) => {
 
 describe('parseCreateBody', () => {
   it('reads Docker\'s fields with their defaults', () => {
-    const { config, hostConfig, warnings } = parseCreateBody({ Image: 'busybox', Cmd: 'true', Entrypoint: null, Env: null, Unknown: [1], HostConfig: { Memory: 1 << 20, Other: {} } });
+    const { config, hostConfig, warnings } = parseCreateBody({ Image: 'busybox', Cmd: 'true', Entrypoint: null, Env: null, Unknown: [1], HostConfig: { Memory: 1 << 20, CpuShares: 0, Privileged: false, CapAdd: null, SecurityOpt: ['no-new-privileges'], Tmpfs: {}, Other: {} } });
     expect(config).toMatchObject({ Image: 'busybox', Cmd: ['true'], Entrypoint: null, Env: [], Tty: false, Labels: {}, User: '' });
-    expect(hostConfig).toEqual({ AutoRemove: false, NetworkMode: 'default', Binds: null, RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } });
-    expect(warnings).toEqual(['HostConfig.Memory is not applied by this daemon yet']);
+    // Resources are taken (hostConfigSpec applies them); zero, false, null and empty values are left out.
+    expect(hostConfig).toEqual({ AutoRemove: false, NetworkMode: 'default', Binds: null, Memory: 1 << 20, SecurityOpt: ['no-new-privileges'], RestartPolicy: { Name: 'no', MaximumRetryCount: 0 } });
+    expect(warnings).toEqual([]);
   });
 
   it('takes HostConfig.RestartPolicy, refusing a bad one and one with AutoRemove (no create warning)', () => {
