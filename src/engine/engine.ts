@@ -23,6 +23,7 @@ import { pull } from '../image/pull.js';
 import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import { parseMirrors } from '../image/registry/client.js';
 import { findImage } from '../image/resolveImage.js';
+import { layerChain } from '../image/unpack/unpacker.js';
 import { openSnapshotter, unmount } from '../image/snapshots/mount.js';
 import type { Snapshotter } from '../image/snapshots/snapshotter.js';
 import { overlayChanges, type Change } from './changes.js';
@@ -304,5 +305,36 @@ export class Engine {
     let rootFs = rw;
     for (let p = snapshotter.stat(key)?.parent; p; p = snapshotter.stat(p)?.parent) rootFs += await snapshotter.usage(p);
     return { rw, rootFs };
+  }
+
+  /**
+   * Unpacked bytes per image ID (config digest), as docker system df counts them:
+   * `size` all its layers, `shared` those another image ID uses too (two names of one
+   * image share nothing). An image whose content or layers are missing is left out.
+   */
+  async imageLayerSizes(): Promise<Map<string, { size: number; shared: number }>> {
+    const snapshotter = await this.snapshotter();
+    const store = new ContentStore(this.dataRoot);
+    const chains = new Map<string, string[]>();
+    for (const img of new ImageStore(this.dataRoot).list()) {
+      if (chains.has(img.config)) continue;
+      try {
+        chains.set(img.config, layerChain(store.readJson<Manifest>(img.manifest.digest), store.readJson<ImageConfig>(img.config)).map((l) => l.chainId));
+      } catch { /* content missing: nothing to count */ }
+    }
+    const users = new Map<string, number>();
+    for (const layers of chains.values()) for (const l of new Set(layers)) users.set(l, (users.get(l) ?? 0) + 1);
+    const out = new Map<string, { size: number; shared: number }>();
+    for (const [id, layers] of chains) {
+      let size = 0, shared = 0;
+      for (const l of new Set(layers)) {
+        if (!snapshotter.stat(l)) continue;
+        const bytes = await snapshotter.usage(l);
+        size += bytes;
+        if ((users.get(l) ?? 0) >= 2) shared += bytes;
+      }
+      out.set(id, { size, shared });
+    }
+    return out;
   }
 }

@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLayer, busyboxFiles, push, writeLayout } from '../images/buildImage.js';
 import { closeAndCheck, startTsd, type Result, type Tsd } from './tsd.js';
 
 let t: Tsd;
@@ -211,6 +212,29 @@ describe(`stats, diff, system df, resize${RUNTIME ? ` over --runtime ${RUNTIME}`
     const ps = await t.docker(['ps', '-s', '--filter', 'name=writer', '--format', '{{.Size}}']);
     expect(ps.stdout.trim()).toMatch(/^1\.05MB \(virtual [\d.]+MB\)$/);
     await t.docker(['rm', '-f', 'writer']);
+    // Two names of one image are one image that shares nothing; a second image on the same
+    // first layer shares that layer (stored once: LayersSize counts it once).
+    const busyboxBytes = raw.LayersSize;
+    expect((await t.docker(['tag', IMAGE, 'busybox:two'])).code).toBe(0);
+    const tagged = JSON.parse((await api('GET', '/system/df')).body);
+    expect(tagged.Images).toHaveLength(1);
+    expect(tagged.Images[0]).toMatchObject({ Size: busyboxBytes, SharedSize: 0 });
+    expect(tagged.Images[0].RepoTags.sort()).toEqual(['busybox:latest', 'busybox:two']);
+    const layout = join(t.dir, 'twolayer');
+    writeLayout(layout, { layers: [buildLayer(busyboxFiles()), buildLayer({ 'extra/file': 'x'.repeat(10_000) })] });
+    push(layout, `${t.registry.host}/library/twolayer:latest`);
+    expect((await t.docker(['pull', 'twolayer'])).code).toBe(0);
+    const two = JSON.parse((await api('GET', '/system/df')).body);
+    const byTag = (tag: string) => two.Images.find((i: { RepoTags: string[] }) => i.RepoTags.includes(tag));
+    expect(two.LayersSize).toBe(busyboxBytes + 10_000);
+    expect(byTag('busybox:latest')).toMatchObject({ Size: busyboxBytes, SharedSize: busyboxBytes, Containers: 1 });
+    expect(byTag('twolayer:latest')).toMatchObject({ Size: busyboxBytes + 10_000, SharedSize: busyboxBytes, Containers: 0 });
+    const df2 = await t.docker(['system', 'df', '--format', '{{.Type}}|{{.TotalCount}}|{{.Active}}']);
+    expect(df2.stdout.trim().split('\n')[0]).toBe('Images|2|1');
+    expect((await t.docker(['rmi', 'twolayer'])).code).toBe(0);
+    // (-f: tsd refuses to untag a second name of an image a container uses; dockerd would not.)
+    expect((await t.docker(['rmi', '-f', 'busybox:two'])).code).toBe(0);
+    expect(JSON.parse((await api('GET', '/system/df')).body).LayersSize).toBe(busyboxBytes);
   }, 30_000);
 
   it('resize: a -t container\'s and an exec\'s pty take the size (API and CLI); Docker\'s answers for no pty, a stopped container, bad sizes, unknown ids', async () => {

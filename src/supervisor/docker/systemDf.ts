@@ -7,17 +7,17 @@ import type { Api } from './context.js';
 
 const unix = (iso: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
+/** Unpacked bytes; an image whose layers are not here counts as none. */
+const imageSize = (s: { size: number; shared: number } | undefined) => ({ SharedSize: s?.shared ?? 0, Size: s?.size ?? 0, VirtualSize: s?.size ?? 0 });
+
 export function registerSystemDf(router: Router, api: Api): void {
   router.get('/system/df', async (_req, res) => {
     const c = api.containers;
-    const [usage, images] = await Promise.all([api.engine.diskUsage(), api.engine.listImages()]);
+    const [usage, images, sizes] = await Promise.all([api.engine.diskUsage(), api.engine.listImages(), api.engine.imageLayerSizes()]);
     const containers = c.list();
-    // Unpacked bytes per image name (layers used by two images or more are shared).
-    const perName = new Map(usage.perImage.map((p) => [p.name, p]));
-    const byId = new Map<string, { tags: string[]; digests: string[]; created: string; shared: number; unique: number }>();
+    const byId = new Map<string, { tags: string[]; digests: string[]; created: string }>();
     for (const i of images) {
-      const sizes = perName.get(i.name);
-      const e = byId.get(i.id) ?? { tags: [], digests: [], created: i.created, shared: sizes?.sharedBytes ?? 0, unique: sizes?.uniqueBytes ?? 0 };
+      const e = byId.get(i.id) ?? { tags: [], digests: [], created: i.created };
       if (i.tag !== '<none>') e.tags.push(`${i.repository}:${i.tag}`);
       e.digests.push(`${i.repository}@${i.digest}`);
       byId.set(i.id, e);
@@ -30,6 +30,7 @@ export function registerSystemDf(router: Router, api: Api): void {
     sendJson(res, 200, {
       LayersSize: usage.sharedBytes + usage.uniqueBytes + usage.unusedBytes,
       Images: [...byId].map(([id, e]) => ({
+        ...imageSize(sizes.get(id)),
         Containers: containers.filter((x) => x.ImageId === id).length,
         Created: unix(e.created),
         Id: id,
@@ -37,9 +38,6 @@ export function registerSystemDf(router: Router, api: Api): void {
         ParentId: '',
         RepoDigests: [...new Set(e.digests)],
         RepoTags: e.tags,
-        SharedSize: e.shared,
-        Size: e.shared + e.unique,
-        VirtualSize: e.shared + e.unique,
       })),
       Containers: rows,
       Volumes: [],
