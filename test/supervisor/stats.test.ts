@@ -93,6 +93,14 @@ describe(`stats, diff, system df, resize${RUNTIME ? ` over --runtime ${RUNTIME}`
     expect(usage).toMatch(/^[\d.]+(B|KiB|MiB)$/);
     expect(limit).toMatch(/GiB$/);
     expect(Math.abs(parseFloat(limit) - totalmem() / 2 ** 30)).toBeLessThan(0.01);
+    // Without names: every running container.
+    const all = await t.docker(['stats', '--no-stream', '--format', '{{.Name}}']);
+    expect(all.stdout.trim().split('\n').sort()).toEqual(['busy', 'idle']);
+    // The CLI's live view (a stream per container), redrawn as samples come; a paused container has numbers too.
+    expect((await t.docker(['pause', 'busy'])).code).toBe(0);
+    const live = await underPty('timeout -s KILL 4 docker stats --format "{{.Name}} {{.PIDs}}" busy idle');
+    expect(live.stdout.split('idle 3').length - 1).toBeGreaterThanOrEqual(2);
+    expect(live.stdout).toContain('busy 1');
     await t.docker(['rm', '-f', 'busy']);
     // A container that is not running: one zeroed answer, at once.
     await t.docker(['create', '--name', 'stopped', IMAGE, 'true']);
