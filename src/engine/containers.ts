@@ -24,8 +24,10 @@ import { nextBackoff, NO_RESTART, restartsAtDaemonStart, shouldRestart } from '.
 import { readExitRecord, ShimConnection, shimRequest, startShim, type ExitRecord } from './shimClient.js';
 import { OciRuntime } from './ociRuntime.js';
 import { topOf, type Top } from './top.js';
+import { writeStats, type DockerStats, type StatsQuery } from './stats.js';
+import type { Change } from './changes.js';
 
-export type { ContainerConfig, ContainerRecord, ContainerStatus, HostConfig, LogEntry, LogQuery, Top };
+export type { Change, ContainerConfig, ContainerRecord, ContainerStatus, DockerStats, HostConfig, LogEntry, LogQuery, StatsQuery, Top };
 
 export interface ContainersOptions {
   dataRoot: string;
@@ -600,6 +602,8 @@ export class Containers {
   async resize(ref: string, cols: number, rows: number): Promise<void> {
     const live = this.find(ref);
     if (live.record.State.Status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `Container ${live.record.Id} is not running` });
+    // As dockerd (containerd's Resize): a container without a pty has nothing to resize, and that is no error.
+    if (!live.record.Config.Tty) return;
     await shimRequest(this.shimDir(live.record.Id), [SHIM.RESIZE, '', String(cols), String(rows)]);
   }
 
@@ -679,6 +683,31 @@ export class Containers {
     }
     this.names.delete(old);
     this.events.emit('container', 'rename', r.Id, this.attributes(r, { oldName: old }));
+  }
+
+  // Stats, changes, sizes
+
+  /** docker stats (stats.ts): numbers from the runtime while the container runs (not while a restart policy restarts it). */
+  async stats(ref: string, q: StatsQuery, write: (doc: DockerStats) => void, gone: () => boolean): Promise<void> {
+    const live = this.find(ref);
+    const id = live.record.Id;
+    const runtime = this.runtime();
+    await writeStats({
+      id,
+      name: () => live.record.Name,
+      running: () => live.record.State.Status === 'running' && !live.restartTimer && !live.relaunching && this.byId.get(id) === live,
+      sample: () => runtime.stats(id),
+    }, q, write, gone);
+  }
+
+  /** docker diff: what the container changed in its filesystem, from its writable layer. */
+  async changes(ref: string): Promise<Change[]> {
+    return this.engine.containerChanges(this.find(ref).record.Id);
+  }
+
+  /** docker ps -s and system df: SizeRw and SizeRootFs (undefined when the container's layer is gone). */
+  async size(ref: string): Promise<{ rw: number; rootFs: number } | undefined> {
+    return this.engine.containerSize(this.find(ref).record.Id).catch(() => undefined);
   }
 
   /** For execs (execs.ts): the container, its shim directory and its event attributes. */

@@ -23,11 +23,13 @@ import { pull } from '../image/pull.js';
 import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import { parseMirrors } from '../image/registry/client.js';
 import { findImage } from '../image/resolveImage.js';
+import { layerChain } from '../image/unpack/unpacker.js';
 import { openSnapshotter, unmount } from '../image/snapshots/mount.js';
 import type { Snapshotter } from '../image/snapshots/snapshotter.js';
+import { overlayChanges, type Change } from './changes.js';
 import { defaultRuntimeBinary, OciRuntime } from './ociRuntime.js';
 
-export type { BundleRequest, ContainerRecord, DiskUsage, ImageConfig, ImageRecord, Manifest, Progress, PruneResult };
+export type { BundleRequest, Change, ContainerRecord, DiskUsage, ImageConfig, ImageRecord, Manifest, Progress, PruneResult };
 /** How people write an image name: docker.io/library/busybox:latest → busybox:latest. */
 export { familiarName };
 
@@ -269,5 +271,70 @@ export class Engine {
     if (!opts.force && status && status !== 'stopped') throw new UsageError(`container ${id} is ${status}: stop it first or use --force`);
     await this.runtime.forceDelete(id);
     return removeContainer(this.dataRoot, snapshotter, id);
+  }
+
+  // A container's writable layer (docker diff, ps -s, system df)
+
+  /** The writable snapshot of container `id` (its record from createContainer). */
+  private async writableSnapshot(id: string): Promise<{ snapshotter: Snapshotter; key: string }> {
+    const snapshotter = await this.snapshotter();
+    const record = new ContainerStore(this.dataRoot).get(id);
+    if (!record || !snapshotter.stat(record.snapshotKey)) throw new RuntimeError({ kind: 'not-found', step: 'read the container\'s layer', path: id, detail: 'it has no writable snapshot' });
+    return { snapshotter, key: record.snapshotKey };
+  }
+
+  /**
+   * What container `id` changed in its filesystem (Docker's Kind: 0 modified,
+   * 1 added, 2 deleted). Read from the overlay upper dir; the copy driver keeps
+   * no layer of changes, so it is refused.
+   */
+  async containerChanges(id: string): Promise<Change[]> {
+    const { snapshotter, key } = await this.writableSnapshot(id);
+    const [m] = snapshotter.mounts(key);
+    if (snapshotter.driver !== 'overlay' || !m) throw new RuntimeError({ kind: 'invalid-state', step: 'list the container\'s changes', path: id, detail: `the ${snapshotter.driver} snapshotter keeps no layer of changes (use overlay)` });
+    // An overlay mount names its upper and lower dirs; an image without layers is a plain rw bind.
+    if (m.type === 'bind') return overlayChanges(m.source, []);
+    const opt = (name: string) => m.options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1);
+    return overlayChanges(opt('upperdir') ?? '', (opt('lowerdir') ?? '').split(':').filter(Boolean));
+  }
+
+  /** Bytes of container `id`'s writable layer (SizeRw) and of it with its image's layers (SizeRootFs). */
+  async containerSize(id: string): Promise<{ rw: number; rootFs: number }> {
+    const { snapshotter, key } = await this.writableSnapshot(id);
+    const rw = await snapshotter.usage(key);
+    let rootFs = rw;
+    for (let p = snapshotter.stat(key)?.parent; p; p = snapshotter.stat(p)?.parent) rootFs += await snapshotter.usage(p);
+    return { rw, rootFs };
+  }
+
+  /**
+   * Unpacked bytes per image ID (config digest), as docker system df counts them:
+   * `size` all its layers, `shared` those another image ID uses too (two names of one
+   * image share nothing). An image whose content or layers are missing is left out.
+   */
+  async imageLayerSizes(): Promise<Map<string, { size: number; shared: number }>> {
+    const snapshotter = await this.snapshotter();
+    const store = new ContentStore(this.dataRoot);
+    const chains = new Map<string, string[]>();
+    for (const img of new ImageStore(this.dataRoot).list()) {
+      if (chains.has(img.config)) continue;
+      try {
+        chains.set(img.config, layerChain(store.readJson<Manifest>(img.manifest.digest), store.readJson<ImageConfig>(img.config)).map((l) => l.chainId));
+      } catch { /* content missing: nothing to count */ }
+    }
+    const users = new Map<string, number>();
+    for (const layers of chains.values()) for (const l of new Set(layers)) users.set(l, (users.get(l) ?? 0) + 1);
+    const out = new Map<string, { size: number; shared: number }>();
+    for (const [id, layers] of chains) {
+      let size = 0, shared = 0;
+      for (const l of new Set(layers)) {
+        if (!snapshotter.stat(l)) continue;
+        const bytes = await snapshotter.usage(l);
+        size += bytes;
+        if ((users.get(l) ?? 0) >= 2) shared += bytes;
+      }
+      out.set(id, { size, shared });
+    }
+    return out;
   }
 }

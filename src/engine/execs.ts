@@ -198,7 +198,11 @@ export class Execs {
 
   async resize(id: string, cols: number, rows: number): Promise<void> {
     const e = this.get(id);
+    // As dockerd: a stopped container first (getExecConfig), and a process without a pty has nothing to resize (200).
+    const c = this.containers.execTarget(e.ContainerID).record;
+    if (c.State.Status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `Container ${c.Id} is not running` });
     if (!e.Running) throw new RuntimeError({ kind: 'invalid-state', step: `Exec ${id} is not running` });
+    if (!e.config.Tty) return;
     await shimRequest(this.containers.execTarget(e.ContainerID).dir, [SHIM.RESIZE, id, String(cols), String(rows)]);
   }
 }

@@ -83,4 +83,19 @@ export class OciRuntime {
     if (!Array.isArray(v) || !v.every((p) => Number.isInteger(p))) throw new RuntimeError({ step: 'list the container\'s processes', path: id, detail: `the runtime answered ${JSON.stringify(out.slice(0, 200))}` });
     return v as number[];
   }
+
+  /**
+   * `events --stats <id>`: one stats document, the `data` of runc's event
+   * (types.Stats: cpu, memory, pids, blkio; tsrun prints the same shape). Returned
+   * unread: stats.ts takes out the numbers it knows and checks each one.
+   */
+  async stats(id: string): Promise<unknown> {
+    const step = 'read the container\'s stats';
+    const out = await this.output(step, ['events', '--stats', id]);
+    try {
+      const event = JSON.parse(out) as { type?: unknown; data?: unknown } | null;
+      if (event && event.type === 'stats' && typeof event.data === 'object' && event.data !== null) return event.data;
+    } catch { /* reported below */ }
+    throw new RuntimeError({ step, path: id, detail: `the runtime answered ${JSON.stringify(out.slice(0, 200))}` });
+  }
 }

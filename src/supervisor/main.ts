@@ -23,6 +23,7 @@ import { registerExec } from './docker/exec.js';
 import type { Api, DaemonSettings } from './docker/context.js';
 import { registerImages } from './docker/images.js';
 import { registerSystem } from './docker/system.js';
+import { registerSystemDf } from './docker/systemDf.js';
 import { Router } from './http/router.js';
 import { runtimePath } from './runtimePath.js';
 import { findInitBinary, loadSeccompProfile } from '../engine/hostFacts.js';
@@ -247,6 +248,7 @@ export async function main(argv: string[]): Promise<number> {
   registerContainers(router, api);
   registerExec(router, api);
   registerImages(router, api);
+  registerSystemDf(router, api);
 
   const hijacked = new Set<Duplex>();
   const server = createServer((req, res) => {

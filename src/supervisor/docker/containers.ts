@@ -1,6 +1,6 @@
 // /containers: create, start, stop, kill, restart, wait, delete, list,
-// inspect, logs, attach (hijacked), resize — each a translation to one call
-// of src/engine/containers.ts.
+// inspect, logs, attach (hijacked), resize, stats, changes — each a
+// translation to one call of src/engine/containers.ts.
 import { BadRequest } from '../http/errors.js';
 import { sendJson, type Request, type Router } from '../http/router.js';
 import { framer, RAW_STREAM } from '../http/stream.js';
@@ -11,10 +11,24 @@ import { parseFilters } from './system.js';
 
 const flag = (req: Request, name: string) => ['1', 'true', 'True'].includes(req.query.get(name) ?? '');
 
+/** Docker's httputils.BoolValueOrDefault: absent or empty is the default; 0, no, false, none are false. */
+function boolOr(req: Request, name: string, fallback: boolean): boolean {
+  const v = (req.query.get(name) ?? '').trim().toLowerCase();
+  if (v === '') return fallback;
+  return !['0', 'no', 'false', 'none'].includes(v);
+}
+
 function intParam(req: Request, name: string): number | undefined {
   const v = req.query.get(name);
   if (v === null || v === '') return undefined;
   if (!/^-?\d+$/.test(v)) throw new BadRequest(`${name}: want an integer, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/** A resize's h or w as dockerd reads it (strconv.Atoi), with its message for anything else (400). */
+export function atoi(req: Request, name: string): number {
+  const v = req.query.get(name) ?? '';
+  if (!/^[+-]?\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new BadRequest(`strconv.Atoi: parsing ${JSON.stringify(v)}: ${/^[+-]?\d+$/.test(v) ? 'value out of range' : 'invalid syntax'}`);
   return Number(v);
 }
 
@@ -61,7 +75,7 @@ function inspectResources(h: ContainerRecord['HostConfig']) {
 }
 
 /** `restarting`: a restart policy's start waits out its backoff (Docker: "Restarting (1) 2 seconds ago"). */
-function summary(c: ContainerRecord, restarting = false) {
+export function summary(c: ContainerRecord, restarting = false) {
   return {
     Id: c.Id,
     Names: [c.Name],
@@ -150,7 +164,15 @@ export function registerContainers(router: Router, api: Api): void {
     const limit = intParam(req, 'limit');
     let list = c.list().filter((x) => all || x.State.Status === 'running' || filters.status || filters.exited).filter(listFilter(filters));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJson(res, 200, list.map((x) => summary(x, c.isRestarting(x.Id))));
+    const rows: Array<ReturnType<typeof summary> & { SizeRw?: number; SizeRootFs?: number }> = list.map((x) => summary(x, c.isRestarting(x.Id)));
+    // size=true (docker ps -s): each writable layer measured (a walk of its upper dir).
+    if (flag(req, 'size')) {
+      for (const row of rows) {
+        const size = await c.size(row.Id);
+        if (size) Object.assign(row, { SizeRw: size.rw, SizeRootFs: size.rootFs });
+      }
+    }
+    sendJson(res, 200, rows);
   });
 
   router.get('/containers/{id}/json', async (req, res) => {
@@ -195,8 +217,7 @@ export function registerContainers(router: Router, api: Api): void {
   });
 
   router.post('/containers/{id}/resize', async (req, res) => {
-    const w = intParam(req, 'w'), h = intParam(req, 'h');
-    if (w === undefined || h === undefined) throw new BadRequest('w and h: both required');
+    const h = atoi(req, 'h'), w = atoi(req, 'w');
     await c.resize(req.params.id, w, h);
     res.writeHead(200).end();
   });
@@ -216,6 +237,30 @@ export function registerContainers(router: Router, api: Api): void {
     // Docker's default is -ef; other ps arguments are not supported.
     if (psArgs !== '' && psArgs !== '-ef') throw new BadRequest(`ps_args: only the default (-ef) is supported, got ${JSON.stringify(psArgs)}`);
     sendJson(res, 200, await c.top(req.params.id));
+  });
+
+  router.get('/containers/{id}/stats', async (req, res) => {
+    const stream = boolOr(req, 'stream', true);
+    const oneShot = boolOr(req, 'one-shot', false);
+    if (stream && oneShot) throw new BadRequest('cannot have stream=true and one-shot=true');
+    c.get(req.params.id); // a missing container is a 404, before the headers go out
+    let gone = false;
+    res.on('close', () => (gone = true));
+    // A stream's headers go out at once; a single answer's with it, so a failure is still a plain status.
+    const head = () => res.headersSent || res.writeHead(200, { 'Content-Type': 'application/json' });
+    if (stream) {
+      head();
+      res.flushHeaders();
+    }
+    await c.stats(req.params.id, { stream, oneShot }, (doc) => {
+      head();
+      res.write(JSON.stringify(doc) + '\n');
+    }, () => gone);
+    res.end();
+  });
+
+  router.get('/containers/{id}/changes', async (req, res) => {
+    sendJson(res, 200, await c.changes(req.params.id));
   });
 
   router.post('/containers/{id}/rename', async (req, res) => {

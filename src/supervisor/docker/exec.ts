@@ -5,6 +5,7 @@ import { Execs, type Exec, type ExecConfig } from '../../engine/execs.js';
 import { BadRequest } from '../http/errors.js';
 import { sendJson, type Hijack, type Request, type Router } from '../http/router.js';
 import { framer, RAW_STREAM } from '../http/stream.js';
+import { atoi } from './containers.js';
 import type { Api } from './context.js';
 
 type Obj = Record<string, unknown>;
@@ -125,8 +126,7 @@ export function registerExec(router: Router, api: Api): void {
   });
 
   router.post('/exec/{id}/resize', async (req, res) => {
-    const w = Number(req.query.get('w')), h = Number(req.query.get('h'));
-    if (!Number.isInteger(w) || !Number.isInteger(h) || w < 0 || h < 0) throw new BadRequest('w and h: both required, as integers');
+    const h = atoi(req, 'h'), w = atoi(req, 'w');
     await execs.resize(req.params.id, w, h);
     res.writeHead(200).end();
   });

@@ -154,6 +154,9 @@ export function registerSystem(router: Router, api: Api): void {
     const until = unixNs(req.query.get('until'));
     const filters = parseFilters(req.query.get('filters'));
     res.writeHead(200, { 'Content-Type': 'application/json' });
+    // At once, as dockerd flushes them: the client's Events() returns only once it has the headers
+    // (docker stats without names waits for that before it lists the containers).
+    res.flushHeaders();
     const write = (e: EngineEvent) => {
       if (until !== undefined && e.timeNano > until) return;
       if (!eventMatches(e, filters)) return;
