@@ -45,6 +45,9 @@ describe(`docker run's resources and security options${RUNTIME ? ` over ${RUNTIM
       expect(cgroupFile(id, ['pids', 'pids.max'], 'pids.max')).toBe('50');
       const i = await t.docker(['inspect', 'limits', '--format', '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}}']);
       expect(i.stdout.trim()).toBe(`${64 << 20} ${128 << 20} 500000000 512 50`);
+      // docker stats reads the limit back from the cgroup.
+      const st = await t.docker(['stats', '--no-stream', '--format', '{{.MemUsage}}', 'limits']);
+      expect(st.stdout.trim()).toMatch(/ \/ 64MiB$/);
     } finally {
       await t.docker(['rm', '-f', 'limits']);
     }
