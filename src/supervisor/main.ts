@@ -241,7 +241,7 @@ export async function main(argv: string[]): Promise<number> {
   await containers.recover();
   for (const d of await containers.strayShimDirs()) warn(`${join(s.execRoot, d)} belongs to no container record (a create that did not finish)`);
 
-  const daemon: DaemonSettings = { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, registryMirrors: s.registryMirrors, insecureRegistries: s.insecureRegistries, version, commit };
+  const daemon: DaemonSettings = { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, registryMirrors: s.registryMirrors, insecureRegistries: s.insecureRegistries, version, commit, initBinary: initBinary ?? '', seccompProfile: seccomp.source };
   const api: Api = { engine, containers, settings: daemon };
   const router = new Router((req, e) => log.debug({ method: req.method, path: req.path, err: (e as Error).message }, 'request failed'));
   registerSystem(router, api);

@@ -10,6 +10,10 @@ export interface DaemonSettings {
   insecureRegistries: string[];
   version: string;
   commit: string;
+  /** What --init runs, or '' when none was found. */
+  initBinary: string;
+  /** The default seccomp profile's source: a path, 'unconfined' or 'none (...)'. */
+  seccompProfile: string;
 }
 
 export interface Api {

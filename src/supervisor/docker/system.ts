@@ -140,11 +140,12 @@ export function registerSystem(router: Router, api: Api): void {
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: true,
       Isolation: '',
-      InitBinary: '',
+      InitBinary: api.settings.initBinary,
       ContainerdCommit: { ID: '', Expected: '' },
       RuncCommit: { ID: '', Expected: '' },
       InitCommit: { ID: '', Expected: '' },
-      SecurityOptions: [],
+      // dockerd's form; `docker info` prints it under Security Options.
+      SecurityOptions: api.settings.seccompProfile.startsWith('/') ? ['name=seccomp,profile=default'] : [],
       Warnings: [],
     });
   });
