@@ -1,0 +1,152 @@
+// The default bridge network with the real docker CLI. tsd runs inside a
+// network namespace this file creates (`ip netns add`, tsd started through
+// `nsenter --net=`, not `ip netns exec`, which remounts /sys), so its bridge,
+// veths and iptables rules stay there and no traffic leaves this machine:
+// only between the test's containers (and 127.0.0.1 of the namespace). The
+// image is pulled before tsd moves into the namespace (the registry listens
+// on the host's 127.0.0.1). After each test nothing of a container is left:
+// no veth, pinned namespace, endpoint record, address allocation or iptables
+// rule naming it.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
+
+const NS = `tsdtest-${randomBytes(4).toString('hex')}`;
+const NS_PATH = `/var/run/netns/${NS}`;
+const IMAGE = 'busybox';
+let t: Tsd;
+/** Every container this file ran (their IDs and addresses must not stay in iptables). */
+const seen: string[] = [];
+
+const inNs = (cmd: string, args: string[]) => execFileSync('nsenter', [`--net=${NS_PATH}`, cmd, ...args], { encoding: 'utf8' });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  t = await startTsd([], { network: true });
+  expect((await t.docker(['pull', IMAGE])).code).toBe(0);
+  await t.stop();
+  execFileSync('ip', ['netns', 'add', NS]);
+  execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+  await t.restart({ prefix: ['nsenter', `--net=${NS_PATH}`] });
+}, 60_000);
+
+afterAll(async () => {
+  try {
+    if (t) expect(await closeAndCheck(t)).toEqual([]);
+  } finally {
+    execFileSync('ip', ['netns', 'del', NS]);
+  }
+});
+
+/** What the network part of tsd left in the namespace and the roots. */
+function networkLeftovers(): string[] {
+  const out: string[] = [];
+  for (const l of inNs('ip', ['-o', 'link', 'show']).split('\n')) if (/^\d+: veth/.test(l)) out.push(`veth ${l.split(':')[1].trim()}`);
+  const pins = join(t.execRoot, 'netns');
+  if (existsSync(pins)) for (const e of readdirSync(pins)) out.push(`netns pin ${e}`);
+  const endpoints = join(t.dataRoot, 'network', 'endpoints');
+  if (existsSync(endpoints)) for (const e of readdirSync(endpoints)) out.push(`endpoint ${e}`);
+  const ipam = join(t.dataRoot, 'network', 'ipam', 'bridge');
+  if (existsSync(ipam)) for (const e of readdirSync(ipam)) if (/^[\d.]+$/.test(e)) out.push(`allocation ${e}`);
+  const rules = inNs('iptables-save', []);
+  for (const s of seen) if (rules.includes(s)) out.push(`iptables rule naming ${s}`);
+  return out;
+}
+
+afterEach(async () => {
+  const ids = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (ids.length) await t.docker(['rm', '-f', ...ids]);
+  expect(networkLeftovers()).toEqual([]);
+});
+
+async function inspect(id: string, format: string): Promise<string> {
+  return (await t.docker(['inspect', id, '--format', format])).stdout.trim();
+}
+
+describe('the default bridge network', () => {
+  it('docker run --rm busybox ip -4 addr show eth0: an address in the default subnet (172.17.0.0/16: the namespace has no routes)', async () => {
+    const r = await t.docker(['run', '--rm', IMAGE, 'ip', '-4', 'addr', 'show', 'eth0']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/inet 172\.17\.\d+\.\d+\/16/);
+    expect(r.stdout).not.toMatch(/inet 172\.17\.0\.1\//);
+  });
+
+  it('container A (httpd) is reached from container B by the IP inspect shows; inspect, /etc/hosts and resolv.conf as Docker', async () => {
+    const a = await t.docker(['run', '-d', '--name', 'web', IMAGE, 'sh', '-c', 'echo hello from A > /tmp/index.html && exec httpd -f -p 80 -h /tmp']);
+    expect(a.stderr).toBe('');
+    const id = a.stdout.trim();
+    seen.push(id);
+    const ip = await inspect(id, '{{.NetworkSettings.IPAddress}}');
+    seen.push(ip);
+    expect(ip).toMatch(/^172\.17\.\d+\.\d+$/);
+    expect(await inspect(id, '{{.NetworkSettings.Networks.bridge.IPAddress}} {{.NetworkSettings.Gateway}} {{.NetworkSettings.IPPrefixLen}}')).toBe(`${ip} 172.17.0.1 16`);
+    const mac = await inspect(id, '{{.NetworkSettings.MacAddress}}');
+    expect(mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    expect((await t.docker(['exec', id, 'cat', '/sys/class/net/eth0/address'])).stdout.trim()).toBe(mac);
+    // Docker's /etc/hosts has the container's address with its hostname (the short ID).
+    expect((await t.docker(['exec', id, 'cat', '/etc/hosts'])).stdout).toContain(`${ip}\t${id.slice(0, 12)}`);
+    expect((await t.docker(['exec', id, 'hostname'])).stdout.trim()).toBe(id.slice(0, 12));
+    expect((await t.docker(['exec', id, 'cat', '/etc/resolv.conf'])).stdout).not.toMatch(/nameserver 127\./);
+    let got = '';
+    for (let i = 0; i < 20 && !got.includes('hello'); i++) {
+      // (busybox's wget -T crashes: the timeout is the CLI's.)
+      const b = await t.docker(['run', '--rm', IMAGE, 'wget', '-qO-', `http://${ip}/index.html`], { timeoutMs: 10_000 });
+      got = b.stdout;
+      if (!got.includes('hello')) await sleep(200);
+    }
+    expect(got).toBe('hello from A\n');
+    expect((await t.docker(['rm', '-f', id])).code).toBe(0);
+    expect(networkLeftovers()).toEqual([]);
+  });
+
+  it('docker restart: torn down at the stop, a new address at the start; stop leaves nothing', async () => {
+    const id = (await t.docker(['run', '-d', IMAGE, 'sleep', '1000'])).stdout.trim();
+    seen.push(id);
+    expect(await inspect(id, '{{.NetworkSettings.IPAddress}}')).toMatch(/^172\.17\./);
+    expect((await t.docker(['restart', '-t', '0', id])).code).toBe(0);
+    const ip = await inspect(id, '{{.NetworkSettings.IPAddress}}');
+    expect(ip).toMatch(/^172\.17\./);
+    expect((await t.docker(['exec', id, 'ip', '-4', 'addr', 'show', 'eth0'])).stdout).toContain(`inet ${ip}/16`);
+    expect((await t.docker(['stop', '-t', '0', id])).code).toBe(0);
+    expect(await inspect(id, '{{.NetworkSettings.IPAddress}}|{{.NetworkSettings.Networks.bridge.IPAddress}}')).toBe('|');
+    // The stopped container keeps its record, nothing of its network.
+    expect(networkLeftovers().filter((l) => !l.startsWith('netns pin'))).toEqual([]);
+    expect(existsSync(join(t.execRoot, 'netns', id))).toBe(false);
+  });
+
+  it('a failed start (no such executable) leaves no veth, namespace or address', async () => {
+    const r = await t.docker(['run', '--rm', IMAGE, '/no/such/file']);
+    expect(r.code).not.toBe(0);
+    for (let i = 0; i < 50 && (await t.docker(['ps', '-aq'])).stdout.trim(); i++) await sleep(100);
+    expect(networkLeftovers()).toEqual([]);
+  });
+
+  it('after kill -9 of tsd and a restart: the exit of a container that died meanwhile tears its network down, and stray allocations and pins are reconciled', async () => {
+    const id = (await t.docker(['run', '-d', IMAGE, 'sleep', '1000'])).stdout.trim();
+    seen.push(id);
+    const ip = await inspect(id, '{{.NetworkSettings.IPAddress}}');
+    seen.push(ip);
+    const pid = Number(await inspect(id, '{{.State.Pid}}'));
+    await t.kill9();
+    process.kill(pid, 'SIGKILL');
+    // What a crash half way through a set-up leaves for a container with no record.
+    const ghost = 'f'.repeat(64);
+    seen.push(ghost);
+    const ipam = join(t.dataRoot, 'network', 'ipam', 'bridge');
+    mkdirSync(ipam, { recursive: true });
+    writeFileSync(join(ipam, '172.17.0.250'), `${ghost}\r\neth0`);
+    writeFileSync(join(t.execRoot, 'netns', ghost), '');
+    execFileSync('unshare', [`--net=${join(t.execRoot, 'netns', ghost)}`, 'true']);
+    await sleep(300);
+    await t.restart();
+    expect(await inspect(id, '{{.State.Status}}')).toBe('exited');
+    expect(networkLeftovers()).toEqual([]);
+    // The address is free again: the next container may get it, and runs.
+    const again = await t.docker(['run', '--rm', IMAGE, 'ip', '-4', 'addr', 'show', 'eth0']);
+    expect(again.stdout).toMatch(/inet 172\.17\./);
+  });
+});
