@@ -7,8 +7,7 @@
 // under <data-root>/network/ipam/<network>/, so they survive a restart too.
 // `reconcile` at daemon start tears down what containers that no longer run left.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicAsync } from '../common/atomicFile.js';
 import { RuntimeError } from '../common/errors.js';
@@ -195,7 +194,8 @@ export class Networking {
     const rec = this.endpoints.get(id);
     if (!rec) return;
     const list = await this.conflist();
-    const netns = existsSync(rec.netns) ? rec.netns : '';
+    // A namespace already gone (a reboot emptied /run): DEL without one, as the spec allows.
+    const netns = await access(rec.netns).then(() => rec.netns, () => '');
     await delNetworkList(list, { containerId: id, netns, ifname: rec.ifname, cniPath: this.o.cniPath }, rec.result);
     await rm(this.endpointFile(id), { force: true });
     this.endpoints.delete(id);

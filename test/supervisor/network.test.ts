@@ -7,10 +7,11 @@
 // on the host's 127.0.0.1). After each test nothing of a container is left:
 // no veth, pinned namespace, endpoint record, address allocation or iptables
 // rule naming it.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
 
@@ -37,6 +38,14 @@ afterAll(async () => {
   try {
     if (t) expect(await closeAndCheck(t)).toEqual([]);
   } finally {
+    // After a failure: pins a broken tsd left would keep the temp dir (and the namespaces) alive.
+    const pins = join(t.execRoot, 'netns');
+    if (existsSync(pins)) for (const e of readdirSync(pins)) {
+      try {
+        execFileSync('umount', ['--lazy', join(pins, e)], { stdio: 'ignore' });
+      } catch { /* not mounted */ }
+    }
+    rmSync(t.dir, { recursive: true, force: true });
     execFileSync('ip', ['netns', 'del', NS]);
   }
 });
@@ -118,10 +127,33 @@ describe('the default bridge network', () => {
     expect(existsSync(join(t.execRoot, 'netns', id))).toBe(false);
   });
 
+  it('docker create pins a namespace and writes the /etc files (no address yet); docker rm removes them', async () => {
+    const id = (await t.docker(['create', IMAGE, 'true'])).stdout.trim();
+    seen.push(id);
+    expect(existsSync(join(t.execRoot, 'netns', id))).toBe(true);
+    expect(await inspect(id, '{{.NetworkSettings.IPAddress}}|{{.HostConfig.NetworkMode}}|{{.NetworkSettings.SandboxKey}}')).toBe('|default|');
+    expect(await inspect(id, '{{.HostsPath}}')).toBe(join(t.dataRoot, 'containers', id, 'hosts'));
+    expect((await t.docker(['rm', id])).code).toBe(0);
+    expect(networkLeftovers()).toEqual([]);
+  });
+
   it('a failed start (no such executable) leaves no veth, namespace or address', async () => {
     const r = await t.docker(['run', '--rm', IMAGE, '/no/such/file']);
     expect(r.code).not.toBe(0);
     for (let i = 0; i < 50 && (await t.docker(['ps', '-aq'])).stdout.trim(); i++) await sleep(100);
+    expect(networkLeftovers()).toEqual([]);
+  });
+
+  it('a container running across kill -9 of tsd keeps its address, stays reachable, and the next tsd tears it down', async () => {
+    const id = (await t.docker(['run', '-d', IMAGE, 'sleep', '1000'])).stdout.trim();
+    seen.push(id);
+    const ip = await inspect(id, '{{.NetworkSettings.IPAddress}}');
+    seen.push(ip);
+    await t.kill9();
+    await t.restart();
+    expect(await inspect(id, '{{.State.Status}} {{.NetworkSettings.IPAddress}}')).toBe(`running ${ip}`);
+    expect((await t.docker(['run', '--rm', IMAGE, 'ping', '-c', '1', '-W', '2', ip])).code).toBe(0);
+    expect((await t.docker(['rm', '-f', id])).code).toBe(0);
     expect(networkLeftovers()).toEqual([]);
   });
 
@@ -148,5 +180,42 @@ describe('the default bridge network', () => {
     // The address is free again: the next container may get it, and runs.
     const again = await t.docker(['run', '--rm', IMAGE, 'ip', '-4', 'addr', 'show', 'eth0']);
     expect(again.stdout).toMatch(/inet 172\.17\./);
+  });
+});
+
+describe('the default subnet from daemon.json bip (and --bip checked at start)', () => {
+  it('bip 10.99.0.1/24 with bridge tsd9: containers get 10.99.0.x/24 and the default route via 10.99.0.1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsd-bip-'));
+    const config = join(dir, 'daemon.json');
+    writeFileSync(config, JSON.stringify({ bip: '10.99.0.1/24', bridge: 'tsd9' }));
+    const u = await startTsd(['--config', config], { network: true });
+    try {
+      expect((await u.docker(['pull', IMAGE])).code).toBe(0);
+      await u.stop();
+      await u.restart({ prefix: ['nsenter', `--net=${NS_PATH}`] });
+      const r = await u.docker(['run', '--rm', IMAGE, 'sh', '-c', 'ip -4 addr show eth0; ip route']);
+      expect(r.stdout).toMatch(/inet 10\.99\.0\.\d+\/24/);
+      expect(r.stdout).toContain('default via 10.99.0.1 dev eth0');
+      expect(inNs('ip', ['-4', 'addr', 'show', 'tsd9'])).toContain('inet 10.99.0.1/24');
+    } finally {
+      expect(await closeAndCheck(u)).toEqual([]);
+      rmSync(dir, { recursive: true, force: true });
+      execFileSync('ip', ['-n', NS, 'link', 'del', 'tsd9']);
+    }
+  }, 60_000);
+
+  it('--bip that is a network address is refused at start, with exit status 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsd-bip-'));
+    try {
+      const r = await new Promise<{ code: number; stderr: string }>((res) => {
+        execFile(resolve(import.meta.dirname, '../../bin/tsd'), ['-H', `unix://${dir}/s`, '--data-root', join(dir, 'd'), '--exec-root', join(dir, 'e'), '--pidfile', join(dir, 'p'), '--bip', '10.99.0.0/24'],
+          (e, _out, stderr) => res({ code: e ? (e as { code?: number }).code ?? -1 : 0, stderr }));
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--bip "10.99.0.0/24": the address is the subnet\'s network or broadcast address');
+      expect(existsSync(join(dir, 'p'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
