@@ -11,9 +11,10 @@ import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { writeFileAtomicAsync } from '../common/atomicFile.js';
 import { RuntimeError } from '../common/errors.js';
-import { addNetworkList, delNetworkList, execPlugin, pluginInput, type CniResult, type CniRuntime } from './cni.js';
+import { addNetworkList, checkNetworkList, delNetworkList, execPlugin, pluginInput, type CniResult, type CniRuntime } from './cni.js';
 import { buildConflist, loopbackConfig, type Conflist, type NetworkDescription } from './conflist.js';
 import { containerResolvConf, hostsFile } from './etcFiles.js';
+import { sweepMasquerade } from './masquerade.js';
 import { pinNetns, unpinNetns } from './netns.js';
 import { chooseSubnet, formatCidr, formatIp, parseBip, parseRoutes } from './subnet.js';
 
@@ -197,6 +198,8 @@ export class Networking {
     // A namespace already gone (a reboot emptied /run): DEL without one, as the spec allows.
     const netns = await access(rec.netns).then(() => rec.netns, () => '');
     await delNetworkList(list, { containerId: id, netns, ifname: rec.ifname, cniPath: this.o.cniPath }, rec.result);
+    // What the bridge plugin's DEL leaves when the interface was gone (it reads the addresses there).
+    if (list.plugins[0].ipMasq) await sweepMasquerade(list.name, id);
     await rm(this.endpointFile(id), { force: true });
     this.endpoints.delete(id);
   }
@@ -217,15 +220,17 @@ export class Networking {
   }
 
   /**
-   * At daemon start, after `load` and the containers' recovery: a container
-   * that does not run is detached, the pin of one that is neither running nor
+   * At daemon start, after `load` and the containers' recovery: the network of
+   * a running container is CHECKed (a warning when something broke it while
+   * the daemon was away), a container that does not run is detached, the pin of one that is neither running nor
    * created is removed, and an address host-local still holds for a container
    * without an endpoint is released (DEL of host-local itself).
    */
   async reconcile(state: (id: string) => 'running' | 'created' | 'other' | 'gone'): Promise<void> {
     const warn = (what: string) => (e: unknown) => this.o.onWarning(`reconciling the network of ${what}: ${(e as Error).message}`);
-    for (const id of [...this.endpoints.keys()]) {
+    for (const [id, rec] of [...this.endpoints]) {
       if (state(id) !== 'running') await this.detach(id).catch(warn(`container ${id}`));
+      else if (rec.result) await checkNetworkList(await this.conflist(), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath }, rec.result).catch(warn(`running container ${id}`));
     }
     for (const id of await readdir(join(this.o.execRoot, 'netns')).catch(() => [] as string[])) {
       const s = state(id);

@@ -152,7 +152,21 @@ describe('the default bridge network', () => {
     await t.kill9();
     await t.restart();
     expect(await inspect(id, '{{.State.Status}} {{.NetworkSettings.IPAddress}}')).toBe(`running ${ip}`);
+    // Its network was CHECKed at start, and found whole.
+    expect(t.log()).not.toContain('reconciling the network');
+    expect((await t.docker(['ps', '--format', '{{.ID}} {{.Networks}}'])).stdout.trim()).toBe(`${id.slice(0, 12)} bridge`);
     expect((await t.docker(['run', '--rm', IMAGE, 'ping', '-c', '1', '-W', '2', ip])).code).toBe(0);
+    expect((await t.docker(['rm', '-f', id])).code).toBe(0);
+    expect(networkLeftovers()).toEqual([]);
+  });
+
+  it('a running container whose eth0 went away while tsd was down: the CHECK at start warns; rm still cleans up', async () => {
+    const id = (await t.docker(['run', '-d', IMAGE, 'sleep', '1000'])).stdout.trim();
+    seen.push(id, await inspect(id, '{{.NetworkSettings.IPAddress}}'));
+    await t.kill9();
+    execFileSync('nsenter', [`--net=${join(t.execRoot, 'netns', id)}`, 'ip', 'link', 'del', 'eth0']);
+    await t.restart();
+    expect(t.log()).toMatch(new RegExp(`reconciling the network of running container ${id}: CNI CHECK of plugin bridge`));
     expect((await t.docker(['rm', '-f', id])).code).toBe(0);
     expect(networkLeftovers()).toEqual([]);
   });

@@ -50,7 +50,7 @@ const apiStatus = (c: ContainerRecord) => (c.State.Status === 'running' && c.Sta
 const shellJoin = (args: string[]) => args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 
 /** `restarting`: a restart policy's start waits out its backoff (Docker: "Restarting (1) 2 seconds ago"). */
-function summary(c: ContainerRecord, restarting = false) {
+function summary(c: ContainerRecord, restarting = false, endpoint?: Endpoint) {
   return {
     Id: c.Id,
     Names: [c.Name],
@@ -63,7 +63,7 @@ function summary(c: ContainerRecord, restarting = false) {
     State: restarting ? 'restarting' : apiStatus(c),
     Status: restarting ? `Restarting (${c.State.ExitCode}) ${humanDuration(Date.now() - Date.parse(c.State.FinishedAt))} ago` : statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: networkSettings(c, endpoint).Networks },
     Mounts: [],
   };
 }
@@ -157,7 +157,7 @@ export function registerContainers(router: Router, api: Api): void {
     const limit = intParam(req, 'limit');
     let list = c.list().filter((x) => all || x.State.Status === 'running' || filters.status || filters.exited).filter(listFilter(filters));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    sendJson(res, 200, list.map((x) => summary(x, c.isRestarting(x.Id))));
+    sendJson(res, 200, list.map((x) => summary(x, c.isRestarting(x.Id), c.networkEndpoint(x.Id))));
   });
 
   router.get('/containers/{id}/json', async (req, res) => {
