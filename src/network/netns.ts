@@ -9,7 +9,7 @@
 // addon code; it runs as an async child process (~5 ms), so the daemon's loop
 // never waits on it. `umount` (util-linux) undoes the pin the same way.
 import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
 
@@ -42,6 +42,7 @@ export async function pinNetns(path: string): Promise<void> {
 
 /** Lets the namespace at `path` go (umount + unlink); a pin already gone is fine. */
 export async function unpinNetns(path: string): Promise<void> {
+  if (!(await access(path).then(() => true, () => false))) return;
   // A file that is no mount point (a crash between the file and the mount) is just removed.
   await run(`unpin the network namespace ${path}`, 'umount', ['--lazy', path]).catch(() => {});
   try {

@@ -92,6 +92,8 @@ export class Networking {
   private bridge?: Promise<NetworkDescription>;
   /** Container ID → its endpoint record (loaded by reconcile, kept in step with the files). */
   private readonly endpoints = new Map<string, EndpointRecord>();
+  /** Container ID → the last of its set-up steps queued: an exit's DEL and a removal's never overlap. */
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(private readonly o: NetworkingOptions) {
     // A wrong --bip stops the daemon at start rather than the first container.
@@ -134,20 +136,30 @@ export class Networking {
     return buildConflist(await this.defaultNetwork(), this.ipamDir());
   }
 
+  /** Runs `step` after the container's steps queued before it. */
+  private serial<T>(id: string, step: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(id) ?? Promise.resolve()).then(step, step);
+    const tail = run.catch(() => {});
+    this.queues.set(id, tail);
+    void tail.then(() => {
+      if (this.queues.get(id) === tail) this.queues.delete(id);
+    });
+    return run;
+  }
+
   endpoint(id: string): Endpoint | undefined {
     const rec = this.endpoints.get(id);
     return rec && endpointOf(rec);
   }
 
   /** The network namespace the runtime joins: made before the container is created. */
-  async pin(id: string): Promise<string> {
+  pin(id: string): Promise<string> {
     const path = this.netnsPath(id);
-    await pinNetns(path);
-    return path;
+    return this.serial(id, () => pinNetns(path)).then(() => path);
   }
 
-  async unpin(id: string): Promise<void> {
-    await unpinNetns(this.netnsPath(id));
+  unpin(id: string): Promise<void> {
+    return this.serial(id, () => unpinNetns(this.netnsPath(id)));
   }
 
   /** Writes the container's /etc files in `dir` (before its first start: no address yet). */
@@ -169,7 +181,11 @@ export class Networking {
    * failed attach leaves no veth, rule or address. `hostsFile` (bind-mounted,
    * so rewritten in place) gets the address.
    */
-  async attach(id: string, hostname: string, hostsPath?: string): Promise<Endpoint> {
+  attach(id: string, hostname: string, hostsPath?: string): Promise<Endpoint> {
+    return this.serial(id, () => this.attachNow(id, hostname, hostsPath));
+  }
+
+  private async attachNow(id: string, hostname: string, hostsPath?: string): Promise<Endpoint> {
     const list = await this.conflist();
     const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname: IFNAME };
     await mkdir(join(this.o.dataRoot, 'network', 'endpoints'), { recursive: true, mode: 0o700 });
@@ -185,13 +201,17 @@ export class Networking {
       if (hostsPath) await writeFile(hostsPath, hostsFile(hostname, ep.ipAddress));
       return ep;
     } catch (e) {
-      await this.detach(id).catch((d) => this.o.onWarning(`undoing the failed network set-up of ${id}: ${(d as Error).message}`));
+      await this.detachNow(id).catch((d) => this.o.onWarning(`undoing the failed network set-up of ${id}: ${(d as Error).message}`));
       throw e;
     }
   }
 
   /** CNI DEL (with the ADD's result) and the endpoint record removed; nothing to do when not attached. */
-  async detach(id: string): Promise<void> {
+  detach(id: string): Promise<void> {
+    return this.serial(id, () => this.detachNow(id));
+  }
+
+  private async detachNow(id: string): Promise<void> {
     const rec = this.endpoints.get(id);
     if (!rec) return;
     const list = await this.conflist();

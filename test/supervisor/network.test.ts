@@ -127,6 +127,24 @@ describe('the default bridge network', () => {
     expect(existsSync(join(t.execRoot, 'netns', id))).toBe(false);
   });
 
+  it('a restart policy\'s runs each get an address (a new namespace per run); the last exit leaves nothing', async () => {
+    const id = (await t.docker(['run', '-d', '--restart', 'on-failure:2', IMAGE, 'sh', '-c', 'ip -4 addr show eth0 | grep -o "inet 172[.0-9]*"; exit 1'])).stdout.trim();
+    seen.push(id);
+    let state = '';
+    for (let i = 0; i < 100 && state !== 'exited 2'; i++) {
+      await sleep(100);
+      state = await inspect(id, '{{.State.Status}} {{.RestartCount}}');
+    }
+    expect(state).toBe('exited 2');
+    const lines = (await t.docker(['logs', id])).stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const l of lines) expect(l).toMatch(/^inet 172\.17\.\d+\.\d+$/);
+    // The record says exited before the DEL after the exit has finished.
+    for (let i = 0; i < 50 && networkLeftovers().length; i++) await sleep(100);
+    expect(networkLeftovers()).toEqual([]);
+    expect(existsSync(join(t.execRoot, 'netns', id))).toBe(false);
+  });
+
   it('docker create pins a namespace and writes the /etc files (no address yet); docker rm removes them', async () => {
     const id = (await t.docker(['create', IMAGE, 'true'])).stdout.trim();
     seen.push(id);
