@@ -51,7 +51,8 @@ afterAll(async () => {
 });
 
 /** What the network part of tsd left in the namespace and the roots. */
-function networkLeftovers(): string[] {
+function networkLeftovers(tsd = t): string[] {
+  const t = tsd;
   const out: string[] = [];
   for (const l of inNs('ip', ['-o', 'link', 'show']).split('\n')) if (/^\d+: veth/.test(l)) out.push(`veth ${l.split(':')[1].trim()}`);
   const pins = join(t.execRoot, 'netns');
@@ -216,19 +217,31 @@ describe('the default bridge network', () => {
 });
 
 describe('the default subnet from daemon.json bip (and --bip checked at start)', () => {
-  it('bip 10.99.0.1/24 with bridge tsd9: containers get 10.99.0.x/24 and the default route via 10.99.0.1', async () => {
+  it('bip 10.99.0.1/30 with bridge tsd9: the one address 10.99.0.2/30 with the default route via 10.99.0.1; a second start finds none and leaves nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsd-bip-'));
     const config = join(dir, 'daemon.json');
-    writeFileSync(config, JSON.stringify({ bip: '10.99.0.1/24', bridge: 'tsd9' }));
+    writeFileSync(config, JSON.stringify({ bip: '10.99.0.1/30', bridge: 'tsd9' }));
     const u = await startTsd(['--config', config], { network: true });
     try {
       expect((await u.docker(['pull', IMAGE])).code).toBe(0);
       await u.stop();
       await u.restart({ prefix: ['nsenter', `--net=${NS_PATH}`] });
       const r = await u.docker(['run', '--rm', IMAGE, 'sh', '-c', 'ip -4 addr show eth0; ip route']);
-      expect(r.stdout).toMatch(/inet 10\.99\.0\.\d+\/24/);
+      expect(r.stdout).toContain('inet 10.99.0.2/30');
       expect(r.stdout).toContain('default via 10.99.0.1 dev eth0');
-      expect(inNs('ip', ['-4', 'addr', 'show', 'tsd9'])).toContain('inet 10.99.0.1/24');
+      expect(inNs('ip', ['-4', 'addr', 'show', 'tsd9'])).toContain('inet 10.99.0.1/30');
+      // The address is taken: the next start fails in host-local's ADD, which is undone.
+      const first = (await u.docker(['run', '-d', IMAGE, 'sleep', '1000'])).stdout.trim();
+      seen.push(first);
+      const second = (await u.docker(['create', IMAGE, 'true'])).stdout.trim();
+      seen.push(second);
+      const refused = await u.docker(['start', second]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/CNI ADD of plugin bridge \(network bridge, container [0-9a-f]{12}\).*no IP addresses available/);
+      expect((await u.docker(['inspect', second, '--format', '{{.State.Status}} {{.NetworkSettings.IPAddress}}'])).stdout.trim()).toBe('created');
+      expect(inNs('ip', ['-o', 'link', 'show']).split('\n').filter((l) => /^\d+: veth/.test(l))).toHaveLength(1);
+      expect((await u.docker(['rm', '-f', first, second])).code).toBe(0);
+      expect(networkLeftovers(u)).toEqual([]);
     } finally {
       expect(await closeAndCheck(u)).toEqual([]);
       rmSync(dir, { recursive: true, force: true });
