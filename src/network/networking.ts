@@ -240,19 +240,23 @@ export class Networking {
   }
 
   /**
-   * At daemon start, after `load` and the containers' recovery: the network of
-   * a running container is CHECKed (a warning when something broke it while
-   * the daemon was away), a container that does not run is detached, the pin of one that is neither running nor
+   * At daemon start, after `load` and the containers' recovery: a container
+   * that does not run is detached, the pin of one that is neither running nor
    * created is removed, and an address host-local still holds for a container
-   * without an endpoint is released (DEL of host-local itself).
+   * without an endpoint is released (DEL of host-local itself). The networks
+   * of running containers are CHECKed afterwards, in the background (~100 ms
+   * each, so a daemon with many containers does not wait to listen): a
+   * warning when something broke one while the daemon was away.
    */
   async reconcile(state: (id: string) => 'running' | 'created' | 'other' | 'gone'): Promise<void> {
     const warn = (what: string) => (e: unknown) => this.o.onWarning(`reconciling the network of ${what}: ${(e as Error).message}`);
-    for (const [id, rec] of [...this.endpoints]) {
-      if (state(id) !== 'running') await this.detach(id).catch(warn(`container ${id}`));
-      else if (rec.result) await checkNetworkList(await this.conflist(), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath }, rec.result).catch(warn(`running container ${id}`));
+    const running: string[] = [];
+    for (const id of [...this.endpoints.keys()]) {
+      if (state(id) === 'running') running.push(id);
+      else await this.detach(id).catch(warn(`container ${id}`));
     }
     for (const id of await readdir(join(this.o.execRoot, 'netns')).catch(() => [] as string[])) {
+      if (!/^[a-f0-9]{64}$/.test(id)) continue;
       const s = state(id);
       if (s !== 'running' && s !== 'created') await this.unpin(id).catch(warn(`container ${id}`));
     }
@@ -268,5 +272,17 @@ export class Networking {
       await execPlugin('DEL', { ...pluginInput(list, bridge, undefined), type: ipam.type }, { containerId: owner, netns: '', ifname: ifname || IFNAME, cniPath: this.o.cniPath })
         .catch(warn(`the address ${f} held for ${owner}`));
     }
+    void (async () => {
+      for (const id of running) await this.check(id).catch(warn(`running container ${id}`));
+    })();
+  }
+
+  /** CHECK of the container's network against the ADD's result (in its queue: never during its DEL). */
+  check(id: string): Promise<void> {
+    return this.serial(id, async () => {
+      const rec = this.endpoints.get(id);
+      if (!rec?.result) return;
+      await checkNetworkList(await this.conflist(), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath }, rec.result);
+    });
   }
 }
