@@ -26,7 +26,8 @@ const inNs = (cmd: string, args: string[]) => execFileSync('nsenter', [`--net=${
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  t = await startTsd([], { network: true });
+  // TSD_TEST_RUNTIME=runc: the same over another runc-compatible runtime (the namespace is the bundle's).
+  t = await startTsd(process.env.TSD_TEST_RUNTIME ? ['--runtime', process.env.TSD_TEST_RUNTIME] : [], { network: true });
   expect((await t.docker(['pull', IMAGE])).code).toBe(0);
   await t.stop();
   execFileSync('ip', ['netns', 'add', NS]);
