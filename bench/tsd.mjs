@@ -4,7 +4,7 @@
 // both). Writes bench/results-tsd.md. Run it under the shared test lock (npm run bench:tsd):
 //   node bench/tsd.mjs [--rounds N] [--no-1000]
 // Both daemons are private: own data root, exec root, unix socket and pidfile under a temp
-// dir; dockerd with --bridge=none --iptables=false --ip-masq=false (no host networking). The
+// dir; dockerd with --bridge=none --iptables=false --ip-masq=false, tsd with --bridge none (no host networking). The
 // busybox image is built once (test/engines/image.mjs), `docker load`ed into dockerd, pushed
 // from there to a private docker-registry, and pulled by tsd through --registry-mirror, so
 // both run the same image. Everything is removed afterwards.
@@ -151,7 +151,7 @@ try {
   await must(dockerd, ['push', `${registry.host}/library/busybox:latest`]);
   await must(dockerd, ['rmi', `${registry.host}/library/busybox:latest`]);
   tsd.child = spawn(resolve(here, '../bin/tsd'), ['-H', `unix://${tsd.socket}`, '--data-root', join(tsd.dir, 'data'), '--exec-root', tsd.execRoot,
-    '--pidfile', join(tsd.dir, 'tsd.pid'), '--registry-mirror', `http://${registry.host}`, '--log-level', 'info'],
+    '--pidfile', join(tsd.dir, 'tsd.pid'), '--registry-mirror', `http://${registry.host}`, '--log-level', 'info', '--bridge', 'none'],
   { stdio: ['ignore', openSync(tsd.logFile, 'w'), openSync(tsd.logFile, 'a')] });
   await waitUp(tsd, tsd.child);
   await must(tsd, ['pull', 'busybox']);

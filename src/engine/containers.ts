@@ -26,8 +26,10 @@ import { OciRuntime } from './ociRuntime.js';
 import { topOf, type Top } from './top.js';
 import { writeStats, type DockerStats, type StatsQuery } from './stats.js';
 import type { Change } from './changes.js';
+import { Networking, type Endpoint } from '../network/networking.js';
+import { onDefaultBridge, rewriteBundleForNetwork } from './networkHooks.js';
 
-export type { Change, ContainerConfig, ContainerRecord, ContainerStatus, DockerStats, HostConfig, LogEntry, LogQuery, StatsQuery, Top };
+export type { Change, ContainerConfig, ContainerRecord, ContainerStatus, DockerStats, Endpoint, HostConfig, LogEntry, LogQuery, StatsQuery, Top };
 
 export interface ContainersOptions {
   dataRoot: string;
@@ -41,6 +43,12 @@ export interface ContainersOptions {
   /** The default seccomp profile (hostFacts.loadSeccompProfile); undefined: none. */
   seccompProfile?: EngineProfile;
   onWarning: (message: string) => void;
+  /** Docker's --bip for the default bridge network (else a subnet no route overlaps). */
+  bip?: string;
+  /** Docker's --bridge: the default network's bridge (default tsd0); `none`: no default network, default and bridge run as none. */
+  bridge?: string;
+  /** Where the CNI plugins are (default /usr/lib/cni, /opt/cni/bin). */
+  cniPath?: string[];
 }
 
 /** What a create request asks for, after the API layer checked its types. */
@@ -138,9 +146,16 @@ export class Containers {
   private readonly byId = new Map<string, Live>();
   /** Name (with `/`) → id, reserved before the container exists. */
   private readonly names = new Map<string, string>();
+  private readonly networking: Networking;
 
   constructor(private readonly engine: Engine, private readonly o: ContainersOptions) {
     this.records = new ContainerRecords(o.dataRoot);
+    this.networking = new Networking({ dataRoot: o.dataRoot, execRoot: o.execRoot, bip: o.bip, bridge: o.bridge, cniPath: o.cniPath, onWarning: o.onWarning });
+  }
+
+  /** Whether a container of this network mode is put on the default bridge. */
+  private onBridge(mode: string | undefined): boolean {
+    return this.o.bridge !== 'none' && onDefaultBridge(mode);
   }
 
   private shimDir(id: string): string {
@@ -189,6 +204,8 @@ export class Containers {
   async recover(): Promise<void> {
     // Events first, so the dies found below are logged after what was logged before.
     await this.events.persist(join(this.o.dataRoot, 'events.log'), (e) => this.o.onWarning(`writing the event log: ${e.message}`));
+    // Endpoints before exits: an exit found below tears its network down with the ADD's result.
+    await this.networking.load();
     for (const record of this.records.readAll((path, why) => this.o.onWarning(`skipping container record ${path}: ${why}`))) {
       const live: Live = { record, nextExit: deferred(), removed: deferred(), removing: false };
       this.byId.set(record.Id, live);
@@ -233,6 +250,7 @@ export class Containers {
         this.scheduleRestart(live, 0, true);
       }
     }
+    await this.reconcileNetworks();
   }
 
   // Create
@@ -246,7 +264,7 @@ export class Containers {
     const holder = this.names.get(name);
     if (holder) throw new RuntimeError({ kind: 'exists', step: `Conflict. The container name "${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.` });
     const mode = req.hostConfig.NetworkMode || 'default';
-    if (!['none', 'host', 'default', 'bridge'].includes(mode)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid HostConfig.NetworkMode ${JSON.stringify(mode)}: only none and host are supported (default runs as none)` });
+    if (!['none', 'host', 'default', 'bridge'].includes(mode)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid HostConfig.NetworkMode ${JSON.stringify(mode)}: only bridge (the default), none and host are supported` });
     const mounts = (req.hostConfig.Binds ?? []).map(bindMount);
     // Resources and security options are checked before anything is made (dockerd's 400s).
     const hostConfig = withDockerDefaults(req.hostConfig);
@@ -263,6 +281,7 @@ export class Containers {
     this.names.set(name, id);
     const dir = this.shimDir(id);
     let bundleMade = false;
+    let netnsPinned = false;
     try {
       const cdir = await this.records.makeDir(id);
       const bundle = join(cdir, 'bundle');
@@ -284,6 +303,10 @@ export class Containers {
         adjust: (spec) => applyHostResources(spec, hostConfig, facts),
       }, bundle);
       bundleMade = true;
+      if (this.onBridge(mode)) {
+        await this.prepareNetwork(id, bundle, c.Hostname || id.slice(0, 12));
+        netnsPinned = true;
+      }
       const spec = await this.engine.containerSpec(bundle);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const pid = await startShim({ binary: this.o.shimBinary, id, bundle, runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: c.Tty, stdin: c.OpenStdin, logMaxSize: req.hostConfig.LogConfig?.maxSize, logMaxFile: req.hostConfig.LogConfig?.maxFile });
@@ -312,6 +335,7 @@ export class Containers {
       const warn = (what: string) => (c: unknown) => this.o.onWarning(`cleaning up the failed create of ${id}: ${what}: ${(c as Error).message}`);
       await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
       if (bundleMade) await this.engine.removeContainer(id, { force: true }).catch(warn('removing its bundle'));
+      if (netnsPinned) await this.networking.unpin(id).catch(warn('removing its network namespace'));
       await rm(dir, { recursive: true, force: true }).catch(warn('removing its shim directory'));
       await rm(this.records.containerDir(id), { recursive: true, force: true }).catch(warn('removing its record'));
       // Past the image lookup nothing is the client's "no such" (docker run pulls on a 404 from create).
@@ -348,6 +372,7 @@ export class Containers {
       await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
       await Promise.all(['exit', 'init.pid', 'runtime.log'].map((f) => rm(join(dir, f), { force: true })));
       await mkdir(dir, { recursive: true, mode: 0o700 });
+      if (this.onBridge(r.HostConfig.NetworkMode)) await this.repinNetwork(r.Id);
       r.State.Pid = await startShim({ binary: this.o.shimBinary, id: r.Id, bundle: join(this.records.containerDir(r.Id), 'bundle'), runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: r.Config.Tty, stdin: r.Config.OpenStdin, logMaxSize: r.HostConfig.LogConfig?.maxSize, logMaxFile: r.HostConfig.LogConfig?.maxFile });
     }
     const started = deferred<void>();
@@ -355,7 +380,12 @@ export class Containers {
     try {
       // The WAIT goes first, so an exit right after START is not missed.
       this.monitor(live);
-      await shimRequest(dir, [SHIM.START]);
+      if (this.onBridge(r.HostConfig.NetworkMode)) await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'));
+      await shimRequest(dir, [SHIM.START]).catch(async (e) => {
+        // Nothing of the network stays after a failed start (the exit, if any, unpins).
+        await this.networking.detach(r.Id).catch((d) => this.o.onWarning(`undoing the network of the failed start of ${r.Id}: ${(d as Error).message}`));
+        throw e;
+      });
       r.State = { ...r.State, Status: 'running', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, ExitCode: 0, OOMKilled: false, Error: '' };
       await this.save(live);
       this.events.emit('container', 'start', r.Id, this.attributes(r));
@@ -399,6 +429,8 @@ export class Containers {
     const r = live.record;
     r.State = { ...r.State, Status: 'exited', Pid: 0, ExitCode: exit.code, OOMKilled: exit.oom, FinishedAt: exit.time, Paused: false };
     await this.save(live);
+    // Before anyone hears of the exit, so a stop or wait returns with the network torn down.
+    await this.releaseNetwork(r.Id);
     if (exit.oom) this.events.emit('container', 'oom', r.Id, this.attributes(r));
     this.events.emit('container', 'die', r.Id, this.attributes(r, { exitCode: String(exit.code) }));
     const d = live.nextExit;
@@ -544,6 +576,7 @@ export class Containers {
         await Promise.race([exited, new Promise((res) => setTimeout(res, 10_000))]);
       }
       await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
+      await this.releaseNetwork(r.Id);
       await this.engine.removeContainer(r.Id, { force: true }).catch((e) => this.o.onWarning(`removing the bundle of ${r.Id}: ${(e as Error).message}`));
       await rm(dir, { recursive: true, force: true });
       await rm(this.records.containerDir(r.Id), { recursive: true, force: true });
@@ -719,6 +752,54 @@ export class Containers {
       bundle: join(this.records.containerDir(live.record.Id), 'bundle'),
       attributes: (extra = {}) => this.attributes(live.record, extra),
     };
+  }
+
+  // Networks (src/network): the default bridge
+
+  /** At create: the container's /etc files, its pinned namespace, and the bundle pointing at both. */
+  private async prepareNetwork(id: string, bundle: string, hostname: string): Promise<void> {
+    const files = await this.networking.writeEtcFiles(this.records.containerDir(id), hostname);
+    const netns = await this.networking.pin(id);
+    try {
+      await rewriteBundleForNetwork(bundle, netns, files);
+    } catch (e) {
+      await this.networking.unpin(id).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** A finished container runs again: a new namespace at the same path (the bundle names it). */
+  private async repinNetwork(id: string): Promise<void> {
+    await this.networking.detach(id).catch((e) => this.o.onWarning(`container ${id}: tearing down its previous network: ${(e as Error).message}`));
+    await this.networking.unpin(id).catch(() => {});
+    await this.networking.pin(id);
+  }
+
+  /** After an exit or before a removal: CNI DEL, then the namespace unpinned (failures are warnings). */
+  private async releaseNetwork(id: string): Promise<void> {
+    await this.networking.detach(id).catch((e) => this.o.onWarning(`container ${id}: tearing down its network: ${(e as Error).message}`));
+    await this.networking.unpin(id).catch((e) => this.o.onWarning(`container ${id}: removing its network namespace: ${(e as Error).message}`));
+  }
+
+  /** After recovery: what containers that no longer run (or exist) left of their networks goes. */
+  private async reconcileNetworks(): Promise<void> {
+    await this.networking.reconcile((id) => {
+      const s = this.byId.get(id)?.record.State.Status;
+      return s === undefined ? 'gone' : s === 'running' || s === 'created' ? s : 'other';
+    }).catch((e) => this.o.onWarning(`reconciling networks: ${(e as Error).message}`));
+  }
+
+  /** The container's endpoint on the default bridge while it has one (inspect's NetworkSettings). */
+  networkEndpoint(ref: string): Endpoint | undefined {
+    return this.networking.endpoint(this.find(ref).record.Id);
+  }
+
+  /** The container's /etc files, when tsd wrote them (bridge mode). */
+  etcPaths(ref: string): { hosts: string; hostname: string; resolvConf: string } | undefined {
+    const r = this.find(ref).record;
+    if (!this.onBridge(r.HostConfig.NetworkMode)) return undefined;
+    const d = this.records.containerDir(r.Id);
+    return { hosts: join(d, 'hosts'), hostname: join(d, 'hostname'), resolvConf: join(d, 'resolv.conf') };
   }
 
   /** Lets go of the shims' connections (the daemon stops; the containers go on). */

@@ -40,6 +40,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'seccomp-profile', kind: 'string' },
   { name: 'log-level', kind: 'string', alias: ['l'] },
   { name: 'config', kind: 'string', alias: ['config-file'] },
+  { name: 'bip', kind: 'string' },
+  { name: 'bridge', kind: 'string', alias: ['b'] },
   { name: 'help', kind: 'bool', alias: ['h'] },
 ];
 
@@ -60,10 +62,14 @@ Options:
       --seccomp-profile PATH    the default seccomp profile, Docker's format, or
                                 unconfined (default /usr/share/containers/seccomp.json)
   -l, --log-level LEVEL         debug, info, warn, error, fatal (default info)
+      --bip CIDR                the default bridge's address and subnet, as
+                                172.20.0.1/16 (default: a free 172.17-31.0.0/16)
+  -b, --bridge NAME             the default bridge's name (default tsd0); none:
+                                no default network (containers run as none)
       --config FILE             daemon.json with the same keys (hosts, data-root,
                                 exec-root, pidfile, runtime, registry-mirrors,
                                 insecure-registries, init-path, seccomp-profile,
-                                log-level)
+                                log-level, bip, bridge)
 `;
 
 interface Settings {
@@ -77,6 +83,8 @@ interface Settings {
   initPath?: string;
   seccompProfile?: string;
   logLevel: string;
+  bip?: string;
+  bridge?: string;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -113,7 +121,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
       throw new UsageError(`${configFile}: invalid JSON: ${(e as Error).message}`);
     }
     if (!file || typeof file !== 'object' || Array.isArray(file)) throw new UsageError(`${configFile}: want a JSON object`);
-    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'init-path', 'seccomp-profile', 'log-level'];
+    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'init-path', 'seccomp-profile', 'log-level', 'bip', 'bridge'];
     for (const k of Object.keys(file)) if (!known.includes(k)) throw new UsageError(`${configFile}: unknown key "${k}" (known: ${known.join(', ')})`);
   }
   const cf = configFile ?? '';
@@ -128,6 +136,8 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     logLevel: stringOf(file['log-level'], 'log-level', cf),
     initPath: stringOf(file['init-path'], 'init-path', cf),
     seccompProfile: stringOf(file['seccomp-profile'], 'seccomp-profile', cf),
+    bip: stringOf(file.bip, 'bip', cf),
+    bridge: stringOf(file.bridge, 'bridge', cf),
   };
   const hosts = flagList(p, 'host');
   const s: Settings = {
@@ -141,6 +151,8 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     logLevel: flagString(p, 'log-level') ?? fromFile.logLevel ?? 'info',
     initPath: flagString(p, 'init-path') ?? fromFile.initPath,
     seccompProfile: flagString(p, 'seccomp-profile') ?? fromFile.seccompProfile,
+    bip: flagString(p, 'bip') ?? fromFile.bip,
+    bridge: flagString(p, 'bridge') ?? fromFile.bridge,
   };
   if (!LEVELS.includes(s.logLevel)) throw new UsageError(`--log-level: want one of ${LEVELS.join(', ')}, got ${JSON.stringify(s.logLevel)}`);
   if (s.hosts.length !== 1) throw new UsageError(`-H: one socket, got ${s.hosts.length}`);
@@ -237,7 +249,16 @@ export async function main(argv: string[]): Promise<number> {
   const warn = (message: string) => log.warn({}, message);
   const runtimeRoot = join(s.execRoot, 'runtime');
   const engine = new Engine({ dataRoot: s.dataRoot, stateDir: s.execRoot, runtime: s.runtime, runtimeRoot, mirrors: mirrorsOf(s.registryMirrors), onWarning: warn });
-  const containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, seccompProfile: seccomp.profile, onWarning: warn });
+  let containers: Containers;
+  try {
+    containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, seccompProfile: seccomp.profile, onWarning: warn, bip: s.bip, bridge: s.bridge });
+  } catch (e) {
+    // A setting only the engine can check (--bip).
+    process.stderr.write(`tsd: ${(e as Error).message}\n`);
+    await Promise.all([rm(s.pidfile, { force: true }), rm(holderPath, { force: true })]);
+    closeSync(lockFd);
+    return 2;
+  }
   await containers.recover();
   for (const d of await containers.strayShimDirs()) warn(`${join(s.execRoot, d)} belongs to no container record (a create that did not finish)`);
 

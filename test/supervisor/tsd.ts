@@ -29,8 +29,9 @@ export interface Tsd {
   docker(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<Result>;
   /** The daemon's own log (pino JSON lines). */
   log(): string;
-  /** Starts tsd again on the same roots (after `stop` or a kill). */
-  restart(): Promise<void>;
+  /** Starts tsd again on the same roots (after `stop` or a kill); `prefix` (kept for later restarts)
+   * runs it through a wrapper, e.g. `nsenter --net=...` into a test's network namespace. */
+  restart(opts?: { prefix?: string[] }): Promise<void>;
   process(): ChildProcess;
   /** SIGTERM and wait. */
   stop(): Promise<void>;
@@ -40,7 +41,12 @@ export interface Tsd {
   close(): Promise<void>;
 }
 
-export async function startTsd(extra: string[] = []): Promise<Tsd> {
+/**
+ * `network`: containers get the default bridge network (tsd's default). Off unless asked for,
+ * so that only the network tests, which run tsd in a network namespace of their own, make
+ * bridges and iptables rules: the others run tsd with --bridge none (containers as none).
+ */
+export async function startTsd(extra: string[] = [], opts: { network?: boolean } = {}): Promise<Tsd> {
   const cgroupsBefore = containerCgroups();
   const dir = mkdtempSync(join(tmpdir(), 'tsd-test-'));
   const socket = join(dir, 'tsd.sock');
@@ -52,8 +58,9 @@ export async function startTsd(extra: string[] = []): Promise<Tsd> {
   push(layout, `${registry.host}/library/busybox:latest`);
   let child!: ChildProcess;
   let log = '';
+  let prefix: string[] = [];
   const args = ['-H', `unix://${socket}`, '--data-root', dataRoot, '--exec-root', execRoot, '--pidfile', join(dir, 'tsd.pid'),
-    '--registry-mirror', `http://${registry.host}`, '--log-level', 'debug', ...extra];
+    '--registry-mirror', `http://${registry.host}`, '--log-level', 'debug', ...(opts.network ? [] : ['--bridge', 'none']), ...extra];
   const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, 'docker-config') };
   const docker: Tsd['docker'] = (dargs, opts = {}) => new Promise((res) => {
     const p = spawn('docker', dargs, { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -68,8 +75,9 @@ export async function startTsd(extra: string[] = []): Promise<Tsd> {
     if (opts.input !== undefined) p.stdin.end(opts.input);
     else p.stdin.end();
   });
-  const start = async () => {
-    child = spawn(TSD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const start = async (opts: { prefix?: string[] } = {}) => {
+    prefix = opts.prefix ?? prefix;
+    child = prefix.length ? spawn(prefix[0], [...prefix.slice(1), TSD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(TSD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (d) => (log += d));
     for (let i = 0; i < 100; i++) {
       if (existsSync(socket) && (await docker(['version', '--format', '{{.Server.APIVersion}}'])).code === 0) return;
@@ -124,7 +132,9 @@ export function leftovers(t: Tsd): string[] {
   for (const l of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (l.includes(t.dir)) out.push(`mount ${l.split(' ')[4]}`);
   const containers = join(t.dataRoot, 'containers');
   if (existsSync(containers)) for (const e of readdirSync(containers)) out.push(`record ${e}`);
-  if (existsSync(t.execRoot)) for (const e of readdirSync(t.execRoot)) if (e !== 'runtime') out.push(`shim dir ${e}`);
+  if (existsSync(t.execRoot)) for (const e of readdirSync(t.execRoot)) if (e !== 'runtime' && e !== 'netns') out.push(`shim dir ${e}`);
+  const pins = join(t.execRoot, 'netns');
+  if (existsSync(pins)) for (const e of readdirSync(pins)) out.push(`netns pin ${e}`);
   const runtimeRoot = join(t.execRoot, 'runtime');
   if (existsSync(runtimeRoot)) for (const e of readdirSync(runtimeRoot)) out.push(`runtime state ${e}`);
   for (const c of containerCgroups()) if (!t.cgroupsBefore.includes(c)) out.push(`cgroup ${c}`);

@@ -22,7 +22,9 @@ const ALLOWED: Record<string, string[]> = {
   network: ['common'],
   // spec: the build info clients' --version prints. native: the shim's control
   // socket is SOCK_SEQPACKET, which only the addon speaks (Node's net has no such socket).
-  engine: ['common', 'spec', 'image', 'native'],
+  // network: the default bridge's CNI set-up (src/network) at start and exit.
+  engine: ['common', 'spec', 'image', 'native', 'network'],
+  network: ['common'],
   tsctl: ['common', 'engine'],
   // spec: for the request-body validators compiled at build time.
   supervisor: ['common', 'engine', 'spec'],

@@ -4,7 +4,7 @@
 import { BadRequest } from '../http/errors.js';
 import { sendJson, type Request, type Router } from '../http/router.js';
 import { framer, RAW_STREAM } from '../http/stream.js';
-import type { ContainerRecord, WaitCondition } from '../../engine/containers.js';
+import type { ContainerRecord, Endpoint, WaitCondition } from '../../engine/containers.js';
 import { parseCreateBody } from './containerBody.js';
 import type { Api } from './context.js';
 import { parseFilters } from './system.js';
@@ -75,7 +75,7 @@ function inspectResources(h: ContainerRecord['HostConfig']) {
 }
 
 /** `restarting`: a restart policy's start waits out its backoff (Docker: "Restarting (1) 2 seconds ago"). */
-export function summary(c: ContainerRecord, restarting = false) {
+export function summary(c: ContainerRecord, restarting = false, endpoint?: Endpoint) {
   return {
     Id: c.Id,
     Names: [c.Name],
@@ -88,7 +88,7 @@ export function summary(c: ContainerRecord, restarting = false) {
     State: restarting ? 'restarting' : apiStatus(c),
     Status: restarting ? `Restarting (${c.State.ExitCode}) ${humanDuration(Date.now() - Date.parse(c.State.FinishedAt))} ago` : statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: networkSettings(c, endpoint).Networks },
     Mounts: [],
   };
 }
@@ -108,8 +108,27 @@ function listFilter(f: Record<string, string[]>): (c: ContainerRecord) => boolea
   };
 }
 
+const BRIDGE_MODES = ['default', 'bridge', ''];
+
+/**
+ * Docker's NetworkSettings: on the default bridge, the endpoint's address,
+ * gateway and MAC both at the top (the legacy fields) and under
+ * Networks.bridge; empty while the container does not run. Other modes have
+ * no network entry here yet.
+ */
+function networkSettings(c: ContainerRecord, ep: Endpoint | undefined) {
+  const onBridge = BRIDGE_MODES.includes(c.HostConfig.NetworkMode ?? '');
+  const addr = { Gateway: ep?.gateway ?? '', IPAddress: ep?.ipAddress ?? '', IPPrefixLen: ep?.prefixLen ?? 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: ep?.macAddress ?? '' };
+  return {
+    Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: {},
+    SandboxKey: ep?.netns ?? '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+    EndpointID: '', ...addr,
+    Networks: onBridge ? { bridge: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', ...addr, DriverOpts: null } } : {},
+  };
+}
+
 /** `restarting`: a restart policy's start is waiting out its backoff (Docker's Status restarting). */
-function inspect(c: ContainerRecord, restarting = false) {
+function inspect(c: ContainerRecord, restarting = false, net?: { endpoint?: Endpoint; etc?: { hosts: string; hostname: string; resolvConf: string } }) {
   const st = c.State;
   return {
     Id: c.Id,
@@ -121,9 +140,9 @@ function inspect(c: ContainerRecord, restarting = false) {
       Dead: st.Status === 'dead', Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
     },
     Image: c.ImageId,
-    ResolvConfPath: '',
-    HostnamePath: '',
-    HostsPath: '',
+    ResolvConfPath: net?.etc?.resolvConf ?? '',
+    HostnamePath: net?.etc?.hostname ?? '',
+    HostsPath: net?.etc?.hosts ?? '',
     LogPath: '',
     Name: c.Name,
     RestartCount: c.RestartCount,
@@ -143,7 +162,7 @@ function inspect(c: ContainerRecord, restarting = false) {
       return { Type: 'bind', Source, Destination, Mode: opts, RW: !opts.split(',').includes('ro'), Propagation: 'rprivate' };
     }),
     Config: { ...c.Config, Image: c.Config.Image },
-    NetworkSettings: { Networks: {}, Ports: {} },
+    NetworkSettings: networkSettings(c, net?.endpoint),
   };
 }
 
@@ -164,7 +183,7 @@ export function registerContainers(router: Router, api: Api): void {
     const limit = intParam(req, 'limit');
     let list = c.list().filter((x) => all || x.State.Status === 'running' || filters.status || filters.exited).filter(listFilter(filters));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    const rows: Array<ReturnType<typeof summary> & { SizeRw?: number; SizeRootFs?: number }> = list.map((x) => summary(x, c.isRestarting(x.Id)));
+    const rows: Array<ReturnType<typeof summary> & { SizeRw?: number; SizeRootFs?: number }> = list.map((x) => summary(x, c.isRestarting(x.Id), c.networkEndpoint(x.Id)));
     // size=true (docker ps -s): each writable layer measured (a walk of its upper dir).
     if (flag(req, 'size')) {
       for (const row of rows) {
@@ -176,7 +195,7 @@ export function registerContainers(router: Router, api: Api): void {
   });
 
   router.get('/containers/{id}/json', async (req, res) => {
-    sendJson(res, 200, inspect(c.get(req.params.id), c.isRestarting(req.params.id)));
+    sendJson(res, 200, inspect(c.get(req.params.id), c.isRestarting(req.params.id), { endpoint: c.networkEndpoint(req.params.id), etc: c.etcPaths(req.params.id) }));
   });
 
   router.post('/containers/{id}/start', async (req, res) => {

@@ -1,0 +1,288 @@
+// Containers' network set-up on the default `bridge` network, over the CNI
+// plugins: a namespace pinned per container at <exec-root>/netns/<id>, CNI
+// ADD of loopback and the network's conflist when it starts, CNI DEL and the
+// unpin when it stops. An endpoint (what ADD returned) is recorded at
+// <data-root>/network/endpoints/<id>.json, so a DEL after a daemon restart
+// gets the spec's cached result; host-local records its address allocations
+// under <data-root>/network/ipam/<network>/, so they survive a restart too.
+// `reconcile` at daemon start tears down what containers that no longer run left.
+import { spawn } from 'node:child_process';
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomicAsync } from '../common/atomicFile.js';
+import { RuntimeError } from '../common/errors.js';
+import { addNetworkList, checkNetworkList, delNetworkList, execPlugin, pluginInput, type CniResult, type CniRuntime } from './cni.js';
+import { buildConflist, loopbackConfig, type Conflist, type NetworkDescription } from './conflist.js';
+import { containerResolvConf, hostsFile } from './etcFiles.js';
+import { sweepMasquerade } from './masquerade.js';
+import { pinNetns, unpinNetns } from './netns.js';
+import { chooseSubnet, formatCidr, formatIp, parseBip, parseRoutes } from './subnet.js';
+
+export const DEFAULT_NETWORK = 'bridge';
+export const DEFAULT_BRIDGE = 'tsd0';
+const IFNAME = 'eth0';
+
+export interface NetworkingOptions {
+  dataRoot: string;
+  execRoot: string;
+  /** Docker's --bip: the default bridge's address and prefix; else a free subnet is chosen. */
+  bip?: string;
+  /** The default network's bridge (default tsd0; `none` is the caller's business). */
+  bridge?: string;
+  cniPath?: string[];
+  onWarning: (message: string) => void;
+}
+
+/** A container's place on a network, as inspect shows it. */
+export interface Endpoint {
+  network: string;
+  ipAddress: string;
+  prefixLen: number;
+  gateway: string;
+  macAddress: string;
+  /** The pinned namespace (inspect's SandboxKey). */
+  netns: string;
+}
+
+interface EndpointRecord {
+  containerId: string;
+  network: string;
+  netns: string;
+  ifname: string;
+  /** Absent while the ADD runs: a crash then still leaves a record to DEL from. */
+  result?: CniResult;
+}
+
+/** The container's files at /etc: bind-mounted from `dir`. */
+export interface EtcFiles {
+  hosts: string;
+  hostname: string;
+  resolvConf: string;
+}
+
+function ipRoutes(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['-4', 'route', 'show', 'table', 'all'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.on('error', (e) => reject(RuntimeError.fromSystem('list the routes (ip -4 route)', e)));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new RuntimeError({ kind: 'system', step: 'list the routes (ip -4 route)', detail: err.trim() }))));
+  });
+}
+
+function endpointOf(rec: EndpointRecord): Endpoint | undefined {
+  const r = rec.result;
+  if (!r) return undefined;
+  const ifIndex = r.interfaces?.findIndex((i) => i.name === rec.ifname && i.sandbox) ?? -1;
+  const ip = r.ips?.find((i) => i.interface === undefined || i.interface === ifIndex) ?? r.ips?.[0];
+  if (!ip) return undefined;
+  const [address, prefix] = ip.address.split('/');
+  return {
+    network: rec.network,
+    ipAddress: address,
+    prefixLen: Number(prefix),
+    gateway: ip.gateway ?? '',
+    macAddress: (ifIndex >= 0 ? r.interfaces?.[ifIndex]?.mac : undefined) ?? '',
+    netns: rec.netns,
+  };
+}
+
+export class Networking {
+  private bridge?: Promise<NetworkDescription>;
+  /** Container ID → its endpoint record (loaded by reconcile, kept in step with the files). */
+  private readonly endpoints = new Map<string, EndpointRecord>();
+  /** Container ID → the last of its set-up steps queued: an exit's DEL and a removal's never overlap. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly o: NetworkingOptions) {
+    // A wrong --bip stops the daemon at start rather than the first container.
+    if (o.bip) parseBip(o.bip);
+    if (o.bridge !== undefined && !/^[A-Za-z0-9_.-]{1,15}$/.test(o.bridge)) throw new RuntimeError({ kind: 'invalid-argument', step: `--bridge ${JSON.stringify(o.bridge)}: want an interface name of 1-15 characters [A-Za-z0-9_.-], or none` });
+  }
+
+  netnsPath(id: string): string {
+    return join(this.o.execRoot, 'netns', id);
+  }
+
+  private bridgeName(): string {
+    return this.o.bridge || DEFAULT_BRIDGE;
+  }
+
+  private ipamDir(): string {
+    return join(this.o.dataRoot, 'network', 'ipam');
+  }
+
+  private endpointFile(id: string): string {
+    return join(this.o.dataRoot, 'network', 'endpoints', `${id}.json`);
+  }
+
+  /** The default network: --bip's subnet, else the first of Docker's pools no route of this host overlaps. */
+  defaultNetwork(): Promise<NetworkDescription> {
+    this.bridge ??= (async () => {
+      let subnet, gateway;
+      if (this.o.bip) ({ subnet, gateway } = parseBip(this.o.bip));
+      else {
+        subnet = chooseSubnet(parseRoutes(await ipRoutes()), this.bridgeName());
+        gateway = subnet.network + 1;
+      }
+      return { name: DEFAULT_NETWORK, bridge: this.bridgeName(), subnet: formatCidr(subnet), gateway: formatIp(gateway) };
+    })();
+    this.bridge.catch(() => (this.bridge = undefined));
+    return this.bridge;
+  }
+
+  private async conflist(): Promise<Conflist> {
+    return buildConflist(await this.defaultNetwork(), this.ipamDir());
+  }
+
+  /** Runs `step` after the container's steps queued before it. */
+  private serial<T>(id: string, step: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(id) ?? Promise.resolve()).then(step, step);
+    const tail = run.catch(() => {});
+    this.queues.set(id, tail);
+    void tail.then(() => {
+      if (this.queues.get(id) === tail) this.queues.delete(id);
+    });
+    return run;
+  }
+
+  endpoint(id: string): Endpoint | undefined {
+    const rec = this.endpoints.get(id);
+    return rec && endpointOf(rec);
+  }
+
+  /** The network namespace the runtime joins: made before the container is created. */
+  pin(id: string): Promise<string> {
+    const path = this.netnsPath(id);
+    return this.serial(id, () => pinNetns(path)).then(() => path);
+  }
+
+  unpin(id: string): Promise<void> {
+    return this.serial(id, () => unpinNetns(this.netnsPath(id)));
+  }
+
+  /** Writes the container's /etc files in `dir` (before its first start: no address yet). */
+  async writeEtcFiles(dir: string, hostname: string): Promise<EtcFiles> {
+    const files = { hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') };
+    let host = '';
+    try {
+      host = await readFile('/etc/resolv.conf', 'utf8');
+    } catch { /* none: the fallback nameservers */ }
+    await writeFile(files.hosts, hostsFile(hostname));
+    await writeFile(files.hostname, `${hostname}\n`);
+    await writeFile(files.resolvConf, containerResolvConf(host));
+    return files;
+  }
+
+  /**
+   * The container joins the default network: loopback up, then the conflist's
+   * ADD in its pinned namespace. Anything that fails is undone (DEL), so a
+   * failed attach leaves no veth, rule or address. `hostsFile` (bind-mounted,
+   * so rewritten in place) gets the address.
+   */
+  attach(id: string, hostname: string, hostsPath?: string): Promise<Endpoint> {
+    return this.serial(id, () => this.attachNow(id, hostname, hostsPath));
+  }
+
+  private async attachNow(id: string, hostname: string, hostsPath?: string): Promise<Endpoint> {
+    const list = await this.conflist();
+    const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname: IFNAME };
+    await mkdir(join(this.o.dataRoot, 'network', 'endpoints'), { recursive: true, mode: 0o700 });
+    await writeFileAtomicAsync(this.endpointFile(id), JSON.stringify(rec));
+    this.endpoints.set(id, rec);
+    const rt: CniRuntime = { containerId: id, netns: rec.netns, ifname: IFNAME, cniPath: this.o.cniPath };
+    try {
+      await execPlugin('ADD', loopbackConfig(), { ...rt, ifname: 'lo' });
+      rec.result = await addNetworkList(list, rt);
+      await writeFileAtomicAsync(this.endpointFile(id), JSON.stringify(rec));
+      const ep = endpointOf(rec);
+      if (!ep) throw new RuntimeError({ kind: 'system', step: `attach container ${id} to network ${list.name}`, detail: 'the CNI result names no address for eth0' });
+      if (hostsPath) await writeFile(hostsPath, hostsFile(hostname, ep.ipAddress));
+      return ep;
+    } catch (e) {
+      await this.detachNow(id).catch((d) => this.o.onWarning(`undoing the failed network set-up of ${id}: ${(d as Error).message}`));
+      throw e;
+    }
+  }
+
+  /** CNI DEL (with the ADD's result) and the endpoint record removed; nothing to do when not attached. */
+  detach(id: string): Promise<void> {
+    return this.serial(id, () => this.detachNow(id));
+  }
+
+  private async detachNow(id: string): Promise<void> {
+    const rec = this.endpoints.get(id);
+    if (!rec) return;
+    const list = await this.conflist();
+    // A namespace already gone (a reboot emptied /run): DEL without one, as the spec allows.
+    const netns = await access(rec.netns).then(() => rec.netns, () => '');
+    await delNetworkList(list, { containerId: id, netns, ifname: rec.ifname, cniPath: this.o.cniPath }, rec.result);
+    // What the bridge plugin's DEL leaves when the interface was gone (it reads the addresses there).
+    if (list.plugins[0].ipMasq) await sweepMasquerade(list.name, id);
+    await rm(this.endpointFile(id), { force: true });
+    this.endpoints.delete(id);
+  }
+
+  /** The endpoint records on disk, read back into memory (at daemon start, before any exit is handled). */
+  async load(): Promise<void> {
+    const endpointsDir = join(this.o.dataRoot, 'network', 'endpoints');
+    for (const f of await readdir(endpointsDir).catch(() => [] as string[])) {
+      const id = f.replace(/\.json$/, '');
+      try {
+        const rec = JSON.parse(await readFile(join(endpointsDir, f), 'utf8')) as EndpointRecord;
+        if (rec.containerId !== id || typeof rec.netns !== 'string' || typeof rec.ifname !== 'string' || typeof rec.network !== 'string') throw new Error('not an endpoint record');
+        this.endpoints.set(id, rec);
+      } catch (e) {
+        this.o.onWarning(`skipping the endpoint record ${join(endpointsDir, f)}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * At daemon start, after `load` and the containers' recovery: a container
+   * that does not run is detached, the pin of one that is neither running nor
+   * created is removed, and an address host-local still holds for a container
+   * without an endpoint is released (DEL of host-local itself). The networks
+   * of running containers are CHECKed afterwards, in the background (~100 ms
+   * each, so a daemon with many containers does not wait to listen): a
+   * warning when something broke one while the daemon was away.
+   */
+  async reconcile(state: (id: string) => 'running' | 'created' | 'other' | 'gone'): Promise<void> {
+    const warn = (what: string) => (e: unknown) => this.o.onWarning(`reconciling the network of ${what}: ${(e as Error).message}`);
+    const running: string[] = [];
+    for (const id of [...this.endpoints.keys()]) {
+      if (state(id) === 'running') running.push(id);
+      else await this.detach(id).catch(warn(`container ${id}`));
+    }
+    for (const id of await readdir(join(this.o.execRoot, 'netns')).catch(() => [] as string[])) {
+      if (!/^[a-f0-9]{64}$/.test(id)) continue;
+      const s = state(id);
+      if (s !== 'running' && s !== 'created') await this.unpin(id).catch(warn(`container ${id}`));
+    }
+    const list = await this.conflist();
+    const bridge = list.plugins[0];
+    const allocations = join(this.ipamDir(), list.name);
+    for (const f of await readdir(allocations).catch(() => [] as string[])) {
+      if (!/^[\d.]+$/.test(f)) continue; // lock, last_reserved_ip.0
+      const [owner, ifname] = (await readFile(join(allocations, f), 'utf8').catch(() => '')).split(/\r?\n/);
+      if (!owner || this.endpoints.has(owner)) continue;
+      // host-local reads its section (ipam) of the bridge's config, as when the bridge delegates to it.
+      const ipam = bridge.ipam as { type: string };
+      await execPlugin('DEL', { ...pluginInput(list, bridge, undefined), type: ipam.type }, { containerId: owner, netns: '', ifname: ifname || IFNAME, cniPath: this.o.cniPath })
+        .catch(warn(`the address ${f} held for ${owner}`));
+    }
+    void (async () => {
+      for (const id of running) await this.check(id).catch(warn(`running container ${id}`));
+    })();
+  }
+
+  /** CHECK of the container's network against the ADD's result (in its queue: never during its DEL). */
+  check(id: string): Promise<void> {
+    return this.serial(id, async () => {
+      const rec = this.endpoints.get(id);
+      if (!rec?.result) return;
+      await checkNetworkList(await this.conflist(), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath }, rec.result);
+    });
+  }
+}
