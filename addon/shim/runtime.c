@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/fdmsg.h"
@@ -24,6 +25,12 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* The string value of "key":"..." in a JSON line, unescaped into out. */
 static int json_string(const char *line, const char *key, char *out, size_t size) {
@@ -107,6 +114,7 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
   argv[a] = NULL;
 
   res->status = -1;
+  res->timed_out = 0;
   res->msg[0] = '\0';
   int cap[2] = {-1, -1};
   if (fds[2] < 0 && pipe2(cap, O_CLOEXEC | O_NONBLOCK) < 0) cap[0] = cap[1] = -1;
@@ -117,6 +125,8 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
 
   pid_t pid = fork();
   if (pid == 0) {
+    /* A group of its own, so that a timeout kills what it started too (a shell's children). */
+    setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -138,13 +148,29 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
     return -1;
   }
 
+  setpgid(pid, pid); /* both sides, so the group exists before any kill */
   static char err[4096];
   size_t elen = 0;
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  /* The deadline of --runtime-timeout (0: none); past it the whole group is killed. */
+  long long limit_ms = (long long)(g_cfg.runtime_timeout * 1000);
+  long long deadline = limit_ms > 0 ? now_ms() + limit_ms : -1;
+  int timed_out = 0;
   for (;;) {
     struct pollfd pf[2] = {{pidfd, POLLIN, 0}, {cap[0], POLLIN, 0}};
+    int wait_ms = pidfd >= 0 ? -1 : 10;
+    if (deadline >= 0 && !timed_out) {
+      long long left = deadline - now_ms();
+      if (left <= 0) {
+        timed_out = 1;
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        left = 0;
+      }
+      if (wait_ms < 0 || left < wait_ms) wait_ms = (int)(left > 0 ? left : (pidfd >= 0 ? -1 : 10));
+    }
     if (pidfd >= 0 || cap[0] >= 0) {
-      int r = poll(pf, 2, pidfd >= 0 ? -1 : 10);
+      int r = poll(pf, 2, wait_ms);
       if (r < 0 && errno != EINTR) break;
     } else
       usleep(1000);
@@ -182,6 +208,12 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
     ssize_t n;
     while (elen < sizeof err && (n = read(cap[0], err + elen, sizeof err - elen)) > 0) elen += (size_t)n;
     close(cap[0]);
+  }
+  if (timed_out) {
+    kill(-pid, SIGKILL); /* what is left of its group (the leader has been reaped) */
+    snprintf(res->msg, sizeof res->msg, "runtime %s timed out after %g s", args[0], g_cfg.runtime_timeout);
+    res->timed_out = 1;
+    return -1;
   }
   if (WIFEXITED(res->status) && WEXITSTATUS(res->status) == 0) return 0;
   if (log_error(from, res->msg, sizeof res->msg) == 0) return -1;

@@ -110,11 +110,14 @@ void send_exit(struct client *c, struct proc *p);
 struct rt_result {
   int err_fd;      /* in: where the runtime's stderr can be read back when it is not captured (-1) */
   int status;      /* waitpid status */
+  int timed_out;   /* it ran past --runtime-timeout and its process group was killed */
   char msg[1024];  /* the last error message, "" on success */
 };
 /* Runs RUNTIME --root ROOT --log DIR/runtime.log --log-format json args... with
  * stdin/stdout/stderr on fds[0..2] (-1: /dev/null, and stderr: captured for the
- * message), and waits for it. Returns 0 when it exited 0. */
+ * message), in a process group of its own, and waits for it, at most
+ * --runtime-timeout seconds: then the group is killed (SIGKILL) and the message
+ * is "runtime ARGS[0] timed out after N s". Returns 0 when it exited 0. */
 int run_runtime(const char *const *args, const int fds[3], struct rt_result *res);
 /* A listening unix socket at path (replacing what is there), non-blocking and close-on-exec;
  * owner_only: mode 0600 from its first moment. Returns the fd, or -1 (errno). */
@@ -146,6 +149,7 @@ struct config {
   int tty, stdin, no_log;
   long long log_max_size;
   int log_max_file;
+  double runtime_timeout; /* seconds per runtime call; 0: no limit */
 };
 extern struct config g_cfg;
 extern int g_dirfd; /* DIR, O_RDONLY|O_DIRECTORY: every file of the shim is opened at it */
