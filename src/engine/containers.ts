@@ -575,7 +575,9 @@ export class Containers {
     await conn.attach('', o.stdin, out, () => ended.resolve());
     return {
       input: (data) => (o.stdin ? conn.send([SHIM.IN, data]) : Promise.resolve()),
-      closeInput: () => (o.stdin ? conn.send([SHIM.CLOSEIN]).catch(() => {}) : Promise.resolve()),
+      // As Docker: the end of a client's stdin closes the container's only with StdinOnce
+      // (docker run -i); a client of docker run -d -i or attach that goes away leaves it open.
+      closeInput: () => (o.stdin && live.record.Config.StdinOnce ? conn.send([SHIM.CLOSEIN]).catch(() => {}) : Promise.resolve()),
       detach: () => {
         detached = true;
         conn.close();
