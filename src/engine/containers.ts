@@ -384,7 +384,9 @@ export class Containers {
     if (live.starting) await live.starting;
     const r = live.record;
     r.State = { ...r.State, Status: 'exited', Pid: 0, ExitCode: exit.code, OOMKilled: exit.oom, FinishedAt: exit.time, Paused: false };
-    await this.save(live);
+    // An exit is never lost to a record that cannot be written (a full disk): the die, the
+    // waiters and the policy go on; the shim's exit file has it for a recovery meanwhile.
+    await this.save(live).catch((e) => this.o.onWarning(`recording the exit of ${r.Id}: ${(e as Error).message}`));
     if (exit.oom) this.events.emit('container', 'oom', r.Id, this.attributes(r));
     this.events.emit('container', 'die', r.Id, this.attributes(r, { exitCode: String(exit.code) }));
     const d = live.nextExit;
@@ -433,7 +435,9 @@ export class Containers {
     this.cancelRestart(live);
     if (live.record.HasBeenManuallyStopped) return;
     live.record.HasBeenManuallyStopped = true;
-    await this.save(live);
+    // A record that cannot be written (a full disk) does not keep the user from stopping the
+    // container: the flag is written with the next record that can be.
+    await this.save(live).catch((e) => this.o.onWarning(`recording that ${live.record.Id} was stopped: ${(e as Error).message}`));
   }
 
   /** Whether a restart policy's start is pending or under way (inspect's Restarting); once the

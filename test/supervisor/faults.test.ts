@@ -6,7 +6,7 @@
 // and no fd of a vanished client in the shim.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -224,3 +224,125 @@ function execInspect(t: Tsd, id: string): Promise<string> {
     req.end();
   });
 }
+
+/** Fills the filesystem of dir to its last block (files dir/.filler*); `free` removes them. */
+function fill(dir: string): void {
+  spawnSync('sh', ['-c', `dd if=/dev/zero of=${dir}/.filler1 bs=64k; dd if=/dev/zero of=${dir}/.filler2 bs=4k; dd if=/dev/zero of=${dir}/.filler3 bs=1`], { stdio: 'ignore' });
+  expect(statfsSync(dir).bavail).toBe(0);
+}
+function free(dir: string): void {
+  for (const f of ['.filler1', '.filler2', '.filler3']) rmSync(join(dir, f), { force: true });
+}
+/** Every path under dir but the fillers, for a before/after comparison. */
+function tree(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.name.startsWith('.filler')) continue;
+      const p = join(d, e.name);
+      out.push(relative(dir, p));
+      if (e.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+describe('a full disk (data root and exec root on small tmpfs mounts)', () => {
+  let t: Tsd;
+  let mounted: string[] = [];
+
+  beforeAll(async () => {
+    t = await startTsd();
+    // The same tsd again, its roots now on tmpfs mounts of their own.
+    await t.stop();
+    for (const [dir, size] of [[t.dataRoot, '64m'], [t.execRoot, '8m']]) {
+      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0711`, 'tmpfs', dir]).status).toBe(0);
+      mounted.push(dir);
+    }
+    await t.restart();
+    expect((await t.docker(['pull', 'busybox'])).code).toBe(0);
+  });
+
+  afterEach(async () => {
+    for (const d of mounted) free(d);
+    const ids = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    if (ids.length) await t.docker(['rm', '-f', ...ids]);
+  });
+
+  afterAll(async () => {
+    const left = leftovers(t).filter((l) => !mounted.some((m) => l === `mount ${m}`));
+    await t.stop();
+    for (const d of mounted.reverse()) spawnSync('umount', [d]);
+    mounted = [];
+    await t.close();
+    expect(left).toEqual([]);
+  });
+
+  it('while writing logs: the container keeps running, what was written is read back, logging resumes when there is space', async () => {
+    expect((await t.docker(['run', '-d', '--name', 'writer', 'busybox', 'sh', '-c', 'i=0; while true; do echo "line $i"; i=$((i+1)); usleep 2000; done'])).code).toBe(0);
+    const id = await idOf(t, 'writer');
+    const numbers = async () => (await t.docker(['logs', 'writer'])).stdout.split('\n').filter(Boolean).map((l) => Number(/^line (\d+)$/.exec(l)?.[1] ?? NaN));
+    await until('100 lines are logged', async () => (await numbers()).length > 100);
+    fill(t.execRoot);
+    await sleep(1000);
+    const during = await numbers();
+    expect(during.length).toBeGreaterThan(100);
+    expect(during.every((n) => Number.isInteger(n))).toBe(true);
+    await sleep(1000);
+    expect((await t.docker(['inspect', 'writer', '--format', '{{.State.Status}}'])).stdout.trim()).toBe('running');
+    // Nothing more could be written while the disk was full.
+    const stalled = await numbers();
+    expect(stalled.length).toBeLessThanOrEqual(during.length + 1);
+    free(t.execRoot);
+    await until('logging resumes', async () => (await numbers()).length > stalled.length + 50);
+    const after = await numbers();
+    expect(after.every((n) => Number.isInteger(n))).toBe(true);
+    // The container was never held up: its counter went on while its lines were dropped.
+    const last = stalled[stalled.length - 1];
+    const next = after[stalled.length];
+    expect(next - last).toBeGreaterThan(100);
+    await until('the dropped lines are counted', () => existsSync(join(t.execRoot, id, 'log-dropped')));
+    expect(Number(readFileSync(join(t.execRoot, id, 'log-dropped'), 'utf8'))).toBeGreaterThan(0);
+    expect((await t.docker(['rm', '-f', 'writer'])).code).toBe(0);
+    expect(leftovers(t).filter((l) => !l.startsWith('mount '))).toEqual([]);
+  });
+
+  it('while writing records: create and run fail with a 500 naming the step, path and ENOSPC, nothing is left, the name is free', async () => {
+    const before = tree(t.dataRoot);
+    fill(t.dataRoot);
+    const create = await t.docker(['create', '--name', 'full', 'busybox', 'true']);
+    expect(create.code).not.toBe(0);
+    expect(create.stderr).toMatch(/Error response from daemon: .*ENOSPC/);
+    expect(create.stderr).toContain(t.dataRoot);
+    const run = await t.docker(['run', '--rm', '--name', 'full', 'busybox', 'true']);
+    expect(run.code).toBe(125);
+    expect(run.stderr).toMatch(/ENOSPC/);
+    expect(tree(t.dataRoot)).toEqual(before);
+    expect(leftovers(t).filter((l) => !mounted.some((m) => l === `mount ${m}`))).toEqual([]);
+    free(t.dataRoot);
+    const ok = await t.docker(['run', '--rm', '--name', 'full', 'busybox', 'echo', 'room again']);
+    expect({ code: ok.code, stdout: ok.stdout }).toEqual({ code: 0, stdout: 'room again\n' });
+  });
+
+  it('while writing events and a die: tsd stays up, the stop ends, events and records are written again once there is space', async () => {
+    expect((await t.docker(['run', '-d', '--name', 'victim', 'busybox', 'sleep', '1000'])).code).toBe(0);
+    fill(t.dataRoot);
+    // The last page of events.log has room of its own: filled with empty lines (skipped when read back).
+    spawnSync('sh', ['-c', `while printf '\\n' >> ${join(t.dataRoot, 'events.log')}; do :; done`], { stdio: 'ignore' });
+    const stop = await t.docker(['stop', '-t', '1', 'victim'], { timeoutMs: 20_000 });
+    expect(t.process().exitCode).toBeNull();
+    expect(stop.code).toBe(0);
+    expect((await t.docker(['inspect', 'victim', '--format', '{{.State.Status}} {{.State.ExitCode}}'])).stdout.trim()).toBe('exited 137');
+    expect((await t.docker(['version', '--format', '{{.Server.APIVersion}}'])).stdout.trim()).toBe('1.41');
+    free(t.dataRoot);
+    const since = Math.floor(Date.now() / 1000) - 1;
+    expect((await t.docker(['start', 'victim'])).code).toBe(0);
+    expect((await t.docker(['rm', '-f', 'victim'])).code).toBe(0);
+    const events = await t.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--format', '{{.Action}}']);
+    expect(events.stdout.split('\n')).toEqual(expect.arrayContaining(['start', 'die', 'destroy']));
+    expect(readFileSync(join(t.dataRoot, 'events.log'), 'utf8')).toContain('"destroy"');
+    expect(t.log()).toMatch(/event log.*ENOSPC/);
+    expect(t.log()).toMatch(/recording the exit of .*ENOSPC/);
+  });
+});
