@@ -26,6 +26,9 @@
 #define SYS_pidfd_open 434
 #endif
 
+pid_t g_rt_pid;
+int g_rt_status, g_rt_reaped, g_runtime_busy;
+
 static long long now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -156,8 +159,14 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
   long long limit_ms = (long long)(g_cfg.runtime_timeout * 1000);
   long long deadline = limit_ms > 0 ? now_ms() + limit_ms : -1;
   int timed_out = 0;
+  /* Once the loop runs, it is served while the runtime runs (STATE, WAIT, ATTACH, the output):
+   * requests that need the runtime themselves are parked until this call ends (control.c). */
+  int serve = loop_serving();
+  g_rt_pid = pid;
+  g_rt_reaped = 0;
+  if (serve) g_runtime_busy = 1;
   for (;;) {
-    struct pollfd pf[2] = {{pidfd, POLLIN, 0}, {cap[0], POLLIN, 0}};
+    struct pollfd pf[3] = {{pidfd, POLLIN, 0}, {cap[0], POLLIN, 0}, {serve ? loop_fd() : -1, POLLIN, 0}};
     int wait_ms = pidfd >= 0 ? -1 : 10;
     if (deadline >= 0 && !timed_out) {
       long long left = deadline - now_ms();
@@ -169,9 +178,10 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
       }
       if (wait_ms < 0 || left < wait_ms) wait_ms = (int)(left > 0 ? left : (pidfd >= 0 ? -1 : 10));
     }
-    if (pidfd >= 0 || cap[0] >= 0) {
-      int r = poll(pf, 2, wait_ms);
+    if (pidfd >= 0 || cap[0] >= 0 || serve) {
+      int r = poll(pf, 3, wait_ms);
       if (r < 0 && errno != EINTR) break;
+      if (r > 0 && (pf[2].revents & POLLIN)) loop_dispatch(0);
     } else
       usleep(1000);
     if (cap[0] >= 0) {
@@ -191,6 +201,10 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
         }
       }
     }
+    if (g_rt_reaped) { /* the loop's reaper got it first */
+      res->status = g_rt_status;
+      break;
+    }
     int status;
     pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) {
@@ -199,6 +213,8 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
     }
     if (w < 0 && errno != EINTR) break;
   }
+  g_rt_pid = 0;
+  g_runtime_busy = 0;
   if (pidfd >= 0) close(pidfd);
   if (cap[0] < 0 && res->err_fd >= 0) { /* stderr was a pipe of the container's: what is in it */
     ssize_t n;

@@ -406,29 +406,43 @@ describe.each(runtimes)('tsrun-shim over %s', (_name, runtime, rootOf) => {
       const r = await runShim(['--id', id, '--bundle', bundle.dir, '--runtime', h.path, '--runtime-root', rootOf(), '--dir', dir, '--runtime-timeout', '1']);
       expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 1, stdout: '', stderr: 'runtime create timed out after 1 s\n' });
       expect(Date.now() - t0).toBeLessThan(10_000);
-      expect(processesWith(h.sleeper)).toEqual([]);
-      expect(processesWith(dir)).toEqual([]);
+      // The shim's child exits right after its report.
+      await until('the shim and the runtime are gone', () => processesWith(h.sleeper).length + processesWith(dir).length === 0, 3000);
       expect(readdirSync(dir).filter((f) => !['runtime.log', 'json.log'].includes(f))).toEqual([]);
       expect(spawnSync(runtime!, ['--root', rootOf(), 'state', id]).status).not.toBe(0);
     });
 
-    it('start, exec and kill that hang answer ERR after --runtime-timeout; STATE on another connection is answered; the shim goes on', async () => {
+    it('start, exec and kill that hang answer ERR after --runtime-timeout, while the loop serves STATE, output and attach; the shim goes on', async () => {
       const h = hangingRuntime(runtime!);
-      const s = await create({ args: ['sleep', '1000'], runtime: h.path, flags: ['--runtime-timeout', '1'] });
+      const s = await create({ args: ['sh', '-c', 'while true; do echo tick; sleep 0.05; done'], runtime: h.path, flags: ['--runtime-timeout', '1'] });
       const c = new Client(s.dir);
       h.hang('start');
       c.send(SHIM.START);
+      await sleep(100);
+      // Answered while the START's runtime call hangs, not after it.
       const other = new Client(s.dir);
-      other.send(SHIM.STATE);
+      const t0 = Date.now();
+      expect(await other.request(SHIM.STATE)).toEqual([SHIM.OK, String(s.pid), 'created', '', '', '']);
+      expect(Date.now() - t0).toBeLessThan(500);
       expect(await c.next()).toEqual(['ERR', 'start the container', '', '', '', '', 'runtime start timed out after 1 s']);
-      expect(await other.next(5000)).toEqual([SHIM.OK, String(s.pid), 'created', '', '', '']);
       expect(processesWith(h.sleeper)).toEqual([]);
       h.hang('none');
       expect(await c.request(SHIM.START)).toEqual([SHIM.OK]);
+      const a = new Client(s.dir);
+      a.send(SHIM.ATTACH, '', '0');
       h.hang('exec');
       const file = join(s.dir, 'process.json');
       writeFileSync(file, JSON.stringify({ ...s.bundle.config.process!, args: ['true'] }));
-      expect(await c.request(SHIM.EXEC, 'e1', file, '0', '0')).toEqual(['ERR', 'exec a process in the container', '', '', '', '', 'runtime exec timed out after 1 s']);
+      c.send(SHIM.EXEC, 'e1', file, '0', '0');
+      await sleep(100);
+      // A request that needs the runtime as well waits for the call under way, then runs.
+      other.send(SHIM.KILL, 'CONT', '0');
+      const seen = { out: '' };
+      await a.expectOutput('tick\ntick\ntick\ntick\n', seen);
+      expect(await c.next()).toEqual(['ERR', 'exec a process in the container', '', '', '', '', 'runtime exec timed out after 1 s']);
+      expect(await other.next()).toEqual([SHIM.OK]);
+      // The container's output went on (attach and log) during the exec's call.
+      expect(logEntries(s.dir).length).toBeGreaterThan(10);
       h.hang('kill');
       expect((await c.request(SHIM.KILL, 'KILL', '0'))[6]).toBe('runtime kill timed out after 1 s');
       expect(processesWith(h.sleeper)).toEqual([]);
@@ -438,8 +452,7 @@ describe.each(runtimes)('tsrun-shim over %s', (_name, runtime, rootOf) => {
       expect((await c.request(SHIM.STATE))[2]).toBe('running');
       expect(await c.request(SHIM.KILL, 'KILL', '0')).toEqual([SHIM.OK]);
       expect((await c.request(SHIM.WAIT, ''))[1]).toBe('137');
-      c.close();
-      other.close();
+      for (const x of [a, c, other]) x.close();
       await remove(s);
     });
 
