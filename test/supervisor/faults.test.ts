@@ -48,19 +48,29 @@ async function kill9(child: ChildProcess): Promise<void> {
 
 /**
  * A runtime that runs bin/tsrun, except that the subcommand named in `dir/hang`
- * sleeps forever (in a child of the shell: only a kill of the process group ends it).
+ * sleeps forever (in a child of the shell: only a kill of the process group ends it), and
+ * the one named in `dir/fail` fails.
  */
-function hangingRuntime(): { path: string; dir: string; hang: (cmd: string) => void; sleeper: string } {
+function hangingRuntime(): { path: string; dir: string; hang: (cmd: string) => void; fail: (cmd: string) => void; sleeper: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tsd-hangrt-'));
   chmodSync(dir, 0o755);
   const n = `${Math.floor(Math.random() * 1e6) + 8_000_000}`;
   const path = join(dir, 'runtime');
-  // $7: the subcommand, after --root R --log L --log-format json.
-  writeFileSync(path, `#!/bin/sh\nif [ "$7" = "$(cat ${dir}/hang 2>/dev/null)" ]; then sleep ${n}; exit 0; fi\nexec ${TSRUN} "$@"\n`, { mode: 0o755 });
-  return { path, dir, hang: (cmd) => writeFileSync(join(dir, 'hang'), cmd), sleeper: `sleep\0${n}` };
+  // $4: the --log file, $7: the subcommand (after --root R --log L --log-format json). The one
+  // named in dir/fail fails as runc does: an error line in the log, a message on stderr, exit 1.
+  writeFileSync(path, `#!/bin/sh
+if [ "$7" = "$(cat ${dir}/hang 2>/dev/null)" ]; then sleep ${n}; exit 0; fi
+if [ "$7" = "$(cat ${dir}/fail 2>/dev/null)" ]; then
+  printf '{"level":"error","msg":"faulty runtime: cannot %s today","time":"2026-01-01T00:00:00Z"}\\n' "$7" >> "$4"
+  echo "some noise on stderr" >&2
+  exit 1
+fi
+exec ${TSRUN} "$@"
+`, { mode: 0o755 });
+  return { path, dir, hang: (cmd) => writeFileSync(join(dir, 'hang'), cmd), fail: (cmd) => writeFileSync(join(dir, 'fail'), cmd), sleeper: `sleep\0${n}` };
 }
 
-describe('a runtime binary that hangs (TSD_RUNTIME_TIMEOUT=2)', () => {
+describe('a runtime binary that hangs or fails (TSD_RUNTIME_TIMEOUT=2)', () => {
   let t: Tsd;
   const rt = hangingRuntime();
 
@@ -93,6 +103,22 @@ describe('a runtime binary that hangs (TSD_RUNTIME_TIMEOUT=2)', () => {
     rt.hang('none');
     const ok = await t.docker(['run', '--rm', '--name', 'hung', 'busybox', 'echo', 'fine']);
     expect({ code: ok.code, stdout: ok.stdout }).toEqual({ code: 0, stdout: 'fine\n' });
+    expect(leftovers(t)).toEqual([]);
+  });
+
+  it('a create that fails: docker run fails with a 500 carrying the runtime\'s message, nothing is left, the name is free', async () => {
+    rt.fail('create');
+    const run = await t.docker(['run', '--rm', '--name', 'failing', 'busybox', 'true']);
+    expect(run.code).toBe(125);
+    expect(run.stderr).toMatch(/Error response from daemon: .*faulty runtime: cannot create today/);
+    const raw = await apiPost(t, '/containers/create?name=failing', JSON.stringify({ Image: 'busybox', Cmd: ['true'] }));
+    expect(raw.status).toBe(500);
+    expect(raw.body).toMatch(/faulty runtime: cannot create today/);
+    expect((await t.docker(['ps', '-aq'])).stdout).toBe('');
+    expect(leftovers(t)).toEqual([]);
+    rt.fail('none');
+    const ok = await t.docker(['run', '--rm', '--name', 'failing', 'busybox', 'true']);
+    expect(ok.code).toBe(0);
     expect(leftovers(t)).toEqual([]);
   });
 
@@ -208,6 +234,19 @@ describe('a client that disconnects (the docker CLI killed with SIGKILL)', () =>
     expect(leftovers(t)).toEqual([]);
   });
 });
+
+/** A POST with a JSON body over tsd's socket: its status and body. */
+function apiPost(t: Tsd, path: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((ok, fail) => {
+    const req = request({ socketPath: t.socket, method: 'POST', path: `/v1.41${path}`, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => ok({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
 
 /** GET /exec/ID/json over tsd's socket (the CLI has no exec inspect): "Running ExitCode". */
 function execInspect(t: Tsd, id: string): Promise<string> {
