@@ -176,7 +176,8 @@ function hangingRuntime(real: string): { path: string; hang: (cmd: string) => vo
   const n = `${Math.floor(Math.random() * 1e6) + 7_000_000}`;
   const path = join(dir, 'runtime');
   // $7: the subcommand, after --root R --log L --log-format json.
-  writeFileSync(path, `#!/bin/sh\nif [ "$7" = "$(cat ${dir}/hang 2>/dev/null)" ]; then sleep ${n}; exit 0; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(dir, 'hang'), 'none');
+  writeFileSync(path, `#!/bin/sh\nif [ "$3" = "--log" ] && [ "$7" = "$(cat ${dir}/hang)" ]; then sleep ${n}; exit 0; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
   return { path, hang: (cmd) => writeFileSync(join(dir, 'hang'), cmd), sleeper: `sleep\0${n}` };
 }
 

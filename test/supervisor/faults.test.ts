@@ -56,11 +56,15 @@ function hangingRuntime(): { path: string; dir: string; hang: (cmd: string) => v
   chmodSync(dir, 0o755);
   const n = `${Math.floor(Math.random() * 1e6) + 8_000_000}`;
   const path = join(dir, 'runtime');
-  // $4: the --log file, $7: the subcommand (after --root R --log L --log-format json). The one
-  // named in dir/fail fails as runc does: an error line in the log, a message on stderr, exit 1.
+  // As the shim runs it: $4 the --log file, $7 the subcommand (after --root R --log L
+  // --log-format json); the engine's own calls (delete --force) pass through. The one named in
+  // dir/fail fails as runc does: an error line in the log, a message on stderr, exit 1.
+  writeFileSync(join(dir, 'hang'), 'none');
+  writeFileSync(join(dir, 'fail'), 'none');
   writeFileSync(path, `#!/bin/sh
-if [ "$7" = "$(cat ${dir}/hang 2>/dev/null)" ]; then sleep ${n}; exit 0; fi
-if [ "$7" = "$(cat ${dir}/fail 2>/dev/null)" ]; then
+if [ "$3" != "--log" ]; then exec ${TSRUN} "$@"; fi
+if [ "$7" = "$(cat ${dir}/hang)" ]; then sleep ${n}; exit 0; fi
+if [ "$7" = "$(cat ${dir}/fail)" ]; then
   printf '{"level":"error","msg":"faulty runtime: cannot %s today","time":"2026-01-01T00:00:00Z"}\\n' "$7" >> "$4"
   echo "some noise on stderr" >&2
   exit 1
@@ -72,9 +76,10 @@ exec ${TSRUN} "$@"
 
 describe('a runtime binary that hangs or fails (TSD_RUNTIME_TIMEOUT=2)', () => {
   let t: Tsd;
-  const rt = hangingRuntime();
+  let rt: ReturnType<typeof hangingRuntime>;
 
   beforeAll(async () => {
+    rt = hangingRuntime();
     process.env.TSD_RUNTIME_TIMEOUT = '2';
     try {
       t = await startTsd(['--runtime', rt.path]);
