@@ -148,12 +148,48 @@ static const char *init_status(const struct proc *p) {
   return p->started ? "running" : "created";
 }
 
-/* A runtime call's failure: ERR with the runtime's last error message. */
+void clients_unpark(void) {
+  for (struct client *c = g_clients; c; c = c->next)
+    if (c->parked) {
+      c->parked = 0;
+      watch_add(&c->w, EPOLLIN | EPOLLRDHUP);
+    }
+}
+
+/* A runtime call's failure: ERR with the runtime's last error message. While the call runs
+ * the loop is served (runtime.c): the caller is not watched (its next requests wait for this
+ * answer), and a client whose next request needs the runtime too is parked, that request left
+ * in its socket (on_client), until the call has ended. */
 static int runtime_call(struct client *c, const char *step, const char *const *args, const int fds[3]) {
   struct rt_result res = {.err_fd = -1};
-  if (run_runtime(args, fds, &res) == 0) return 0;
+  watch_del(&c->w);
+  int rc = run_runtime(args, fds, &res);
+  if (!c->dead) watch_add(&c->w, EPOLLIN | EPOLLRDHUP);
+  clients_unpark();
+  if (rc == 0) return 0;
   send_err(c, step, NULL, 0, NULL, res.msg);
   return -1;
+}
+
+/* Whether the request waiting in c's socket needs the runtime (peeked: it stays there). */
+static int next_needs_runtime(struct client *c) {
+  unsigned char head[64];
+  ssize_t n = recv(c->w.fd, head, sizeof head, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 8) return 0;
+  uint32_t argc, len;
+  memcpy(&argc, head, 4);
+  memcpy(&len, head + 4, 4);
+  if (argc < 1 || len > (uint32_t)n - 8) return 0;
+  const char *names[] = {SHIM_START, SHIM_KILL, SHIM_EXEC, SHIM_DELETE};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strlen(names[i]) == len && memcmp(head + 8, names[i], len) == 0) return 1;
+  return 0;
+}
+
+/* A process the requests may name: an exec whose runtime call is still under way is not one yet. */
+static struct proc *proc_named(const char *id) {
+  struct proc *p = proc_find(id);
+  return p && p->id[0] && p->pid < 0 ? NULL : p;
 }
 
 static int valid_exec_id(const char *id) {
@@ -251,7 +287,7 @@ static void do_exec(struct client *c, struct record *r) {
 }
 
 static void do_attach(struct client *c, struct record *r) {
-  struct proc *p = proc_find(r->argv[1]);
+  struct proc *p = proc_named(r->argv[1]);
   if (!p) return send_err(c, "attach to a process", NULL, 0, NULL, "no such exec id");
   c->mode = CLIENT_ATTACH;
   c->p = p;
@@ -315,12 +351,12 @@ static void request(struct client *c, struct record *r) {
   } else if (IS(r, ATTACH)) {
     do_attach(c, r);
   } else if (IS(r, RESIZE)) {
-    struct proc *p = proc_find(r->argv[1]);
+    struct proc *p = proc_named(r->argv[1]);
     if (!p) send_err(c, "resize the terminal", NULL, 0, NULL, "no such exec id");
     else if (resize(p, r->argv[2], r->argv[3]) < 0) send_err(c, "resize the terminal", "ioctl", errno, NULL, NULL);
     else send_ok(c, NULL, 0);
   } else if (IS(r, WAIT)) {
-    struct proc *p = proc_find(r->argv[1]);
+    struct proc *p = proc_named(r->argv[1]);
     if (!p) send_err(c, "wait for a process", NULL, 0, NULL, "no such exec id");
     else if (p->exited) send_exit(c, p);
     else {
@@ -348,10 +384,18 @@ static void request(struct client *c, struct record *r) {
 
 static void on_client(struct watch *w, uint32_t events) {
   struct client *c = (struct client *)w;
-  static char buf[SHIM_MSG_MAX];
+  if (c->parked) return;
+  /* Not static: a runtime call serves the loop, so this may run inside another client's
+   * request, whose record points into its own buffer. */
+  char buf[SHIM_MSG_MAX];
   /* A few messages per wakeup, so that one busy client cannot starve the others. */
   for (int i = 0; i < 16 && !c->dead && (events & EPOLLIN) && c->mode != CLIENT_WAIT; i++) {
     if (c->mode == CLIENT_ATTACH && c->stdin && proc_stdin_busy(c->p)) return;
+    if (c->mode == CLIENT_REQUESTS && g_runtime_busy && next_needs_runtime(c)) {
+      c->parked = 1;
+      watch_del(&c->w);
+      return;
+    }
     ssize_t n = recv(c->w.fd, buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;

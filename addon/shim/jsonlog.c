@@ -52,17 +52,36 @@ static void rotate(void) {
   log_open();
 }
 
-static void dropped(unsigned count) {
+/* The count of dropped entries is written to DIR/log-dropped; on a full disk that write fails
+ * too, and it is made again after the next log write that succeeds. */
+static int g_dropped_unsaved;
+/* A short write left half an entry that no "\n" could end yet: the next write ends it first. */
+static int g_torn;
+
+static void save_dropped(void) {
   char buf[32];
-  g_dropped += count;
   int n = snprintf(buf, sizeof buf, "%lld\n", g_dropped);
-  atomic_write("log-dropped", buf, (size_t)n);
+  g_dropped_unsaved = atomic_write("log-dropped", buf, (size_t)n) < 0;
+}
+
+static void dropped(unsigned count) {
+  g_dropped += count;
+  save_dropped();
+}
+
+static int end_torn_entry(void) {
+  if (write(g_log_fd, "\n", 1) != 1) return -1;
+  g_log_size++;
+  g_torn = 0;
+  return 0;
 }
 
 /* Writes buf (`entries` entries); a short write counts them as dropped. */
 static void write_entries(const char *buf, size_t len, unsigned entries) {
+  if (g_log_fd < 0) return;
+  if (g_torn && end_torn_entry() < 0) return dropped(entries);
   size_t off = 0;
-  while (g_log_fd >= 0 && off < len) {
+  while (off < len) {
     ssize_t n = write(g_log_fd, buf + off, len - off);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -72,9 +91,13 @@ static void write_entries(const char *buf, size_t len, unsigned entries) {
   /* A short write (a full disk) may leave half an entry: end it, so the next
    * entry starts on its own line, and count the entries as dropped. */
   if (off < len) {
-    if (off > 0 && buf[off - 1] != '\n' && write(g_log_fd, "\n", 1) == 1) g_log_size++;
+    if (off > 0 && buf[off - 1] != '\n') {
+      g_torn = 1;
+      end_torn_entry();
+    }
     dropped(entries);
-  }
+  } else if (g_dropped_unsaved)
+    save_dropped();
 }
 
 static void log_write_out(void) {

@@ -15,7 +15,11 @@
 #include "shim.h"
 
 static int g_epfd = -1;
+static int g_serving; /* loop_run has begun: a runtime call serves the loop while it waits */
 static struct watch g_sig, g_dirwatch;
+
+int loop_fd(void) { return g_epfd; }
+int loop_serving(void) { return g_serving; }
 
 void watch_add(struct watch *w, uint32_t events) {
   struct epoll_event ev = {.events = events, .data.ptr = w};
@@ -35,6 +39,11 @@ void reap_children(void) {
     pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid < 0 && errno == EINTR) continue;
     if (pid <= 0) return;
+    if (pid == g_rt_pid) { /* the runtime call under way: its own wait takes the status */
+      g_rt_status = status;
+      g_rt_reaped = 1;
+      continue;
+    }
     struct proc *p = g_procs;
     while (p && p->pid != pid) p = p->next;
     if (p) proc_exited(p, status);
@@ -87,16 +96,20 @@ void loop_init(void) {
     watch_add(&g_dirwatch, EPOLLIN);
 }
 
-void loop_run(void) {
+void loop_dispatch(int timeout_ms) {
   struct epoll_event evs[16];
+  int n = epoll_wait(g_epfd, evs, 16, timeout_ms);
+  for (int i = 0; i < n; i++) {
+    struct watch *w = evs[i].data.ptr;
+    w->fn(w, evs[i].events);
+  }
+}
+
+void loop_run(void) {
+  g_serving = 1;
   reap_children(); /* exits that happened before the loop ran */
   for (;;) {
-    int n = epoll_wait(g_epfd, evs, 16, -1);
-    if (n < 0 && errno == EINTR) continue;
-    for (int i = 0; i < n; i++) {
-      struct watch *w = evs[i].data.ptr;
-      w->fn(w, evs[i].events);
-    }
+    loop_dispatch(-1);
     clients_free_dropped(); /* only now: a later event of this batch may name a dropped client */
   }
 }

@@ -2,6 +2,7 @@
  *
  *   tsrun-shim --id ID --bundle DIR --runtime PATH --runtime-root DIR --dir DIR
  *              [--tty] [--stdin] [--log-max-size BYTES] [--log-max-file N] [--no-log]
+ *              [--runtime-timeout SECONDS]
  *
  * The process the engine starts forks and waits on a pipe for the child's
  * report: "OK <init pid>" on stdout and exit 0 once the container is created,
@@ -23,7 +24,7 @@
 #include "../common/protocol.h"
 #include "shim.h"
 
-struct config g_cfg = {.log_max_size = 10LL << 20, .log_max_file = 3};
+struct config g_cfg = {.log_max_size = 10LL << 20, .log_max_file = 3, .runtime_timeout = 60};
 int g_dirfd = -1;
 static int g_report = -1;
 
@@ -84,19 +85,21 @@ __attribute__((noreturn)) static void relay(int fd) {
 static void usage(const char *why) {
   fprintf(stderr,
           "tsrun-shim: %s\nusage: tsrun-shim --id ID --bundle DIR --runtime PATH --runtime-root DIR --dir DIR\n"
-          "                  [--tty] [--stdin] [--log-max-size BYTES] [--log-max-file N] [--no-log]\n",
+          "                  [--tty] [--stdin] [--log-max-size BYTES] [--log-max-file N] [--no-log]\n"
+          "                  [--runtime-timeout SECONDS]\n",
           why);
   exit(2);
 }
 
 static void parse_args(int argc, char **argv) {
-  enum { O_ID = 1, O_BUNDLE, O_RUNTIME, O_ROOT, O_DIR, O_TTY, O_STDIN, O_MAXSIZE, O_MAXFILE, O_NOLOG };
+  enum { O_ID = 1, O_BUNDLE, O_RUNTIME, O_ROOT, O_DIR, O_TTY, O_STDIN, O_MAXSIZE, O_MAXFILE, O_NOLOG, O_TIMEOUT };
   static const struct option opts[] = {
       {"id", required_argument, NULL, O_ID},         {"bundle", required_argument, NULL, O_BUNDLE},
       {"runtime", required_argument, NULL, O_RUNTIME}, {"runtime-root", required_argument, NULL, O_ROOT},
       {"dir", required_argument, NULL, O_DIR},       {"tty", no_argument, NULL, O_TTY},
       {"stdin", no_argument, NULL, O_STDIN},         {"log-max-size", required_argument, NULL, O_MAXSIZE},
       {"log-max-file", required_argument, NULL, O_MAXFILE}, {"no-log", no_argument, NULL, O_NOLOG},
+      {"runtime-timeout", required_argument, NULL, O_TIMEOUT},
       {NULL, 0, NULL, 0}};
   int o;
   char *end;
@@ -117,6 +120,11 @@ static void parse_args(int argc, char **argv) {
       case O_MAXFILE:
         g_cfg.log_max_file = (int)strtol(optarg, &end, 10);
         if (*end || g_cfg.log_max_file < 1 || g_cfg.log_max_file > 100) usage("--log-max-file takes 1 to 100");
+        break;
+      case O_TIMEOUT:
+        g_cfg.runtime_timeout = strtod(optarg, &end);
+        if (*end || end == optarg || !(g_cfg.runtime_timeout >= 0) || g_cfg.runtime_timeout > 86400)
+          usage("--runtime-timeout takes 0 (no limit) to 86400 seconds");
         break;
       default: usage("unknown option");
     }
@@ -212,6 +220,9 @@ int main(int argc, char **argv) {
   int rc = run_runtime(args, fds, &res);
   for (int i = 0; i < 3; i++)
     if (fds[i] >= 0) close(fds[i]);
+  /* A create that timed out may have got half-way: the runtime's state and an init waiting to
+   * start are removed like a container the shim cannot take. */
+  if (rc < 0 && res.timed_out) created_but_failed(res.msg);
   if (rc < 0) create_failed(res.msg);
   if (g_cfg.tty) {
     int master = console_take(lsock, console);

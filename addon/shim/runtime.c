@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/fdmsg.h"
@@ -24,6 +25,15 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
+
+pid_t g_rt_pid;
+int g_rt_status, g_rt_reaped, g_runtime_busy;
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* The string value of "key":"..." in a JSON line, unescaped into out. */
 static int json_string(const char *line, const char *key, char *out, size_t size) {
@@ -107,6 +117,7 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
   argv[a] = NULL;
 
   res->status = -1;
+  res->timed_out = 0;
   res->msg[0] = '\0';
   int cap[2] = {-1, -1};
   if (fds[2] < 0 && pipe2(cap, O_CLOEXEC | O_NONBLOCK) < 0) cap[0] = cap[1] = -1;
@@ -117,6 +128,8 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
 
   pid_t pid = fork();
   if (pid == 0) {
+    /* A group of its own, so that a timeout kills what it started too (a shell's children). */
+    setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -138,14 +151,37 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
     return -1;
   }
 
+  setpgid(pid, pid); /* both sides, so the group exists before any kill */
   static char err[4096];
   size_t elen = 0;
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  /* The deadline of --runtime-timeout (0: none); past it the whole group is killed. */
+  long long limit_ms = (long long)(g_cfg.runtime_timeout * 1000);
+  long long deadline = limit_ms > 0 ? now_ms() + limit_ms : -1;
+  int timed_out = 0;
+  /* Once the loop runs, it is served while the runtime runs (STATE, WAIT, ATTACH, the output):
+   * requests that need the runtime themselves are parked until this call ends (control.c). */
+  int serve = loop_serving();
+  g_rt_pid = pid;
+  g_rt_reaped = 0;
+  if (serve) g_runtime_busy = 1;
   for (;;) {
-    struct pollfd pf[2] = {{pidfd, POLLIN, 0}, {cap[0], POLLIN, 0}};
-    if (pidfd >= 0 || cap[0] >= 0) {
-      int r = poll(pf, 2, pidfd >= 0 ? -1 : 10);
+    struct pollfd pf[3] = {{pidfd, POLLIN, 0}, {cap[0], POLLIN, 0}, {serve ? loop_fd() : -1, POLLIN, 0}};
+    int wait_ms = pidfd >= 0 ? -1 : 10;
+    if (deadline >= 0 && !timed_out) {
+      long long left = deadline - now_ms();
+      if (left <= 0) {
+        timed_out = 1;
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        left = 0;
+      }
+      if (wait_ms < 0 || left < wait_ms) wait_ms = (int)(left > 0 ? left : (pidfd >= 0 ? -1 : 10));
+    }
+    if (pidfd >= 0 || cap[0] >= 0 || serve) {
+      int r = poll(pf, 3, wait_ms);
       if (r < 0 && errno != EINTR) break;
+      if (r > 0 && (pf[2].revents & POLLIN)) loop_dispatch(0);
     } else
       usleep(1000);
     if (cap[0] >= 0) {
@@ -165,6 +201,10 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
         }
       }
     }
+    if (g_rt_reaped) { /* the loop's reaper got it first */
+      res->status = g_rt_status;
+      break;
+    }
     int status;
     pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) {
@@ -173,6 +213,8 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
     }
     if (w < 0 && errno != EINTR) break;
   }
+  g_rt_pid = 0;
+  g_runtime_busy = 0;
   if (pidfd >= 0) close(pidfd);
   if (cap[0] < 0 && res->err_fd >= 0) { /* stderr was a pipe of the container's: what is in it */
     ssize_t n;
@@ -182,6 +224,12 @@ int run_runtime(const char *const *args, const int fds[3], struct rt_result *res
     ssize_t n;
     while (elen < sizeof err && (n = read(cap[0], err + elen, sizeof err - elen)) > 0) elen += (size_t)n;
     close(cap[0]);
+  }
+  if (timed_out) {
+    kill(-pid, SIGKILL); /* what is left of its group (the leader has been reaped) */
+    snprintf(res->msg, sizeof res->msg, "runtime %s timed out after %g s", args[0], g_cfg.runtime_timeout);
+    res->timed_out = 1;
+    return -1;
   }
   if (WIFEXITED(res->status) && WEXITSTATUS(res->status) == 0) return 0;
   if (log_error(from, res->msg, sizeof res->msg) == 0) return -1;

@@ -29,6 +29,11 @@ void watch_add(struct watch *w, uint32_t events);
 void watch_mod(struct watch *w, uint32_t events);
 void watch_del(struct watch *w);
 __attribute__((noreturn)) void loop_run(void);
+/* One epoll_wait (timeout_ms as epoll_wait's) and its handlers; loop_run's body, and what a
+ * runtime call runs while it waits (nested: see runtime.c, and control.c's parked clients). */
+void loop_dispatch(int timeout_ms);
+int loop_fd(void);
+int loop_serving(void);
 /* Reaps every exited child (waitpid(-1)), handing each to proc_exited. */
 void reap_children(void);
 
@@ -91,6 +96,7 @@ struct client {
   struct proc *p;
   int stdin; /* an attach client that may write IN */
   int dead; /* dropped; freed after this batch of events */
+  int parked; /* sent a runtime request while a runtime call ran: not watched until it ends */
 };
 extern struct client *g_clients;
 int control_listen(const char *path);
@@ -105,17 +111,27 @@ void clients_exited(struct proc *p);
 /* Stops or resumes reading the stdin writers of p. */
 void clients_pause_stdin(struct proc *p, int paused);
 void send_exit(struct client *c, struct proc *p);
+/* Watches the clients parked during a runtime call again. */
+void clients_unpark(void);
 
 /* ---- the runtime binary (runtime.c) ---- */
 struct rt_result {
   int err_fd;      /* in: where the runtime's stderr can be read back when it is not captured (-1) */
   int status;      /* waitpid status */
+  int timed_out;   /* it ran past --runtime-timeout and its process group was killed */
   char msg[1024];  /* the last error message, "" on success */
 };
 /* Runs RUNTIME --root ROOT --log DIR/runtime.log --log-format json args... with
  * stdin/stdout/stderr on fds[0..2] (-1: /dev/null, and stderr: captured for the
- * message), and waits for it. Returns 0 when it exited 0. */
+ * message), in a process group of its own, and waits for it, at most
+ * --runtime-timeout seconds: then the group is killed (SIGKILL) and the message
+ * is "runtime ARGS[0] timed out after N s". Returns 0 when it exited 0. */
 int run_runtime(const char *const *args, const int fds[3], struct rt_result *res);
+/* The runtime call under way (0: none); the reaper hands its status over instead of claiming it. */
+extern pid_t g_rt_pid;
+extern int g_rt_status, g_rt_reaped;
+/* A runtime call is under way while the loop is served (requests that need one are parked). */
+extern int g_runtime_busy;
 /* A listening unix socket at path (replacing what is there), non-blocking and close-on-exec;
  * owner_only: mode 0600 from its first moment. Returns the fd, or -1 (errno). */
 int unix_listen(const char *path, int type, int backlog, int owner_only);
@@ -146,6 +162,7 @@ struct config {
   int tty, stdin, no_log;
   long long log_max_size;
   int log_max_file;
+  double runtime_timeout; /* seconds per runtime call; 0: no limit */
 };
 extern struct config g_cfg;
 extern int g_dirfd; /* DIR, O_RDONLY|O_DIRECTORY: every file of the shim is opened at it */

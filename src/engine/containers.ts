@@ -428,7 +428,9 @@ export class Containers {
     if (live.starting) await live.starting;
     const r = live.record;
     r.State = { ...r.State, Status: 'exited', Pid: 0, ExitCode: exit.code, OOMKilled: exit.oom, FinishedAt: exit.time, Paused: false };
-    await this.save(live);
+    // An exit is never lost to a record that cannot be written (a full disk): the die, the
+    // waiters and the policy go on; the shim's exit file has it for a recovery meanwhile.
+    await this.save(live).catch((e) => this.o.onWarning(`recording the exit of ${r.Id}: ${(e as Error).message}`));
     // Before anyone hears of the exit, so a stop or wait returns with the network torn down.
     await this.releaseNetwork(r.Id);
     if (exit.oom) this.events.emit('container', 'oom', r.Id, this.attributes(r));
@@ -479,7 +481,9 @@ export class Containers {
     this.cancelRestart(live);
     if (live.record.HasBeenManuallyStopped) return;
     live.record.HasBeenManuallyStopped = true;
-    await this.save(live);
+    // A record that cannot be written (a full disk) does not keep the user from stopping the
+    // container: the flag is written with the next record that can be.
+    await this.save(live).catch((e) => this.o.onWarning(`recording that ${live.record.Id} was stopped: ${(e as Error).message}`));
   }
 
   /** Whether a restart policy's start is pending or under way (inspect's Restarting); once the
@@ -622,7 +626,9 @@ export class Containers {
     await conn.attach('', o.stdin, out, () => ended.resolve());
     return {
       input: (data) => (o.stdin ? conn.send([SHIM.IN, data]) : Promise.resolve()),
-      closeInput: () => (o.stdin ? conn.send([SHIM.CLOSEIN]).catch(() => {}) : Promise.resolve()),
+      // As Docker: the end of a client's stdin closes the container's only with StdinOnce
+      // (docker run -i); a client of docker run -d -i or attach that goes away leaves it open.
+      closeInput: () => (o.stdin && live.record.Config.StdinOnce ? conn.send([SHIM.CLOSEIN]).catch(() => {}) : Promise.resolve()),
       detach: () => {
         detached = true;
         conn.close();

@@ -90,6 +90,9 @@ export class EventLog {
         }
       }
     } catch (e) {
+      // (A full disk.) The batch is lost to the file, never to memory or to listeners; a
+      // write that stopped half-way left a torn line, which the next batch ends first.
+      if (this.pending[0] !== '') this.pending.unshift('');
       this.onError(e as Error);
     } finally {
       this.flushing = undefined;

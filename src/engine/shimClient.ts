@@ -26,6 +26,18 @@ export interface ShimOptions {
   stdin: boolean;
   logMaxSize?: number;
   logMaxFile?: number;
+  /** Seconds each runtime call may take (the shim's --runtime-timeout); default runtimeTimeoutSeconds(). */
+  runtimeTimeout?: number;
+}
+
+/**
+ * The limit of one runtime call (create, start, kill, exec, delete) in the shim:
+ * 60 s, or TSD_RUNTIME_TIMEOUT seconds where the daemon's environment sets it
+ * (the daemon has no flag for it; dockerd has none either).
+ */
+export function runtimeTimeoutSeconds(): number {
+  const v = Number(process.env.TSD_RUNTIME_TIMEOUT);
+  return Number.isFinite(v) && v > 0 && v <= 86400 ? v : 60;
 }
 
 export interface ExitRecord {
@@ -46,6 +58,7 @@ export function startShim(o: ShimOptions): Promise<number> {
   if (o.stdin) args.push('--stdin');
   if (o.logMaxSize !== undefined) args.push('--log-max-size', String(o.logMaxSize));
   if (o.logMaxFile !== undefined) args.push('--log-max-file', String(o.logMaxFile));
+  args.push('--runtime-timeout', String(o.runtimeTimeout ?? runtimeTimeoutSeconds()));
   const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';

@@ -154,6 +154,31 @@ interface Options {
   args?: string[];
   edit?: (c: Spec) => void;
   flags?: string[];
+  /** The binary the shim runs (default: the runtime of the describe). */
+  runtime?: string;
+}
+
+/** Processes whose command line contains `text` (NUL-separated arguments). */
+const processesWith = (text: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+  try {
+    return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text);
+  } catch {
+    return false;
+  }
+});
+
+/**
+ * A runtime that runs `real`, except that the subcommand named in the file `hang`
+ * sleeps (a shell's child, so only a kill of the whole process group ends it).
+ */
+function hangingRuntime(real: string): { path: string; hang: (cmd: string) => void; sleeper: string } {
+  const dir = mkdtempSync(join(work, 'hang-'));
+  const n = `${Math.floor(Math.random() * 1e6) + 7_000_000}`;
+  const path = join(dir, 'runtime');
+  // $7: the subcommand, after --root R --log L --log-format json.
+  writeFileSync(join(dir, 'hang'), 'none');
+  writeFileSync(path, `#!/bin/sh\nif [ "$3" = "--log" ] && [ "$7" = "$(cat ${dir}/hang)" ]; then sleep ${n}; exit 0; fi\nexec ${real} "$@"\n`, { mode: 0o755 });
+  return { path, hang: (cmd) => writeFileSync(join(dir, 'hang'), cmd), sleeper: `sleep\0${n}` };
 }
 
 const runtimes: [string, string | undefined, () => string][] = [
@@ -174,7 +199,7 @@ describe.each(runtimes)('tsrun-shim over %s', (_name, runtime, rootOf) => {
       mkdirSync(dir, { mode: 0o700 });
       const s = { id, dir, runtime: runtime!, root: rootOf(), bundle };
       started.push(s);
-      const r = await runShim(['--id', id, '--bundle', bundle.dir, '--runtime', runtime!, '--runtime-root', s.root, '--dir', dir, ...(o.flags ?? [])]);
+      const r = await runShim(['--id', id, '--bundle', bundle.dir, '--runtime', o.runtime ?? runtime!, '--runtime-root', s.root, '--dir', dir, ...(o.flags ?? [])]);
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^OK \d+\n$/);
       expect(r.code).toBe(0);
@@ -367,6 +392,68 @@ describe.each(runtimes)('tsrun-shim over %s', (_name, runtime, rootOf) => {
       const first = Number(/line (\d+)/.exec(lines[0])![1]);
       expect(lines).toEqual(Array.from({ length: 200 - first }, (_, i) => `line ${first + i} of the rotation test\n`));
       c.close();
+      await remove(s);
+    });
+
+    it('a create that hangs is killed (its whole process group) after --runtime-timeout: exit 1 naming the step, nothing left', async () => {
+      const h = hangingRuntime(runtime!);
+      h.hang('create');
+      const bundle = makeBundle((c) => (c.process!.args = ['true']));
+      const id = uniqueId('shim');
+      const dir = join(work, id);
+      mkdirSync(dir, { mode: 0o700 });
+      started.push({ id, dir, runtime: runtime!, root: rootOf(), bundle });
+      const t0 = Date.now();
+      const r = await runShim(['--id', id, '--bundle', bundle.dir, '--runtime', h.path, '--runtime-root', rootOf(), '--dir', dir, '--runtime-timeout', '1']);
+      expect({ code: r.code, stdout: r.stdout, stderr: r.stderr }).toEqual({ code: 1, stdout: '', stderr: 'runtime create timed out after 1 s\n' });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      // The shim's child exits right after its report.
+      await until('the shim and the runtime are gone', () => processesWith(h.sleeper).length + processesWith(dir).length === 0, 3000);
+      expect(readdirSync(dir).filter((f) => !['runtime.log', 'json.log'].includes(f))).toEqual([]);
+      expect(spawnSync(runtime!, ['--root', rootOf(), 'state', id]).status).not.toBe(0);
+    });
+
+    it('start, exec and kill that hang answer ERR after --runtime-timeout, while the loop serves STATE, output and attach; the shim goes on', async () => {
+      const h = hangingRuntime(runtime!);
+      const s = await create({ args: ['sh', '-c', 'while true; do echo tick; sleep 0.05; done'], runtime: h.path, flags: ['--runtime-timeout', '1'] });
+      const c = new Client(s.dir);
+      h.hang('start');
+      c.send(SHIM.START);
+      await sleep(100);
+      // Answered while the START's runtime call hangs, not after it.
+      const other = new Client(s.dir);
+      const t0 = Date.now();
+      expect(await other.request(SHIM.STATE)).toEqual([SHIM.OK, String(s.pid), 'created', '', '', '']);
+      expect(Date.now() - t0).toBeLessThan(500);
+      expect(await c.next()).toEqual(['ERR', 'start the container', '', '', '', '', 'runtime start timed out after 1 s']);
+      expect(processesWith(h.sleeper)).toEqual([]);
+      h.hang('none');
+      expect(await c.request(SHIM.START)).toEqual([SHIM.OK]);
+      const a = new Client(s.dir);
+      a.send(SHIM.ATTACH, '', '0');
+      h.hang('exec');
+      const file = join(s.dir, 'process.json');
+      writeFileSync(file, JSON.stringify({ ...s.bundle.config.process!, args: ['true'] }));
+      c.send(SHIM.EXEC, 'e1', file, '0', '0');
+      await sleep(100);
+      // A request that needs the runtime as well waits for the call under way, then runs.
+      other.send(SHIM.KILL, 'CONT', '0');
+      const seen = { out: '' };
+      await a.expectOutput('tick\ntick\ntick\ntick\n', seen);
+      expect(await c.next()).toEqual(['ERR', 'exec a process in the container', '', '', '', '', 'runtime exec timed out after 1 s']);
+      expect(await other.next()).toEqual([SHIM.OK]);
+      // The container's output went on (attach and log) during the exec's call.
+      expect(logEntries(s.dir).length).toBeGreaterThan(10);
+      h.hang('kill');
+      expect((await c.request(SHIM.KILL, 'KILL', '0'))[6]).toBe('runtime kill timed out after 1 s');
+      expect(processesWith(h.sleeper)).toEqual([]);
+      h.hang('none');
+      // The exec id of the exec that timed out is free again; the container still runs.
+      expect((await c.request(SHIM.EXEC, 'e1', file, '0', '0'))[0]).toBe(SHIM.OK);
+      expect((await c.request(SHIM.STATE))[2]).toBe('running');
+      expect(await c.request(SHIM.KILL, 'KILL', '0')).toEqual([SHIM.OK]);
+      expect((await c.request(SHIM.WAIT, ''))[1]).toBe('137');
+      for (const x of [a, c, other]) x.close();
       await remove(s);
     });
 

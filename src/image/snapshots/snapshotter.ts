@@ -143,7 +143,8 @@ export abstract class SnapshotStore implements Snapshotter {
       await this.populate(id, chain);
     } catch (e) {
       await this.remove(key).catch(() => { /* what is left is an orphan prune removes; the cause matters more */ });
-      throw RuntimeError.fromSystem(`prepare snapshot ${key}`, e);
+      // A write (a full disk) has no path of its own: the snapshot's directory is named.
+      throw RuntimeError.fromSystem(`prepare snapshot ${key}`, e, { path: (e as NodeJS.ErrnoException)?.path ?? this.dir(id) });
     }
     return this.mounts(key);
   }
@@ -159,7 +160,7 @@ export abstract class SnapshotStore implements Snapshotter {
       this.setLink(key, id);
     } catch (e) {
       rmSync(this.dir(id), { recursive: true, force: true });
-      throw RuntimeError.fromSystem(`prepare snapshot ${key}`, e);
+      throw RuntimeError.fromSystem(`prepare snapshot ${key}`, e, { path: (e as NodeJS.ErrnoException)?.path ?? this.dir(id) });
     }
     return { id, chain };
   }
