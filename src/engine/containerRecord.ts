@@ -30,6 +30,8 @@ export interface ContainerConfig {
   Labels: Record<string, string>;
   StopSignal?: string;
   StopTimeout?: number;
+  /** "80/tcp" → {}: the request's and the image's EXPOSE, and every published port (as Docker merges them). */
+  ExposedPorts?: Record<string, Record<string, never>>;
 }
 
 /** The part of Docker's HostConfig this daemon honours (resources and security options: hostConfigSpec.ts). */
@@ -38,6 +40,10 @@ export interface HostConfig extends HostResources {
   /** none, host; `default`/`bridge` are run as none until networks exist. */
   NetworkMode: string;
   Binds: string[] | null;
+  /** -p: "80/tcp" → host addresses and ports (src/network/ports.ts reads them). */
+  PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null>;
+  /** -P: every exposed port on an ephemeral host port. */
+  PublishAllPorts?: boolean;
   /** Absent in records written before restart policies: `no`. */
   RestartPolicy?: RestartPolicy;
   /** Docker's json-file options as the shim takes them; absent: the shim's defaults (10 MiB × 3). */
@@ -89,7 +95,7 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 const NUMBER_FIELDS = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'PidsLimit', 'ShmSize'];
-const BOOLEAN_FIELDS = ['OomKillDisable', 'Privileged', 'ReadonlyRootfs', 'Init'];
+const BOOLEAN_FIELDS = ['OomKillDisable', 'Privileged', 'ReadonlyRootfs', 'Init', 'PublishAllPorts'];
 const isStringMap = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
 
 /** The first resource field of a HostConfig (all optional) of the wrong type. */
@@ -118,6 +124,9 @@ function badField(r: Record<string, unknown>): string | undefined {
   const lc = h.LogConfig as Record<string, unknown> | undefined;
   if (lc !== undefined && (typeof lc !== 'object' || lc === null || lc.Type !== 'json-file' || typeof lc.Config !== 'object'
     || !['maxSize', 'maxFile'].every((k) => lc[k] === undefined || (Number.isInteger(lc[k]) && (lc[k] as number) >= 0)))) return 'HostConfig.LogConfig';
+  if (h.PortBindings !== undefined && !(typeof h.PortBindings === 'object' && h.PortBindings !== null && Object.values(h.PortBindings).every((l) => l === null
+    || (Array.isArray(l) && l.every((b) => typeof b === 'object' && b !== null && ['HostIp', 'HostPort'].every((k) => b[k] === undefined || typeof b[k] === 'string')))))) return 'HostConfig.PortBindings';
+  if (c.ExposedPorts !== undefined && (typeof c.ExposedPorts !== 'object' || c.ExposedPorts === null)) return 'Config.ExposedPorts';
   const wrong = badResourceField(h);
   if (wrong) return `HostConfig.${wrong}`;
   const s = r.State as Record<string, unknown> | undefined;

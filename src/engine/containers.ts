@@ -27,6 +27,8 @@ import { topOf, type Top } from './top.js';
 import { writeStats, type DockerStats, type StatsQuery } from './stats.js';
 import type { Change } from './changes.js';
 import { Networking, type Endpoint } from '../network/networking.js';
+import { reservePorts, type PortReservation } from '../network/portReservation.js';
+import { exposedKeys, portRequests, type PortRequest } from '../network/ports.js';
 import { onDefaultBridge, rewriteBundleForNetwork } from './networkHooks.js';
 
 export type { Change, ContainerConfig, ContainerRecord, ContainerStatus, DockerStats, Endpoint, HostConfig, LogEntry, LogQuery, StatsQuery, Top };
@@ -131,6 +133,12 @@ function bindMount(bind: string, index: number) {
   return { destination, type: 'bind', source, options: ['rbind', flags.includes('ro') ? 'ro' : 'rw', ...flags.filter((f) => /private|shared|slave/.test(f))] };
 }
 
+/** Config.ExposedPorts as Docker keeps it: the request's, the image's EXPOSE and every published port. */
+function exposedPortsOf(c: ContainerConfig, image: string[], h: HostConfig): Pick<ContainerConfig, 'ExposedPorts'> {
+  const keys = exposedKeys({ ...Object.fromEntries(image.map((k) => [k, {}])), ...(c.ExposedPorts ?? {}) }, h.PortBindings);
+  return keys.length ? { ExposedPorts: Object.fromEntries(keys.map((k) => [k, {}])) } : {};
+}
+
 /** The name Docker's "No such image" gives: familiar, with its tag (busybox2 → busybox2:latest). */
 function imageNameAsDocker(image: string): string {
   try {
@@ -147,6 +155,8 @@ export class Containers {
   /** Name (with `/`) → id, reserved before the container exists. */
   private readonly names = new Map<string, string>();
   private readonly networking: Networking;
+  /** Container ID → the host ports held for its published ports while it runs. */
+  private readonly heldPorts = new Map<string, PortReservation>();
 
   constructor(private readonly engine: Engine, private readonly o: ContainersOptions) {
     this.records = new ContainerRecords(o.dataRoot);
@@ -223,6 +233,7 @@ export class Containers {
         record.State.Status = 'running';
         record.State.Pid = pid;
         this.monitor(live);
+        await this.reholdPorts(record.Id);
       } else if (status === 'created') {
         record.State.Status = 'created';
       } else {
@@ -266,6 +277,8 @@ export class Containers {
     const mode = req.hostConfig.NetworkMode || 'default';
     if (!['none', 'host', 'default', 'bridge'].includes(mode)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid HostConfig.NetworkMode ${JSON.stringify(mode)}: only bridge (the default), none and host are supported` });
     const mounts = (req.hostConfig.Binds ?? []).map(bindMount);
+    // Published ports are checked now (400s naming the field) and reserved at each start.
+    portRequests(req.config.ExposedPorts, req.hostConfig.PortBindings, req.hostConfig.PublishAllPorts === true);
     // Resources and security options are checked before anything is made (dockerd's 400s).
     const hostConfig = withDockerDefaults(req.hostConfig);
     const facts = await readHostFacts(this.o, hostConfig.Privileged === true);
@@ -318,7 +331,7 @@ export class Containers {
         ImageId: image.config,
         Path: spec.args[0] ?? '',
         Args: spec.args.slice(1),
-        Config: { ...c, Hostname: c.Hostname || id.slice(0, 12), Labels: c.Labels ?? {} },
+        Config: { ...c, Hostname: c.Hostname || id.slice(0, 12), Labels: c.Labels ?? {}, ...exposedPortsOf(c, spec.exposedPorts, hostConfig) },
         HostConfig: { ...hostConfig, NetworkMode: mode },
         State: { Status: 'created', Pid: pid, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
         RestartCount: 0,
@@ -380,10 +393,18 @@ export class Containers {
     try {
       // The WAIT goes first, so an exit right after START is not missed.
       this.monitor(live);
-      if (this.onBridge(r.HostConfig.NetworkMode)) await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'));
+      if (this.onBridge(r.HostConfig.NetworkMode)) {
+        // The host ports first: one that is taken refuses the start before any CNI ADD.
+        const ports = await this.holdPorts(r.Id, portRequests(r.Config.ExposedPorts, r.HostConfig.PortBindings, r.HostConfig.PublishAllPorts === true));
+        await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), ports).catch(async (e) => {
+          await this.releasePorts(r.Id);
+          throw e;
+        });
+      }
       await shimRequest(dir, [SHIM.START]).catch(async (e) => {
         // Nothing of the network stays after a failed start (the exit, if any, unpins).
         await this.networking.detach(r.Id).catch((d) => this.o.onWarning(`undoing the network of the failed start of ${r.Id}: ${(d as Error).message}`));
+        await this.releasePorts(r.Id);
         throw e;
       });
       r.State = { ...r.State, Status: 'running', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, ExitCode: 0, OOMKilled: false, Error: '' };
@@ -783,8 +804,36 @@ export class Containers {
 
   /** After an exit or before a removal: CNI DEL, then the namespace unpinned (failures are warnings). */
   private async releaseNetwork(id: string): Promise<void> {
+    await this.releasePorts(id);
     await this.networking.detach(id).catch((e) => this.o.onWarning(`container ${id}: tearing down its network: ${(e as Error).message}`));
     await this.networking.unpin(id).catch((e) => this.o.onWarning(`container ${id}: removing its network namespace: ${(e as Error).message}`));
+  }
+
+  /** Holds the host ports of `requests` for container `id`; TCP that DNAT misses is relayed to its address. */
+  private async holdPorts(id: string, requests: PortRequest[]): Promise<PortReservation['mappings']> {
+    await this.releasePorts(id);
+    if (!requests.length) return [];
+    const held = await reservePorts(requests, {
+      relayTo: (m) => {
+        const ep = this.networking.endpoint(id);
+        return ep ? { host: ep.ipAddress, port: m.containerPort } : undefined;
+      },
+    });
+    this.heldPorts.set(id, held);
+    return held.mappings;
+  }
+
+  private async releasePorts(id: string): Promise<void> {
+    const held = this.heldPorts.get(id);
+    this.heldPorts.delete(id);
+    await held?.release();
+  }
+
+  /** After a daemon restart: a running container's published ports are held again, the same ones. */
+  private async reholdPorts(id: string): Promise<void> {
+    const ports = this.networking.endpoint(id)?.ports ?? [];
+    await this.holdPorts(id, ports.map((m) => ({ hostIP: m.hostIP, hostPorts: { first: m.hostPort, last: m.hostPort }, containerPort: m.containerPort, protocol: m.protocol, field: `the published port ${m.hostIP}:${m.hostPort}/${m.protocol} of container ${id}` })))
+      .catch((e) => this.o.onWarning(`container ${id}: holding its published ports again: ${(e as Error).message}`));
   }
 
   /** After recovery: what containers that no longer run (or exist) left of their networks goes. */
@@ -817,3 +866,4 @@ export class Containers {
     }
   }
 }
+export { inspectPorts, psPorts } from '../network/ports.js';

@@ -233,9 +233,15 @@ export class Engine {
   }
 
   /** What a bundle's config.json runs (the command after the image's defaults were applied). */
-  async containerSpec(bundle: string): Promise<{ args: string[] }> {
-    const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as { process?: { args?: string[] } };
-    return { args: spec.process?.args ?? [] };
+  async containerSpec(bundle: string): Promise<{ args: string[]; exposedPorts: string[] }> {
+    const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as { process?: { args?: string[] }; annotations?: Record<string, string> };
+    // The image's EXPOSE, kept by the bundle builder as an annotation (our own file: a bad one reads as none).
+    let exposedPorts: string[] = [];
+    try {
+      const v: unknown = JSON.parse(spec.annotations?.['io.tsrun.image.exposed-ports'] ?? '[]');
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) exposedPorts = v;
+    } catch { /* none */ }
+    return { args: spec.process?.args ?? [], exposedPorts };
   }
 
   async listContainers(): Promise<ContainerRecord[]> {

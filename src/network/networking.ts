@@ -16,6 +16,7 @@ import { buildConflist, loopbackConfig, type Conflist, type NetworkDescription }
 import { containerResolvConf, hostsFile } from './etcFiles.js';
 import { sweepMasquerade } from './masquerade.js';
 import { pinNetns, unpinNetns } from './netns.js';
+import { cniPortMappings, type PortMapping } from './ports.js';
 import { chooseSubnet, formatCidr, formatIp, parseBip, parseRoutes } from './subnet.js';
 
 export const DEFAULT_NETWORK = 'bridge';
@@ -42,6 +43,8 @@ export interface Endpoint {
   macAddress: string;
   /** The pinned namespace (inspect's SandboxKey). */
   netns: string;
+  /** Published ports (portmap's DNAT), as reserved on the host. */
+  ports: PortMapping[];
 }
 
 interface EndpointRecord {
@@ -51,6 +54,13 @@ interface EndpointRecord {
   ifname: string;
   /** Absent while the ADD runs: a crash then still leaves a record to DEL from. */
   result?: CniResult;
+  /** The published ports the ADD was given (portmap's runtimeConfig, the same for DEL and CHECK). */
+  portMappings?: PortMapping[];
+}
+
+/** portmap's capability arguments for the record's published ports. */
+function capabilityArgs(rec: EndpointRecord): Record<string, unknown> | undefined {
+  return rec.portMappings?.length ? { portMappings: cniPortMappings(rec.portMappings) } : undefined;
 }
 
 /** The container's files at /etc: bind-mounted from `dir`. */
@@ -85,6 +95,7 @@ function endpointOf(rec: EndpointRecord): Endpoint | undefined {
     gateway: ip.gateway ?? '',
     macAddress: (ifIndex >= 0 ? r.interfaces?.[ifIndex]?.mac : undefined) ?? '',
     netns: rec.netns,
+    ports: rec.portMappings ?? [],
   };
 }
 
@@ -181,17 +192,17 @@ export class Networking {
    * failed attach leaves no veth, rule or address. `hostsFile` (bind-mounted,
    * so rewritten in place) gets the address.
    */
-  attach(id: string, hostname: string, hostsPath?: string): Promise<Endpoint> {
-    return this.serial(id, () => this.attachNow(id, hostname, hostsPath));
+  attach(id: string, hostname: string, hostsPath?: string, ports: PortMapping[] = []): Promise<Endpoint> {
+    return this.serial(id, () => this.attachNow(id, hostname, hostsPath, ports));
   }
 
-  private async attachNow(id: string, hostname: string, hostsPath?: string): Promise<Endpoint> {
+  private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[]): Promise<Endpoint> {
     const list = await this.conflist();
-    const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname: IFNAME };
+    const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname: IFNAME, ...(ports.length ? { portMappings: ports } : {}) };
     await mkdir(join(this.o.dataRoot, 'network', 'endpoints'), { recursive: true, mode: 0o700 });
     await writeFileAtomicAsync(this.endpointFile(id), JSON.stringify(rec));
     this.endpoints.set(id, rec);
-    const rt: CniRuntime = { containerId: id, netns: rec.netns, ifname: IFNAME, cniPath: this.o.cniPath };
+    const rt: CniRuntime = { containerId: id, netns: rec.netns, ifname: IFNAME, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) };
     try {
       await execPlugin('ADD', loopbackConfig(), { ...rt, ifname: 'lo' });
       rec.result = await addNetworkList(list, rt);
@@ -217,7 +228,7 @@ export class Networking {
     const list = await this.conflist();
     // A namespace already gone (a reboot emptied /run): DEL without one, as the spec allows.
     const netns = await access(rec.netns).then(() => rec.netns, () => '');
-    await delNetworkList(list, { containerId: id, netns, ifname: rec.ifname, cniPath: this.o.cniPath }, rec.result);
+    await delNetworkList(list, { containerId: id, netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
     // What the bridge plugin's DEL leaves when the interface was gone (it reads the addresses there).
     if (list.plugins[0].ipMasq) await sweepMasquerade(list.name, id);
     await rm(this.endpointFile(id), { force: true });
@@ -232,6 +243,8 @@ export class Networking {
       try {
         const rec = JSON.parse(await readFile(join(endpointsDir, f), 'utf8')) as EndpointRecord;
         if (rec.containerId !== id || typeof rec.netns !== 'string' || typeof rec.ifname !== 'string' || typeof rec.network !== 'string') throw new Error('not an endpoint record');
+        if (rec.portMappings !== undefined && !(Array.isArray(rec.portMappings) && rec.portMappings.every((m) => typeof m?.hostIP === 'string'
+          && Number.isInteger(m.hostPort) && Number.isInteger(m.containerPort) && (m.protocol === 'tcp' || m.protocol === 'udp')))) throw new Error('portMappings is not a list of port mappings');
         this.endpoints.set(id, rec);
       } catch (e) {
         this.o.onWarning(`skipping the endpoint record ${join(endpointsDir, f)}: ${(e as Error).message}`);
@@ -282,7 +295,7 @@ export class Networking {
     return this.serial(id, async () => {
       const rec = this.endpoints.get(id);
       if (!rec?.result) return;
-      await checkNetworkList(await this.conflist(), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath }, rec.result);
+      await checkNetworkList(await this.conflist(), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
     });
   }
 }

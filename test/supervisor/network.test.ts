@@ -268,3 +268,72 @@ describe('the default subnet from daemon.json bip (and --bip checked at start)',
     }
   });
 });
+
+describe('published ports (-p, -P) on the default bridge', () => {
+  const curl = (url: string) => new Promise<string>((res) => {
+    execFile('nsenter', [`--net=${NS_PATH}`, 'curl', '-s', '--max-time', '5', url], { encoding: 'utf8' }, (_e, out) => res(out));
+  });
+  const listening = () => inNs('ss', ['-Hltn']);
+
+  it('-p 127.0.0.1:18080:80 and -p 18081:80 reached with curl from the namespace; docker port, ps and inspect show them; a taken port refuses the start and leaves nothing', async () => {
+    const r = await t.docker(['run', '-d', '--name', 'pub', '-p', '127.0.0.1:18080:80', '-p', '18081:80', '-p', '8443', IMAGE, 'sh', '-c', 'echo published > /tmp/index.html && exec httpd -f -p 80 -h /tmp']);
+    expect(r.stderr).toBe('');
+    const id = r.stdout.trim();
+    seen.push(id, await inspect(id, '{{.NetworkSettings.IPAddress}}'));
+    let got = '';
+    for (let i = 0; i < 20 && got !== 'published\n'; i++) {
+      got = await curl('http://127.0.0.1:18080/index.html');
+      if (got !== 'published\n') await sleep(200);
+    }
+    expect(got).toBe('published\n');
+    // 0.0.0.0: the bridge's own address too (DNAT of local traffic).
+    expect(await curl('http://172.17.0.1:18081/index.html')).toBe('published\n');
+    const port = (await t.docker(['port', 'pub'])).stdout.trim().split('\n').sort();
+    expect(port.filter((l) => !l.startsWith('8443'))).toEqual(['80/tcp -> 0.0.0.0:18081', '80/tcp -> 127.0.0.1:18080']);
+    expect(port.find((l) => l.startsWith('8443'))).toMatch(/^8443\/tcp -> 0\.0\.0\.0:\d+$/);
+    const ps = (await t.docker(['ps', '--format', '{{.Ports}}', '--filter', 'name=pub'])).stdout;
+    expect(ps).toContain('127.0.0.1:18080->80/tcp');
+    expect(await inspect(id, '{{json .HostConfig.PortBindings}}')).toContain('"HostPort":"18080"');
+
+    const taken = await t.docker(['run', '-d', '--name', 'taken', '-p', '127.0.0.1:18080:80', IMAGE, 'sleep', '100']);
+    expect(taken.code).toBe(125);
+    expect(taken.stderr).toMatch(/publish 127\.0\.0\.1:18080\/tcp \(HostConfig\.PortBindings\["80\/tcp"\]\[0\]\): bind: EADDRINUSE: port is already allocated/);
+    seen.push((await t.docker(['inspect', 'taken', '--format', '{{.Id}}'])).stdout.trim());
+    expect(await inspect('taken', '{{.State.Status}}')).toBe('created');
+    await t.docker(['rm', 'taken']);
+
+    await t.docker(['stop', '-t', '1', 'pub']);
+    expect(listening()).not.toMatch(/:18080\b/);
+    expect(await curl('http://127.0.0.1:18080/index.html')).toBe('');
+    // Started again, the same ports come back.
+    expect((await t.docker(['start', 'pub'])).code).toBe(0);
+    expect(listening()).toMatch(/127\.0\.0\.1:18080\b/);
+  });
+
+  it('-P publishes what the request exposes on ephemeral ports; bad -p values are 400s naming the field', async () => {
+    const r = await t.docker(['run', '-d', '--expose', '9000', '-P', IMAGE, 'sleep', '1000']);
+    expect(r.stderr).toBe('');
+    const id = r.stdout.trim();
+    seen.push(id);
+    expect((await t.docker(['port', id, '9000/tcp'])).stdout.trim()).toMatch(/^0\.0\.0\.0:\d+$/);
+    const bad = await t.docker(['run', '--rm', '-p', '::1:8080:80', IMAGE, 'true']);
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toMatch(/IPv6 host addresses are not supported/);
+  });
+
+  it('after kill -9 of tsd and a restart, a running container keeps its published port', async () => {
+    const r = await t.docker(['run', '-d', '-p', '127.0.0.1:18090:80', IMAGE, 'sh', '-c', 'echo again > /tmp/index.html && exec httpd -f -p 80 -h /tmp']);
+    const id = r.stdout.trim();
+    seen.push(id, await inspect(id, '{{.NetworkSettings.IPAddress}}'));
+    await t.kill9();
+    await t.restart({ prefix: ['nsenter', `--net=${NS_PATH}`] });
+    expect(listening()).toMatch(/127\.0\.0\.1:18090\b/);
+    let got = '';
+    for (let i = 0; i < 20 && got !== 'again\n'; i++) {
+      got = await curl('http://127.0.0.1:18090/index.html');
+      if (got !== 'again\n') await sleep(200);
+    }
+    expect(got).toBe('again\n');
+    expect((await t.docker(['port', id])).stdout.trim()).toBe('80/tcp -> 127.0.0.1:18090');
+  });
+});

@@ -20,6 +20,7 @@ interface CreateBody {
   Tty?: Maybe<boolean>; OpenStdin?: Maybe<boolean>; StdinOnce?: Maybe<boolean>;
   Env?: Maybe<string[]>; Cmd?: StrSlice; Image?: Maybe<string>; WorkingDir?: Maybe<string>; Entrypoint?: StrSlice;
   Labels?: Maybe<Record<string, string>>; StopSignal?: Maybe<string>; StopTimeout?: Maybe<number>;
+  ExposedPorts?: Maybe<Record<string, unknown>>;
   HostConfig?: Maybe<{
     AutoRemove?: Maybe<boolean>; NetworkMode?: Maybe<string>; Binds?: Maybe<string[]>;
     Memory?: Maybe<number>; MemorySwap?: Maybe<number>; MemoryReservation?: Maybe<number>; OomKillDisable?: Maybe<boolean>;
@@ -28,6 +29,7 @@ interface CreateBody {
     Privileged?: Maybe<boolean>; CapAdd?: Maybe<string[]>; CapDrop?: Maybe<string[]>; ReadonlyRootfs?: Maybe<boolean>;
     Tmpfs?: Maybe<Record<string, string>>; Init?: Maybe<boolean>; ShmSize?: Maybe<number>;
     Sysctls?: Maybe<Record<string, string>>; SecurityOpt?: Maybe<string[]>; Ulimits?: Maybe<{ Name?: Maybe<string>; Soft?: Maybe<number>; Hard?: Maybe<number> }[]>;
+    PortBindings?: Maybe<Record<string, Maybe<{ HostIp?: Maybe<string>; HostPort?: Maybe<string> }[]>>>; PublishAllPorts?: Maybe<boolean>;
     RestartPolicy?: Maybe<{ Name?: Maybe<string> }>;
     LogConfig?: Maybe<{ Type?: Maybe<string>; Config?: Maybe<Record<string, string>> }>;
   }>;
@@ -57,6 +59,7 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
     Labels: body.Labels ?? {},
     ...(body.StopSignal ? { StopSignal: body.StopSignal } : {}),
     ...(body.StopTimeout !== undefined && body.StopTimeout !== null ? { StopTimeout: body.StopTimeout } : {}),
+    ...(body.ExposedPorts && Object.keys(body.ExposedPorts).length ? { ExposedPorts: Object.fromEntries(Object.keys(body.ExposedPorts).map((k) => [k, {}])) } : {}),
   };
   for (const e of config.Env) if (!e || e.startsWith('=')) throw new BadRequest(`Env: invalid entry ${JSON.stringify(e)}: want KEY=VALUE`);
   const h = body.HostConfig ?? {};
@@ -65,6 +68,7 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
     NetworkMode: h.NetworkMode || 'default',
     Binds: h.Binds ?? null,
     ...resourcesOf(h),
+    ...portsOf(h),
   };
   // The schema checked the types; what the values may be is the policy's own (Docker's messages).
   const restart = parseRestartPolicy(h.RestartPolicy);
@@ -78,6 +82,18 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
 }
 
 type Body = NonNullable<CreateBody['HostConfig']>;
+
+/** -p and -P as given (src/network/ports.ts checks the values at create, naming the field). */
+function portsOf(h: Body): Partial<HostConfig> {
+  const out: Partial<HostConfig> = {};
+  if (h.PortBindings && Object.keys(h.PortBindings).length) {
+    out.PortBindings = Object.fromEntries(Object.entries(h.PortBindings).map(([k, list]) => [k, list
+      ? list.map((b) => ({ ...(b?.HostIp ? { HostIp: b.HostIp } : {}), ...(b?.HostPort ? { HostPort: b.HostPort } : {}) }))
+      : null]));
+  }
+  if (h.PublishAllPorts === true) out.PublishAllPorts = true;
+  return out;
+}
 
 /** The resources and security options (hostConfigSpec.ts applies them), null and zero values left out. */
 function resourcesOf(h: Body): Partial<HostConfig> {

@@ -4,7 +4,7 @@
 import { BadRequest } from '../http/errors.js';
 import { sendJson, type Request, type Router } from '../http/router.js';
 import { framer, RAW_STREAM } from '../http/stream.js';
-import type { ContainerRecord, Endpoint, WaitCondition } from '../../engine/containers.js';
+import { inspectPorts, psPorts, type ContainerRecord, type Endpoint, type WaitCondition } from '../../engine/containers.js';
 import { parseCreateBody } from './containerBody.js';
 import type { Api } from './context.js';
 import { parseFilters } from './system.js';
@@ -83,7 +83,7 @@ export function summary(c: ContainerRecord, restarting = false, endpoint?: Endpo
     ImageID: c.ImageId,
     Command: shellJoin([c.Path, ...c.Args]),
     Created: Math.floor(Date.parse(c.Created) / 1000),
-    Ports: [],
+    Ports: psPorts(Object.keys(c.Config.ExposedPorts ?? {}), endpoint?.ports ?? []),
     Labels: c.Config.Labels,
     State: restarting ? 'restarting' : apiStatus(c),
     Status: restarting ? `Restarting (${c.State.ExitCode}) ${humanDuration(Date.now() - Date.parse(c.State.FinishedAt))} ago` : statusText(c),
@@ -120,7 +120,8 @@ function networkSettings(c: ContainerRecord, ep: Endpoint | undefined) {
   const onBridge = BRIDGE_MODES.includes(c.HostConfig.NetworkMode ?? '');
   const addr = { Gateway: ep?.gateway ?? '', IPAddress: ep?.ipAddress ?? '', IPPrefixLen: ep?.prefixLen ?? 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: ep?.macAddress ?? '' };
   return {
-    Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, Ports: {},
+    Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
+    Ports: inspectPorts(Object.keys(c.Config.ExposedPorts ?? {}), ep?.ports ?? []),
     SandboxKey: ep?.netns ?? '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
     EndpointID: '', ...addr,
     Networks: onBridge ? { bridge: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', ...addr, DriverOpts: null } } : {},
@@ -154,7 +155,8 @@ function inspect(c: ContainerRecord, restarting = false, net?: { endpoint?: Endp
     ExecIDs: null,
     HostConfig: {
       Binds: c.HostConfig.Binds, NetworkMode: c.HostConfig.NetworkMode, AutoRemove: c.HostConfig.AutoRemove,
-      RestartPolicy: c.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file', Config: c.HostConfig.LogConfig?.Config ?? {} }, PortBindings: {},
+      RestartPolicy: c.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file', Config: c.HostConfig.LogConfig?.Config ?? {} },
+      PortBindings: c.HostConfig.PortBindings ?? {}, PublishAllPorts: c.HostConfig.PublishAllPorts ?? false,
       ...inspectResources(c.HostConfig),
     },
     Mounts: (c.HostConfig.Binds ?? []).map((b) => {
