@@ -22,6 +22,7 @@ import type { Progress } from '../image/progress.js';
 import { pull } from '../image/pull.js';
 import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import { parseMirrors } from '../image/registry/client.js';
+import type { Credentials } from '../image/registry/credentials.js';
 import { findImage } from '../image/resolveImage.js';
 import { openSnapshotter, unmount } from '../image/snapshots/mount.js';
 import type { Snapshotter } from '../image/snapshots/snapshotter.js';
@@ -60,6 +61,10 @@ export interface PullRequest {
   /** os/arch[/variant] (default: this machine). */
   platform?: string;
   progress?: Progress;
+  /** Credentials for this pull only (a daemon's client sent them); authFile is not read then. */
+  credentials?: Credentials;
+  /** A bearer token the client holds for the registry. */
+  registryToken?: string;
 }
 
 export interface ImportRequest {
@@ -119,6 +124,8 @@ export class Engine {
     return pull(this.dataRoot, snapshotter, name, {
       insecure: req.insecure,
       authFile: req.authFile,
+      credentials: req.credentials,
+      registryToken: req.registryToken,
       mirrors,
       platform: req.platform ? parsePlatform(req.platform) : undefined,
       onWarning: this.onWarning,
@@ -206,6 +213,30 @@ export class Engine {
       opts.onUntagged?.(img.name);
     }
     return this.prune();
+  }
+
+  /** Every image name here with what it points at (a name by digest included). */
+  async imageRecords(): Promise<ImageRecord[]> {
+    return new ImageStore(this.dataRoot).list();
+  }
+
+  /** Writes an image name (a new name for an image that is here, or one kept by digest). */
+  async putImageRecord(record: ImageRecord): Promise<void> {
+    new ImageStore(this.dataRoot).put(record);
+  }
+
+  /** Removes one image name (exactly as stored); the content stays until collectUnused. */
+  async untagImage(name: string): Promise<void> {
+    new ImageStore(this.dataRoot).remove(name);
+  }
+
+  /** What collecting removed: the prune result and the layers (chain IDs) that went. */
+  async collectUnused(): Promise<{ result: PruneResult; layers: string[] }> {
+    const snapshotter = await this.snapshotter();
+    const before = snapshotter.walk().filter((s) => s.kind === 'committed').map((s) => s.name);
+    const result = await prune(this.dataRoot, snapshotter);
+    const after = new Set(snapshotter.walk().map((s) => s.name));
+    return { result, layers: before.filter((n) => !after.has(n)) };
   }
 
   /** Removes content, layers and leftovers no image or container uses. */

@@ -1,11 +1,18 @@
-// /images: pull (create) with Docker's JSON progress stream, list, inspect,
-// tag, delete.
+// /images: pull (create) with Docker's JSON progress stream and the client's
+// X-Registry-Auth, list (filters), inspect, history, tag, delete, prune; /auth
+// (auth.ts). The rules (conflicts, dangling images, events) are the engine's
+// (src/engine/images.ts); this file parses and maps.
 import type { ServerResponse } from 'node:http';
 import { BadRequest } from '../http/errors.js';
 import { messageOf } from '../http/errors.js';
 import { sendJson, type Router } from '../http/router.js';
 import { familiarName, type Progress } from '../../engine/engine.js';
+import { fullName, Images } from '../../engine/images.js';
+import { registerAuth, registryAuth } from './auth.js';
 import type { Api } from './context.js';
+import { parseFilters } from './system.js';
+
+const truthy = (v: string | null) => ['1', 'true', 'True', 'TRUE'].includes(v ?? '');
 
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 const unix = (iso: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
@@ -32,6 +39,7 @@ function jsonProgress(res: ServerResponse): Progress & { line(v: object): void }
       line({ status: 'Pulling fs layer', progressDetail: {}, id: short(id) });
     },
     update(id, done) {
+      if (done <= 0) return; // dockerd reports bytes read, never an empty bar
       const total = totals.get(id) ?? 0;
       line({ status: 'Downloading', progressDetail: { current: done, total }, progress: bar(done, total), id: short(id) });
     },
@@ -44,6 +52,9 @@ function jsonProgress(res: ServerResponse): Progress & { line(v: object): void }
 }
 
 export function registerImages(router: Router, api: Api): void {
+  const images = new Images(api.engine, api.containers);
+  registerAuth(router, api, images);
+
   router.post('/images/create', async (req, res) => {
     const from = req.query.get('fromImage');
     if (!from) throw new BadRequest('fromImage: missing (importing with fromSrc is not supported)');
@@ -51,32 +62,41 @@ export function registerImages(router: Router, api: Api): void {
     // fromImage may carry the tag or digest itself; tag is added otherwise.
     const hasTag = /@|:[^/]+$/.test(from);
     const name = tag && !hasTag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : hasTag ? from : `${from}:latest`;
+    const full = fullName(name);
+    const auth = registryAuth(req.headers['x-registry-auth']);
     const registry = name.split('/')[0];
     const insecure = api.settings.insecureRegistries.includes(registry);
     const progress = jsonProgress(res);
-    const shown = familiarName(name);
-    progress.line({ status: `Pulling from ${familiarName(name.replace(/[:@][^/]*$/, ''))}`, id: tag ?? 'latest' });
+    const shown = familiarName(full);
+    // As dockerd: "<tag>: Pulling from <repository path>" once the manifest is here, so a
+    // missing image or a refused login is still a plain error status.
+    const at = /@(sha256:[a-f0-9]+)$/.exec(full)?.[1] ?? /:([^:/]+)$/.exec(full)![1];
+    const repoPath = full.replace(/[:@][^/]*$/, '').split('/').slice(1).join('/');
+    progress.resolved = () => progress.line({ status: `Pulling from ${repoPath}`, id: at });
     try {
-      const img = await api.engine.pull(name, { insecure, progress });
-      progress.line({ status: `Digest: ${img.target.digest}` });
-      progress.line({ status: `Status: Downloaded newer image for ${shown}` });
+      const { record, upToDate } = await images.pull(full, { insecure, auth, progress });
+      progress.line({ status: `Digest: ${record.target.digest}` });
+      progress.line({ status: upToDate ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}` });
     } catch (e) {
+      if (!res.headersSent) throw e;
       progress.line({ errorDetail: { message: messageOf(e) }, error: messageOf(e) });
     }
     res.end();
   });
 
-  router.get('/images/json', async (_req, res) => {
-    const byId = new Map<string, { tags: string[]; digests: string[]; created: string; size: number }>();
-    for (const i of await api.engine.listImages()) {
-      const e = byId.get(i.id) ?? { tags: [], digests: [], created: i.created, size: i.size };
-      if (i.tag !== '<none>') e.tags.push(`${i.repository}:${i.tag}`);
-      e.digests.push(`${i.repository}@${i.digest}`);
-      byId.set(i.id, e);
-    }
-    sendJson(res, 200, [...byId].map(([id, e]) => ({
-      Containers: -1, Created: unix(e.created), Id: id, Labels: null, ParentId: '', RepoDigests: [...new Set(e.digests)], RepoTags: e.tags, SharedSize: -1, Size: e.size, VirtualSize: e.size,
+  router.get('/images/json', async (req, res) => {
+    const list = await images.list(parseFilters(req.query.get('filters')));
+    sendJson(res, 200, list.map((e) => ({
+      Containers: -1, Created: unix(e.created), Id: e.id, Labels: Object.keys(e.labels).length ? e.labels : null, ParentId: '', RepoDigests: e.digests, RepoTags: e.tags, SharedSize: -1, Size: e.size, VirtualSize: e.size,
     })));
+  });
+
+  router.post('/images/prune', async (req, res) => {
+    sendJson(res, 200, await images.prune(parseFilters(req.query.get('filters'))));
+  });
+
+  router.get('/images/{name*}/history', async (req, res) => {
+    sendJson(res, 200, await images.history(req.params.name));
   });
 
   router.get('/images/{name*}/json', async (req, res) => {
@@ -87,12 +107,12 @@ export function registerImages(router: Router, api: Api): void {
       throw Object.assign(new Error(`No such image: ${req.params.name}`), { kind: 'not-found' });
     }
     const { record, config, manifest } = details;
-    const tags = (await api.engine.listImages()).filter((i) => i.id === record.config && i.tag !== '<none>').map((i) => `${i.repository}:${i.tag}`);
+    const { tags, digests } = await images.namesOf(record.config);
     const size = manifest.layers.reduce((a, l) => a + l.size, 0);
     sendJson(res, 200, {
       Id: record.config,
       RepoTags: tags,
-      RepoDigests: [`${familiarName(record.name.replace(/[:@][^/]*$/, ''))}@${record.target.digest}`],
+      RepoDigests: digests,
       Parent: '',
       Comment: '',
       Created: config.created ?? '',
@@ -115,28 +135,12 @@ export function registerImages(router: Router, api: Api): void {
     const repo = req.query.get('repo');
     if (!repo) throw new BadRequest('repo: missing');
     const tag = req.query.get('tag') || 'latest';
-    try {
-      await api.engine.findImage(req.params.name);
-    } catch {
-      throw Object.assign(new Error(`No such image: ${req.params.name}`), { kind: 'not-found' });
-    }
-    await api.engine.tagImage(req.params.name, `${repo}:${tag}`);
+    await images.tag(req.params.name, fullName(`${repo}:${tag}`));
     res.writeHead(201).end();
   });
 
   router.delete('/images/{name*}', async (req, res) => {
-    const force = ['1', 'true'].includes(req.query.get('force') ?? '');
-    let img;
-    try {
-      img = await api.engine.findImage(req.params.name);
-    } catch {
-      throw Object.assign(new Error(`No such image: ${req.params.name}`), { kind: 'not-found' });
-    }
-    const user = api.containers.list().find((c) => c.ImageId === img.config);
-    if (user && !force) throw Object.assign(new Error(`conflict: unable to remove repository reference "${req.params.name}" (must force) - container ${user.Id.slice(0, 12)} is using its referenced image ${short(img.config)}`), { kind: 'exists' });
-    const untagged: string[] = [];
-    await api.engine.removeImages([req.params.name], { force: true, onUntagged: (n) => untagged.push(n) });
-    const left = (await api.engine.listImages()).some((i) => i.id === img.config);
-    sendJson(res, 200, [...untagged.map((n) => ({ Untagged: familiarName(n) })), ...(left ? [] : [{ Deleted: img.config }])]);
+    const { items } = await images.remove(req.params.name, { force: truthy(req.query.get('force')), noprune: truthy(req.query.get('noprune')) });
+    sendJson(res, 200, items);
   });
 }
