@@ -96,7 +96,7 @@ export function credentialsOf(a: AuthConfig | undefined): { credentials?: Creden
 }
 
 /** A registry's refusal in dockerd's words (moby distribution/errors.go); other errors as they are. */
-function pullError(e: unknown, name: string, manifestUrl: string): unknown {
+export function dockerPullError(e: unknown, name: string, manifestUrl: string): unknown {
   const reg = (e as { registry?: RegistryFailure } | null)?.registry;
   if (!reg) return e;
   const ref = parseReference(name);
@@ -119,7 +119,7 @@ function pullError(e: unknown, name: string, manifestUrl: string): unknown {
 }
 
 /** Docker's timestamps of filters (until=): unix seconds, a Go duration before now (24h, 10m), or a date. */
-function timestampOf(v: string, key: string): number {
+export function timestampOf(v: string, key: string): number {
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
   const units: Record<string, number> = { h: 3600e3, m: 60e3, s: 1e3, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 };
   const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)];
@@ -217,7 +217,7 @@ export class Images {
     try {
       record = await this.engine.pull(name, { insecure: o.insecure, progress, ...credentialsOf(o.auth) });
     } catch (e) {
-      throw pullError(e, name, manifestUrl);
+      throw dockerPullError(e, name, manifestUrl);
     }
     if (before && before.config !== record.config) await this.keepIfNameless(before);
     this.emit('pull', familiarName(name), await this.eventAttributes(record.config, familiarName(`${ref.registry}/${ref.repository}`)));
@@ -287,10 +287,12 @@ export class Images {
   async history(name: string): Promise<HistoryEntry[]> {
     const record = await this.find(name);
     const { config, manifest } = await this.engine.imageDetails(record.name);
-    const history = (config.history ?? []) as Array<{ created?: string; created_by?: string; comment?: string; empty_layer?: boolean }>;
+    // The config came from a registry: each field is read for what it is.
+    const history = (Array.isArray(config.history) ? config.history : []).map((h) => (h && typeof h === 'object' ? h as Record<string, unknown> : {}));
+    const text = (v: unknown) => (typeof v === 'string' ? v : '');
     let layer = 0;
     const entries: HistoryEntry[] = history.length
-      ? history.map((h) => ({ Id: '<missing>', Created: unix(h.created), CreatedBy: h.created_by ?? '', Tags: null, Size: h.empty_layer ? 0 : (manifest.layers[layer++]?.size ?? 0), Comment: h.comment ?? '' }))
+      ? history.map((h) => ({ Id: '<missing>', Created: unix(text(h.created)), CreatedBy: text(h.created_by), Tags: null, Size: h.empty_layer === true ? 0 : (manifest.layers[layer++]?.size ?? 0), Comment: text(h.comment) }))
       : manifest.layers.map((l) => ({ Id: '<missing>', Created: unix(config.created), CreatedBy: '', Tags: null, Size: l.size, Comment: '' }));
     entries.reverse();
     if (entries.length) {
@@ -303,7 +305,8 @@ export class Images {
 
   // Delete, prune
 
-  private conflict(id: string, mask: { running: boolean; reference: boolean; stopped: boolean }, refs: number): RuntimeError | undefined {
+  /** moby's checkImageDeleteConflict: the first conflict the mask asks about, with whether a container uses the image. */
+  private conflict(id: string, mask: { running: boolean; reference: boolean; stopped: boolean }, refs: number): { error: RuntimeError; used: boolean } | undefined {
     const users = this.containers.list().filter((c) => c.ImageId === id);
     const running = users.find((c) => c.State.Status === 'running');
     const stopped = users.find((c) => c.State.Status !== 'running');
@@ -312,7 +315,7 @@ export class Images {
     else if (mask.reference && refs > 0) c = { hard: false, used: false, message: 'image is referenced in multiple repositories' };
     else if (mask.stopped && stopped) c = { hard: false, used: true, message: `image is being used by stopped container ${short(stopped.Id)}` };
     if (!c) return undefined;
-    return Object.assign(new RuntimeError({ kind: 'exists', step: `conflict: unable to delete ${short(id)} (${c.hard ? 'cannot be forced' : 'must be forced'}) - ${c.message}` }), { used: c.used });
+    return { error: new RuntimeError({ kind: 'exists', step: `conflict: unable to delete ${short(id)} (${c.hard ? 'cannot be forced' : 'must be forced'}) - ${c.message}` }), used: c.used };
   }
 
   private async untag(rec: ImageRecord, items: DeleteItem[]): Promise<void> {
@@ -355,18 +358,18 @@ export class Images {
       quiet = true;
     } else if (isSingleReference(refs)) {
       const c = this.conflict(id, { running: true, reference: false, stopped: !o.force }, refs.length);
-      if (c) throw c;
+      if (c) throw c.error;
       for (const r of refs) await this.untag(r, items);
       refs = [];
     }
     const c = this.conflict(id, { running: true, reference: !o.force, stopped: !o.force }, refs.length);
     if (c) {
-      if (quiet && (c as unknown as { used: boolean }).used) {
+      if (quiet && c.used) {
         // dockerd keeps the image, dangling, for the container that uses it.
         await this.keepIfNameless(img);
         return { items, bytes: 0 };
       }
-      throw c;
+      throw c.error;
     }
     for (const r of refs) await this.untag(r, items);
     const { result, layers } = await this.engine.collectUnused();
@@ -408,7 +411,7 @@ export class Images {
 }
 
 /** moby's isSingleReference: one tag (or none), and any digest names of that tag's repository only. */
-function isSingleReference(refs: ImageRecord[]): boolean {
+export function isSingleReference(refs: ImageRecord[]): boolean {
   if (refs.length <= 1) return refs.length === 1;
   let single: ImageRecord | undefined;
   const canonicalRepos = new Set<string>();
