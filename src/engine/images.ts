@@ -6,10 +6,12 @@
 // login; and the image events (pull, tag, untag, delete) as dockerd emits them.
 //
 // An image is its config digest (the ID); its references are the names stored
-// for it: tags (repo:tag) and digests (repo@sha256:...). An image with no tag is
-// dangling. An image must always have one stored name, or the collector takes its
-// content: where dockerd keeps an unreferenced image (its container still uses
-// it), it is kept here under repo@<digest>.
+// for it: tags (repo:tag) and digests (repo@sha256:...; a pull stores the digest
+// it resolved to beside the tag, as dockerd). An image with no tag is dangling.
+// An image must always have one stored name, or the collector takes its content:
+// where dockerd keeps an image with no reference at all (a container uses it, or
+// a tag moved on), it is kept by a hidden record (ImageRecord.hidden), which is
+// no reference: lists show it as <none>:<none>.
 import { RuntimeError } from '../common/errors.js';
 import type { RegistryFailure } from '../image/registry/client.js';
 import type { Credentials } from '../image/registry/credentials.js';
@@ -119,13 +121,13 @@ export function dockerPullError(e: unknown, name: string, manifestUrl: string): 
 }
 
 /** Docker's timestamps of filters (until=): unix seconds, a Go duration before now (24h, 10m), or a date. */
-export function timestampOf(v: string, key: string): number {
+export function timestampOf(v: string): number {
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
   const units: Record<string, number> = { h: 3600e3, m: 60e3, s: 1e3, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 };
   const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)];
   if (parts.length && parts.map((p) => p[0]).join('') === v) return Date.now() - parts.reduce((a, p) => a + Number(p[1]) * units[p[2]], 0);
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw invalid(`failed to parse value as time or duration: "${v}" (filter ${key})`);
+  if (Number.isNaN(t)) throw invalid(`failed to parse value as time or duration: "${v}"`);
   return t;
 }
 
@@ -140,12 +142,12 @@ function labelsMatch(labels: Record<string, string>, wanted: string[] | undefine
 function danglingFilter(f: Record<string, string[]>): boolean | undefined {
   const v = f.dangling;
   if (!v?.length) return undefined;
-  for (const x of v) if (!['true', '1', 'false', '0'].includes(x.toLowerCase())) throw invalid(`Invalid filter 'dangling=${x}'`);
+  for (const x of v) if (!['true', '1', 'false', '0'].includes(x.toLowerCase())) throw invalid(`Invalid filter 'dangling=[${v.join(' ')}]'`);
   return v.some((x) => ['true', '1'].includes(x.toLowerCase()));
 }
 
 function checkFilterKeys(f: Record<string, string[]>, accepted: string[]): void {
-  for (const k of Object.keys(f)) if (!accepted.includes(k)) throw invalid(`invalid filter '${k}'`);
+  for (const k of Object.keys(f)) if (!accepted.includes(k)) throw invalid(`Invalid filter '${k}'`);
 }
 
 export class Images {
@@ -164,26 +166,34 @@ export class Images {
     return { ...labels, name };
   }
 
+  /** The image's references (its hidden record is none). */
   private async refsOf(id: string): Promise<ImageRecord[]> {
-    return (await this.engine.imageRecords()).filter((r) => r.config === id);
+    return (await this.engine.imageRecords()).filter((r) => r.config === id && !r.hidden);
   }
 
   private async find(ref: string): Promise<ImageRecord> {
+    let img: ImageRecord | undefined;
     try {
-      return await this.engine.findImage(ref);
-    } catch {
-      throw new RuntimeError({ kind: 'not-found', step: `No such image: ${ref}` });
-    }
+      img = await this.engine.findImage(ref);
+    } catch { /* below */ }
+    if (img?.hidden && !/^(sha256:)?[a-f0-9]+$/.test(ref)) img = undefined;
+    if (!img) throw new RuntimeError({ kind: 'not-found', step: `No such image: ${ref}` });
+    return img;
   }
 
   /**
    * Keeps an image that lost its last name (a pull or tag moved the name on,
    * or a forced untag left it to a container) under repo@digest.
    */
+  /** An image got a reference: the record that kept it without one goes. */
+  private async dropHidden(id: string): Promise<void> {
+    for (const r of (await this.engine.imageRecords()).filter((x) => x.config === id && x.hidden)) await this.engine.untagImage(r.name);
+  }
+
   private async keepIfNameless(old: ImageRecord | undefined): Promise<void> {
     if (!old) return;
     if ((await this.refsOf(old.config)).length) return;
-    await this.engine.putImageRecord({ ...old, name: `${repoOf(old.name)}@${old.target.digest}` });
+    await this.engine.putImageRecord({ ...old, name: `${repoOf(old.name)}@${old.target.digest}`, hidden: true });
   }
 
   // Pull, tag, login
@@ -219,6 +229,9 @@ export class Images {
     } catch (e) {
       throw dockerPullError(e, name, manifestUrl);
     }
+    // dockerd's reference store: the digest the tag resolved to is a reference too.
+    if (!parseReference(name).digest) await this.engine.putImageRecord({ ...record, name: `${repoOf(name)}@${record.target.digest}` });
+    await this.dropHidden(record.config);
     if (before && before.config !== record.config) await this.keepIfNameless(before);
     this.emit('pull', familiarName(name), await this.eventAttributes(record.config, familiarName(`${ref.registry}/${ref.repository}`)));
     return { record, upToDate: before?.target.digest === record.target.digest };
@@ -228,7 +241,9 @@ export class Images {
   async tag(source: string, target: string): Promise<void> {
     const img = await this.find(source);
     const before = (await this.engine.imageRecords()).find((r) => r.name === target);
-    await this.engine.tagImage(img.name, target);
+    const { hidden: _hidden, ...image } = img;
+    await this.engine.putImageRecord({ ...image, name: target, updated: new Date().toISOString() });
+    await this.dropHidden(img.config);
     if (before && before.config !== img.config) await this.keepIfNameless(before);
     this.emit('tag', img.config, await this.eventAttributes(img.config, familiarName(target)));
   }
@@ -250,18 +265,20 @@ export class Images {
     checkFilterKeys(filters, ['dangling', 'label', 'reference', 'before', 'since']);
     const dangling = danglingFilter(filters);
     const byId = new Map<string, ImageListEntry>();
+    const hidden = new Set((await this.engine.imageRecords()).filter((r) => r.hidden).map((r) => r.name));
     for (const s of await this.engine.listImages()) {
       const e = byId.get(s.id) ?? { id: s.id, tags: [], digests: [], created: s.created, size: s.size, labels: {} };
-      if (s.tag !== '<none>') e.tags.push(`${s.repository}:${s.tag}`);
-      if (!e.digests.includes(`${s.repository}@${s.digest}`)) e.digests.push(`${s.repository}@${s.digest}`);
       byId.set(s.id, e);
+      if (hidden.has(s.name)) continue;
+      if (s.tag !== '<none>') e.tags.push(`${s.repository}:${s.tag}`);
+      else if (!e.digests.includes(`${s.repository}@${s.digest}`)) e.digests.push(`${s.repository}@${s.digest}`);
     }
     const out: ImageListEntry[] = [];
     const createdOf = async (ref: string) => Date.parse((await this.find(ref).then((r) => byId.get(r.config)))?.created ?? '') || 0;
     const before = filters.before?.length ? await createdOf(filters.before[0]) : undefined;
     const since = filters.since?.length ? await createdOf(filters.since[0]) : undefined;
     for (const e of byId.values()) {
-      const rec = (await this.refsOf(e.id))[0];
+      const rec = (await this.engine.imageRecords()).find((r) => r.config === e.id)!;
       e.labels = (await this.engine.imageDetails(rec.name).catch(() => undefined))?.config.config?.Labels ?? {};
       if (dangling !== undefined && (e.tags.length === 0) !== dangling) continue;
       if (!labelsMatch(e.labels, filters.label, undefined)) continue;
@@ -279,7 +296,7 @@ export class Images {
     const refs = await this.refsOf(id);
     return {
       tags: refs.filter((r) => !isCanonical(r.name)).map((r) => familiarName(r.name)),
-      digests: [...new Set(refs.map((r) => `${familiarName(repoOf(r.name))}@${r.target.digest}`))],
+      digests: refs.filter((r) => isCanonical(r.name)).map((r) => familiarName(r.name)),
     };
   }
 
@@ -318,10 +335,12 @@ export class Images {
     return { error: new RuntimeError({ kind: 'exists', step: `conflict: unable to delete ${short(id)} (${c.hard ? 'cannot be forced' : 'must be forced'}) - ${c.message}` }), used: c.used };
   }
 
-  private async untag(rec: ImageRecord, items: DeleteItem[]): Promise<void> {
+  /** Removes one reference; `event`: dockerd's untag event (not for the digests that go with a repository's last tag). */
+  private async untag(rec: ImageRecord, items: DeleteItem[], event = true): Promise<void> {
+    const attributes = await this.eventAttributes(rec.config, rec.config);
     await this.engine.untagImage(rec.name);
     items.push({ Untagged: familiarName(rec.name) });
-    this.emit('untag', rec.config, await this.eventAttributes(rec.config, rec.config));
+    if (event) this.emit('untag', rec.config, attributes);
   }
 
   /**
@@ -351,7 +370,7 @@ export class Images {
       refs = refs.filter((r) => r.name !== img.name);
       if (!isCanonical(img.name) && !refs.some((r) => !isCanonical(r.name) && repoOf(r.name) === repoOf(img.name))) {
         // The repository's last tag went: its digest names go with it.
-        for (const r of refs.filter((x) => isCanonical(x.name) && repoOf(x.name) === repoOf(img.name))) await this.untag(r, items);
+        for (const r of refs.filter((x) => isCanonical(x.name) && repoOf(x.name) === repoOf(img.name))) await this.untag(r, items, false);
         refs = refs.filter((x) => !(isCanonical(x.name) && repoOf(x.name) === repoOf(img.name)));
       }
       if (refs.length) return { items, bytes: 0 };
@@ -372,6 +391,7 @@ export class Images {
       throw c.error;
     }
     for (const r of refs) await this.untag(r, items);
+    await this.dropHidden(id);
     const { result, layers } = await this.engine.collectUnused();
     const mine = new Set(config ? chainIds(config.rootfs.diff_ids) : []);
     items.push({ Deleted: id }, ...layers.filter((l) => mine.has(l)).map((l) => ({ Deleted: l })));
@@ -382,8 +402,9 @@ export class Images {
   /** docker image prune: dangling images (all unused ones with dangling=false) that no container uses. */
   async prune(filters: Record<string, string[]>): Promise<{ ImagesDeleted: DeleteItem[] | null; SpaceReclaimed: number }> {
     checkFilterKeys(filters, ['dangling', 'until', 'label', 'label!']);
-    const danglingOnly = danglingFilter(filters) ?? true;
-    const until = filters.until?.length ? timestampOf(filters.until[0], 'until') : undefined;
+    // dockerd 20.10: only false/0 widen it; any other value keeps the default.
+    const danglingOnly = !(filters.dangling ?? []).some((v) => ['false', '0'].includes(v.toLowerCase()));
+    const until = filters.until?.length ? timestampOf(filters.until[0]) : undefined;
     const inUse = new Set(this.containers.list().map((c) => c.ImageId));
     const deleted: DeleteItem[] = [];
     let bytes = 0;
@@ -391,14 +412,15 @@ export class Images {
     for (const id of ids) {
       if (inUse.has(id)) continue;
       const refs = await this.refsOf(id);
-      if (!refs.length) continue;
-      const { config } = await this.engine.imageDetails(refs[0].name).catch(() => ({ config: undefined as ImageConfig | undefined }));
+      const any = (await this.engine.imageRecords()).find((r) => r.config === id);
+      if (!any) continue;
+      const { config } = await this.engine.imageDetails(any.name).catch(() => ({ config: undefined as ImageConfig | undefined }));
       if (until !== undefined && (Date.parse(config?.created ?? '') || 0) > until) continue;
       if (!labelsMatch(config?.config?.Labels ?? {}, filters.label, filters['label!'])) continue;
       if (danglingOnly && refs.some((r) => !isCanonical(r.name))) continue;
-      for (const r of refs) {
+      for (const r of refs.length ? refs.map((x) => x.name) : [id]) {
         try {
-          const { items, bytes: b } = await this.remove(r.name);
+          const { items, bytes: b } = await this.remove(r);
           deleted.push(...items);
           bytes += b;
         } catch (e) {
@@ -406,6 +428,7 @@ export class Images {
         }
       }
     }
+    this.emit('prune', '', { reclaimed: String(bytes) });
     return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: bytes };
   }
 }

@@ -28,6 +28,7 @@ function bar(current: number, total: number): string {
 /** Progress as Docker's JSON lines; the headers go out with the first line, so an early error is still a plain status. */
 function jsonProgress(res: ServerResponse): Progress & { line(v: object): void } {
   const totals = new Map<string, number>();
+  const downloaded = new Set<string>();
   const line = (v: object) => {
     if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
     res.write(JSON.stringify(v) + '\r\n');
@@ -44,8 +45,11 @@ function jsonProgress(res: ServerResponse): Progress & { line(v: object): void }
       line({ status: 'Downloading', progressDetail: { current: done, total }, progress: bar(done, total), id: short(id) });
     },
     status(id, state) {
-      const text = state === 'already here' ? 'Already exists' : state === 'downloaded' ? 'Download complete' : state === 'unpacked' ? 'Pull complete' : state;
-      line({ status: text, progressDetail: {}, id: short(id) });
+      // dockerd's sequence: Verifying Checksum, Download complete, (Extracting,) Pull complete. A layer
+      // unpacked while it downloads is reported once it is checked and in place.
+      const text = state === 'already here' ? ['Already exists'] : state === 'downloaded' ? ['Verifying Checksum', 'Download complete'] : state === 'unpacked' ? [...(downloaded.has(id) ? [] : ['Verifying Checksum', 'Download complete']), 'Pull complete'] : [state];
+      if (state === 'downloaded') downloaded.add(id);
+      for (const status of text) line({ status, progressDetail: {}, id: short(id) });
     },
     done() {},
   };
