@@ -230,6 +230,12 @@ export class Engine {
     new ImageStore(this.dataRoot).remove(name);
   }
 
+  /** The unpacked bytes of layers by chain ID (what docker shows as sizes); undefined for a layer not here. */
+  async layerSizes(chainIds: string[]): Promise<Array<number | undefined>> {
+    const snapshotter = await this.snapshotter();
+    return chainIds.map((c) => snapshotter.stat(c)?.size);
+  }
+
   /** What collecting removed: the prune result and the layers (chain IDs) that went. */
   async collectUnused(): Promise<{ result: PruneResult; layers: string[] }> {
     const snapshotter = await this.snapshotter();

@@ -166,6 +166,13 @@ export class Images {
     return { ...labels, name };
   }
 
+  /** Unpacked bytes per layer and in all, as dockerd counts an image's size (a layer not unpacked: its compressed size). */
+  async sizeOf(config: ImageConfig, compressed: number[]): Promise<{ layers: number[]; total: number }> {
+    const sizes = await this.engine.layerSizes(chainIds(config.rootfs.diff_ids));
+    const layers = sizes.map((s, i) => s ?? compressed[i] ?? 0);
+    return { layers, total: layers.reduce((a, b) => a + b, 0) };
+  }
+
   /** The image's references (its hidden record is none). */
   private async refsOf(id: string): Promise<ImageRecord[]> {
     return (await this.engine.imageRecords()).filter((r) => r.config === id && !r.hidden);
@@ -250,8 +257,8 @@ export class Images {
 
   /** docker login through the daemon: the registry's /v2/ accepts the credentials, or dockerd's error. */
   async login(auth: AuthConfig, insecureRegistries: string[]): Promise<{ Status: string; IdentityToken: string }> {
-    const server = (auth.serveraddress ?? '').replace(/^https?:\/\//, '').replace(/\/.*$/, '');
-    if (!server) throw invalid('serveraddress: missing (the registry to log in to)');
+    // dockerd: no server address is Docker Hub.
+    const server = (auth.serveraddress ?? '').replace(/^https?:\/\//, '').replace(/\/.*$/, '') || 'docker.io';
     const host = server === 'index.docker.io' || server === 'docker.io' ? 'registry-1.docker.io' : server;
     const { credentials } = credentialsOf(auth);
     if (!credentials) throw invalid('username and password: missing');
@@ -279,7 +286,9 @@ export class Images {
     const since = filters.since?.length ? await createdOf(filters.since[0]) : undefined;
     for (const e of byId.values()) {
       const rec = (await this.engine.imageRecords()).find((r) => r.config === e.id)!;
-      e.labels = (await this.engine.imageDetails(rec.name).catch(() => undefined))?.config.config?.Labels ?? {};
+      const details = await this.engine.imageDetails(rec.name).catch(() => undefined);
+      e.labels = details?.config.config?.Labels ?? {};
+      if (details) e.size = (await this.sizeOf(details.config, details.manifest.layers.map((l) => l.size))).total;
       if (dangling !== undefined && (e.tags.length === 0) !== dangling) continue;
       if (!labelsMatch(e.labels, filters.label, undefined)) continue;
       if (filters.reference?.length && !filters.reference.some((pat) => e.tags.some((t) => globMatch(pat.includes(':') ? pat : `${pat}:*`, t)))) continue;
@@ -307,10 +316,11 @@ export class Images {
     // The config came from a registry: each field is read for what it is.
     const history = (Array.isArray(config.history) ? config.history : []).map((h) => (h && typeof h === 'object' ? h as Record<string, unknown> : {}));
     const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    const sizes = (await this.sizeOf(config, manifest.layers.map((l) => l.size))).layers;
     let layer = 0;
     const entries: HistoryEntry[] = history.length
-      ? history.map((h) => ({ Id: '<missing>', Created: unix(text(h.created)), CreatedBy: text(h.created_by), Tags: null, Size: h.empty_layer === true ? 0 : (manifest.layers[layer++]?.size ?? 0), Comment: text(h.comment) }))
-      : manifest.layers.map((l) => ({ Id: '<missing>', Created: unix(config.created), CreatedBy: '', Tags: null, Size: l.size, Comment: '' }));
+      ? history.map((h) => ({ Id: '<missing>', Created: unix(text(h.created)), CreatedBy: text(h.created_by), Tags: null, Size: h.empty_layer === true ? 0 : (sizes[layer++] ?? 0), Comment: text(h.comment) }))
+      : sizes.map((size) => ({ Id: '<missing>', Created: unix(config.created), CreatedBy: '', Tags: null, Size: size, Comment: '' }));
     entries.reverse();
     if (entries.length) {
       entries[0].Id = record.config;
@@ -392,11 +402,14 @@ export class Images {
     }
     for (const r of refs) await this.untag(r, items);
     await this.dropHidden(id);
-    const { result, layers } = await this.engine.collectUnused();
-    const mine = new Set(config ? chainIds(config.rootfs.diff_ids) : []);
-    items.push({ Deleted: id }, ...layers.filter((l) => mine.has(l)).map((l) => ({ Deleted: l })));
+    const chain = config ? chainIds(config.rootfs.diff_ids) : [];
+    const sizes = await this.engine.layerSizes(chain);
+    const { layers } = await this.engine.collectUnused();
+    const gone = new Set(layers);
+    items.push({ Deleted: id }, ...chain.filter((l) => gone.has(l)).reverse().map((l) => ({ Deleted: l })));
     this.emit('delete', id, { name: id });
-    return { items, bytes: result.blobBytes };
+    // dockerd's SpaceReclaimed: the unpacked bytes of the layers that went.
+    return { items, bytes: chain.reduce((a, l, i) => a + (gone.has(l) ? (sizes[i] ?? 0) : 0), 0) };
   }
 
   /** docker image prune: dangling images (all unused ones with dangling=false) that no container uses. */

@@ -82,7 +82,7 @@ describe('tsd images with the docker CLI', () => {
       expect(m.id).toMatch(/^[0-9a-f]{12}$/);
       expect(m.progressDetail!.current).toBeGreaterThan(0);
       expect(m.progressDetail!.total).toBeGreaterThanOrEqual(m.progressDetail!.current!);
-      expect(m.progress).toMatch(/^\[=*>? *\] \d/);
+      expect(m.progress).toMatch(/^\[=*> *\] +\d+(\.\d+)?[kM]?B\/\d+(\.\d+)?[kM]?B$/);
     }
     expect(messages[0]).toEqual({ status: 'Pulling from app', id: 'v1' });
     expect(messages.at(-1)).toEqual({ status: `Status: Downloaded newer image for ${reg}/app:v1` });
@@ -112,13 +112,15 @@ describe('tsd images with the docker CLI', () => {
     expect(inspect.Config.Cmd).toEqual(['sh']);
     expect(inspect.RootFS.Layers).toHaveLength(2);
     expect(inspect.Size).toBeGreaterThan(100_000);
-    const history = await t.docker(['image', 'history', '--no-trunc', '--format', '{{.ID}}|{{.CreatedBy}}|{{.Comment}}', `${reg}/app:v1`]);
+    // Sizes as dockerd counts them: the unpacked bytes of each layer (/etc/which holds 3).
+    const history = await t.docker(['image', 'history', '--no-trunc', '--format', '{{.ID}}|{{.CreatedBy}}|{{.Comment}}|{{.Size}}', `${reg}/app:v1`]);
     expect(history.stderr).toBe('');
-    expect(history.stdout.trim().split('\n')).toEqual([
-      `${id}|/bin/sh -c echo v1 > /etc/which|the app`,
-      '<missing>|/bin/sh -c #(nop)  CMD ["sh"]|',
-      '<missing>|/bin/sh -c #(nop) ADD file:busybox in / |',
+    const rows = history.stdout.trim().split('\n');
+    expect(rows.slice(0, 2)).toEqual([
+      `${id}|/bin/sh -c echo v1 > /etc/which|the app|3B`,
+      '<missing>|/bin/sh -c #(nop)  CMD ["sh"]||0B',
     ]);
+    expect(rows[2]).toMatch(/^<missing>\|\/bin\/sh -c #\(nop\) ADD file:busybox in \/ \|\|\d+(\.\d+)?[kM]B$/);
     expect((await t.docker(['image', 'history', 'nosuch:image'])).stderr).toContain('No such image: nosuch:image');
   });
 

@@ -17,18 +17,36 @@ const truthy = (v: string | null) => ['1', 'true', 'True', 'TRUE'].includes(v ??
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 const unix = (iso: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
-/** Docker's progress bar text: [=====>      ] 1.2MB/3.4MB */
-function bar(current: number, total: number): string {
-  const width = 50;
-  const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
-  const mb = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}kB` : `${n}B`);
-  return `[${'='.repeat(Math.max(0, filled - 1))}${filled ? '>' : ''}${' '.repeat(width - filled)}] ${mb(current)}/${mb(total)}`;
+/** go-units HumanSizeWithPrecision(n, 4): decimal units, 4 significant digits (36.45kB, 1.035MB, 148B). */
+function humanSize(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${Number(n.toPrecision(4))}${units[i]}`;
 }
+
+/** Docker's progress bar text (moby jsonmessage JSONProgress.String): [=>     ]  36.45kB/1.035MB */
+function bar(current: number, total: number): string {
+  const pct = Math.min(50, Math.floor(Math.floor((current / total) * 100) / 2));
+  return `[${'='.repeat(pct)}>${' '.repeat(Math.max(0, 50 - pct))}] ${humanSize(current).padStart(8)}/${humanSize(total)}`;
+}
+
+/** dockerd's progress reader reports every 512 KiB read, and at the end. */
+const UPDATE_EVERY = 512 * 1024;
 
 /** Progress as Docker's JSON lines; the headers go out with the first line, so an early error is still a plain status. */
 function jsonProgress(res: ServerResponse): Progress & { line(v: object): void } {
   const totals = new Map<string, number>();
+  const reported = new Map<string, number>();
   const downloaded = new Set<string>();
+  // A layer that is here already is only "Already exists" (its status comes in the same turn).
+  const pending = new Set<string>();
+  const flush = (id: string) => {
+    if (pending.delete(id)) line({ status: 'Pulling fs layer', progressDetail: {}, id: short(id) });
+  };
   const line = (v: object) => {
     if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
     res.write(JSON.stringify(v) + '\r\n');
@@ -37,14 +55,22 @@ function jsonProgress(res: ServerResponse): Progress & { line(v: object): void }
     line,
     layer(id, total) {
       totals.set(id, total);
-      line({ status: 'Pulling fs layer', progressDetail: {}, id: short(id) });
+      pending.add(id);
+      queueMicrotask(() => flush(id));
     },
     update(id, done) {
-      if (done <= 0) return; // dockerd reports bytes read, never an empty bar
+      flush(id);
       const total = totals.get(id) ?? 0;
+      if (done <= 0 || (done - (reported.get(id) ?? 0) < UPDATE_EVERY && done < total)) return;
+      reported.set(id, done);
       line({ status: 'Downloading', progressDetail: { current: done, total }, progress: bar(done, total), id: short(id) });
     },
     status(id, state) {
+      if (state === 'already here' && pending.delete(id)) {
+        line({ status: 'Already exists', progressDetail: {}, id: short(id) });
+        return;
+      }
+      flush(id);
       // dockerd's sequence: Verifying Checksum, Download complete, (Extracting,) Pull complete. A layer
       // unpacked while it downloads is reported once it is checked and in place.
       const text = state === 'already here' ? ['Already exists'] : state === 'downloaded' ? ['Verifying Checksum', 'Download complete'] : state === 'unpacked' ? [...(downloaded.has(id) ? [] : ['Verifying Checksum', 'Download complete']), 'Pull complete'] : [state];
@@ -112,7 +138,7 @@ export function registerImages(router: Router, api: Api): void {
     }
     const { record, config, manifest } = details;
     const { tags, digests } = await images.namesOf(record.config);
-    const size = manifest.layers.reduce((a, l) => a + l.size, 0);
+    const size = (await images.sizeOf(config, manifest.layers.map((l) => l.size))).total;
     sendJson(res, 200, {
       Id: record.config,
       RepoTags: tags,
