@@ -305,6 +305,9 @@ export class Engine {
     const status = await this.runtime.status(id);
     if (!opts.force && status && status !== 'stopped') throw new UsageError(`container ${id} is ${status}: stop it first or use --force`);
     await this.runtime.forceDelete(id);
-    return removeContainer(this.dataRoot, snapshotter, id);
+    const removed = await removeContainer(this.dataRoot, snapshotter, id);
+    // An image removed while this container used it (docker rmi -f) kept its layers for it: they go with it.
+    if (!new ImageStore(this.dataRoot).get(removed.image)) await this.prune().catch((e) => this.onWarning?.(`collecting the layers of ${removed.image} after container ${id}: ${(e as Error).message}`));
+    return removed;
   }
 }

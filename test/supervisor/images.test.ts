@@ -38,6 +38,14 @@ function files(dir: string): string[] {
   return readdirSync(dir).flatMap((e) => (statSync(join(dir, e)).isDirectory() ? files(join(dir, e)) : [join(dir, e)]));
 }
 
+/** The snapshotter's snapshots (one directory each), of whichever driver tsd chose. */
+function snapshots(): string[] {
+  return ['overlay', 'copy'].flatMap((driver) => {
+    const dir = join(t.dataRoot, 'snapshots', driver, 'snapshots');
+    return existsSync(dir) ? readdirSync(dir) : [];
+  });
+}
+
 /** The daemon's answer to a request made with curl (for what the CLI cannot send). */
 function curl(args: string[]): { status: number; body: string } {
   const out = execFileSync('curl', ['-s', '-w', '\n%{http_code}', '--unix-socket', t.socket, ...args], { encoding: 'utf8' });
@@ -229,25 +237,38 @@ describe('tsd images with the docker CLI', () => {
     expect(JSON.parse(body.body).message).toBe('json: cannot unmarshal bool into Go struct field types.AuthConfig.password of type string');
   });
 
+  it('rmi -f of an image a stopped container uses deletes it; its layers go with the container', async () => {
+    const name = `${reg}/moving:latest`;
+    const id = (await t.docker(['image', 'inspect', name, '--format', '{{.Id}}'])).stdout.trim();
+    const user = (await t.docker(['create', name, 'true'])).stdout.trim();
+    const withContainer = snapshots().length;
+    const forced = await t.docker(['rmi', '-f', name]);
+    expect(forced.stderr).toBe('');
+    // dockerd: the image goes; its layers stay for the container (no Deleted layer line).
+    expect(forced.stdout).toMatch(new RegExp(`^Untagged: ${name}\nUntagged: ${reg}/moving@sha256:[0-9a-f]{64}\nDeleted: ${id}\n$`));
+    expect(snapshots().length).toBe(withContainer);
+    expect((await t.docker(['rm', user])).code).toBe(0);
+    // Its writable layer and the image's two layers (no other image is here now).
+    expect(withContainer).toBe(3);
+    expect(snapshots()).toEqual([]);
+  });
+
   it('prune -a with a label filter, then everything: no blob or layer of the removed images is left', async () => {
     expect((await t.docker(['pull', '-q', `${reg}/app:v1`])).code).toBe(0);
     expect((await t.docker(['pull', '-q', `${reg}/private/box`])).code).toBe(0);
     const used = (await t.docker(['create', `${reg}/private/box`, 'true'])).stdout.trim();
     const labelled = await t.docker(['image', 'prune', '-a', '-f', '--filter', 'label=tier=test']);
     expect(labelled.stdout).toMatch(new RegExp(`^Deleted Images:\nuntagged: ${reg}/app:v1\nuntagged: ${reg}/app@sha256:[0-9a-f]{64}\ndeleted: sha256:[0-9a-f]{64}\ndeleted: sha256:[0-9a-f]{64}\n`));
-    expect((await t.docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.trim().split('\n').sort()).toEqual([`${reg}/moving:latest`, `${reg}/private/box:latest`]);
-    const all = await t.docker(['image', 'prune', '-a', '-f', '--filter', 'until=1h']);
-    expect(all.stdout).toContain(`untagged: ${reg}/moving:latest`);
     // The image a container uses is never pruned.
+    const all = await t.docker(['image', 'prune', '-a', '-f', '--filter', 'until=1h']);
+    expect(all.stdout.trim()).toBe('Total reclaimed space: 0B');
     expect((await t.docker(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.trim()).toBe(`${reg}/private/box:latest`);
     expect((await t.docker(['rm', used])).code).toBe(0);
     expect((await t.docker(['image', 'prune', '-a', '-f'])).stdout).toContain(`untagged: ${reg}/private/box:latest`);
     expect((await t.docker(['images', '-q'])).stdout).toBe('');
     expect(files(join(t.dataRoot, 'content'))).toEqual([]);
-    // No layer snapshot either (the snapshotter's directory per snapshot); the store's own dirs stay by design.
-    for (const driver of ['overlay', 'copy']) {
-      const dir = join(t.dataRoot, 'snapshots', driver, 'snapshots');
-      expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
-    }
+    // No layer snapshot and no image record (hidden ones included) either; the stores' own directories stay.
+    expect(snapshots()).toEqual([]);
+    expect(readdirSync(join(t.dataRoot, 'images'))).toEqual([]);
   });
 });
