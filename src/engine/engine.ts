@@ -22,6 +22,7 @@ import type { Progress } from '../image/progress.js';
 import { pull } from '../image/pull.js';
 import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import { parseMirrors } from '../image/registry/client.js';
+import type { Credentials } from '../image/registry/credentials.js';
 import { findImage } from '../image/resolveImage.js';
 import { layerChain } from '../image/unpack/unpacker.js';
 import { openSnapshotter, unmount } from '../image/snapshots/mount.js';
@@ -62,6 +63,10 @@ export interface PullRequest {
   /** os/arch[/variant] (default: this machine). */
   platform?: string;
   progress?: Progress;
+  /** Credentials for this pull only (a daemon's client sent them); authFile is not read then. */
+  credentials?: Credentials;
+  /** A bearer token the client holds for the registry. */
+  registryToken?: string;
 }
 
 export interface ImportRequest {
@@ -121,6 +126,8 @@ export class Engine {
     return pull(this.dataRoot, snapshotter, name, {
       insecure: req.insecure,
       authFile: req.authFile,
+      credentials: req.credentials,
+      registryToken: req.registryToken,
       mirrors,
       platform: req.platform ? parsePlatform(req.platform) : undefined,
       onWarning: this.onWarning,
@@ -210,6 +217,36 @@ export class Engine {
     return this.prune();
   }
 
+  /** Every image name here with what it points at (a name by digest included). */
+  async imageRecords(): Promise<ImageRecord[]> {
+    return new ImageStore(this.dataRoot).list();
+  }
+
+  /** Writes an image name (a new name for an image that is here, or one kept by digest). */
+  async putImageRecord(record: ImageRecord): Promise<void> {
+    new ImageStore(this.dataRoot).put(record);
+  }
+
+  /** Removes one image name (exactly as stored); the content stays until collectUnused. */
+  async untagImage(name: string): Promise<void> {
+    new ImageStore(this.dataRoot).remove(name);
+  }
+
+  /** The unpacked bytes of layers by chain ID (what docker shows as sizes); undefined for a layer not here. */
+  async layerSizes(chainIds: string[]): Promise<Array<number | undefined>> {
+    const snapshotter = await this.snapshotter();
+    return chainIds.map((c) => snapshotter.stat(c)?.size);
+  }
+
+  /** What collecting removed: the prune result and the layers (chain IDs) that went. */
+  async collectUnused(): Promise<{ result: PruneResult; layers: string[] }> {
+    const snapshotter = await this.snapshotter();
+    const before = snapshotter.walk().filter((s) => s.kind === 'committed').map((s) => s.name);
+    const result = await prune(this.dataRoot, snapshotter);
+    const after = new Set(snapshotter.walk().map((s) => s.name));
+    return { result, layers: before.filter((n) => !after.has(n)) };
+  }
+
   /** Removes content, layers and leftovers no image or container uses. */
   async prune(): Promise<PruneResult> {
     return prune(this.dataRoot, await this.snapshotter());
@@ -276,7 +313,10 @@ export class Engine {
     const status = await this.runtime.status(id);
     if (!opts.force && status && status !== 'stopped') throw new UsageError(`container ${id} is ${status}: stop it first or use --force`);
     await this.runtime.forceDelete(id);
-    return removeContainer(this.dataRoot, snapshotter, id);
+    const removed = await removeContainer(this.dataRoot, snapshotter, id);
+    // An image removed while this container used it (docker rmi -f) kept its layers for it: they go with it.
+    if (!new ImageStore(this.dataRoot).get(removed.image)) await this.prune().catch((e) => this.onWarning?.(`collecting the layers of ${removed.image} after container ${id}: ${(e as Error).message}`));
+    return removed;
   }
 
   // A container's writable layer (docker diff, ps -s, system df)

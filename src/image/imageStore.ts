@@ -15,6 +15,11 @@ export interface ImageRecord {
   config: string;
   /** When it arrived here. */
   updated: string;
+  /**
+   * Not a name anyone gave: it keeps an image a daemon must keep (a container uses it)
+   * after its last name went, so that the collector leaves its content (docker's <none>:<none>).
+   */
+  hidden?: boolean;
 }
 
 export class ImageStore {

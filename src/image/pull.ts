@@ -71,6 +71,7 @@ async function pullLeased(dataRoot: string, snapshotter: Snapshotter, name: stri
   }
   const manifest = JSON.parse(manifestData.toString('utf8')) as Manifest;
   if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new RuntimeError({ step: 'read manifest', path: manifestDesc.digest, detail: 'no config or layers' });
+  progress.resolved?.({ target: target.digest, config: manifest.config.digest });
 
   await store.ingest(manifest.config, (offset) => client.blob(manifest.config, offset), { source: client.blobUrl(manifest.config.digest) });
   const config = store.readJson<ImageConfig>(manifest.config.digest);

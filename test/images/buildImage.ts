@@ -62,6 +62,8 @@ export interface ImageSpec {
   layers: BuiltLayer[];
   config?: Record<string, unknown>;
   architecture?: string;
+  /** The config's history (docker history reads it). */
+  history?: Array<Record<string, unknown>>;
 }
 
 /** Writes an OCI layout (dir) holding one image; returns the dir and the manifest digest. */
@@ -78,6 +80,7 @@ export function writeLayout(dir: string, img: ImageSpec, refName = 'latest'): { 
     os: 'linux',
     config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], ...(img.config ?? {}) },
     rootfs: { type: 'layers', diff_ids: img.layers.map((l) => `sha256:${sha(l.tar)}`) },
+    ...(img.history ? { history: img.history } : {}),
   }));
   const c = put(config);
   const manifest = Buffer.from(JSON.stringify({

@@ -12,6 +12,10 @@ export interface RegistryOptions {
   /** Plain HTTP even for a non-local registry. */
   insecure?: boolean;
   authFile?: string;
+  /** Credentials for this pull (a daemon's client sent them); the auth files are not read then. */
+  credentials?: Credentials;
+  /** A bearer token the client already holds (Docker's AuthConfig.registrytoken). */
+  registryToken?: string;
   /** Registry host → the host to fetch from instead (docker's registry-mirrors). */
   mirrors?: Record<string, string>;
 }
@@ -63,9 +67,11 @@ export class RegistryClient {
     this.host = host;
     const scheme = opts.insecure || isLocal(host) ? 'http' : 'https';
     this.base = `${scheme}://${host}/v2/${ref.repository}`;
+    if (opts.registryToken) this.authorization = `Bearer ${opts.registryToken}`;
   }
 
   private creds(): Credentials | undefined {
+    if (this.opts.credentials) return this.opts.credentials;
     if (this.credentials === undefined) this.credentials = findCredentials(this.opts.mirrors?.[this.ref.registry] ?? this.ref.registry, this.opts.authFile) ?? null;
     return this.credentials ?? undefined;
   }
@@ -75,12 +81,16 @@ export class RegistryClient {
     let res = await this.send(url, headers, step);
     if (res.status === 401) {
       const challenge = res.headers.get('www-authenticate') ?? '';
-      await res.body?.cancel();
-      await this.authenticate(challenge, step);
+      const first = await registryErrors(res);
+      try {
+        await this.authenticate(challenge, step);
+      } catch (e) {
+        throw withRegistryErrors(e, 401, (e as { registry?: RegistryFailure }).registry?.errors ?? first);
+      }
       res = await this.send(url, headers, step);
       if (res.status === 401) {
-        await res.body?.cancel();
-        throw new RuntimeError({ step, path: url, detail: `HTTP 401: the registry refused ${this.creds() ? `the credentials of ${this.creds()!.username}` : 'anonymous access and no credentials for it were found'}` });
+        const errors = await registryErrors(res);
+        throw withRegistryErrors(new RuntimeError({ step, path: url, detail: `HTTP 401: the registry refused ${this.creds() ? `the credentials of ${this.creds()!.username}` : 'anonymous access and no credentials for it were found'}` }), 401, errors);
       }
     }
     return res;
@@ -114,7 +124,10 @@ export class RegistryClient {
     } catch (e) {
       throw networkError('get a registry token', url.toString(), e);
     }
-    if (!res.ok) throw new RuntimeError({ step: 'get a registry token', path: url.toString(), detail: `HTTP ${res.status}: ${(await res.text()).slice(0, 200)}` });
+    if (!res.ok) {
+      const text = await res.text();
+      throw withRegistryErrors(new RuntimeError({ step: 'get a registry token', path: url.toString(), detail: `HTTP ${res.status}: ${text.slice(0, 200)}` }), res.status, tokenErrors(res.status, text));
+    }
     const body = (await res.json()) as { token?: string; access_token?: string };
     const token = body.token ?? body.access_token;
     if (!token) throw new RuntimeError({ step: 'get a registry token', path: url.toString(), detail: 'the answer has no token' });
@@ -169,14 +182,43 @@ export class RegistryClient {
   }
 }
 
+/** What a registry answered when it refused: the status and its error document's entries. */
+export interface RegistryFailure {
+  status: number;
+  errors: Array<{ code: string; message: string }>;
+}
+
+/** The `errors` of a registry's error document (none when the body is something else). */
+async function registryErrors(res: Response): Promise<RegistryFailure['errors']> {
+  try {
+    const body = JSON.parse(await res.text()) as { errors?: Array<{ code?: string; message?: string }> };
+    return (body.errors ?? []).map((e) => ({ code: String(e.code ?? ''), message: String(e.message ?? '') }));
+  } catch {
+    return [];
+  }
+}
+
+/** A token endpoint's refusal as a registry error: Docker Hub's {"details": ...}, or an errors document. */
+function tokenErrors(status: number, text: string): RegistryFailure['errors'] {
+  try {
+    const body = JSON.parse(text) as { details?: string; errors?: Array<{ code?: string; message?: string }> };
+    if (body.errors?.length) return body.errors.map((e) => ({ code: String(e.code ?? ''), message: String(e.message ?? '') }));
+    if (body.details) return [{ code: status === 401 ? 'UNAUTHORIZED' : 'DENIED', message: body.details }];
+  } catch { /* not JSON */ }
+  return [];
+}
+
+/** The error, carrying what the registry said (callers that speak Docker's messages read it). */
+function withRegistryErrors(e: unknown, status: number, errors: RegistryFailure['errors']): unknown {
+  if (e && typeof e === 'object' && !('registry' in e)) Object.assign(e, { registry: { status, errors } satisfies RegistryFailure });
+  return e;
+}
+
 async function httpError(step: string, url: string, res: Response): Promise<RuntimeError> {
   let detail = `HTTP ${res.status} ${res.statusText}`;
-  try {
-    const text = await res.text();
-    const body = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
-    if (body.errors?.length) detail += `: ${body.errors.map((e) => `${e.code ?? ''} ${e.message ?? ''}`.trim()).join('; ')}`;
-  } catch { /* not a registry error document */ }
-  return new RuntimeError({ step, path: url, detail });
+  const errors = await registryErrors(res);
+  if (errors.length) detail += `: ${errors.map((e) => `${e.code} ${e.message}`.trim()).join('; ')}`;
+  return withRegistryErrors(new RuntimeError({ step, path: url, detail }), res.status, errors) as RuntimeError;
 }
 
 function networkError(step: string, url: string, e: unknown): RuntimeError {

@@ -1,26 +1,52 @@
-// /images: pull (create) with Docker's JSON progress stream, list, inspect,
-// tag, delete.
+// /images: pull (create) with Docker's JSON progress stream and the client's
+// X-Registry-Auth, list (filters), inspect, history, tag, delete, prune; /auth
+// (auth.ts). The rules (conflicts, dangling images, events) are the engine's
+// (src/engine/images.ts); this file parses and maps.
 import type { ServerResponse } from 'node:http';
 import { BadRequest } from '../http/errors.js';
 import { messageOf } from '../http/errors.js';
 import { sendJson, type Router } from '../http/router.js';
 import { familiarName, type Progress } from '../../engine/engine.js';
+import { fullName, Images } from '../../engine/images.js';
+import { registerAuth, registryAuth } from './auth.js';
 import type { Api } from './context.js';
+import { parseFilters } from './system.js';
+
+const truthy = (v: string | null) => ['1', 'true', 'True', 'TRUE'].includes(v ?? '');
 
 const short = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
 const unix = (iso: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 
-/** Docker's progress bar text: [=====>      ] 1.2MB/3.4MB */
-function bar(current: number, total: number): string {
-  const width = 50;
-  const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
-  const mb = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}kB` : `${n}B`);
-  return `[${'='.repeat(Math.max(0, filled - 1))}${filled ? '>' : ''}${' '.repeat(width - filled)}] ${mb(current)}/${mb(total)}`;
+/** go-units HumanSizeWithPrecision(n, 4): decimal units, 4 significant digits (36.45kB, 1.035MB, 148B). */
+function humanSize(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${Number(n.toPrecision(4))}${units[i]}`;
 }
+
+/** Docker's progress bar text (moby jsonmessage JSONProgress.String): [=>     ]  36.45kB/1.035MB */
+function bar(current: number, total: number): string {
+  const pct = Math.min(50, Math.floor(Math.floor((current / total) * 100) / 2));
+  return `[${'='.repeat(pct)}>${' '.repeat(Math.max(0, 50 - pct))}] ${humanSize(current).padStart(8)}/${humanSize(total)}`;
+}
+
+/** dockerd's progress reader reports every 512 KiB read, and at the end. */
+const UPDATE_EVERY = 512 * 1024;
 
 /** Progress as Docker's JSON lines; the headers go out with the first line, so an early error is still a plain status. */
 function jsonProgress(res: ServerResponse): Progress & { line(v: object): void } {
   const totals = new Map<string, number>();
+  const reported = new Map<string, number>();
+  const downloaded = new Set<string>();
+  // A layer that is here already is only "Already exists" (its status comes in the same turn).
+  const pending = new Set<string>();
+  const flush = (id: string) => {
+    if (pending.delete(id)) line({ status: 'Pulling fs layer', progressDetail: {}, id: short(id) });
+  };
   const line = (v: object) => {
     if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
     res.write(JSON.stringify(v) + '\r\n');
@@ -29,21 +55,36 @@ function jsonProgress(res: ServerResponse): Progress & { line(v: object): void }
     line,
     layer(id, total) {
       totals.set(id, total);
-      line({ status: 'Pulling fs layer', progressDetail: {}, id: short(id) });
+      pending.add(id);
+      queueMicrotask(() => flush(id));
     },
     update(id, done) {
+      flush(id);
       const total = totals.get(id) ?? 0;
+      if (done <= 0 || (done - (reported.get(id) ?? 0) < UPDATE_EVERY && done < total)) return;
+      reported.set(id, done);
       line({ status: 'Downloading', progressDetail: { current: done, total }, progress: bar(done, total), id: short(id) });
     },
     status(id, state) {
-      const text = state === 'already here' ? 'Already exists' : state === 'downloaded' ? 'Download complete' : state === 'unpacked' ? 'Pull complete' : state;
-      line({ status: text, progressDetail: {}, id: short(id) });
+      if (state === 'already here' && pending.delete(id)) {
+        line({ status: 'Already exists', progressDetail: {}, id: short(id) });
+        return;
+      }
+      flush(id);
+      // dockerd's sequence: Verifying Checksum, Download complete, (Extracting,) Pull complete. A layer
+      // unpacked while it downloads is reported once it is checked and in place.
+      const text = state === 'already here' ? ['Already exists'] : state === 'downloaded' ? ['Verifying Checksum', 'Download complete'] : state === 'unpacked' ? [...(downloaded.has(id) ? [] : ['Verifying Checksum', 'Download complete']), 'Pull complete'] : [state];
+      if (state === 'downloaded') downloaded.add(id);
+      for (const status of text) line({ status, progressDetail: {}, id: short(id) });
     },
     done() {},
   };
 }
 
 export function registerImages(router: Router, api: Api): void {
+  const images = new Images(api.engine, api.containers);
+  registerAuth(router, api, images);
+
   router.post('/images/create', async (req, res) => {
     const from = req.query.get('fromImage');
     if (!from) throw new BadRequest('fromImage: missing (importing with fromSrc is not supported)');
@@ -51,32 +92,41 @@ export function registerImages(router: Router, api: Api): void {
     // fromImage may carry the tag or digest itself; tag is added otherwise.
     const hasTag = /@|:[^/]+$/.test(from);
     const name = tag && !hasTag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : hasTag ? from : `${from}:latest`;
+    const full = fullName(name);
+    const auth = registryAuth(req.headers['x-registry-auth']);
     const registry = name.split('/')[0];
     const insecure = api.settings.insecureRegistries.includes(registry);
     const progress = jsonProgress(res);
-    const shown = familiarName(name);
-    progress.line({ status: `Pulling from ${familiarName(name.replace(/[:@][^/]*$/, ''))}`, id: tag ?? 'latest' });
+    const shown = familiarName(full);
+    // As dockerd: "<tag>: Pulling from <repository path>" once the manifest is here, so a
+    // missing image or a refused login is still a plain error status.
+    const at = /@(sha256:[a-f0-9]+)$/.exec(full)?.[1] ?? /:([^:/]+)$/.exec(full)![1];
+    const repoPath = full.replace(/[:@][^/]*$/, '').split('/').slice(1).join('/');
+    progress.resolved = () => progress.line({ status: `Pulling from ${repoPath}`, id: at });
     try {
-      const img = await api.engine.pull(name, { insecure, progress });
-      progress.line({ status: `Digest: ${img.target.digest}` });
-      progress.line({ status: `Status: Downloaded newer image for ${shown}` });
+      const { record, upToDate } = await images.pull(full, { insecure, auth, progress });
+      progress.line({ status: `Digest: ${record.target.digest}` });
+      progress.line({ status: upToDate ? `Status: Image is up to date for ${shown}` : `Status: Downloaded newer image for ${shown}` });
     } catch (e) {
+      if (!res.headersSent) throw e;
       progress.line({ errorDetail: { message: messageOf(e) }, error: messageOf(e) });
     }
     res.end();
   });
 
-  router.get('/images/json', async (_req, res) => {
-    const byId = new Map<string, { tags: string[]; digests: string[]; created: string; size: number }>();
-    for (const i of await api.engine.listImages()) {
-      const e = byId.get(i.id) ?? { tags: [], digests: [], created: i.created, size: i.size };
-      if (i.tag !== '<none>') e.tags.push(`${i.repository}:${i.tag}`);
-      e.digests.push(`${i.repository}@${i.digest}`);
-      byId.set(i.id, e);
-    }
-    sendJson(res, 200, [...byId].map(([id, e]) => ({
-      Containers: -1, Created: unix(e.created), Id: id, Labels: null, ParentId: '', RepoDigests: [...new Set(e.digests)], RepoTags: e.tags, SharedSize: -1, Size: e.size, VirtualSize: e.size,
+  router.get('/images/json', async (req, res) => {
+    const list = await images.list(parseFilters(req.query.get('filters')));
+    sendJson(res, 200, list.map((e) => ({
+      Containers: -1, Created: unix(e.created), Id: e.id, Labels: Object.keys(e.labels).length ? e.labels : null, ParentId: '', RepoDigests: e.digests, RepoTags: e.tags, SharedSize: -1, Size: e.size, VirtualSize: e.size,
     })));
+  });
+
+  router.post('/images/prune', async (req, res) => {
+    sendJson(res, 200, await images.prune(parseFilters(req.query.get('filters'))));
+  });
+
+  router.get('/images/{name*}/history', async (req, res) => {
+    sendJson(res, 200, await images.history(req.params.name));
   });
 
   router.get('/images/{name*}/json', async (req, res) => {
@@ -87,12 +137,12 @@ export function registerImages(router: Router, api: Api): void {
       throw Object.assign(new Error(`No such image: ${req.params.name}`), { kind: 'not-found' });
     }
     const { record, config, manifest } = details;
-    const tags = (await api.engine.listImages()).filter((i) => i.id === record.config && i.tag !== '<none>').map((i) => `${i.repository}:${i.tag}`);
-    const size = manifest.layers.reduce((a, l) => a + l.size, 0);
+    const { tags, digests } = await images.namesOf(record.config);
+    const size = (await images.sizeOf(config, manifest.layers.map((l) => l.size))).total;
     sendJson(res, 200, {
       Id: record.config,
       RepoTags: tags,
-      RepoDigests: [`${familiarName(record.name.replace(/[:@][^/]*$/, ''))}@${record.target.digest}`],
+      RepoDigests: digests,
       Parent: '',
       Comment: '',
       Created: config.created ?? '',
@@ -115,28 +165,12 @@ export function registerImages(router: Router, api: Api): void {
     const repo = req.query.get('repo');
     if (!repo) throw new BadRequest('repo: missing');
     const tag = req.query.get('tag') || 'latest';
-    try {
-      await api.engine.findImage(req.params.name);
-    } catch {
-      throw Object.assign(new Error(`No such image: ${req.params.name}`), { kind: 'not-found' });
-    }
-    await api.engine.tagImage(req.params.name, `${repo}:${tag}`);
+    await images.tag(req.params.name, fullName(`${repo}:${tag}`));
     res.writeHead(201).end();
   });
 
   router.delete('/images/{name*}', async (req, res) => {
-    const force = ['1', 'true'].includes(req.query.get('force') ?? '');
-    let img;
-    try {
-      img = await api.engine.findImage(req.params.name);
-    } catch {
-      throw Object.assign(new Error(`No such image: ${req.params.name}`), { kind: 'not-found' });
-    }
-    const user = api.containers.list().find((c) => c.ImageId === img.config);
-    if (user && !force) throw Object.assign(new Error(`conflict: unable to remove repository reference "${req.params.name}" (must force) - container ${user.Id.slice(0, 12)} is using its referenced image ${short(img.config)}`), { kind: 'exists' });
-    const untagged: string[] = [];
-    await api.engine.removeImages([req.params.name], { force: true, onUntagged: (n) => untagged.push(n) });
-    const left = (await api.engine.listImages()).some((i) => i.id === img.config);
-    sendJson(res, 200, [...untagged.map((n) => ({ Untagged: familiarName(n) })), ...(left ? [] : [{ Deleted: img.config }])]);
+    const { items } = await images.remove(req.params.name, { force: truthy(req.query.get('force')), noprune: truthy(req.query.get('noprune')) });
+    sendJson(res, 200, items);
   });
 }
