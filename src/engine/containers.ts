@@ -42,6 +42,8 @@ export interface ContainersOptions {
   shimBinary: string;
   /** What `--init` runs as pid 1 (hostFacts.findInitBinary); undefined: --init is refused. */
   initBinary?: string;
+  /** Seconds a runtime call may take in the shim (tsd --runtime-timeout); default 60. */
+  runtimeTimeout?: number;
   /** The default seccomp profile (hostFacts.loadSeccompProfile); undefined: none. */
   seccompProfile?: EngineProfile;
   onWarning: (message: string) => void;
@@ -322,7 +324,7 @@ export class Containers {
       }
       const spec = await this.engine.containerSpec(bundle);
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      const pid = await startShim({ binary: this.o.shimBinary, id, bundle, runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: c.Tty, stdin: c.OpenStdin, logMaxSize: req.hostConfig.LogConfig?.maxSize, logMaxFile: req.hostConfig.LogConfig?.maxFile });
+      const pid = await startShim({ binary: this.o.shimBinary, id, bundle, runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: c.Tty, stdin: c.OpenStdin, logMaxSize: req.hostConfig.LogConfig?.maxSize, logMaxFile: req.hostConfig.LogConfig?.maxFile, runtimeTimeout: this.o.runtimeTimeout });
       const record: ContainerRecord = {
         Id: id,
         Name: name,
@@ -386,7 +388,7 @@ export class Containers {
       await Promise.all(['exit', 'init.pid', 'runtime.log'].map((f) => rm(join(dir, f), { force: true })));
       await mkdir(dir, { recursive: true, mode: 0o700 });
       if (this.onBridge(r.HostConfig.NetworkMode)) await this.repinNetwork(r.Id);
-      r.State.Pid = await startShim({ binary: this.o.shimBinary, id: r.Id, bundle: join(this.records.containerDir(r.Id), 'bundle'), runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: r.Config.Tty, stdin: r.Config.OpenStdin, logMaxSize: r.HostConfig.LogConfig?.maxSize, logMaxFile: r.HostConfig.LogConfig?.maxFile });
+      r.State.Pid = await startShim({ binary: this.o.shimBinary, id: r.Id, bundle: join(this.records.containerDir(r.Id), 'bundle'), runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: r.Config.Tty, stdin: r.Config.OpenStdin, logMaxSize: r.HostConfig.LogConfig?.maxSize, logMaxFile: r.HostConfig.LogConfig?.maxFile, runtimeTimeout: this.o.runtimeTimeout });
     }
     const started = deferred<void>();
     live.starting = started.promise;

@@ -26,19 +26,12 @@ export interface ShimOptions {
   stdin: boolean;
   logMaxSize?: number;
   logMaxFile?: number;
-  /** Seconds each runtime call may take (the shim's --runtime-timeout); default runtimeTimeoutSeconds(). */
+  /** Seconds each runtime call may take (the shim's --runtime-timeout); default 60. */
   runtimeTimeout?: number;
 }
 
-/**
- * The limit of one runtime call (create, start, kill, exec, delete) in the shim:
- * 60 s, or TSD_RUNTIME_TIMEOUT seconds where the daemon's environment sets it
- * (the daemon has no flag for it; dockerd has none either).
- */
-export function runtimeTimeoutSeconds(): number {
-  const v = Number(process.env.TSD_RUNTIME_TIMEOUT);
-  return Number.isFinite(v) && v > 0 && v <= 86400 ? v : 60;
-}
+/** The limit of one runtime call (create, start, kill, exec, delete) in the shim, unless tsd's --runtime-timeout says otherwise. */
+export const DEFAULT_RUNTIME_TIMEOUT_S = 60;
 
 export interface ExitRecord {
   code: number;
@@ -58,7 +51,7 @@ export function startShim(o: ShimOptions): Promise<number> {
   if (o.stdin) args.push('--stdin');
   if (o.logMaxSize !== undefined) args.push('--log-max-size', String(o.logMaxSize));
   if (o.logMaxFile !== undefined) args.push('--log-max-file', String(o.logMaxFile));
-  args.push('--runtime-timeout', String(o.runtimeTimeout ?? runtimeTimeoutSeconds()));
+  args.push('--runtime-timeout', String(o.runtimeTimeout ?? DEFAULT_RUNTIME_TIMEOUT_S));
   const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';

@@ -38,6 +38,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'insecure-registry', kind: 'list' },
   { name: 'init-path', kind: 'string' },
   { name: 'seccomp-profile', kind: 'string' },
+  { name: 'runtime-timeout', kind: 'string' },
   { name: 'log-level', kind: 'string', alias: ['l'] },
   { name: 'config', kind: 'string', alias: ['config-file'] },
   { name: 'bip', kind: 'string' },
@@ -59,6 +60,7 @@ Options:
       --insecure-registry HOST  plain HTTP to this registry
       --init-path PATH          the static init --init runs as pid 1
                                 (default: tini-static, docker-init or tini in PATH)
+      --runtime-timeout SECONDS a runtime call the shim waits for at most (default 60)
       --seccomp-profile PATH    the default seccomp profile, Docker's format, or
                                 unconfined (default /usr/share/containers/seccomp.json)
   -l, --log-level LEVEL         debug, info, warn, error, fatal (default info)
@@ -72,6 +74,14 @@ Options:
                                 log-level, bip, bridge)
 `;
 
+/** --runtime-timeout: whole seconds, 1 s to a day. */
+function timeoutOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 86400) throw new UsageError(`--runtime-timeout: want whole seconds from 1 to 86400, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 interface Settings {
   hosts: string[];
   dataRoot: string;
@@ -82,6 +92,7 @@ interface Settings {
   insecureRegistries: string[];
   initPath?: string;
   seccompProfile?: string;
+  runtimeTimeout?: number;
   logLevel: string;
   bip?: string;
   bridge?: string;
@@ -251,7 +262,7 @@ export async function main(argv: string[]): Promise<number> {
   const engine = new Engine({ dataRoot: s.dataRoot, stateDir: s.execRoot, runtime: s.runtime, runtimeRoot, mirrors: mirrorsOf(s.registryMirrors), onWarning: warn });
   let containers: Containers;
   try {
-    containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, seccompProfile: seccomp.profile, onWarning: warn, bip: s.bip, bridge: s.bridge });
+    containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, seccompProfile: seccomp.profile, runtimeTimeout: s.runtimeTimeout, onWarning: warn, bip: s.bip, bridge: s.bridge });
   } catch (e) {
     // A setting only the engine can check (--bip).
     process.stderr.write(`tsd: ${(e as Error).message}\n`);

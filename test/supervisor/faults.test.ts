@@ -74,18 +74,13 @@ exec ${TSRUN} "$@"
   return { path, dir, hang: (cmd) => writeFileSync(join(dir, 'hang'), cmd), fail: (cmd) => writeFileSync(join(dir, 'fail'), cmd), sleeper: `sleep\0${n}` };
 }
 
-describe('a runtime binary that hangs or fails (TSD_RUNTIME_TIMEOUT=2)', () => {
+describe('a runtime binary that hangs or fails (tsd --runtime-timeout 2)', () => {
   let t: Tsd;
   let rt: ReturnType<typeof hangingRuntime>;
 
   beforeAll(async () => {
     rt = hangingRuntime();
-    process.env.TSD_RUNTIME_TIMEOUT = '2';
-    try {
-      t = await startTsd(['--runtime', rt.path]);
-    } finally {
-      delete process.env.TSD_RUNTIME_TIMEOUT;
-    }
+    t = await startTsd(['--runtime', rt.path, '--runtime-timeout', '2']);
     expect((await t.docker(['pull', 'busybox'])).code).toBe(0);
   });
 
