@@ -300,7 +300,7 @@ try {
     '',
     `Details: ${CONCURRENT} concurrent: tsd ${c.tsd.running} running afterwards${c.tsd.errors.length ? `, errors: ${c.tsd.errors.join('; ')}` : ''}; dockerd ${c.dockerd.running} running${c.dockerd.errors.length ? `, errors: ${c.dockerd.errors.join('; ')}` : ''}. ` +
       `ps -a listed ${ps.tsdLines} (tsd) and ${ps.dockerdLines} (dockerd) containers${ps.tsd1000 ? `; tsd ${ps.tsd1000Lines} for the 1000 row (800 more \`docker create\` took ${(ps.tsd1000create / 1000).toFixed(1)} s, 4 at a time)` : ''}. ` +
-      `logs: tsd keeps 10 MiB × 3 json-file logs and ignores \`--log-opt\` (HostConfig.LogConfig), so it returns only the last ${f1(mib(lg.tsd.bytes))} MiB; dockerd's default json-file has no limit. The writer took ${(lg.tsd.writeMs / 1000).toFixed(1)} s on tsd and ${(lg.dockerd.writeMs / 1000).toFixed(1)} s on dockerd to exit; each \`docker logs\` read took ${f1(lg.tsd.ms)} ms (tsd) and ${f1(lg.dockerd.ms)} ms (dockerd).`,
+      `logs: tsd's default json-file rotation is 10 MiB × 3 (\`--log-opt max-size/max-file\` change it), so it returns only the last ${f1(mib(lg.tsd.bytes))} MiB; dockerd's default json-file has no limit. The writer took ${(lg.tsd.writeMs / 1000).toFixed(1)} s on tsd and ${(lg.dockerd.writeMs / 1000).toFixed(1)} s on dockerd to exit; each \`docker logs\` read took ${f1(lg.tsd.ms)} ms (tsd) and ${f1(lg.dockerd.ms)} ms (dockerd).`,
     ...without,
     '',
   ];
