@@ -2,7 +2,7 @@
 // tsd against Debian's dockerd 20.10 (+ the containerd it starts, + runc), side by side in
 // one run, both driven by the real docker CLI (its whole process timed, the same way for
 // both). Writes bench/results-tsd.md. Run it under the shared test lock (npm run bench:tsd):
-//   node bench/tsd.mjs [--rounds N] [--no-1000]
+//   node bench/tsd.mjs [--rounds N] [--no-1000] [--execs N]
 // Both daemons are private: own data root, exec root, unix socket and pidfile under a temp
 // dir; dockerd with --bridge=none --iptables=false --ip-masq=false, tsd with --bridge none (no host networking). The
 // busybox image is built once (test/engines/image.mjs), `docker load`ed into dockerd, pushed
@@ -22,6 +22,7 @@ const ROUNDS = arg('--rounds', 20);
 const CONCURRENT = 50;
 const PS_CONTAINERS = 200;
 const RSS_CONTAINERS = 20;
+const EXECS = arg('--execs', 1000);
 const LOG_BYTES = 200 * 1024 * 1024;
 const want1000 = !process.argv.includes('--no-1000');
 const which = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim();
@@ -125,7 +126,7 @@ tsd.socket = join(tsd.dir, 'tsd.sock');
 tsd.execRoot = join(tsd.dir, 'exec');
 tsd.logFile = join(tmpdir(), `tsd-bench-${process.pid}-tsd.log`);
 const daemons = [tsd, dockerd];
-const results = { runRm: {}, concurrent: {}, ps: {}, logs: {}, logsCapped: {}, shim: {}, idle: {}, idleAfter: {}, floor: {}, psApi: {} };
+const results = { runRm: {}, concurrent: {}, ps: {}, logs: {}, logsCapped: {}, shim: {}, idle: {}, idleAfter: {}, floor: {}, psApi: {}, execRss: {} };
 let image;
 
 function dockerdPids() {
@@ -204,6 +205,21 @@ try {
     await removeAll(d);
   }
 
+  // --- one shim's RSS across EXECS docker execs (4 at a time): the issue wants it flat -----
+  for (const d of daemons) {
+    log(`${d.name}: ${EXECS} execs in one container for the shim's RSS`);
+    const id = (await must(d, ['run', '-d', '--network', 'none', 'busybox', 'sleep', '1000'])).stdout.trim();
+    await must(d, ['exec', id, 'true']);
+    await sleep(500);
+    const [pid] = shimPids(d);
+    const before = vmRssKiB(pid);
+    const t0 = Date.now();
+    const rs = await pool(Array.from({ length: EXECS }), 4, () => cli(d, ['exec', id, 'true']));
+    await sleep(500);
+    results.execRss[d.name] = { before, after: vmRssKiB(pid), failures: rs.filter((r) => r.code !== 0).length, wall: Date.now() - t0 };
+    await removeAll(d);
+  }
+
   // --- docker ps -a with 200 (and for tsd 1000) created containers ------------------------
   const psTimes = async (d) => { const xs = []; for (let i = 0; i < 12; i++) { const r = await must(d, ['ps', '-a']); if (i >= 2) xs.push(r.ms); } return xs; };
   for (const d of daemons) {
@@ -271,6 +287,7 @@ try {
     [`\`docker logs\` of a container that wrote ${LOG_BYTES >> 20} MiB (MiB/s; MiB returned)`, `${f1(lgRate('tsd'))}; ${f1(mib(lg.tsd.bytes))}`, `${f1(lgRate('dockerd'))}; ${f1(mib(lg.dockerd.bytes))}`, ratio(lgRate('tsd'), lgRate('dockerd')), '≥ 100 MiB/s'],
     [`\`docker logs\`, dockerd with tsd's rotation (\`--log-opt max-size=10m --log-opt max-file=3\`) (MiB/s; MiB returned)`, `${f1(lgRate('tsd'))}; ${f1(mib(lg.tsd.bytes))}`, `${f1(mib(results.logsCapped.dockerd.bytes) / (results.logsCapped.dockerd.ms / 1000))}; ${f1(mib(results.logsCapped.dockerd.bytes))}`, ratio(lgRate('tsd'), mib(results.logsCapped.dockerd.bytes) / (results.logsCapped.dockerd.ms / 1000)), '≥ 100 MiB/s'],
     [`shim RSS per running container (MiB; VmRSS sum over the shims of ${RSS_CONTAINERS} / ${RSS_CONTAINERS})`, `${(sh.tsd.perContainer / 1024).toFixed(2)} (tsrun-shim ×${sh.tsd.shims})`, `${(sh.dockerd.perContainer / 1024).toFixed(2)} (containerd-shim-runc-v2 ×${sh.dockerd.shims})`, ratio(sh.tsd.perContainer, sh.dockerd.perContainer), '≤ 1 MiB'],
+    [`one shim's RSS before / after ${EXECS} \`docker exec\` (MiB; failures)`, `${(results.execRss.tsd.before / 1024).toFixed(2)} / ${(results.execRss.tsd.after / 1024).toFixed(2)}; ${results.execRss.tsd.failures}`, `${(results.execRss.dockerd.before / 1024).toFixed(2)} / ${(results.execRss.dockerd.after / 1024).toFixed(2)}; ${results.execRss.dockerd.failures}`, ratio(results.execRss.tsd.after, results.execRss.dockerd.after), 'flat, ≤ 1 MiB'],
     ['idle daemon RSS, image loaded, no containers yet (MiB)', f1(results.idle.tsd / 1024), `${f1(results.idle.dockerd / 1024)} (dockerd + containerd)`, ratio(results.idle.tsd, results.idle.dockerd), '≤ 50 MiB'],
     ['idle daemon RSS after the bench, containers removed (MiB)', f1(results.idleAfter.tsd / 1024), `${f1(results.idleAfter.dockerd / 1024)} (dockerd + containerd)`, ratio(results.idleAfter.tsd, results.idleAfter.dockerd), '≤ 50 MiB'],
   );

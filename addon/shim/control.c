@@ -215,6 +215,35 @@ static void proc_forget(struct proc *p) {
   free(p);
 }
 
+/* Finished execs kept for a late WAIT or ATTACH; older ones are forgotten (the engine WAITs
+ * on every exec, so it has the exit long before), with their pid and exit files, so the
+ * shim's memory and directory stay flat however many execs a container runs. */
+#define EXECS_KEPT 8
+
+static int proc_referenced(const struct proc *p) {
+  for (const struct client *c = g_clients; c; c = c->next)
+    if (c->p == p) return 1;
+  return 0;
+}
+
+void execs_trim(void) {
+  int finished = 0;
+  for (struct proc *p = g_procs; p; p = p->next)
+    if (p->id[0] && p->exited && proc_drained(p)) finished++;
+  /* g_procs is in start order: the oldest finished ones go first. */
+  for (struct proc *p = g_procs, *next; p && finished > EXECS_KEPT; p = next) {
+    next = p->next;
+    if (!p->id[0] || !p->exited || !proc_drained(p) || p->in_w.fd >= 0 || proc_referenced(p)) continue;
+    char name[200];
+    snprintf(name, sizeof name, "exec-%s.pid", p->id);
+    unlinkat(g_dirfd, name, 0);
+    snprintf(name, sizeof name, "exec-%s.exit", p->id);
+    unlinkat(g_dirfd, name, 0);
+    proc_forget(p);
+    finished--;
+  }
+}
+
 static pid_t read_pid(const char *name) {
   char buf[32];
   int fd = openat(g_dirfd, name, O_RDONLY | O_CLOEXEC);

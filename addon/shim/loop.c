@@ -111,5 +111,6 @@ void loop_run(void) {
   for (;;) {
     loop_dispatch(-1);
     clients_free_dropped(); /* only now: a later event of this batch may name a dropped client */
+    execs_trim();           /* likewise: no event of this batch still names a forgotten exec */
   }
 }

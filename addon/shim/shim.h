@@ -106,6 +106,8 @@ int client_send(struct client *c, const char *const *argv, const uint32_t *lens,
  * current batch of events. */
 void client_drop(struct client *c);
 void clients_free_dropped(void);
+/* Forgets the oldest finished execs beyond the few kept (after each batch of events). */
+void execs_trim(void);
 /* The process has exited (and, for attach clients, its output is drained). */
 void clients_exited(struct proc *p);
 /* Stops or resumes reading the stdin writers of p. */

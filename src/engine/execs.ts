@@ -6,7 +6,7 @@
 // a chatty one would block on a full pipe. A WAIT of the exec on a connection
 // of its own records the exit even when the client went away mid-stream.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicAsync } from '../common/atomicFile.js';
 import { RuntimeError } from '../common/errors.js';
@@ -153,7 +153,9 @@ export class Execs {
       if (c.Tty && c.ConsoleSize && c.ConsoleSize[0] > 0 && c.ConsoleSize[1] > 0) proc.consoleSize = { height: c.ConsoleSize[0], width: c.ConsoleSize[1] };
       const file = join(t.dir, `exec-${id}.json`);
       await writeFileAtomicAsync(file, JSON.stringify(proc), 0o600);
-      const [pid] = await shimRequest(t.dir, [SHIM.EXEC, id, file, c.Tty ? '1' : '0', stdin ? '1' : '0']);
+      // The runtime has read the process file once EXEC answers (or failed): it goes, so a
+      // container's shim directory does not grow with every exec.
+      const [pid] = await shimRequest(t.dir, [SHIM.EXEC, id, file, c.Tty ? '1' : '0', stdin ? '1' : '0']).finally(() => rm(file, { force: true }));
       e.Pid = Number(pid);
     } catch (err) {
       // As Docker: an exec that could not start has run (it is not started again), with

@@ -349,6 +349,34 @@ describe.each(runtimes)('tsrun-shim over %s', (_name, runtime, rootOf) => {
       await remove(s);
     });
 
+    it('finished execs beyond the last 8 are forgotten with their files: the shim stays flat however many execs run', async () => {
+      const s = await create({ args: ['sleep', '1000'] });
+      const c = new Client(s.dir);
+      expect(await c.request(SHIM.START)).toEqual([SHIM.OK]);
+      const file = join(s.dir, 'process.json');
+      writeFileSync(file, JSON.stringify({ ...s.bundle.config.process!, args: ['true'] }));
+      for (let n = 0; n < 20; n++) {
+        expect((await c.request(SHIM.EXEC, `t${n}`, file, '0', '0'))[0]).toBe(SHIM.OK);
+        const a = new Client(s.dir);
+        a.send(SHIM.ATTACH, `t${n}`, '0');
+        expect((await a.drain()).exit?.[1]).toBe('0');
+        a.close();
+      }
+      // One more round of events after the last exit, so the trim has run.
+      expect((await c.request(SHIM.STATE))[0]).toBe(SHIM.OK);
+      const files = readdirSync(s.dir).filter((f) => /^exec-t\d+\.(pid|exit)$/.test(f));
+      expect(files.filter((f) => f.endsWith('.exit')).length).toBeLessThanOrEqual(8);
+      expect(files).not.toContain('exec-t0.exit');
+      expect(files).toContain('exec-t19.exit');
+      // The newest is still known; the oldest is not (a WAIT on it is refused).
+      expect((await c.request(SHIM.WAIT, 't19'))[1]).toBe('0');
+      expect((await c.request(SHIM.WAIT, 't0'))[0]).toBe('ERR');
+      expect(await c.request(SHIM.KILL, 'KILL', '0')).toEqual([SHIM.OK]);
+      await c.request(SHIM.WAIT, '');
+      c.close();
+      await remove(s);
+    });
+
     it('with --tty: output through the pty master, RESIZE as a request and inside the stream, logged as stdout', async () => {
       const s = await create({
         args: ['sh', '-c', 'stty size; read l; echo "got $l"; stty size'],
