@@ -35,6 +35,7 @@ export function planContainerMounts(req: MountsOfRequest, imageVolumes: string[]
     volumes: Object.keys(req.config.Volumes ?? {}),
     imageVolumes,
     volumesFrom: fromContainers(req.hostConfig.VolumesFrom, find),
+    tmpfs: Object.keys(req.hostConfig.Tmpfs ?? {}),
   });
 }
 

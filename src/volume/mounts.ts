@@ -53,6 +53,8 @@ export interface MountRequest {
   imageVolumes?: string[];
   /** The mounts of the containers named in VolumesFrom, already resolved (with their mode). */
   volumesFrom?: MountPlan[];
+  /** HostConfig.Tmpfs' destinations (--tmpfs, mapped by the engine's hostConfigSpec): a bind or mount there is a duplicate. */
+  tmpfs?: string[];
 }
 
 function bad(message: string): RuntimeError {
@@ -180,7 +182,7 @@ export function checkVolumeOptions(opts: Record<string, string>): void {
  */
 export function planMounts(req: MountRequest): MountPlan[] {
   const out: MountPlan[] = [];
-  const taken = new Set<string>();
+  const taken = new Set<string>((req.tmpfs ?? []).map(clean));
   const add = (p: MountPlan, strict: boolean) => {
     if (taken.has(p.destination)) {
       if (strict) throw bad(`Duplicate mount point: ${p.destination}`);

@@ -157,6 +157,15 @@ describe('docker volume and -v/--mount', () => {
     expect(volumeDirs()).toEqual([]);
   }, 60_000);
 
+  it('events type=volume: create, mount, unmount, destroy', async () => {
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    await ok(['run', '--rm', '-v', 'ev:/e', 'busybox', 'true']);
+    await ok(['volume', 'rm', 'ev']);
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const out = await ok(['events', '--since', since, '--until', until, '--filter', 'type=volume', '--format', '{{.Action}} {{.Actor.ID}}']);
+    expect(out.split('\n').filter((l) => l.endsWith(' ev'))).toEqual(['create ev', 'mount ev', 'unmount ev', 'destroy ev']);
+  });
+
   it('--mount type=tmpfs,tmpfs-size= limits the tmpfs; a tmpfs volume is mounted while used', async () => {
     const r = await t.docker(['run', '--rm', '--mount', 'type=tmpfs,dst=/t,tmpfs-size=1m', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/t/f bs=1k count=2048 2>/dev/null || echo full; df -k /t | tail -1']);
     expect(r.stdout).toContain('full');

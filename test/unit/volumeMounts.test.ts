@@ -60,6 +60,7 @@ describe('planMounts', () => {
     [{ mounts: [{ Type: 'volume', Target: '/v', VolumeOptions: { DriverConfig: { Options: { bogus: '1' } } } }] }, 'invalid option key: "bogus"'],
     [{ mounts: [{ Type: 'bind', Source: '/h', Target: '/v', BindOptions: { Propagation: 'weird' } }] }, 'invalid propagation mode'],
     [{ mounts: [{ Type: 'volume', Target: '/x' }, { Type: 'tmpfs', Target: '/x' }] }, 'Duplicate mount point: /x'],
+    [{ binds: ['/h:/run/x'], tmpfs: ['/run/x'] }, 'Duplicate mount point: /run/x'],
   ])('refuses %j', (req, message) => {
     expect(() => planMounts(req as Parameters<typeof planMounts>[0])).toThrow(message);
     try { planMounts(req as Parameters<typeof planMounts>[0]); } catch (e) { expect((e as { kind: string }).kind).toBe('invalid-argument'); }
