@@ -53,10 +53,15 @@ export class Volumes {
   }
 
   async create(name: string | undefined, o: { labels?: Record<string, string>; options?: Record<string, string>; driver?: string } = {}): Promise<VolumeRecord> {
+    return (await this.createOnce(name, o)).volume;
+  }
+
+  /** create, saying whether this call made it (a failed container create removes only what it made). */
+  private async createOnce(name: string | undefined, o: { labels?: Record<string, string>; options?: Record<string, string>; driver?: string }): Promise<{ volume: VolumeRecord; created: boolean }> {
     if (o.driver && o.driver !== 'local') throw new RuntimeError({ kind: 'not-found', step: `error looking up volume plugin ${o.driver}: plugin "${o.driver}" not found` });
-    const { volume, created } = await this.store.create(name || randomBytes(32).toString('hex'), o);
-    if (created) this.events.emit('volume', 'create', volume.Name, { driver: 'local' });
-    return volume;
+    const r = await this.store.create(name || randomBytes(32).toString('hex'), o);
+    if (r.created) this.events.emit('volume', 'create', r.volume.Name, { driver: 'local' });
+    return r;
   }
 
   inspect(name: string): VolumeRecord {
@@ -135,9 +140,8 @@ export class Volumes {
           continue;
         }
         const anonymous = p.name === undefined;
-        const existed = p.name !== undefined && this.store.has(p.name);
-        const v = await this.create(p.name, { labels: anonymous ? { [ANONYMOUS_LABEL]: '' } : p.volumeLabels, options: p.volumeOptions });
-        if (!existed) created.push(v.Name);
+        const { volume: v, created: made } = await this.createOnce(p.name, { labels: anonymous ? { [ANONYMOUS_LABEL]: '' } : p.volumeLabels, options: p.volumeOptions });
+        if (made) created.push(v.Name);
         names.set(p, v.Name);
         if (p.copy) {
           await this.store.mountData(v.Name);

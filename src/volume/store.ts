@@ -118,7 +118,8 @@ export class VolumeStore {
     const existing = this.records.get(name);
     if (existing) return { volume: existing, created: false };
     const pending = this.creating.get(name);
-    if (pending) return pending;
+    // The one who started the create made it; the others find it made.
+    if (pending) return pending.then(({ volume }) => ({ volume, created: false }));
     const p = this.make(name, o).finally(() => this.creating.delete(name));
     this.creating.set(name, p);
     return p;

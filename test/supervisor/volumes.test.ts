@@ -70,6 +70,9 @@ describe('docker volume and -v/--mount', () => {
     expect(await ok(['run', '--rm', '-v', 'data1:/data:ro', 'busybox', 'cat', '/data/f'])).toBe('hello');
     const v = JSON.parse(await ok(['volume', 'inspect', 'data1']))[0];
     expect(v).toMatchObject({ Name: 'data1', Driver: 'local', Scope: 'local', Mountpoint: join(t.dataRoot, 'volumes/data1/_data'), Labels: {}, Options: {} });
+    await t.stop();
+    await t.restart();
+    expect(await ok(['run', '--rm', '-v', 'data1:/data', 'busybox', 'cat', '/data/f'])).toBe('hello');
     await t.kill9();
     await t.restart();
     expect(await ok(['run', '--rm', '-v', 'data1:/data', 'busybox', 'cat', '/data/f'])).toBe('hello');
@@ -114,6 +117,12 @@ describe('docker volume and -v/--mount', () => {
     const r = await t.docker(['run', '--rm', '-v', `${host}:/h:ro`, '-v', 'rov:/v:ro', 'busybox', 'sh', '-c', 'cat /h/h; touch /h/x || echo bind-refused; touch /v/x || echo volume-refused']);
     expect(r.stdout).toBe('host\nbind-refused\nvolume-refused\n');
     expect(existsSync(join(host, 'x'))).toBe(false);
+    const c = await ok(['create', '-v', `${host}:/h:ro`, '--mount', 'type=tmpfs,dst=/t', 'busybox', 'true']);
+    expect(JSON.parse(await ok(['inspect', '--format', '{{json .Mounts}}', c]))).toEqual([
+      { Type: 'bind', Source: host, Destination: '/h', Mode: 'ro', RW: false, Propagation: 'rprivate' },
+      { Type: 'tmpfs', Source: '', Destination: '/t', Mode: '', RW: true, Propagation: '' },
+    ]);
+    await ok(['rm', c]);
     await ok(['run', '--rm', '-v', `${host}/made:/m`, 'busybox', 'touch', '/m/f']);
     expect(existsSync(join(host, 'made/f'))).toBe(true);
     const bad = await t.docker(['run', '--rm', '--mount', `type=bind,src=${host}/missing,dst=/x`, 'busybox', 'true']);
@@ -150,8 +159,15 @@ describe('docker volume and -v/--mount', () => {
     const pruned = await ok(['volume', 'prune', '-f']);
     expect(pruned).toContain('unused');
     expect(pruned).not.toContain('shared');
+    await ok(['run', '--rm', '-v', 'shared:/s', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/s/big bs=1k count=1024 2>/dev/null']);
     const df = JSON.parse(await ok(['system', 'df', '-v', '--format', '{{json .Volumes}}'])) as { Name: string; Links: number; Size: string }[];
     expect(df.map((v) => [v.Name, v.Links])).toEqual([['shared', '1']]);
+    expect(df[0].Size).toMatch(/^1\.0\d*MB$/);
+    // rm -v of a container takes only its anonymous volumes, never a named one.
+    const b = await ok(['create', '-v', 'shared:/s', 'busybox', 'true']);
+    const mounts = JSON.parse(await ok(['inspect', '--format', '{{json .Mounts}}', b]));
+    expect(mounts).toEqual([{ Type: 'volume', Name: 'shared', Source: join(t.dataRoot, 'volumes/shared/_data'), Destination: '/s', Driver: 'local', Mode: 'z', RW: true, Propagation: '' }]);
+    await ok(['rm', '-v', b]);
     await ok(['rm', a]);
     await ok(['volume', 'rm', 'shared']);
     expect(volumeDirs()).toEqual([]);
