@@ -61,7 +61,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   expect(await closeAndCheck(t)).toEqual([]);
-  expect(existsSync(t.dataRoot)).toBe(false);
 }, 30_000);
 
 describe('docker volume and -v/--mount', () => {
@@ -156,6 +155,8 @@ describe('docker volume and -v/--mount', () => {
     expect((await t.docker(['run', '--rm', '--volumes-from', 'owner:ro', 'busybox', 'sh', '-c', 'cat /s/f; touch /s/g || echo ro'])).stdout).toBe('x\nro\n');
     // Prune takes only the unused one.
     await ok(['volume', 'create', 'unused']);
+    expect(await ok(['volume', 'ls', '-q', '--filter', 'dangling=true'])).toBe('unused');
+    expect(await ok(['volume', 'ls', '-q', '--filter', 'dangling=false'])).toBe('shared');
     const pruned = await ok(['volume', 'prune', '-f']);
     expect(pruned).toContain('unused');
     expect(pruned).not.toContain('shared');
