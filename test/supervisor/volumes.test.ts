@@ -23,11 +23,12 @@ function ownedLayer(): BuiltLayer {
     writeFileSync(join(root, 'data/owned'), 'from the image\n', { mode: 0o640 });
     chownSync(join(root, 'data/owned'), 1000, 1000);
     chownSync(join(root, 'data'), 1000, 1000);
+    execFileSync('python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], "user.origin", b"image")', join(root, 'data/owned')]);
     execFileSync('ln', ['-s', 'owned', join(root, 'data/link')]);
     mkdirSync(join(root, 'seed'));
     writeFileSync(join(root, 'seed/file'), 'seed\n');
     const tarFile = join(work, 'layer.tar');
-    execFileSync('tar', ['--numeric-owner', '--mtime=@0', '--sort=name', '-C', root, '-cf', tarFile, '.']);
+    execFileSync('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=user.*', '--mtime=@0', '--sort=name', '-C', root, '-cf', tarFile, '.']);
     const tar = readFileSync(tarFile);
     return { tar, blob: execFileSync('gzip', ['-n', '-c', tarFile]), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' };
   } finally {
@@ -88,6 +89,8 @@ describe('docker volume and -v/--mount', () => {
   it('copy-up of the image content with owners, modes and symlinks; nocopy leaves the volume empty', async () => {
     const out = await ok(['run', '--rm', '-v', 'cu:/data', 'volimg', 'sh', '-c', 'stat -c "%u:%g %a %n" /data /data/owned; readlink /data/link; cat /data/owned']);
     expect(out.split('\n')).toEqual(['1000:1000 750 /data', '1000:1000 640 /data/owned', 'owned', 'from the image']);
+    const xattr = execFileSync('python3', ['-c', 'import os,sys; print(os.getxattr(sys.argv[1], "user.origin").decode())', join(t.dataRoot, 'volumes/cu/_data/owned')]).toString().trim();
+    expect(xattr).toBe('image');
     // Not empty any more: a second container sees what the first left, not the image.
     await ok(['run', '--rm', '-v', 'cu:/data', 'volimg', 'rm', '/data/owned']);
     expect(await ok(['run', '--rm', '-v', 'cu:/data', 'volimg', 'ls', '/data'])).toBe('link');
@@ -141,6 +144,9 @@ describe('docker volume and -v/--mount', () => {
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain(message);
     }
+    // A failure past the first volume's creation undoes it.
+    const late = await t.docker(['create', '-v', 'early:/d', '--mount', `type=bind,src=${host}/nothere,dst=/x`, 'busybox', 'true']);
+    expect(late.stderr).toContain('bind source path does not exist');
     const r = await t.docker(['volume', 'create', 'a']);
     expect(r.stderr).toContain('volume name is too short');
     expect(await ok(['ps', '-aq'])).toBe('');
