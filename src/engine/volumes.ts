@@ -98,7 +98,8 @@ export class Volumes {
 
   /** docker volume prune (API 1.41): every unused local volume, filtered by label. */
   async prune(filters: Record<string, string[]> = {}): Promise<{ VolumesDeleted: string[]; SpaceReclaimed: number }> {
-    for (const k of Object.keys(filters)) if (!['label', 'label!'].includes(k)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid filter '${k}'` });
+    // `all` (docker volume prune -a, API 1.42): API 1.41 prunes every unused volume anyway.
+    for (const k of Object.keys(filters)) if (!['label', 'label!', 'all'].includes(k)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid filter '${k}'` });
     const deleted: string[] = [];
     let space = 0;
     for (const v of this.store.list()) {

@@ -63,10 +63,10 @@ function bad(message: string): RuntimeError {
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-/** moby volume/local: the rule for local volume names, in its words. */
+/** moby volume/local's validateName, in dockerd's words (`create NAME: ...`). */
 export function checkVolumeName(name: string): void {
-  if (name.length < 2) throw bad(`volume name is too short, names should be at least two alphanumeric characters: ${JSON.stringify(name)}`);
-  if (!NAME.test(name)) throw bad(`${JSON.stringify(name)} includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
+  if (name.length < 2) throw bad(`create ${name}: volume name is too short, names should be at least two alphanumeric characters`);
+  if (!NAME.test(name)) throw bad(`create ${name}: ${JSON.stringify(name)} includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
 }
 
 /** A path with its `.`, `..` and double slashes resolved lexically (as Go's filepath.Clean). */
@@ -108,7 +108,6 @@ export function parseBind(spec: string, field: string): MountPlan {
     return { kind: 'bind', source: clean(src), destination, readOnly, propagation: propagation || 'rprivate', copy: false, createHostDir: true, mode: opts, field };
   }
   if (propagation) throw bad(`invalid ${field} ${JSON.stringify(spec)}: invalid mode: ${opts}`);
-  if (src.includes('/') || src.startsWith('.')) throw bad(`invalid ${field} ${JSON.stringify(spec)}: ${JSON.stringify(src)} includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host directory, use absolute path`);
   checkVolumeName(src);
   return { kind: 'volume', name: src, destination, readOnly, propagation: '', copy, mode: opts || 'z', field };
 }

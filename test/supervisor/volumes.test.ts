@@ -137,7 +137,7 @@ describe('docker volume and -v/--mount', () => {
     for (const [args, message] of [
       [['-v', '/a:/'], "destination can't be '/'"],
       [['-v', 'vv:/d', '-v', '/x:/d'], 'Duplicate mount point: /d'],
-      [['-v', 'b@d:/d'], '"b@d" includes invalid characters for a local volume name'],
+      [['-v', 'b@d:/d'], 'create b@d: "b@d" includes invalid characters for a local volume name'],
       [['-v', 'ok1:/d:bogus'], 'invalid mode: bogus'],
     ] as const) {
       const r = await t.docker(['create', ...args, 'busybox', 'true']);
@@ -148,7 +148,7 @@ describe('docker volume and -v/--mount', () => {
     const late = await t.docker(['create', '-v', 'early:/d', '--mount', `type=bind,src=${host}/nothere,dst=/x`, 'busybox', 'true']);
     expect(late.stderr).toContain('bind source path does not exist');
     const r = await t.docker(['volume', 'create', 'a']);
-    expect(r.stderr).toContain('volume name is too short');
+    expect(r.stderr).toContain('Error response from daemon: create a: volume name is too short, names should be at least two alphanumeric characters');
     expect(await ok(['ps', '-aq'])).toBe('');
     expect(volumeDirs()).toEqual([]);
   });
