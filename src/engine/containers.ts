@@ -392,6 +392,8 @@ export class Containers {
     const started = deferred<void>();
     live.starting = started.promise;
     try {
+      // Device-backed volumes (type=tmpfs, …) mounted before anything else is held.
+      await this.volumes.mounted(r.Id, r.Mounts);
       // The WAIT goes first, so an exit right after START is not missed.
       this.monitor(live);
       if (this.onBridge(r.HostConfig.NetworkMode)) {
@@ -402,7 +404,6 @@ export class Containers {
           throw e;
         });
       }
-      await this.volumes.mounted(r.Id, r.Mounts);
       await shimRequest(dir, [SHIM.START]).catch(async (e) => {
         // Nothing of the network stays after a failed start (the exit, if any, unpins).
         await this.networking.detach(r.Id).catch((d) => this.o.onWarning(`undoing the network of the failed start of ${r.Id}: ${(d as Error).message}`));
@@ -618,6 +619,7 @@ export class Containers {
     this.names.delete(r.Name);
     this.events.emit('container', 'destroy', r.Id, this.attributes(r));
     if (opts.volumes) await this.volumes.removeAnonymous(r.Id, r.Mounts, this.o.onWarning);
+    await this.volumes.released(r.Mounts);
     live.removed.resolve(r.State.ExitCode);
   }
 

@@ -192,6 +192,14 @@ export class Volumes {
     }
   }
 
+  /** After a removal: device-backed volumes (mounted at create for copy-up) no running container uses are unmounted. */
+  async released(mounts: ContainerMount[] | undefined): Promise<void> {
+    for (const m of mounts ?? []) {
+      if (m.type !== 'volume' || !m.name || !this.store.isMounted(m.name)) continue;
+      if (!this.usage.runningUsers(m.name).length) await this.store.unmountData(m.name).catch(() => {});
+    }
+  }
+
   /** docker rm -v and --rm: the container's anonymous volumes go (a named one stays); others still using one keep it. */
   async removeAnonymous(id: string, mounts: ContainerMount[] | undefined, onWarning: (m: string) => void): Promise<void> {
     for (const m of mounts ?? []) {

@@ -195,6 +195,11 @@ describe('docker volume and -v/--mount', () => {
     expect(r.stdout).toMatch(/\s1024\s/);
     await ok(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=2m', 'tv']);
     expect(await ok(['run', '--rm', '-v', 'tv:/t', 'busybox', 'sh', '-c', 'df -k /t | tail -1 | awk \'{print $2}\''])).toBe('2048');
+    // Mounted at create (copy-up looks into it) and let go by the rm of a container that never ran.
+    const c = await ok(['create', '-v', 'tv:/t', 'busybox', 'true']);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).toContain(join(t.dataRoot, 'volumes/tv/_data'));
+    await ok(['rm', c]);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(join(t.dataRoot, 'volumes/tv/_data'));
     await ok(['volume', 'rm', 'tv']);
     expect(volumeDirs()).toEqual([]);
   }, 60_000);
