@@ -31,7 +31,7 @@ import { reservePorts, type PortReservation } from '../network/portReservation.j
 import { exposedKeys, portRequests, type PortRequest } from '../network/ports.js';
 import { onDefaultBridge, rewriteBundleForNetwork } from './networkHooks.js';
 import { Volumes } from './volumes.js';
-import { bundleWithVolumes, planContainerMounts } from './volumeHooks.js';
+import { bundleWithVolumes, configVolumes, planContainerMounts } from './volumeHooks.js';
 
 export type { Change, ContainerConfig, ContainerRecord, ContainerStatus, DockerStats, Endpoint, HostConfig, LogEntry, LogQuery, StatsQuery, Top };
 
@@ -330,7 +330,7 @@ export class Containers {
         ImageId: image.config,
         Path: spec.args[0] ?? '',
         Args: spec.args.slice(1),
-        Config: { ...c, Hostname: c.Hostname || id.slice(0, 12), Labels: c.Labels ?? {}, ...exposedPortsOf(c, spec.exposedPorts, hostConfig) },
+        Config: { ...c, Hostname: c.Hostname || id.slice(0, 12), Labels: c.Labels ?? {}, ...exposedPortsOf(c, spec.exposedPorts, hostConfig), ...configVolumes(c, volumeMounts.imageVolumes) },
         HostConfig: { ...hostConfig, NetworkMode: mode },
         State: { Status: 'created', Pid: pid, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
         RestartCount: 0,

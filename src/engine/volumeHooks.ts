@@ -49,12 +49,12 @@ function imageVolumesOf(spec: Spec): string[] {
 }
 
 /** After the bundle is made: volumes created and filled, the OCI mounts added to its config. */
-export async function bundleWithVolumes(bundle: string, early: MountPlan[], req: MountsOfRequest, find: (ref: string) => ContainerRecord, volumes: Volumes): Promise<PreparedMounts> {
+export async function bundleWithVolumes(bundle: string, early: MountPlan[], req: MountsOfRequest, find: (ref: string) => ContainerRecord, volumes: Volumes): Promise<PreparedMounts & { imageVolumes: string[] }> {
   const path = join(bundle, 'config.json');
   const spec = JSON.parse(await readFile(path, 'utf8')) as Spec;
   const imageVolumes = imageVolumesOf(spec);
   const plans = imageVolumes.length ? planContainerMounts(req, imageVolumes, find) : early;
-  if (!plans.length) return { mounts: [], oci: [], created: [] };
+  if (!plans.length) return { mounts: [], oci: [], created: [], imageVolumes };
   const prepared = await volumes.prepare(plans, join(bundle, 'rootfs'));
   try {
     const taken = new Set(prepared.oci.map((m) => m.destination));
@@ -64,5 +64,11 @@ export async function bundleWithVolumes(bundle: string, early: MountPlan[], req:
     await volumes.discard(prepared.created);
     throw e;
   }
-  return prepared;
+  return { ...prepared, imageVolumes };
+}
+
+/** Config.Volumes as Docker keeps it: the request's and the image's VOLUME entries. */
+export function configVolumes(c: ContainerConfig, imageVolumes: string[]): Pick<ContainerConfig, 'Volumes'> {
+  const keys = [...new Set([...imageVolumes, ...Object.keys(c.Volumes ?? {})])];
+  return keys.length ? { Volumes: Object.fromEntries(keys.map((k) => [k, {}])) } : {};
 }

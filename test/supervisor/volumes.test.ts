@@ -103,6 +103,7 @@ describe('docker volume and -v/--mount', () => {
     const mounts = JSON.parse(await ok(['inspect', '--format', '{{json .Mounts}}', id])) as { Type: string; Name: string; Destination: string; Driver: string; RW: boolean; Source: string }[];
     expect(mounts.map((m) => [m.Type, m.Destination, m.Driver, m.RW]).sort()).toEqual([['volume', '/anon', 'local', true], ['volume', '/seed', 'local', true]]);
     for (const m of mounts) expect(m.Name).toMatch(/^[a-f0-9]{64}$/);
+    expect(JSON.parse(await ok(['inspect', '--format', '{{json .Config.Volumes}}', id]))).toEqual({ '/anon': {}, '/seed': {} });
     expect((await t.docker(['start', '-a', id])).stdout).toBe('seed\n');
     await ok(['rm', '-v', id]);
     expect(volumeDirs()).toEqual([]);
