@@ -9,6 +9,7 @@ import { writeFileAtomicAsync } from '../common/atomicFile.js';
 import { RuntimeError } from '../common/errors.js';
 import type { HostResources } from './hostConfigSpec.js';
 import type { RestartPolicy } from './restartPolicy.js';
+import type { ContainerMount } from './volumes.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited' | 'dead';
 
@@ -32,6 +33,8 @@ export interface ContainerConfig {
   StopTimeout?: number;
   /** "80/tcp" → {}: the request's and the image's EXPOSE, and every published port (as Docker merges them). */
   ExposedPorts?: Record<string, Record<string, never>>;
+  /** -v /path: anonymous volumes (Docker's Config.Volumes). */
+  Volumes?: Record<string, Record<string, never>>;
 }
 
 /** The part of Docker's HostConfig this daemon honours (resources and security options: hostConfigSpec.ts). */
@@ -40,6 +43,10 @@ export interface HostConfig extends HostResources {
   /** none, host; `default`/`bridge` are run as none until networks exist. */
   NetworkMode: string;
   Binds: string[] | null;
+  /** --mount (Docker's mount.Mount, checked by src/volume/mounts.ts). */
+  Mounts?: Record<string, unknown>[];
+  /** --volumes-from ID[:ro|rw]. */
+  VolumesFrom?: string[];
   /** -p: "80/tcp" → host addresses and ports (src/network/ports.ts reads them). */
   PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null>;
   /** -P: every exposed port on an ephemeral host port. */
@@ -88,6 +95,8 @@ export interface ContainerRecord {
   RestartCount: number;
   /** docker stop/kill since the last start: no policy restarts it (Docker's HasBeenManuallyStopped). */
   HasBeenManuallyStopped?: boolean;
+  /** Its binds, volumes and tmpfs mounts (inspect's Mounts; who uses a volume is read from here). */
+  Mounts?: ContainerMount[];
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -127,6 +136,8 @@ function badField(r: Record<string, unknown>): string | undefined {
   if (h.PortBindings !== undefined && !(typeof h.PortBindings === 'object' && h.PortBindings !== null && Object.values(h.PortBindings).every((l) => l === null
     || (Array.isArray(l) && l.every((b) => typeof b === 'object' && b !== null && ['HostIp', 'HostPort'].every((k) => b[k] === undefined || typeof b[k] === 'string')))))) return 'HostConfig.PortBindings';
   if (c.ExposedPorts !== undefined && (typeof c.ExposedPorts !== 'object' || c.ExposedPorts === null)) return 'Config.ExposedPorts';
+  if (r.Mounts !== undefined && !(Array.isArray(r.Mounts) && r.Mounts.every((m) => typeof m === 'object' && m !== null && ['bind', 'volume', 'tmpfs'].includes(m.type)
+    && ['source', 'destination', 'propagation', 'mode'].every((k) => typeof m[k] === 'string') && typeof m.readOnly === 'boolean' && (m.name === undefined || typeof m.name === 'string')))) return 'Mounts';
   const wrong = badResourceField(h);
   if (wrong) return `HostConfig.${wrong}`;
   const s = r.State as Record<string, unknown> | undefined;

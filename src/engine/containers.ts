@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
 import { SHIM } from '../common/generated/shimProtocol.js';
 import { ContainerRecords, ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig } from './containerRecord.js';
@@ -30,6 +30,8 @@ import { Networking, type Endpoint } from '../network/networking.js';
 import { reservePorts, type PortReservation } from '../network/portReservation.js';
 import { exposedKeys, portRequests, type PortRequest } from '../network/ports.js';
 import { onDefaultBridge, rewriteBundleForNetwork } from './networkHooks.js';
+import { Volumes } from './volumes.js';
+import { bundleWithVolumes, configVolumes, planContainerMounts } from './volumeHooks.js';
 
 export type { Change, ContainerConfig, ContainerRecord, ContainerStatus, DockerStats, Endpoint, HostConfig, LogEntry, LogQuery, StatsQuery, Top };
 
@@ -123,18 +125,6 @@ function signalNumber(sig: string | number | undefined, fallback: number): numbe
   return n;
 }
 
-/** A Binds entry (`/host:/ctr[:ro|rw,...]`) as an OCI bind mount; named volumes are not here yet. */
-function bindMount(bind: string, index: number) {
-  const [source, destination, opts = ''] = bind.split(':');
-  const where = `HostConfig.Binds[${index}]`;
-  if (!source || !destination) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid ${where} ${JSON.stringify(bind)}: want /host/path:/container/path[:ro]` });
-  if (!isAbsolute(source)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid ${where} ${JSON.stringify(bind)}: named volumes are not supported yet; give an absolute host path` });
-  if (!isAbsolute(destination)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid ${where} ${JSON.stringify(bind)}: the container path must be absolute` });
-  const flags = opts.split(',').filter(Boolean);
-  for (const f of flags) if (!['ro', 'rw', 'z', 'Z', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'].includes(f)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid ${where} ${JSON.stringify(bind)}: unknown option ${f}` });
-  return { destination, type: 'bind', source, options: ['rbind', flags.includes('ro') ? 'ro' : 'rw', ...flags.filter((f) => /private|shared|slave/.test(f))] };
-}
-
 /** Config.ExposedPorts as Docker keeps it: the request's, the image's EXPOSE and every published port. */
 function exposedPortsOf(c: ContainerConfig, image: string[], h: HostConfig): Pick<ContainerConfig, 'ExposedPorts'> {
   const keys = exposedKeys({ ...Object.fromEntries(image.map((k) => [k, {}])), ...(c.ExposedPorts ?? {}) }, h.PortBindings);
@@ -159,10 +149,14 @@ export class Containers {
   private readonly networking: Networking;
   /** Container ID → the host ports held for its published ports while it runs. */
   private readonly heldPorts = new Map<string, PortReservation>();
+  /** Named and anonymous volumes (volumes.ts); who uses one is read from the records here. */
+  readonly volumes: Volumes;
 
   constructor(private readonly engine: Engine, private readonly o: ContainersOptions) {
     this.records = new ContainerRecords(o.dataRoot);
     this.networking = new Networking({ dataRoot: o.dataRoot, execRoot: o.execRoot, bip: o.bip, bridge: o.bridge, cniPath: o.cniPath, onWarning: o.onWarning });
+    const users = (name: string, running: boolean) => [...this.byId.values()].filter((l) => (!running || l.record.State.Status === 'running') && (l.record.Mounts ?? []).some((m) => m.type === 'volume' && m.name === name)).map((l) => l.record.Id);
+    this.volumes = new Volumes(o.dataRoot, this.events, { users: (n) => users(n, false), runningUsers: (n) => users(n, true) }, o.onWarning);
   }
 
   /** Whether a container of this network mode is put on the default bridge. */
@@ -218,6 +212,7 @@ export class Containers {
     await this.events.persist(join(this.o.dataRoot, 'events.log'), (e) => this.o.onWarning(`writing the event log: ${e.message}`));
     // Endpoints before exits: an exit found below tears its network down with the ADD's result.
     await this.networking.load();
+    await this.volumes.load();
     for (const record of this.records.readAll((path, why) => this.o.onWarning(`skipping container record ${path}: ${why}`))) {
       const live: Live = { record, nextExit: deferred(), removed: deferred(), removing: false };
       this.byId.set(record.Id, live);
@@ -278,7 +273,8 @@ export class Containers {
     if (holder) throw new RuntimeError({ kind: 'exists', step: `Conflict. The container name "${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.` });
     const mode = req.hostConfig.NetworkMode || 'default';
     if (!['none', 'host', 'default', 'bridge'].includes(mode)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid HostConfig.NetworkMode ${JSON.stringify(mode)}: only bridge (the default), none and host are supported` });
-    const mounts = (req.hostConfig.Binds ?? []).map(bindMount);
+    // Mounts are checked now (400s naming the value); volumes are made once the rootfs is there.
+    const mountPlans = planContainerMounts(req, [], (ref) => this.find(ref).record);
     // Published ports are checked now (400s naming the field) and reserved at each start.
     portRequests(req.config.ExposedPorts, req.hostConfig.PortBindings, req.hostConfig.PublishAllPorts === true);
     // Resources and security options are checked before anything is made (dockerd's 400s).
@@ -297,6 +293,7 @@ export class Containers {
     const dir = this.shimDir(id);
     let bundleMade = false;
     let netnsPinned = false;
+    let volumesMade: string[] = [];
     try {
       const cdir = await this.records.makeDir(id);
       const bundle = join(cdir, 'bundle');
@@ -314,10 +311,12 @@ export class Containers {
         hostNetwork: mode === 'host',
         hostname: c.Hostname || id.slice(0, 12),
         cgroupParent: '/tsd',
-        mounts,
+        mounts: [],
         adjust: (spec) => applyHostResources(spec, hostConfig, facts),
       }, bundle);
       bundleMade = true;
+      const volumeMounts = await bundleWithVolumes(bundle, mountPlans, req, (ref) => this.find(ref).record, this.volumes);
+      volumesMade = volumeMounts.created;
       if (this.onBridge(mode)) {
         await this.prepareNetwork(id, bundle, c.Hostname || id.slice(0, 12));
         netnsPinned = true;
@@ -333,10 +332,11 @@ export class Containers {
         ImageId: image.config,
         Path: spec.args[0] ?? '',
         Args: spec.args.slice(1),
-        Config: { ...c, Hostname: c.Hostname || id.slice(0, 12), Labels: c.Labels ?? {}, ...exposedPortsOf(c, spec.exposedPorts, hostConfig) },
+        Config: { ...c, Hostname: c.Hostname || id.slice(0, 12), Labels: c.Labels ?? {}, ...exposedPortsOf(c, spec.exposedPorts, hostConfig), ...configVolumes(c, volumeMounts.imageVolumes) },
         HostConfig: { ...hostConfig, NetworkMode: mode },
         State: { Status: 'created', Pid: pid, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
         RestartCount: 0,
+        ...(volumeMounts.mounts.length ? { Mounts: volumeMounts.mounts } : {}),
       };
       const live: Live = { record, nextExit: deferred(), removed: deferred(), removing: false };
       await this.records.write(record);
@@ -351,6 +351,7 @@ export class Containers {
       await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
       if (bundleMade) await this.engine.removeContainer(id, { force: true }).catch(warn('removing its bundle'));
       if (netnsPinned) await this.networking.unpin(id).catch(warn('removing its network namespace'));
+      await this.volumes.discard(volumesMade).catch(warn('removing the volumes it made'));
       await rm(dir, { recursive: true, force: true }).catch(warn('removing its shim directory'));
       await rm(this.records.containerDir(id), { recursive: true, force: true }).catch(warn('removing its record'));
       // Past the image lookup nothing is the client's "no such" (docker run pulls on a 404 from create).
@@ -393,6 +394,8 @@ export class Containers {
     const started = deferred<void>();
     live.starting = started.promise;
     try {
+      // Device-backed volumes (type=tmpfs, …) mounted before anything else is held.
+      await this.volumes.mounted(r.Id, r.Mounts);
       // The WAIT goes first, so an exit right after START is not missed.
       this.monitor(live);
       if (this.onBridge(r.HostConfig.NetworkMode)) {
@@ -456,13 +459,14 @@ export class Containers {
     await this.save(live).catch((e) => this.o.onWarning(`recording the exit of ${r.Id}: ${(e as Error).message}`));
     // Before anyone hears of the exit, so a stop or wait returns with the network torn down.
     await this.releaseNetwork(r.Id);
+    await this.volumes.unmounted(r.Id, r.Mounts).catch((e) => this.o.onWarning(`container ${r.Id}: unmounting its volumes: ${(e as Error).message}`));
     if (exit.oom) this.events.emit('container', 'oom', r.Id, this.attributes(r));
     this.events.emit('container', 'die', r.Id, this.attributes(r, { exitCode: String(exit.code) }));
     const d = live.nextExit;
     live.nextExit = deferred();
     d.resolve(exit.code);
     this.applyRestartPolicy(live, exit.code);
-    if (r.HostConfig.AutoRemove && !live.removing) await this.remove(r.Id, { force: true }).catch((e) => this.o.onWarning(`auto-removing ${r.Id}: ${(e as Error).message}`));
+    if (r.HostConfig.AutoRemove && !live.removing) await this.remove(r.Id, { force: true, volumes: true }).catch((e) => this.o.onWarning(`auto-removing ${r.Id}: ${(e as Error).message}`));
   }
 
   // Restart policies
@@ -582,7 +586,8 @@ export class Containers {
     return live.nextExit.promise;
   }
 
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  /** `volumes` (docker rm -v, --rm): the container's anonymous volumes go with it. */
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const live = this.find(ref);
     const r = live.record;
     if (live.removing) return;
@@ -615,6 +620,8 @@ export class Containers {
     this.byId.delete(r.Id);
     this.names.delete(r.Name);
     this.events.emit('container', 'destroy', r.Id, this.attributes(r));
+    if (opts.volumes) await this.volumes.removeAnonymous(r.Id, r.Mounts, this.o.onWarning);
+    await this.volumes.released(r.Mounts);
     live.removed.resolve(r.State.ExitCode);
   }
 

@@ -24,6 +24,7 @@ import type { Api, DaemonSettings } from './docker/context.js';
 import { registerImages } from './docker/images.js';
 import { registerSystem } from './docker/system.js';
 import { registerSystemDf } from './docker/systemDf.js';
+import { registerVolumes } from './docker/volumes.js';
 import { Router } from './http/router.js';
 import { runtimePath } from './runtimePath.js';
 import { findInitBinary, loadSeccompProfile } from '../engine/hostFacts.js';
@@ -281,6 +282,7 @@ export async function main(argv: string[]): Promise<number> {
   registerExec(router, api);
   registerImages(router, api);
   registerSystemDf(router, api);
+  registerVolumes(router, api);
 
   const hijacked = new Set<Duplex>();
   const server = createServer((req, res) => {

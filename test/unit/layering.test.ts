@@ -23,7 +23,8 @@ const ALLOWED: Record<string, string[]> = {
   // spec: the build info clients' --version prints. native: the shim's control
   // socket is SOCK_SEQPACKET, which only the addon speaks (Node's net has no such socket).
   // network: the default bridge's CNI set-up (src/network) at start and exit.
-  engine: ['common', 'spec', 'image', 'native', 'network'],
+  engine: ['common', 'spec', 'image', 'native', 'network', 'volume'],
+  volume: ['common', 'spec'],
   network: ['common'],
   tsctl: ['common', 'engine'],
   // spec: for the request-body validators compiled at build time.

@@ -21,8 +21,10 @@ interface CreateBody {
   Env?: Maybe<string[]>; Cmd?: StrSlice; Image?: Maybe<string>; WorkingDir?: Maybe<string>; Entrypoint?: StrSlice;
   Labels?: Maybe<Record<string, string>>; StopSignal?: Maybe<string>; StopTimeout?: Maybe<number>;
   ExposedPorts?: Maybe<Record<string, unknown>>;
+  Volumes?: Maybe<Record<string, unknown>>;
   HostConfig?: Maybe<{
     AutoRemove?: Maybe<boolean>; NetworkMode?: Maybe<string>; Binds?: Maybe<string[]>;
+    Mounts?: Maybe<Maybe<Record<string, unknown>>[]>; VolumesFrom?: Maybe<string[]>;
     Memory?: Maybe<number>; MemorySwap?: Maybe<number>; MemoryReservation?: Maybe<number>; OomKillDisable?: Maybe<boolean>;
     NanoCpus?: Maybe<number>; CpuShares?: Maybe<number>; CpuQuota?: Maybe<number>; CpuPeriod?: Maybe<number>;
     CpusetCpus?: Maybe<string>; CpusetMems?: Maybe<string>; PidsLimit?: Maybe<number>;
@@ -60,6 +62,7 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
     ...(body.StopSignal ? { StopSignal: body.StopSignal } : {}),
     ...(body.StopTimeout !== undefined && body.StopTimeout !== null ? { StopTimeout: body.StopTimeout } : {}),
     ...(body.ExposedPorts && Object.keys(body.ExposedPorts).length ? { ExposedPorts: Object.fromEntries(Object.keys(body.ExposedPorts).map((k) => [k, {}])) } : {}),
+    ...(body.Volumes && Object.keys(body.Volumes).length ? { Volumes: Object.fromEntries(Object.keys(body.Volumes).map((k) => [k, {}])) } : {}),
   };
   for (const e of config.Env) if (!e || e.startsWith('=')) throw new BadRequest(`Env: invalid entry ${JSON.stringify(e)}: want KEY=VALUE`);
   const h = body.HostConfig ?? {};
@@ -69,6 +72,7 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
     Binds: h.Binds ?? null,
     ...resourcesOf(h),
     ...portsOf(h),
+    ...mountsOf(h),
   };
   // The schema checked the types; what the values may be is the policy's own (Docker's messages).
   const restart = parseRestartPolicy(h.RestartPolicy);
@@ -82,6 +86,19 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
 }
 
 type Body = NonNullable<CreateBody['HostConfig']>;
+
+/** --mount and --volumes-from as given (src/volume/mounts.ts checks the values at create, naming the field). */
+function mountsOf(h: Body): Partial<HostConfig> {
+  const out: Partial<HostConfig> = {};
+  if (h.Mounts?.length) {
+    h.Mounts.forEach((m, i) => {
+      if (!m) throw new BadRequest(`HostConfig.Mounts[${i}]: missing`);
+    });
+    out.Mounts = h.Mounts as Record<string, unknown>[];
+  }
+  if (h.VolumesFrom?.length) out.VolumesFrom = h.VolumesFrom;
+  return out;
+}
 
 /** -p and -P as given (src/network/ports.ts checks the values at create, naming the field). */
 function portsOf(h: Body): Partial<HostConfig> {

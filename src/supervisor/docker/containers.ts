@@ -89,8 +89,15 @@ export function summary(c: ContainerRecord, restarting = false, endpoint?: Endpo
     Status: restarting ? `Restarting (${c.State.ExitCode}) ${humanDuration(Date.now() - Date.parse(c.State.FinishedAt))} ago` : statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: { Networks: networkSettings(c, endpoint).Networks },
-    Mounts: [],
+    Mounts: dockerMounts(c),
   };
+}
+
+/** The record's mounts as Docker shows them (inspect, ps). */
+function dockerMounts(c: ContainerRecord) {
+  return (c.Mounts ?? []).map((m) => m.type === 'volume'
+    ? { Type: 'volume', Name: m.name, Source: m.source, Destination: m.destination, Driver: 'local', Mode: m.mode, RW: !m.readOnly, Propagation: m.propagation }
+    : { Type: m.type, Source: m.source, Destination: m.destination, Mode: m.mode, RW: !m.readOnly, Propagation: m.propagation });
 }
 
 function listFilter(f: Record<string, string[]>): (c: ContainerRecord) => boolean {
@@ -154,15 +161,12 @@ function inspect(c: ContainerRecord, restarting = false, net?: { endpoint?: Endp
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      Binds: c.HostConfig.Binds, NetworkMode: c.HostConfig.NetworkMode, AutoRemove: c.HostConfig.AutoRemove,
+      Binds: c.HostConfig.Binds, Mounts: c.HostConfig.Mounts ?? [], VolumesFrom: c.HostConfig.VolumesFrom ?? null, NetworkMode: c.HostConfig.NetworkMode, AutoRemove: c.HostConfig.AutoRemove,
       RestartPolicy: c.HostConfig.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 }, LogConfig: { Type: 'json-file', Config: c.HostConfig.LogConfig?.Config ?? {} },
       PortBindings: c.HostConfig.PortBindings ?? {}, PublishAllPorts: c.HostConfig.PublishAllPorts ?? false,
       ...inspectResources(c.HostConfig),
     },
-    Mounts: (c.HostConfig.Binds ?? []).map((b) => {
-      const [Source, Destination, opts = ''] = b.split(':');
-      return { Type: 'bind', Source, Destination, Mode: opts, RW: !opts.split(',').includes('ro'), Propagation: 'rprivate' };
-    }),
+    Mounts: dockerMounts(c),
     Config: { ...c.Config, Image: c.Config.Image },
     NetworkSettings: networkSettings(c, net?.endpoint),
   };
@@ -233,7 +237,7 @@ export function registerContainers(router: Router, api: Api): void {
   });
 
   router.delete('/containers/{id}', async (req, res) => {
-    await c.remove(req.params.id, { force: flag(req, 'force') });
+    await c.remove(req.params.id, { force: flag(req, 'force'), volumes: flag(req, 'v') });
     res.writeHead(204).end();
   });
 

@@ -10,6 +10,16 @@ const unix = (iso: string) => (iso ? Math.floor(Date.parse(iso) / 1000) : 0);
 /** Unpacked bytes; an image whose layers are not here counts as none. */
 const imageSize = (s: { size: number; shared: number } | undefined) => ({ SharedSize: s?.shared ?? 0, Size: s?.size ?? 0, VirtualSize: s?.size ?? 0 });
 
+/** Each volume with its size and how many containers use it (UsageData), as dockerd. */
+async function volumeUsage(api: Api) {
+  const v = api.containers.volumes;
+  const list = v.list();
+  const sizes = await Promise.all(list.map((x) => v.size(x.Name)));
+  const refs = new Map<string, number>();
+  for (const c of api.containers.list()) for (const m of c.Mounts ?? []) if (m.type === 'volume' && m.name) refs.set(m.name, (refs.get(m.name) ?? 0) + 1);
+  return list.map((x, i) => ({ ...x, UsageData: { Size: sizes[i], RefCount: refs.get(x.Name) ?? 0 } }));
+}
+
 export function registerSystemDf(router: Router, api: Api): void {
   router.get('/system/df', async (_req, res) => {
     const c = api.containers;
@@ -40,7 +50,7 @@ export function registerSystemDf(router: Router, api: Api): void {
         RepoTags: e.tags,
       })),
       Containers: rows,
-      Volumes: [],
+      Volumes: await volumeUsage(api),
       BuildCache: [],
     });
   });
