@@ -46,7 +46,8 @@ async function ok(args: string[]): Promise<string> {
 }
 
 beforeAll(async () => {
-  t = await startTsd();
+  // TSD_TEST_RUNTIME (volumes.runc.test.ts): the same over another runc-compatible runtime.
+  t = await startTsd(process.env.TSD_TEST_RUNTIME ? ['--runtime', process.env.TSD_TEST_RUNTIME] : []);
   const layout = join(t.dir, 'vol-layout');
   writeLayout(layout, { layers: [buildLayer(busyboxFiles()), ownedLayer()], config: { Volumes: { '/seed': {} } } });
   push(layout, `${t.registry.host}/library/volimg:latest`);
