@@ -9,8 +9,10 @@ export DEBIAN_FRONTEND=noninteractive
 # Build: libseccomp-dev g++ make python3 (node-gyp); tests: the other runtimes and
 # engines tsrun is compared with and plugged into (runc crun containerd podman
 # docker.io), iproute2, busybox-static (test rootfs), and for images docker-registry
-# skopeo zstd curl.
-packages=(libseccomp-dev busybox-static runc crun containerd podman docker.io make g++ python3 iproute2 docker-registry skopeo zstd curl)
+# skopeo zstd curl; for tsd: the CNI plugins and iptables (networks), tini (--init),
+# containers-common's seccomp.json (the default seccomp profile), util-linux (unshare --net).
+packages=(libseccomp-dev busybox-static runc crun containerd podman docker.io make g++ python3 iproute2 docker-registry skopeo zstd curl
+  containernetworking-plugins iptables tini golang-github-containers-common util-linux)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
