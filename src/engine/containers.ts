@@ -26,7 +26,9 @@ import { OciRuntime } from './ociRuntime.js';
 import { topOf, type Top } from './top.js';
 import { writeStats, type DockerStats, type StatsQuery } from './stats.js';
 import type { Change } from './changes.js';
-import { Networking, type Endpoint } from '../network/networking.js';
+import { DEFAULT_NETWORK, ipRoutes, Networking, type Endpoint } from '../network/networking.js';
+import { chooseNetworkSubnet, describeNetwork, NetworkStore, type NetworkCreateRequest, type NetworkRecord } from '../network/networkStore.js';
+import { parseRoutes } from '../network/subnet.js';
 import { reservePorts, type PortReservation } from '../network/portReservation.js';
 import { exposedKeys, portRequests, type PortRequest } from '../network/ports.js';
 import { onDefaultBridge, rewriteBundleForNetwork } from './networkHooks.js';
@@ -155,17 +157,26 @@ export class Containers {
   /** Name (with `/`) → id, reserved before the container exists. */
   private readonly names = new Map<string, string>();
   private readonly networking: Networking;
+  /** User-defined networks (docker network create). */
+  readonly networks: NetworkStore;
   /** Container ID → the host ports held for its published ports while it runs. */
   private readonly heldPorts = new Map<string, PortReservation>();
 
   constructor(private readonly engine: Engine, private readonly o: ContainersOptions) {
     this.records = new ContainerRecords(o.dataRoot);
-    this.networking = new Networking({ dataRoot: o.dataRoot, execRoot: o.execRoot, bip: o.bip, bridge: o.bridge, cniPath: o.cniPath, onWarning: o.onWarning });
+    this.networks = new NetworkStore(o.dataRoot, o.onWarning);
+    this.networking = new Networking({
+      dataRoot: o.dataRoot, execRoot: o.execRoot, bip: o.bip, bridge: o.bridge, cniPath: o.cniPath, onWarning: o.onWarning,
+      userNetwork: (name) => {
+        const n = this.networks.find(name);
+        return n && n.Name === name ? describeNetwork(n) : undefined;
+      },
+    });
   }
 
-  /** Whether a container of this network mode is put on the default bridge. */
+  /** Whether a container of this network mode gets its own namespace on a bridge (the default one or a user network's). */
   private onBridge(mode: string | undefined): boolean {
-    return this.o.bridge !== 'none' && onDefaultBridge(mode);
+    return this.bridgeNetworkOf(mode) !== undefined;
   }
 
   private shimDir(id: string): string {
@@ -215,6 +226,7 @@ export class Containers {
     // Events first, so the dies found below are logged after what was logged before.
     await this.events.persist(join(this.o.dataRoot, 'events.log'), (e) => this.o.onWarning(`writing the event log: ${e.message}`));
     // Endpoints before exits: an exit found below tears its network down with the ADD's result.
+    await this.networks.load();
     await this.networking.load();
     for (const record of this.records.readAll((path, why) => this.o.onWarning(`skipping container record ${path}: ${why}`))) {
       const live: Live = { record, nextExit: deferred(), removed: deferred(), removing: false };
@@ -274,8 +286,7 @@ export class Containers {
     } else name = `/${generateName((n) => this.names.has(`/${n}`))}`;
     const holder = this.names.get(name);
     if (holder) throw new RuntimeError({ kind: 'exists', step: `Conflict. The container name "${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.` });
-    const mode = req.hostConfig.NetworkMode || 'default';
-    if (!['none', 'host', 'default', 'bridge'].includes(mode)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid HostConfig.NetworkMode ${JSON.stringify(mode)}: only bridge (the default), none and host are supported` });
+    const mode = this.networkModeOf(req.hostConfig.NetworkMode || 'default');
     const mounts = (req.hostConfig.Binds ?? []).map(bindMount);
     // Published ports are checked now (400s naming the field) and reserved at each start.
     portRequests(req.config.ExposedPorts, req.hostConfig.PortBindings, req.hostConfig.PublishAllPorts === true);
@@ -396,7 +407,7 @@ export class Containers {
       if (this.onBridge(r.HostConfig.NetworkMode)) {
         // The host ports first: one that is taken refuses the start before any CNI ADD.
         const ports = await this.holdPorts(r.Id, portRequests(r.Config.ExposedPorts, r.HostConfig.PortBindings, r.HostConfig.PublishAllPorts === true));
-        await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), ports).catch(async (e) => {
+        await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), ports, this.bridgeNetworkOf(r.HostConfig.NetworkMode)).catch(async (e) => {
           await this.releasePorts(r.Id);
           throw e;
         });
@@ -781,7 +792,63 @@ export class Containers {
     };
   }
 
-  // Networks (src/network): the default bridge
+  // Networks (src/network): the default bridge and user networks
+
+  /** The bridge network a container of this mode is on: `bridge`, a user network's name, or none (host, none, bridge off). */
+  private bridgeNetworkOf(mode: string | undefined): string | undefined {
+    if (onDefaultBridge(mode)) return this.o.bridge !== 'none' ? DEFAULT_NETWORK : undefined;
+    if (mode === 'host' || mode === 'none') return undefined;
+    return this.networks.find(mode!)?.Name === mode ? mode : undefined;
+  }
+
+  /** HostConfig.NetworkMode at create: none, host, the default bridge, or a user network (by name, ID or prefix: kept as its name). */
+  private networkModeOf(mode: string): string {
+    if (['none', 'host', 'default', 'bridge'].includes(mode)) return mode;
+    if (mode.startsWith('container:')) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid HostConfig.NetworkMode ${JSON.stringify(mode)}: container: mode is not supported yet` });
+    const net = this.networks.find(mode);
+    // dockerd's message and status (a 404, as for a missing image: the CLI pulls the image once, then reports it).
+    if (!net) throw new RuntimeError({ kind: 'not-found', step: `network ${mode} not found` });
+    return net.Name;
+  }
+
+  /** The containers with an endpoint on the network named `name` now. */
+  networkEndpoints(name: string): Array<{ id: string; name: string; endpoint: Endpoint }> {
+    const out = [];
+    for (const id of this.networking.endpointsOn(name)) {
+      const ep = this.networking.endpoint(id);
+      const r = this.byId.get(id)?.record;
+      if (ep && r) out.push({ id, name: r.Name.slice(1), endpoint: ep });
+    }
+    return out;
+  }
+
+  /**
+   * docker network rm: refused (409, dockerd's text) while a container has an
+   * endpoint on it; the record, its bridge and its allocation directory go.
+   */
+  async removeNetwork(id: string): Promise<void> {
+    const net = this.networks.find(id);
+    if (!net || net.Id !== id) throw new RuntimeError({ kind: 'not-found', step: `network ${id} not found` });
+    if (this.networking.endpointsOn(net.Name).length) throw new RuntimeError({ kind: 'exists', step: `error while removing network: network ${net.Name} id ${net.Id} has active endpoints` });
+    await this.networks.remove(net.Id);
+    await this.networking.removeNetworkLeftovers(describeNetwork(net)).catch((e) => this.o.onWarning(`network ${net.Name}: removing its bridge: ${(e as Error).message}`));
+    this.events.emit('network', 'destroy', net.Id, { name: net.Name, type: 'bridge' });
+  }
+
+  /** docker network create: a subnet no other network and no route of the host has, unless one is given. */
+  async createNetwork(req: NetworkCreateRequest): Promise<NetworkRecord> {
+    const routes = req.Subnet ? [] : parseRoutes(await ipRoutes());
+    const own = await this.defaultSubnet().catch(() => undefined);
+    const net = await this.networks.create(req, (taken, bridges) => chooseNetworkSubnet(routes, own ? [own, ...taken] : taken, [this.o.bridge || 'tsd0', ...bridges]), own ? [own] : []);
+    this.events.emit('network', 'create', net.Id, { name: net.Name, type: 'bridge' });
+    return net;
+  }
+
+  /** The default bridge's subnet (so that a user network does not take it). */
+  async defaultSubnet(): Promise<string | undefined> {
+    if (this.o.bridge === 'none') return undefined;
+    return (await this.networking.defaultNetwork()).subnet;
+  }
 
   /** At create: the container's /etc files, its pinned namespace, and the bundle pointing at both. */
   private async prepareNetwork(id: string, bundle: string, hostname: string): Promise<void> {
@@ -867,3 +934,4 @@ export class Containers {
   }
 }
 export { inspectPorts, psPorts } from '../network/ports.js';
+export { PREDEFINED as PREDEFINED_NETWORKS, type NetworkRecord } from '../network/networkStore.js';

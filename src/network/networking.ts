@@ -32,6 +32,8 @@ export interface NetworkingOptions {
   bridge?: string;
   cniPath?: string[];
   onWarning: (message: string) => void;
+  /** A user-defined network by name (src/network/networkStore.ts); undefined when there is none. */
+  userNetwork?: (name: string) => NetworkDescription | undefined;
 }
 
 /** A container's place on a network, as inspect shows it. */
@@ -70,7 +72,7 @@ export interface EtcFiles {
   resolvConf: string;
 }
 
-function ipRoutes(): Promise<string> {
+export function ipRoutes(): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['-4', 'route', 'show', 'table', 'all'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
@@ -143,8 +145,27 @@ export class Networking {
     return this.bridge;
   }
 
-  private async conflist(): Promise<Conflist> {
-    return buildConflist(await this.defaultNetwork(), this.ipamDir());
+  /** The conflist of network `name`: the default one, or a user network's (one ipam dir each, under ipamDir/<name>). */
+  private async conflist(name: string = DEFAULT_NETWORK): Promise<Conflist> {
+    if (name === DEFAULT_NETWORK) return buildConflist(await this.defaultNetwork(), this.ipamDir());
+    const net = this.o.userNetwork?.(name);
+    if (!net) throw new RuntimeError({ kind: 'not-found', step: `network ${name} not found` });
+    return buildConflist(net, this.ipamDir());
+  }
+
+  /** The containers with an endpoint (or one being set up) on network `name`. */
+  endpointsOn(name: string): string[] {
+    return [...this.endpoints.values()].filter((r) => r.network === name).map((r) => r.containerId);
+  }
+
+  /** After a user network's removal: its bridge (the bridge plugin leaves it up) and its allocations directory. */
+  async removeNetworkLeftovers(net: NetworkDescription): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const child = spawn('ip', ['link', 'del', net.bridge], { stdio: 'ignore' });
+      child.on('error', () => resolve());
+      child.on('close', () => resolve()); // absent: no container ever ran on it
+    });
+    await rm(join(this.ipamDir(), net.name), { recursive: true, force: true });
   }
 
   /** Runs `step` after the container's steps queued before it. */
@@ -192,12 +213,12 @@ export class Networking {
    * failed attach leaves no veth, rule or address. `hostsFile` (bind-mounted,
    * so rewritten in place) gets the address.
    */
-  attach(id: string, hostname: string, hostsPath?: string, ports: PortMapping[] = []): Promise<Endpoint> {
-    return this.serial(id, () => this.attachNow(id, hostname, hostsPath, ports));
+  attach(id: string, hostname: string, hostsPath?: string, ports: PortMapping[] = [], network: string = DEFAULT_NETWORK): Promise<Endpoint> {
+    return this.serial(id, () => this.attachNow(id, hostname, hostsPath, ports, network));
   }
 
-  private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[]): Promise<Endpoint> {
-    const list = await this.conflist();
+  private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[], network: string): Promise<Endpoint> {
+    const list = await this.conflist(network);
     const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname: IFNAME, ...(ports.length ? { portMappings: ports } : {}) };
     await mkdir(join(this.o.dataRoot, 'network', 'endpoints'), { recursive: true, mode: 0o700 });
     await writeFileAtomicAsync(this.endpointFile(id), JSON.stringify(rec));
@@ -225,7 +246,7 @@ export class Networking {
   private async detachNow(id: string): Promise<void> {
     const rec = this.endpoints.get(id);
     if (!rec) return;
-    const list = await this.conflist();
+    const list = await this.conflist(rec.network);
     // A namespace already gone (a reboot emptied /run): DEL without one, as the spec allows.
     const netns = await access(rec.netns).then(() => rec.netns, () => '');
     await delNetworkList(list, { containerId: id, netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
@@ -273,7 +294,17 @@ export class Networking {
       const s = state(id);
       if (s !== 'running' && s !== 'created') await this.unpin(id).catch(warn(`container ${id}`));
     }
-    const list = await this.conflist();
+    for (const name of await readdir(this.ipamDir()).catch(() => [] as string[])) {
+      const list = await this.conflist(name).catch(() => undefined);
+      if (list) await this.releaseStrayAllocations(list, warn);
+    }
+    void (async () => {
+      for (const id of running) await this.check(id).catch(warn(`running container ${id}`));
+    })();
+  }
+
+  /** Addresses host-local holds on `list` for containers without an endpoint (DEL of host-local itself). */
+  private async releaseStrayAllocations(list: Conflist, warn: (what: string) => (e: unknown) => void): Promise<void> {
     const bridge = list.plugins[0];
     const allocations = join(this.ipamDir(), list.name);
     for (const f of await readdir(allocations).catch(() => [] as string[])) {
@@ -285,9 +316,6 @@ export class Networking {
       await execPlugin('DEL', { ...pluginInput(list, bridge, undefined), type: ipam.type }, { containerId: owner, netns: '', ifname: ifname || IFNAME, cniPath: this.o.cniPath })
         .catch(warn(`the address ${f} held for ${owner}`));
     }
-    void (async () => {
-      for (const id of running) await this.check(id).catch(warn(`running container ${id}`));
-    })();
   }
 
   /** CHECK of the container's network against the ADD's result (in its queue: never during its DEL). */
@@ -295,7 +323,7 @@ export class Networking {
     return this.serial(id, async () => {
       const rec = this.endpoints.get(id);
       if (!rec?.result) return;
-      await checkNetworkList(await this.conflist(), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
+      await checkNetworkList(await this.conflist(rec.network), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
     });
   }
 }

@@ -22,6 +22,7 @@ import { registerContainers } from './docker/containers.js';
 import { registerExec } from './docker/exec.js';
 import type { Api, DaemonSettings } from './docker/context.js';
 import { registerImages } from './docker/images.js';
+import { registerNetworks } from './docker/networks.js';
 import { registerSystem } from './docker/system.js';
 import { registerSystemDf } from './docker/systemDf.js';
 import { Router } from './http/router.js';
@@ -270,6 +271,7 @@ export async function main(argv: string[]): Promise<number> {
   registerExec(router, api);
   registerImages(router, api);
   registerSystemDf(router, api);
+  registerNetworks(router, api);
 
   const hijacked = new Set<Duplex>();
   const server = createServer((req, res) => {

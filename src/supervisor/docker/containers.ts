@@ -117,14 +117,16 @@ const BRIDGE_MODES = ['default', 'bridge', ''];
  * no network entry here yet.
  */
 function networkSettings(c: ContainerRecord, ep: Endpoint | undefined) {
-  const onBridge = BRIDGE_MODES.includes(c.HostConfig.NetworkMode ?? '');
+  const mode = c.HostConfig.NetworkMode ?? '';
+  // The default bridge, or a user network (its name is the mode).
+  const network = ep?.network ?? (BRIDGE_MODES.includes(mode) ? 'bridge' : ['host', 'none'].includes(mode) || mode.startsWith('container:') ? undefined : mode);
   const addr = { Gateway: ep?.gateway ?? '', IPAddress: ep?.ipAddress ?? '', IPPrefixLen: ep?.prefixLen ?? 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: ep?.macAddress ?? '' };
   return {
     Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
     Ports: inspectPorts(Object.keys(c.Config.ExposedPorts ?? {}), ep?.ports ?? []),
     SandboxKey: ep?.netns ?? '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
     EndpointID: '', ...addr,
-    Networks: onBridge ? { bridge: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', ...addr, DriverOpts: null } } : {},
+    Networks: network ? { [network]: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', ...addr, DriverOpts: null } } : {},
   };
 }
 
