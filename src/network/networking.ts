@@ -14,6 +14,7 @@ import { RuntimeError } from '../common/errors.js';
 import { addNetworkList, checkNetworkList, delNetworkList, execPlugin, pluginInput, type CniResult, type CniRuntime } from './cni.js';
 import { buildConflist, loopbackConfig, type Conflist, type NetworkDescription } from './conflist.js';
 import { containerResolvConf, hostsFile } from './etcFiles.js';
+import { isolateBridge, unisolateBridge } from './isolation.js';
 import { sweepMasquerade } from './masquerade.js';
 import { pinNetns, unpinNetns } from './netns.js';
 import { cniPortMappings, type PortMapping } from './ports.js';
@@ -107,6 +108,8 @@ export class Networking {
   private readonly endpoints = new Map<string, EndpointRecord>();
   /** Container ID → the last of its set-up steps queued: an exit's DEL and a removal's never overlap. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Bridges whose isolation rules this daemon run has checked (once each). */
+  private readonly isolated = new Map<string, Promise<void>>();
 
   constructor(private readonly o: NetworkingOptions) {
     // A wrong --bip stops the daemon at start rather than the first container.
@@ -153,6 +156,17 @@ export class Networking {
     return buildConflist(net, this.ipamDir());
   }
 
+  /** No forwarding between `bridge` and tsd's other bridges (isolation.ts), checked once per daemon run. */
+  private isolate(bridge: string): Promise<void> {
+    let p = this.isolated.get(bridge);
+    if (!p) {
+      p = isolateBridge(bridge);
+      this.isolated.set(bridge, p);
+      p.catch(() => this.isolated.delete(bridge));
+    }
+    return p;
+  }
+
   /** The containers with an endpoint (or one being set up) on network `name`. */
   endpointsOn(name: string): string[] {
     return [...this.endpoints.values()].filter((r) => r.network === name).map((r) => r.containerId);
@@ -160,6 +174,8 @@ export class Networking {
 
   /** After a user network's removal: its bridge (the bridge plugin leaves it up) and its allocations directory. */
   async removeNetworkLeftovers(net: NetworkDescription): Promise<void> {
+    this.isolated.delete(net.bridge);
+    await unisolateBridge(net.bridge);
     await new Promise<void>((resolve) => {
       const child = spawn('ip', ['link', 'del', net.bridge], { stdio: 'ignore' });
       child.on('error', () => resolve());
@@ -219,6 +235,7 @@ export class Networking {
 
   private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[], network: string): Promise<Endpoint> {
     const list = await this.conflist(network);
+    await this.isolate(list.plugins[0].bridge as string);
     const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname: IFNAME, ...(ports.length ? { portMappings: ports } : {}) };
     await mkdir(join(this.o.dataRoot, 'network', 'endpoints'), { recursive: true, mode: 0o700 });
     await writeFileAtomicAsync(this.endpointFile(id), JSON.stringify(rec));

@@ -169,4 +169,34 @@ describe('containers on a user network', () => {
     expect(out).toBe('{"message":"network nosuch not found"} 404');
     expect((await t.docker(['ps', '-aq'])).stdout).toBe('');
   });
+
+  it('isolation: a container on net A (or the default bridge) cannot reach one on net B, which its own network reaches; --internal has no route out', async () => {
+    expect((await t.docker(['network', 'create', '--subnet', '10.81.0.0/24', 'neta'])).code).toBe(0);
+    expect((await t.docker(['network', 'create', '--subnet', '10.82.0.0/24', 'netb'])).code).toBe(0);
+    expect((await t.docker(['network', 'create', '--internal', '--subnet', '10.83.0.0/24', 'closed'])).code).toBe(0);
+    const web = (await t.docker(['run', '-d', '--network', 'netb', IMAGE, 'sh', '-c', 'echo hello from B > /tmp/index.html && exec httpd -f -p 80 -h /tmp'])).stdout.trim();
+    seen.push(web);
+    const ip = await inspect(web, '{{.NetworkSettings.Networks.netb.IPAddress}}');
+    expect(ip).toMatch(/^10\.82\.0\./);
+    seen.push(ip);
+    const fetch = async (net: string, url = `http://${ip}/index.html`) =>
+      (await t.docker(['run', '--rm', '--network', net, IMAGE, 'sh', '-c', `timeout 2 wget -qO- ${url}; echo rc=$?`], { timeoutMs: 15_000 })).stdout;
+    let same = '';
+    for (let i = 0; i < 20 && !same.includes('hello'); i++) same = await fetch('netb');
+    expect(same).toBe('hello from B\nrc=0\n');
+    expect(await fetch('neta')).not.toContain('hello');
+    expect(await fetch('bridge')).not.toContain('hello');
+    // The internal network: no default route, so nothing beyond its subnet.
+    const routes = (await t.docker(['run', '--rm', '--network', 'closed', IMAGE, 'ip', '-4', 'route'])).stdout;
+    expect(routes).toMatch(/^10\.83\.0\.0\/24 dev eth0/);
+    expect(routes).not.toContain('default');
+    expect(await fetch('closed')).not.toContain('hello');
+    // The isolation rules name each network's bridge; they go with network rm.
+    const before = inNs('iptables-save', ['-t', 'filter']);
+    const bridgeB = `br-${(await inspect('netb', '{{.Id}}')).slice(0, 12)}`;
+    expect(before).toContain(`-A TSD-ISOLATION-STAGE-2 -o ${bridgeB} -j DROP`);
+    expect((await t.docker(['rm', '-f', web])).code).toBe(0);
+    expect((await t.docker(['network', 'rm', 'netb'])).code).toBe(0);
+    expect(inNs('iptables-save', ['-t', 'filter'])).not.toContain(bridgeB);
+  });
 });
