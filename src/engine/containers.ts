@@ -11,7 +11,7 @@ import { constants as osConstants } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
 import { SHIM } from '../common/generated/shimProtocol.js';
-import { ContainerRecords, ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig } from './containerRecord.js';
+import { ContainerRecords, ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig, type NetworkEndpointConfig } from './containerRecord.js';
 import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import type { Engine } from './engine.js';
 import { EventLog } from './events.js';
@@ -28,12 +28,12 @@ import { writeStats, type DockerStats, type StatsQuery } from './stats.js';
 import type { Change } from './changes.js';
 import { DEFAULT_NETWORK, ipRoutes, Networking, type Endpoint } from '../network/networking.js';
 import { chooseNetworkSubnet, describeNetwork, NetworkStore, type NetworkCreateRequest, type NetworkRecord } from '../network/networkStore.js';
-import { parseRoutes } from '../network/subnet.js';
+import { contains, parseCidr, parseIp, parseRoutes } from '../network/subnet.js';
 import { reservePorts, type PortReservation } from '../network/portReservation.js';
 import { exposedKeys, portRequests, type PortRequest } from '../network/ports.js';
 import { onDefaultBridge, rewriteBundleForNetwork } from './networkHooks.js';
 
-export type { Change, ContainerConfig, ContainerRecord, ContainerStatus, DockerStats, Endpoint, HostConfig, LogEntry, LogQuery, StatsQuery, Top };
+export type { Change, ContainerConfig, ContainerRecord, ContainerStatus, DockerStats, Endpoint, HostConfig, LogEntry, LogQuery, NetworkEndpointConfig, StatsQuery, Top };
 
 export interface ContainersOptions {
   dataRoot: string;
@@ -60,6 +60,8 @@ export interface CreateRequest {
   name?: string;
   config: ContainerConfig;
   hostConfig: HostConfig;
+  /** --ip, --network-alias on the network of hostConfig.NetworkMode. */
+  endpoint?: NetworkEndpointConfig;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -287,6 +289,7 @@ export class Containers {
     const holder = this.names.get(name);
     if (holder) throw new RuntimeError({ kind: 'exists', step: `Conflict. The container name "${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.` });
     const mode = this.networkModeOf(req.hostConfig.NetworkMode || 'default');
+    this.checkEndpointConfig(mode, req.endpoint);
     const mounts = (req.hostConfig.Binds ?? []).map(bindMount);
     // Published ports are checked now (400s naming the field) and reserved at each start.
     portRequests(req.config.ExposedPorts, req.hostConfig.PortBindings, req.hostConfig.PublishAllPorts === true);
@@ -346,6 +349,7 @@ export class Containers {
         HostConfig: { ...hostConfig, NetworkMode: mode },
         State: { Status: 'created', Pid: pid, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
         RestartCount: 0,
+        ...(req.endpoint ? { NetworkEndpoint: req.endpoint } : {}),
       };
       const live: Live = { record, nextExit: deferred(), removed: deferred(), removing: false };
       await this.records.write(record);
@@ -407,7 +411,7 @@ export class Containers {
       if (this.onBridge(r.HostConfig.NetworkMode)) {
         // The host ports first: one that is taken refuses the start before any CNI ADD.
         const ports = await this.holdPorts(r.Id, portRequests(r.Config.ExposedPorts, r.HostConfig.PortBindings, r.HostConfig.PublishAllPorts === true));
-        await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), ports, this.bridgeNetworkOf(r.HostConfig.NetworkMode)).catch(async (e) => {
+        await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), ports, this.bridgeNetworkOf(r.HostConfig.NetworkMode), r.NetworkEndpoint?.IPv4Address).catch(async (e) => {
           await this.releasePorts(r.Id);
           throw e;
         });
@@ -809,6 +813,20 @@ export class Containers {
     // dockerd's message and status (a 404, as for a missing image: the CLI pulls the image once, then reports it).
     if (!net) throw new RuntimeError({ kind: 'not-found', step: `network ${mode} not found` });
     return net.Name;
+  }
+
+  /** --ip and --network-alias, checked at create as dockerd checks them (400s). */
+  private checkEndpointConfig(mode: string, e: NetworkEndpointConfig | undefined): void {
+    if (!e) return;
+    const net = ['none', 'host', 'default', 'bridge'].includes(mode) ? undefined : this.networks.find(mode);
+    if (e.IPv4Address !== undefined) {
+      if (!net) throw new RuntimeError({ kind: 'invalid-argument', step: 'user specified IP address is supported on user defined networks only' });
+      const ip = parseIp(e.IPv4Address);
+      if (ip === undefined) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid IPv4 address: ${e.IPv4Address}` });
+      const range = parseCidr(net.IPRange ?? net.Subnet)!;
+      if (!contains(range, ip) || e.IPv4Address === net.Gateway) throw new RuntimeError({ kind: 'invalid-argument', step: `no configured subnet or ip-range contain the IP address ${e.IPv4Address}` });
+    }
+    if (e.Aliases?.length && !net) throw new RuntimeError({ kind: 'invalid-argument', step: 'network-scoped alias is supported only for containers in user defined networks' });
   }
 
   /** The containers with an endpoint on the network named `name` now. */

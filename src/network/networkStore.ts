@@ -126,7 +126,7 @@ export function addressingOf(req: NetworkCreateRequest, chosen: () => Cidr): { S
 
 export function describeNetwork(n: NetworkRecord): NetworkDescription {
   const mtu = Number(n.Options['com.docker.network.driver.mtu']);
-  return { name: n.Name, bridge: n.Bridge, subnet: n.Subnet, gateway: n.Gateway, ...(n.IPRange ? { ipRange: n.IPRange } : {}), ...(n.Internal ? { internal: true } : {}), ...(mtu > 0 ? { mtu } : {}) };
+  return { name: n.Name, bridge: n.Bridge, subnet: n.Subnet, gateway: n.Gateway, staticIps: true, ...(n.IPRange ? { ipRange: n.IPRange } : {}), ...(n.Internal ? { internal: true } : {}), ...(mtu > 0 ? { mtu } : {}) };
 }
 
 export class NetworkStore {

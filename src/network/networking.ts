@@ -59,11 +59,17 @@ interface EndpointRecord {
   result?: CniResult;
   /** The published ports the ADD was given (portmap's runtimeConfig, the same for DEL and CHECK). */
   portMappings?: PortMapping[];
+  /** The address asked for (--ip, as ip/prefix): host-local's `ips` capability. */
+  ips?: string[];
 }
 
-/** portmap's capability arguments for the record's published ports. */
+/** portmap's capability arguments for the record's published ports, host-local's for its asked-for address. */
 function capabilityArgs(rec: EndpointRecord): Record<string, unknown> | undefined {
-  return rec.portMappings?.length ? { portMappings: cniPortMappings(rec.portMappings) } : undefined;
+  const args = {
+    ...(rec.portMappings?.length ? { portMappings: cniPortMappings(rec.portMappings) } : {}),
+    ...(rec.ips?.length ? { ips: rec.ips } : {}),
+  };
+  return Object.keys(args).length ? args : undefined;
 }
 
 /** The container's files at /etc: bind-mounted from `dir`. */
@@ -229,14 +235,15 @@ export class Networking {
    * failed attach leaves no veth, rule or address. `hostsFile` (bind-mounted,
    * so rewritten in place) gets the address.
    */
-  attach(id: string, hostname: string, hostsPath?: string, ports: PortMapping[] = [], network: string = DEFAULT_NETWORK): Promise<Endpoint> {
-    return this.serial(id, () => this.attachNow(id, hostname, hostsPath, ports, network));
+  attach(id: string, hostname: string, hostsPath?: string, ports: PortMapping[] = [], network: string = DEFAULT_NETWORK, ip?: string): Promise<Endpoint> {
+    return this.serial(id, () => this.attachNow(id, hostname, hostsPath, ports, network, ip));
   }
 
-  private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[], network: string): Promise<Endpoint> {
+  private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[], network: string, ip: string | undefined): Promise<Endpoint> {
     const list = await this.conflist(network);
     await this.isolate(list.plugins[0].bridge as string);
-    const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname: IFNAME, ...(ports.length ? { portMappings: ports } : {}) };
+    const prefix = ((list.plugins[0].ipam as { ranges: Array<Array<{ subnet: string }>> }).ranges[0][0].subnet).split('/')[1];
+    const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname: IFNAME, ...(ports.length ? { portMappings: ports } : {}), ...(ip ? { ips: [`${ip}/${prefix}`] } : {}) };
     await mkdir(join(this.o.dataRoot, 'network', 'endpoints'), { recursive: true, mode: 0o700 });
     await writeFileAtomicAsync(this.endpointFile(id), JSON.stringify(rec));
     this.endpoints.set(id, rec);

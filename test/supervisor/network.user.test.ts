@@ -199,4 +199,27 @@ describe('containers on a user network', () => {
     expect((await t.docker(['network', 'rm', 'netb'])).code).toBe(0);
     expect(inNs('iptables-save', ['-t', 'filter'])).not.toContain(bridgeB);
   });
+
+  it('--ip on a user network: that address (and inspect IPAMConfig, Aliases); refused on the default bridge and outside the subnet; a taken one refuses the start and leaves nothing', async () => {
+    expect((await t.docker(['network', 'create', '--subnet', '10.84.0.0/24', 'fixed'])).code).toBe(0);
+    const r = await t.docker(['run', '-d', '--network', 'fixed', '--ip', '10.84.0.50', '--network-alias', 'db', IMAGE, 'sleep', '1000']);
+    expect(r.stderr).toBe('');
+    const id = r.stdout.trim();
+    seen.push(id, '10.84.0.50');
+    expect((await t.docker(['exec', id, 'ip', '-4', 'addr', 'show', 'eth0'])).stdout).toContain('inet 10.84.0.50/24');
+    expect(await inspect(id, '{{.NetworkSettings.Networks.fixed.IPAddress}} {{.NetworkSettings.Networks.fixed.IPAMConfig.IPv4Address}} {{.NetworkSettings.Networks.fixed.Aliases}}'))
+      .toBe(`10.84.0.50 10.84.0.50 [db ${id.slice(0, 12)}]`);
+    // The same address again: host-local refuses it at start; nothing of that start stays.
+    const twice = await t.docker(['run', '-d', '--network', 'fixed', '--ip', '10.84.0.50', IMAGE, 'sleep', '1000']);
+    expect(twice.code).not.toBe(0);
+    expect(twice.stderr).toContain('10.84.0.50');
+    const dflt = await t.docker(['create', '--ip', '172.17.0.9', IMAGE]);
+    expect(dflt.code).not.toBe(0);
+    expect(dflt.stderr).toContain('user specified IP address is supported on user defined networks only');
+    const outside = await t.docker(['create', '--network', 'fixed', '--ip', '10.85.0.9', IMAGE]);
+    expect(outside.stderr).toContain('no configured subnet or ip-range contain the IP address 10.85.0.9');
+    const ids = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    expect(ids).toHaveLength(2); // the running one and the one whose start failed
+    expect(readdirSync(join(t.dataRoot, 'network', 'ipam', 'fixed')).filter((f) => /^[\d.]+$/.test(f))).toEqual(['10.84.0.50']);
+  });
 });

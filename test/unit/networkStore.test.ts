@@ -56,7 +56,7 @@ describe('NetworkStore', () => {
       const pick = () => ({ network: 0xac120000, prefix: 16 });
       const a = await s.create({ Name: 'a', Labels: { x: 'y' }, Options: { 'com.docker.network.driver.mtu': '1400' } }, pick);
       expect(a.Bridge).toBe(`br-${a.Id.slice(0, 12)}`);
-      expect(describeNetwork(a)).toEqual({ name: 'a', bridge: a.Bridge, subnet: '172.18.0.0/16', gateway: '172.18.0.1', mtu: 1400 });
+      expect(describeNetwork(a)).toEqual({ name: 'a', bridge: a.Bridge, subnet: '172.18.0.0/16', gateway: '172.18.0.1', staticIps: true, mtu: 1400 });
       await expect(s.create({ Name: 'a' }, pick)).rejects.toMatchObject({ kind: 'exists' });
       await expect(s.create({ Name: 'b' }, pick)).rejects.toThrow(/Pool overlaps/);
       await expect(s.create({ Name: 'host' }, pick)).rejects.toMatchObject({ kind: 'forbidden' });
