@@ -6,7 +6,7 @@
 // <exec-root>/<id>. An index in memory answers lists and lookups; every
 // change is written to the record before it is reported.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
@@ -28,6 +28,8 @@ import { writeStats, type DockerStats, type StatsQuery } from './stats.js';
 import type { Change } from './changes.js';
 import { DEFAULT_NETWORK, ipRoutes, Networking, type Endpoint } from '../network/networking.js';
 import { chooseNetworkSubnet, describeNetwork, NetworkStore, type NetworkCreateRequest, type NetworkRecord } from '../network/networkStore.js';
+import { NetworkDns } from '../network/networkDns.js';
+import { upstreamsFromResolvConf } from '../network/dns/upstreams.js';
 import { contains, parseCidr, parseIp, parseRoutes } from '../network/subnet.js';
 import { reservePorts, type PortReservation } from '../network/portReservation.js';
 import { exposedKeys, portRequests, type PortRequest } from '../network/ports.js';
@@ -53,6 +55,8 @@ export interface ContainersOptions {
   bridge?: string;
   /** Where the CNI plugins are (default /usr/lib/cni, /opt/cni/bin). */
   cniPath?: string[];
+  /** Docker's --dns: where user networks' name servers forward other names (default: the host's resolv.conf). */
+  dns?: string[];
 }
 
 /** What a create request asks for, after the API layer checked its types. */
@@ -161,12 +165,18 @@ export class Containers {
   private readonly networking: Networking;
   /** User-defined networks (docker network create). */
   readonly networks: NetworkStore;
+  /** User networks' name servers. */
+  private readonly dns: NetworkDns;
   /** Container ID → the host ports held for its published ports while it runs. */
   private readonly heldPorts = new Map<string, PortReservation>();
 
   constructor(private readonly engine: Engine, private readonly o: ContainersOptions) {
     this.records = new ContainerRecords(o.dataRoot);
     this.networks = new NetworkStore(o.dataRoot, o.onWarning);
+    this.dns = new NetworkDns({
+      onWarning: o.onWarning,
+      upstreams: async () => o.dns?.length ? o.dns.map((host) => ({ host, port: 53 })) : upstreamsFromResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => '')),
+    });
     this.networking = new Networking({
       dataRoot: o.dataRoot, execRoot: o.execRoot, bip: o.bip, bridge: o.bridge, cniPath: o.cniPath, onWarning: o.onWarning,
       userNetwork: (name) => {
@@ -276,6 +286,7 @@ export class Containers {
       }
     }
     await this.reconcileNetworks();
+    for (const live of this.byId.values()) if (live.record.State.Status === 'running') await this.registerNames(live.record);
   }
 
   // Create
@@ -331,7 +342,7 @@ export class Containers {
       }, bundle);
       bundleMade = true;
       if (this.onBridge(mode)) {
-        await this.prepareNetwork(id, bundle, c.Hostname || id.slice(0, 12));
+        await this.prepareNetwork(id, bundle, c.Hostname || id.slice(0, 12), this.networks.find(mode)?.Gateway);
         netnsPinned = true;
       }
       const spec = await this.engine.containerSpec(bundle);
@@ -415,6 +426,7 @@ export class Containers {
           await this.releasePorts(r.Id);
           throw e;
         });
+        await this.registerNames(r);
       }
       await shimRequest(dir, [SHIM.START]).catch(async (e) => {
         // Nothing of the network stays after a failed start (the exit, if any, unpins).
@@ -829,6 +841,13 @@ export class Containers {
     if (e.Aliases?.length && !net) throw new RuntimeError({ kind: 'invalid-argument', step: 'network-scoped alias is supported only for containers in user defined networks' });
   }
 
+  /** A running container's names on its user network's name server (none on the default bridge, as Docker). */
+  private async registerNames(r: ContainerRecord): Promise<void> {
+    const ep = this.networking.endpoint(r.Id);
+    if (!ep || ep.network === DEFAULT_NETWORK) return;
+    await this.dns.attach(ep.network, ep.gateway, r.Id, [r.Name.slice(1), ...(r.NetworkEndpoint?.Aliases ?? []), r.Id.slice(0, 12)], ep.ipAddress);
+  }
+
   /** The containers with an endpoint on the network named `name` now. */
   networkEndpoints(name: string): Array<{ id: string; name: string; endpoint: Endpoint }> {
     const out = [];
@@ -849,6 +868,7 @@ export class Containers {
     if (!net || net.Id !== id) throw new RuntimeError({ kind: 'not-found', step: `network ${id} not found` });
     if (this.networking.endpointsOn(net.Name).length) throw new RuntimeError({ kind: 'exists', step: `error while removing network: network ${net.Name} id ${net.Id} has active endpoints` });
     await this.networks.remove(net.Id);
+    await this.dns.closeNetwork(net.Name);
     await this.networking.removeNetworkLeftovers(describeNetwork(net)).catch((e) => this.o.onWarning(`network ${net.Name}: removing its bridge: ${(e as Error).message}`));
     this.events.emit('network', 'destroy', net.Id, { name: net.Name, type: 'bridge' });
   }
@@ -869,8 +889,8 @@ export class Containers {
   }
 
   /** At create: the container's /etc files, its pinned namespace, and the bundle pointing at both. */
-  private async prepareNetwork(id: string, bundle: string, hostname: string): Promise<void> {
-    const files = await this.networking.writeEtcFiles(this.records.containerDir(id), hostname);
+  private async prepareNetwork(id: string, bundle: string, hostname: string, nameserver?: string): Promise<void> {
+    const files = await this.networking.writeEtcFiles(this.records.containerDir(id), hostname, nameserver);
     const netns = await this.networking.pin(id);
     try {
       await rewriteBundleForNetwork(bundle, netns, files);
@@ -889,6 +909,7 @@ export class Containers {
 
   /** After an exit or before a removal: CNI DEL, then the namespace unpinned (failures are warnings). */
   private async releaseNetwork(id: string): Promise<void> {
+    this.dns.detach(id);
     await this.releasePorts(id);
     await this.networking.detach(id).catch((e) => this.o.onWarning(`container ${id}: tearing down its network: ${(e as Error).message}`));
     await this.networking.unpin(id).catch((e) => this.o.onWarning(`container ${id}: removing its network namespace: ${(e as Error).message}`));
@@ -944,6 +965,7 @@ export class Containers {
 
   /** Lets go of the shims' connections (the daemon stops; the containers go on). */
   close(): void {
+    void this.dns.closeAll();
     for (const live of this.byId.values()) {
       live.monitor?.close();
       live.monitor = undefined;

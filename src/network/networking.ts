@@ -13,7 +13,7 @@ import { writeFileAtomicAsync } from '../common/atomicFile.js';
 import { RuntimeError } from '../common/errors.js';
 import { addNetworkList, checkNetworkList, delNetworkList, execPlugin, pluginInput, type CniResult, type CniRuntime } from './cni.js';
 import { buildConflist, loopbackConfig, type Conflist, type NetworkDescription } from './conflist.js';
-import { containerResolvConf, hostsFile } from './etcFiles.js';
+import { containerResolvConf, hostsFile, userNetworkResolvConf } from './etcFiles.js';
 import { isolateBridge, unisolateBridge } from './isolation.js';
 import { sweepMasquerade } from './masquerade.js';
 import { pinNetns, unpinNetns } from './netns.js';
@@ -217,7 +217,7 @@ export class Networking {
   }
 
   /** Writes the container's /etc files in `dir` (before its first start: no address yet). */
-  async writeEtcFiles(dir: string, hostname: string): Promise<EtcFiles> {
+  async writeEtcFiles(dir: string, hostname: string, nameserver?: string): Promise<EtcFiles> {
     const files = { hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') };
     let host = '';
     try {
@@ -225,7 +225,7 @@ export class Networking {
     } catch { /* none: the fallback nameservers */ }
     await writeFile(files.hosts, hostsFile(hostname));
     await writeFile(files.hostname, `${hostname}\n`);
-    await writeFile(files.resolvConf, containerResolvConf(host));
+    await writeFile(files.resolvConf, nameserver ? userNetworkResolvConf(host, nameserver) : containerResolvConf(host));
     return files;
   }
 

@@ -43,6 +43,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'config', kind: 'string', alias: ['config-file'] },
   { name: 'bip', kind: 'string' },
   { name: 'bridge', kind: 'string', alias: ['b'] },
+  { name: 'dns', kind: 'list' },
   { name: 'help', kind: 'bool', alias: ['h'] },
 ];
 
@@ -67,10 +68,12 @@ Options:
                                 172.20.0.1/16 (default: a free 172.17-31.0.0/16)
   -b, --bridge NAME             the default bridge's name (default tsd0); none:
                                 no default network (containers run as none)
+      --dns IP                  where user networks' name servers forward other
+                                names (default: the host's resolv.conf)
       --config FILE             daemon.json with the same keys (hosts, data-root,
                                 exec-root, pidfile, runtime, registry-mirrors,
                                 insecure-registries, init-path, seccomp-profile,
-                                log-level, bip, bridge)
+                                log-level, bip, bridge, dns)
 `;
 
 interface Settings {
@@ -86,6 +89,7 @@ interface Settings {
   logLevel: string;
   bip?: string;
   bridge?: string;
+  dns: string[];
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -122,7 +126,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
       throw new UsageError(`${configFile}: invalid JSON: ${(e as Error).message}`);
     }
     if (!file || typeof file !== 'object' || Array.isArray(file)) throw new UsageError(`${configFile}: want a JSON object`);
-    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'init-path', 'seccomp-profile', 'log-level', 'bip', 'bridge'];
+    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'init-path', 'seccomp-profile', 'log-level', 'bip', 'bridge', 'dns'];
     for (const k of Object.keys(file)) if (!known.includes(k)) throw new UsageError(`${configFile}: unknown key "${k}" (known: ${known.join(', ')})`);
   }
   const cf = configFile ?? '';
@@ -139,6 +143,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     seccompProfile: stringOf(file['seccomp-profile'], 'seccomp-profile', cf),
     bip: stringOf(file.bip, 'bip', cf),
     bridge: stringOf(file.bridge, 'bridge', cf),
+    dns: stringsOf(file.dns, 'dns', cf),
   };
   const hosts = flagList(p, 'host');
   const s: Settings = {
@@ -154,7 +159,9 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     seccompProfile: flagString(p, 'seccomp-profile') ?? fromFile.seccompProfile,
     bip: flagString(p, 'bip') ?? fromFile.bip,
     bridge: flagString(p, 'bridge') ?? fromFile.bridge,
+    dns: flagList(p, 'dns').length ? flagList(p, 'dns') : fromFile.dns ?? [],
   };
+  for (const d of s.dns) if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(d)) throw new UsageError(`--dns ${JSON.stringify(d)}: want an IPv4 address`);
   if (!LEVELS.includes(s.logLevel)) throw new UsageError(`--log-level: want one of ${LEVELS.join(', ')}, got ${JSON.stringify(s.logLevel)}`);
   if (s.hosts.length !== 1) throw new UsageError(`-H: one socket, got ${s.hosts.length}`);
   for (const h of s.hosts) {
@@ -252,7 +259,7 @@ export async function main(argv: string[]): Promise<number> {
   const engine = new Engine({ dataRoot: s.dataRoot, stateDir: s.execRoot, runtime: s.runtime, runtimeRoot, mirrors: mirrorsOf(s.registryMirrors), onWarning: warn });
   let containers: Containers;
   try {
-    containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, seccompProfile: seccomp.profile, onWarning: warn, bip: s.bip, bridge: s.bridge });
+    containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, seccompProfile: seccomp.profile, onWarning: warn, bip: s.bip, bridge: s.bridge, dns: s.dns });
   } catch (e) {
     // A setting only the engine can check (--bip).
     process.stderr.write(`tsd: ${(e as Error).message}\n`);

@@ -21,7 +21,8 @@ const seen: string[] = [];
 const inNs = (cmd: string, args: string[]) => execFileSync('nsenter', [`--net=${NS_PATH}`, cmd, ...args], { encoding: 'utf8' });
 
 beforeAll(async () => {
-  t = await startTsd(process.env.TSD_TEST_RUNTIME ? ['--runtime', process.env.TSD_TEST_RUNTIME] : [], { network: true });
+  // --dns 127.0.0.1: names the networks do not own are forwarded only to the namespace's loopback (nothing leaves the machine).
+  t = await startTsd([...(process.env.TSD_TEST_RUNTIME ? ['--runtime', process.env.TSD_TEST_RUNTIME] : []), '--dns', '127.0.0.1'], { network: true });
   expect((await t.docker(['pull', IMAGE])).code).toBe(0);
   await t.stop();
   execFileSync('ip', ['netns', 'add', NS]);
@@ -221,5 +222,35 @@ describe('containers on a user network', () => {
     const ids = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
     expect(ids).toHaveLength(2); // the running one and the one whose start failed
     expect(readdirSync(join(t.dataRoot, 'network', 'ipam', 'fixed')).filter((f) => /^[\d.]+$/.test(f))).toEqual(['10.84.0.50']);
+  });
+
+  it('names on a user network: a container fetches a page from another BY NAME; an alias and the short ID resolve; an unknown name does not hang; resolv.conf names the gateway; the server goes with network rm', async () => {
+    expect((await t.docker(['network', 'create', '--subnet', '10.86.0.0/24', 'names'])).code).toBe(0);
+    const web = (await t.docker(['run', '-d', '--name', 'web', '--network', 'names', '--network-alias', 'site', IMAGE, 'sh', '-c', 'echo hello by name > /tmp/index.html && exec httpd -f -p 80 -h /tmp'])).stdout.trim();
+    seen.push(web);
+    const ip = await inspect(web, '{{.NetworkSettings.Networks.names.IPAddress}}');
+    seen.push(ip);
+    expect(inNs('ss', ['-lun'])).toContain('10.86.0.1:53');
+    const client = (await t.docker(['run', '-d', '--name', 'client', '--network', 'names', IMAGE, 'sleep', '1000'])).stdout.trim();
+    seen.push(client);
+    expect((await t.docker(['exec', client, 'cat', '/etc/resolv.conf'])).stdout).toMatch(/^nameserver 10\.86\.0\.1\n/);
+    let got = '';
+    for (let i = 0; i < 20 && !got.includes('hello'); i++) got = (await t.docker(['exec', client, 'sh', '-c', 'timeout 3 wget -qO- http://web/index.html'], { timeoutMs: 10_000 })).stdout;
+    expect(got).toBe('hello by name\n');
+    for (const name of ['site', web.slice(0, 12), 'client']) {
+      const r = await t.docker(['exec', client, 'nslookup', name], { timeoutMs: 10_000 });
+      expect(r.stdout).toContain(name === 'client' ? (await inspect(client, '{{.NetworkSettings.Networks.names.IPAddress}}')) : ip);
+    }
+    // A name the network does not own goes to --dns 127.0.0.1, where nothing answers: an error, soon.
+    const started = Date.now();
+    const unknown = await t.docker(['exec', client, 'nslookup', 'no-such-name.invalid'], { timeoutMs: 20_000 });
+    expect(unknown.code).not.toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    // The default bridge has no name resolution (as Docker).
+    expect((await t.docker(['run', '--rm', IMAGE, 'sh', '-c', 'grep -c 10.86.0.1 /etc/resolv.conf'])).stdout.trim()).toBe('0');
+    expect((await t.docker(['rm', '-f', web, client])).code).toBe(0);
+    const nrm = await t.docker(['network', 'rm', 'names']);
+    expect(nrm.stderr).toBe('');
+    expect(inNs('ss', ['-lun'])).not.toContain('10.86.0.1:53');
   });
 });
