@@ -341,6 +341,7 @@ export class Containers {
         adjust: (spec) => applyHostResources(spec, hostConfig, facts),
       }, bundle);
       bundleMade = true;
+      if (mode.startsWith('container:')) await this.joinNetworkOf(mode.slice('container:'.length), bundle);
       if (this.onBridge(mode)) {
         await this.prepareNetwork(id, bundle, c.Hostname || id.slice(0, 12), this.networks.find(mode)?.Gateway);
         netnsPinned = true;
@@ -412,6 +413,7 @@ export class Containers {
       await Promise.all(['exit', 'init.pid', 'runtime.log'].map((f) => rm(join(dir, f), { force: true })));
       await mkdir(dir, { recursive: true, mode: 0o700 });
       if (this.onBridge(r.HostConfig.NetworkMode)) await this.repinNetwork(r.Id);
+      if (r.HostConfig.NetworkMode.startsWith('container:')) this.joinedTarget(r.HostConfig.NetworkMode.slice('container:'.length));
       r.State.Pid = await startShim({ binary: this.o.shimBinary, id: r.Id, bundle: join(this.records.containerDir(r.Id), 'bundle'), runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: r.Config.Tty, stdin: r.Config.OpenStdin, logMaxSize: r.HostConfig.LogConfig?.maxSize, logMaxFile: r.HostConfig.LogConfig?.maxFile });
     }
     const started = deferred<void>();
@@ -820,11 +822,29 @@ export class Containers {
   /** HostConfig.NetworkMode at create: none, host, the default bridge, or a user network (by name, ID or prefix: kept as its name). */
   private networkModeOf(mode: string): string {
     if (['none', 'host', 'default', 'bridge'].includes(mode)) return mode;
-    if (mode.startsWith('container:')) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid HostConfig.NetworkMode ${JSON.stringify(mode)}: container: mode is not supported yet` });
+    if (mode.startsWith('container:')) return `container:${this.joinedTarget(mode.slice('container:'.length)).Id}`;
     const net = this.networks.find(mode);
     // dockerd's message and status (a 404, as for a missing image: the CLI pulls the image once, then reports it).
     if (!net) throw new RuntimeError({ kind: 'not-found', step: `network ${mode} not found` });
     return net.Name;
+  }
+
+  /**
+   * --network container:<ref>: the container whose namespace is joined, which
+   * must run (dockerd's 409) and have one of its own pinned by tsd (a bridge
+   * network: the namespace of a host or none container is not joinable here).
+   */
+  private joinedTarget(ref: string): ContainerRecord {
+    const target = this.find(ref).record;
+    if (target.State.Status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `cannot join network of a non running container: ${target.Id}` });
+    if (!this.onBridge(target.HostConfig.NetworkMode)) throw new RuntimeError({ kind: 'invalid-argument', step: `cannot join the network of container ${target.Id}: its network mode ${target.HostConfig.NetworkMode} has no namespace of tsd's to join (a bridge or user network has)` });
+    return target;
+  }
+
+  /** The bundle joins `targetId`'s pinned namespace and sees its /etc files (hosts, hostname, resolv.conf), as Docker shares them. */
+  private async joinNetworkOf(targetId: string, bundle: string): Promise<void> {
+    const d = this.records.containerDir(targetId);
+    await rewriteBundleForNetwork(bundle, this.networking.netnsPath(targetId), { hosts: join(d, 'hosts'), hostname: join(d, 'hostname'), resolvConf: join(d, 'resolv.conf') });
   }
 
   /** --ip and --network-alias, checked at create as dockerd checks them (400s). */

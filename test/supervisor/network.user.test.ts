@@ -253,4 +253,21 @@ describe('containers on a user network', () => {
     expect(nrm.stderr).toBe('');
     expect(inNs('ss', ['-lun'])).not.toContain('10.86.0.1:53');
   });
+
+  it('--network container:<id>: the other container\'s namespace (its address and /etc files); refused while that one does not run', async () => {
+    expect((await t.docker(['network', 'create', '--subnet', '10.87.0.0/24', 'shared'])).code).toBe(0);
+    const a = (await t.docker(['run', '-d', '--network', 'shared', IMAGE, 'sh', '-c', 'echo from A > /tmp/index.html && exec httpd -f -p 8080 -h /tmp'])).stdout.trim();
+    seen.push(a);
+    const ip = await inspect(a, '{{.NetworkSettings.Networks.shared.IPAddress}}');
+    seen.push(ip);
+    const b = await t.docker(['run', '--rm', '--network', `container:${a.slice(0, 12)}`, IMAGE, 'sh', '-c', 'ip -4 addr show eth0; cat /etc/resolv.conf; sleep 0.3; wget -qO- http://127.0.0.1:8080/index.html']);
+    expect(b.stderr).toBe('');
+    expect(b.stdout).toContain(`inet ${ip}/24`);
+    expect(b.stdout).toContain('nameserver 10.87.0.1');
+    expect(b.stdout).toContain('from A');
+    const created = (await t.docker(['create', IMAGE, 'true'])).stdout.trim();
+    const refused = await t.docker(['create', '--network', `container:${created}`, IMAGE]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`cannot join network of a non running container: ${created}`);
+  });
 });
