@@ -771,6 +771,8 @@ export class Containers {
       throw e;
     }
     this.names.delete(old);
+    // A user network's name server answers the new name, not the old one.
+    if (r.State.Status === 'running') await this.registerNames(r).catch((e) => this.o.onWarning(`container ${r.Id}: its names on its network: ${(e as Error).message}`));
     this.events.emit('container', 'rename', r.Id, this.attributes(r, { oldName: old }));
   }
 

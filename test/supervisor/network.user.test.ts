@@ -241,6 +241,10 @@ describe('containers on a user network', () => {
       const r = await t.docker(['exec', client, 'nslookup', name], { timeoutMs: 10_000 });
       expect(r.stdout).toContain(name === 'client' ? (await inspect(client, '{{.NetworkSettings.Networks.names.IPAddress}}')) : ip);
     }
+    // docker rename: the new name answers, the old one no longer does (its lookup is forwarded, and fails).
+    expect((await t.docker(['rename', 'client', 'renamed'])).code).toBe(0);
+    expect((await t.docker(['exec', client, 'nslookup', 'renamed'], { timeoutMs: 10_000 })).code).toBe(0);
+    expect((await t.docker(['exec', client, 'nslookup', 'client'], { timeoutMs: 20_000 })).code).not.toBe(0);
     // A name the network does not own goes to --dns 127.0.0.1, where nothing answers: an error, soon.
     const started = Date.now();
     const unknown = await t.docker(['exec', client, 'nslookup', 'no-such-name.invalid'], { timeoutMs: 20_000 });
