@@ -6,7 +6,7 @@
 // apart without matching strings.
 import { pointerToPath } from './jsonPointer.js';
 
-export type ErrorKind = 'not-found' | 'exists' | 'invalid-state' | 'invalid-argument' | 'unavailable' | 'system';
+export type ErrorKind = 'not-found' | 'exists' | 'invalid-state' | 'invalid-argument' | 'unavailable' | 'forbidden' | 'system';
 
 const KIND_BY_ERRNO: Record<string, ErrorKind> = {
   ENOENT: 'not-found', ESRCH: 'not-found',

@@ -97,6 +97,13 @@ export interface ContainerRecord {
   HasBeenManuallyStopped?: boolean;
   /** Its binds, volumes and tmpfs mounts (inspect's Mounts; who uses a volume is read from here). */
   Mounts?: ContainerMount[];
+  /** --ip and --network-alias for the network of its NetworkMode (Docker's NetworkingConfig.EndpointsConfig). */
+  NetworkEndpoint?: NetworkEndpointConfig;
+}
+
+export interface NetworkEndpointConfig {
+  IPv4Address?: string;
+  Aliases?: string[];
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -146,6 +153,9 @@ function badField(r: Record<string, unknown>): string | undefined {
   for (const k of ['Pid', 'ExitCode']) if (typeof s[k] !== 'number') return `State.${k}`;
   for (const k of ['StartedAt', 'FinishedAt', 'Error']) if (typeof s[k] !== 'string') return `State.${k}`;
   if (typeof s.OOMKilled !== 'boolean') return 'State.OOMKilled';
+  const ne = r.NetworkEndpoint as Record<string, unknown> | undefined;
+  if (ne !== undefined && (typeof ne !== 'object' || ne === null || (ne.IPv4Address !== undefined && typeof ne.IPv4Address !== 'string')
+    || (ne.Aliases !== undefined && !isStringArray(ne.Aliases)))) return 'NetworkEndpoint';
   return undefined;
 }
 

@@ -6,12 +6,12 @@
 // <exec-root>/<id>. An index in memory answers lists and lookups; every
 // change is written to the record before it is reported.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
 import { SHIM } from '../common/generated/shimProtocol.js';
-import { ContainerRecords, ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig } from './containerRecord.js';
+import { ContainerRecords, ZERO_TIME, type ContainerConfig, type ContainerRecord, type ContainerStatus, type HostConfig, type NetworkEndpointConfig } from './containerRecord.js';
 import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import type { Engine } from './engine.js';
 import { EventLog } from './events.js';
@@ -26,14 +26,18 @@ import { OciRuntime } from './ociRuntime.js';
 import { topOf, type Top } from './top.js';
 import { writeStats, type DockerStats, type StatsQuery } from './stats.js';
 import type { Change } from './changes.js';
-import { Networking, type Endpoint } from '../network/networking.js';
+import { DEFAULT_NETWORK, ipRoutes, Networking, type Endpoint } from '../network/networking.js';
+import { chooseNetworkSubnet, describeNetwork, NetworkStore, type NetworkCreateRequest, type NetworkRecord } from '../network/networkStore.js';
+import { NetworkDns } from '../network/networkDns.js';
+import { upstreamsFromResolvConf } from '../network/dns/upstreams.js';
+import { contains, parseCidr, parseIp, parseRoutes } from '../network/subnet.js';
 import { reservePorts, type PortReservation } from '../network/portReservation.js';
 import { exposedKeys, portRequests, type PortRequest } from '../network/ports.js';
 import { onDefaultBridge, rewriteBundleForNetwork } from './networkHooks.js';
 import { Volumes } from './volumes.js';
 import { bundleWithVolumes, configVolumes, planContainerMounts } from './volumeHooks.js';
 
-export type { Change, ContainerConfig, ContainerRecord, ContainerStatus, DockerStats, Endpoint, HostConfig, LogEntry, LogQuery, StatsQuery, Top };
+export type { Change, ContainerConfig, ContainerRecord, ContainerStatus, DockerStats, Endpoint, HostConfig, LogEntry, LogQuery, NetworkEndpointConfig, StatsQuery, Top };
 
 export interface ContainersOptions {
   dataRoot: string;
@@ -55,6 +59,8 @@ export interface ContainersOptions {
   bridge?: string;
   /** Where the CNI plugins are (default /usr/lib/cni, /opt/cni/bin). */
   cniPath?: string[];
+  /** Docker's --dns: where user networks' name servers forward other names (default: the host's resolv.conf). */
+  dns?: string[];
 }
 
 /** What a create request asks for, after the API layer checked its types. */
@@ -62,6 +68,8 @@ export interface CreateRequest {
   name?: string;
   config: ContainerConfig;
   hostConfig: HostConfig;
+  /** --ip, --network-alias on the network of hostConfig.NetworkMode. */
+  endpoint?: NetworkEndpointConfig;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -147,6 +155,10 @@ export class Containers {
   /** Name (with `/`) → id, reserved before the container exists. */
   private readonly names = new Map<string, string>();
   private readonly networking: Networking;
+  /** User-defined networks (docker network create). */
+  readonly networks: NetworkStore;
+  /** User networks' name servers. */
+  private readonly dns: NetworkDns;
   /** Container ID → the host ports held for its published ports while it runs. */
   private readonly heldPorts = new Map<string, PortReservation>();
   /** Named and anonymous volumes (volumes.ts); who uses one is read from the records here. */
@@ -154,14 +166,25 @@ export class Containers {
 
   constructor(private readonly engine: Engine, private readonly o: ContainersOptions) {
     this.records = new ContainerRecords(o.dataRoot);
-    this.networking = new Networking({ dataRoot: o.dataRoot, execRoot: o.execRoot, bip: o.bip, bridge: o.bridge, cniPath: o.cniPath, onWarning: o.onWarning });
+    this.networks = new NetworkStore(o.dataRoot, o.onWarning);
+    this.dns = new NetworkDns({
+      onWarning: o.onWarning,
+      upstreams: async () => o.dns?.length ? o.dns.map((host) => ({ host, port: 53 })) : upstreamsFromResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => '')),
+    });
+    this.networking = new Networking({
+      dataRoot: o.dataRoot, execRoot: o.execRoot, bip: o.bip, bridge: o.bridge, cniPath: o.cniPath, onWarning: o.onWarning,
+      userNetwork: (name) => {
+        const n = this.networks.find(name);
+        return n && n.Name === name ? describeNetwork(n) : undefined;
+      },
+    });
     const users = (name: string, running: boolean) => [...this.byId.values()].filter((l) => (!running || l.record.State.Status === 'running') && (l.record.Mounts ?? []).some((m) => m.type === 'volume' && m.name === name)).map((l) => l.record.Id);
     this.volumes = new Volumes(o.dataRoot, this.events, { users: (n) => users(n, false), runningUsers: (n) => users(n, true) }, o.onWarning);
   }
 
-  /** Whether a container of this network mode is put on the default bridge. */
+  /** Whether a container of this network mode gets its own namespace on a bridge (the default one or a user network's). */
   private onBridge(mode: string | undefined): boolean {
-    return this.o.bridge !== 'none' && onDefaultBridge(mode);
+    return this.bridgeNetworkOf(mode) !== undefined;
   }
 
   private shimDir(id: string): string {
@@ -211,6 +234,7 @@ export class Containers {
     // Events first, so the dies found below are logged after what was logged before.
     await this.events.persist(join(this.o.dataRoot, 'events.log'), (e) => this.o.onWarning(`writing the event log: ${e.message}`));
     // Endpoints before exits: an exit found below tears its network down with the ADD's result.
+    await this.networks.load();
     await this.networking.load();
     await this.volumes.load();
     for (const record of this.records.readAll((path, why) => this.o.onWarning(`skipping container record ${path}: ${why}`))) {
@@ -259,6 +283,7 @@ export class Containers {
       }
     }
     await this.reconcileNetworks();
+    for (const live of this.byId.values()) if (live.record.State.Status === 'running') await this.registerNames(live.record);
   }
 
   // Create
@@ -271,8 +296,8 @@ export class Containers {
     } else name = `/${generateName((n) => this.names.has(`/${n}`))}`;
     const holder = this.names.get(name);
     if (holder) throw new RuntimeError({ kind: 'exists', step: `Conflict. The container name "${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.` });
-    const mode = req.hostConfig.NetworkMode || 'default';
-    if (!['none', 'host', 'default', 'bridge'].includes(mode)) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid HostConfig.NetworkMode ${JSON.stringify(mode)}: only bridge (the default), none and host are supported` });
+    const mode = this.networkModeOf(req.hostConfig.NetworkMode || 'default');
+    this.checkEndpointConfig(mode, req.endpoint);
     // Mounts are checked now (400s naming the value); volumes are made once the rootfs is there.
     const mountPlans = planContainerMounts(req, [], (ref) => this.find(ref).record);
     // Published ports are checked now (400s naming the field) and reserved at each start.
@@ -317,8 +342,9 @@ export class Containers {
       bundleMade = true;
       const volumeMounts = await bundleWithVolumes(bundle, mountPlans, req, (ref) => this.find(ref).record, this.volumes);
       volumesMade = volumeMounts.created;
+      if (mode.startsWith('container:')) await this.joinNetworkOf(mode.slice('container:'.length), bundle);
       if (this.onBridge(mode)) {
-        await this.prepareNetwork(id, bundle, c.Hostname || id.slice(0, 12));
+        await this.prepareNetwork(id, bundle, c.Hostname || id.slice(0, 12), this.networks.find(mode)?.Gateway);
         netnsPinned = true;
       }
       const spec = await this.engine.containerSpec(bundle);
@@ -337,6 +363,7 @@ export class Containers {
         State: { Status: 'created', Pid: pid, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
         RestartCount: 0,
         ...(volumeMounts.mounts.length ? { Mounts: volumeMounts.mounts } : {}),
+        ...(req.endpoint ? { NetworkEndpoint: req.endpoint } : {}),
       };
       const live: Live = { record, nextExit: deferred(), removed: deferred(), removing: false };
       await this.records.write(record);
@@ -389,6 +416,7 @@ export class Containers {
       await Promise.all(['exit', 'init.pid', 'runtime.log'].map((f) => rm(join(dir, f), { force: true })));
       await mkdir(dir, { recursive: true, mode: 0o700 });
       if (this.onBridge(r.HostConfig.NetworkMode)) await this.repinNetwork(r.Id);
+      if (r.HostConfig.NetworkMode.startsWith('container:')) this.joinedTarget(r.HostConfig.NetworkMode.slice('container:'.length));
       r.State.Pid = await startShim({ binary: this.o.shimBinary, id: r.Id, bundle: join(this.records.containerDir(r.Id), 'bundle'), runtime: this.o.runtime, runtimeRoot: this.o.runtimeRoot, dir, tty: r.Config.Tty, stdin: r.Config.OpenStdin, logMaxSize: r.HostConfig.LogConfig?.maxSize, logMaxFile: r.HostConfig.LogConfig?.maxFile, runtimeTimeout: this.o.runtimeTimeout });
     }
     const started = deferred<void>();
@@ -401,10 +429,11 @@ export class Containers {
       if (this.onBridge(r.HostConfig.NetworkMode)) {
         // The host ports first: one that is taken refuses the start before any CNI ADD.
         const ports = await this.holdPorts(r.Id, portRequests(r.Config.ExposedPorts, r.HostConfig.PortBindings, r.HostConfig.PublishAllPorts === true));
-        await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), ports).catch(async (e) => {
+        await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), ports, this.bridgeNetworkOf(r.HostConfig.NetworkMode), r.NetworkEndpoint?.IPv4Address).catch(async (e) => {
           await this.releasePorts(r.Id);
           throw e;
         });
+        await this.registerNames(r);
       }
       await shimRequest(dir, [SHIM.START]).catch(async (e) => {
         // Nothing of the network stays after a failed start (the exit, if any, unpins).
@@ -751,6 +780,8 @@ export class Containers {
       throw e;
     }
     this.names.delete(old);
+    // A user network's name server answers the new name, not the old one.
+    if (r.State.Status === 'running') await this.registerNames(r).catch((e) => this.o.onWarning(`container ${r.Id}: its names on its network: ${(e as Error).message}`));
     this.events.emit('container', 'rename', r.Id, this.attributes(r, { oldName: old }));
   }
 
@@ -790,11 +821,107 @@ export class Containers {
     };
   }
 
-  // Networks (src/network): the default bridge
+  // Networks (src/network): the default bridge and user networks
+
+  /** The bridge network a container of this mode is on: `bridge`, a user network's name, or none (host, none, bridge off). */
+  private bridgeNetworkOf(mode: string | undefined): string | undefined {
+    if (onDefaultBridge(mode)) return this.o.bridge !== 'none' ? DEFAULT_NETWORK : undefined;
+    if (mode === 'host' || mode === 'none') return undefined;
+    return this.networks.find(mode!)?.Name === mode ? mode : undefined;
+  }
+
+  /** HostConfig.NetworkMode at create: none, host, the default bridge, or a user network (by name, ID or prefix: kept as its name). */
+  private networkModeOf(mode: string): string {
+    if (['none', 'host', 'default', 'bridge'].includes(mode)) return mode;
+    if (mode.startsWith('container:')) return `container:${this.joinedTarget(mode.slice('container:'.length)).Id}`;
+    const net = this.networks.find(mode);
+    // dockerd's message and status (a 404, as for a missing image: the CLI pulls the image once, then reports it).
+    if (!net) throw new RuntimeError({ kind: 'not-found', step: `network ${mode} not found` });
+    return net.Name;
+  }
+
+  /**
+   * --network container:<ref>: the container whose namespace is joined, which
+   * must run (dockerd's 409) and have one of its own pinned by tsd (a bridge
+   * network: the namespace of a host or none container is not joinable here).
+   */
+  private joinedTarget(ref: string): ContainerRecord {
+    const target = this.find(ref).record;
+    if (target.State.Status !== 'running') throw new RuntimeError({ kind: 'invalid-state', step: `cannot join network of a non running container: ${target.Id}` });
+    if (!this.onBridge(target.HostConfig.NetworkMode)) throw new RuntimeError({ kind: 'invalid-argument', step: `cannot join the network of container ${target.Id}: its network mode ${target.HostConfig.NetworkMode} has no namespace of tsd's to join (a bridge or user network has)` });
+    return target;
+  }
+
+  /** The bundle joins `targetId`'s pinned namespace and sees its /etc files (hosts, hostname, resolv.conf), as Docker shares them. */
+  private async joinNetworkOf(targetId: string, bundle: string): Promise<void> {
+    const d = this.records.containerDir(targetId);
+    await rewriteBundleForNetwork(bundle, this.networking.netnsPath(targetId), { hosts: join(d, 'hosts'), hostname: join(d, 'hostname'), resolvConf: join(d, 'resolv.conf') });
+  }
+
+  /** --ip and --network-alias, checked at create as dockerd checks them (400s). */
+  private checkEndpointConfig(mode: string, e: NetworkEndpointConfig | undefined): void {
+    if (!e) return;
+    const net = ['none', 'host', 'default', 'bridge'].includes(mode) ? undefined : this.networks.find(mode);
+    if (e.IPv4Address !== undefined) {
+      if (!net) throw new RuntimeError({ kind: 'invalid-argument', step: 'user specified IP address is supported on user defined networks only' });
+      const ip = parseIp(e.IPv4Address);
+      if (ip === undefined) throw new RuntimeError({ kind: 'invalid-argument', step: `invalid IPv4 address: ${e.IPv4Address}` });
+      const range = parseCidr(net.IPRange ?? net.Subnet)!;
+      if (!contains(range, ip) || e.IPv4Address === net.Gateway) throw new RuntimeError({ kind: 'invalid-argument', step: `no configured subnet or ip-range contain the IP address ${e.IPv4Address}` });
+    }
+    if (e.Aliases?.length && !net) throw new RuntimeError({ kind: 'invalid-argument', step: 'network-scoped alias is supported only for containers in user defined networks' });
+  }
+
+  /** A running container's names on its user network's name server (none on the default bridge, as Docker). */
+  private async registerNames(r: ContainerRecord): Promise<void> {
+    const ep = this.networking.endpoint(r.Id);
+    if (!ep || ep.network === DEFAULT_NETWORK) return;
+    await this.dns.attach(ep.network, ep.gateway, r.Id, [r.Name.slice(1), ...(r.NetworkEndpoint?.Aliases ?? []), r.Id.slice(0, 12)], ep.ipAddress);
+  }
+
+  /** The containers with an endpoint on the network named `name` now. */
+  networkEndpoints(name: string): Array<{ id: string; name: string; endpoint: Endpoint }> {
+    const out = [];
+    for (const id of this.networking.endpointsOn(name)) {
+      const ep = this.networking.endpoint(id);
+      const r = this.byId.get(id)?.record;
+      if (ep && r) out.push({ id, name: r.Name.slice(1), endpoint: ep });
+    }
+    return out;
+  }
+
+  /**
+   * docker network rm: refused (409, dockerd's text) while a container has an
+   * endpoint on it; the record, its bridge and its allocation directory go.
+   */
+  async removeNetwork(id: string): Promise<void> {
+    const net = this.networks.find(id);
+    if (!net || net.Id !== id) throw new RuntimeError({ kind: 'not-found', step: `network ${id} not found` });
+    if (this.networking.endpointsOn(net.Name).length) throw new RuntimeError({ kind: 'exists', step: `error while removing network: network ${net.Name} id ${net.Id} has active endpoints` });
+    await this.networks.remove(net.Id);
+    await this.dns.closeNetwork(net.Name);
+    await this.networking.removeNetworkLeftovers(describeNetwork(net)).catch((e) => this.o.onWarning(`network ${net.Name}: removing its bridge: ${(e as Error).message}`));
+    this.events.emit('network', 'destroy', net.Id, { name: net.Name, type: 'bridge' });
+  }
+
+  /** docker network create: a subnet no other network and no route of the host has, unless one is given. */
+  async createNetwork(req: NetworkCreateRequest): Promise<NetworkRecord> {
+    const routes = req.Subnet ? [] : parseRoutes(await ipRoutes());
+    const own = await this.defaultSubnet().catch(() => undefined);
+    const net = await this.networks.create(req, (taken, bridges) => chooseNetworkSubnet(routes, own ? [own, ...taken] : taken, [this.o.bridge || 'tsd0', ...bridges]), own ? [own] : []);
+    this.events.emit('network', 'create', net.Id, { name: net.Name, type: 'bridge' });
+    return net;
+  }
+
+  /** The default bridge's subnet (so that a user network does not take it). */
+  async defaultSubnet(): Promise<string | undefined> {
+    if (this.o.bridge === 'none') return undefined;
+    return (await this.networking.defaultNetwork()).subnet;
+  }
 
   /** At create: the container's /etc files, its pinned namespace, and the bundle pointing at both. */
-  private async prepareNetwork(id: string, bundle: string, hostname: string): Promise<void> {
-    const files = await this.networking.writeEtcFiles(this.records.containerDir(id), hostname);
+  private async prepareNetwork(id: string, bundle: string, hostname: string, nameserver?: string): Promise<void> {
+    const files = await this.networking.writeEtcFiles(this.records.containerDir(id), hostname, nameserver);
     const netns = await this.networking.pin(id);
     try {
       await rewriteBundleForNetwork(bundle, netns, files);
@@ -813,6 +940,7 @@ export class Containers {
 
   /** After an exit or before a removal: CNI DEL, then the namespace unpinned (failures are warnings). */
   private async releaseNetwork(id: string): Promise<void> {
+    this.dns.detach(id);
     await this.releasePorts(id);
     await this.networking.detach(id).catch((e) => this.o.onWarning(`container ${id}: tearing down its network: ${(e as Error).message}`));
     await this.networking.unpin(id).catch((e) => this.o.onWarning(`container ${id}: removing its network namespace: ${(e as Error).message}`));
@@ -868,6 +996,7 @@ export class Containers {
 
   /** Lets go of the shims' connections (the daemon stops; the containers go on). */
   close(): void {
+    void this.dns.closeAll();
     for (const live of this.byId.values()) {
       live.monitor?.close();
       live.monitor = undefined;
@@ -876,3 +1005,4 @@ export class Containers {
   }
 }
 export { inspectPorts, psPorts } from '../network/ports.js';
+export { PREDEFINED as PREDEFINED_NETWORKS, type NetworkRecord } from '../network/networkStore.js';

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 
 export interface EngineEvent {
-  Type: 'container' | 'image' | 'volume';
+  Type: 'container' | 'image' | 'volume' | 'network';
   /** create, start, die, kill, stop, destroy, pull, tag, untag, delete. */
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };

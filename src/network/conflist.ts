@@ -21,6 +21,8 @@ export interface NetworkDescription {
   /** No way out of the network: no default route, no masquerade. */
   internal?: boolean;
   mtu?: number;
+  /** Addresses may be asked for (--ip): host-local's `ips` capability, through the bridge plugin. */
+  staticIps?: boolean;
 }
 
 export interface PluginConfig {
@@ -57,6 +59,7 @@ export function buildConflist(net: NetworkDescription, ipamDataDir: string): Con
   }
   const bridge: PluginConfig = {
     type: 'bridge',
+    ...(net.staticIps ? { capabilities: { ips: true } } : {}),
     bridge: net.bridge,
     // The bridge holds the gateway address; an internal network's containers get no route through it.
     isGateway: !net.internal,

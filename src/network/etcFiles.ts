@@ -40,3 +40,14 @@ export function containerResolvConf(hostResolvConf: string): string {
   if (nameservers === 0) kept.push(...FALLBACK_NAMESERVERS.map((n) => `nameserver ${n}`));
   return kept.join('\n') + '\n';
 }
+
+/**
+ * The resolv.conf of a container on a user network: tsd's name server on the
+ * network's gateway (Docker puts 127.0.0.11 there, behind NAT rules in the
+ * container's namespace; the gateway address is the simpler equivalent), with
+ * the host's search and options lines.
+ */
+export function userNetworkResolvConf(hostResolvConf: string, nameserver: string): string {
+  const kept = hostResolvConf.split('\n').filter((l) => /^\s*(search|domain|options)\s/.test(l));
+  return [`nameserver ${nameserver}`, ...kept].join('\n') + '\n';
+}

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { RuntimeError } from '../common/errors.js';
 
-function iptables(args: string[]): Promise<string> {
+export function iptables(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('iptables', ['--wait', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';

@@ -13,7 +13,8 @@ import { writeFileAtomicAsync } from '../common/atomicFile.js';
 import { RuntimeError } from '../common/errors.js';
 import { addNetworkList, checkNetworkList, delNetworkList, execPlugin, pluginInput, type CniResult, type CniRuntime } from './cni.js';
 import { buildConflist, loopbackConfig, type Conflist, type NetworkDescription } from './conflist.js';
-import { containerResolvConf, hostsFile } from './etcFiles.js';
+import { containerResolvConf, hostsFile, userNetworkResolvConf } from './etcFiles.js';
+import { isolateBridge, unisolateBridge } from './isolation.js';
 import { sweepMasquerade } from './masquerade.js';
 import { pinNetns, unpinNetns } from './netns.js';
 import { cniPortMappings, type PortMapping } from './ports.js';
@@ -32,6 +33,8 @@ export interface NetworkingOptions {
   bridge?: string;
   cniPath?: string[];
   onWarning: (message: string) => void;
+  /** A user-defined network by name (src/network/networkStore.ts); undefined when there is none. */
+  userNetwork?: (name: string) => NetworkDescription | undefined;
 }
 
 /** A container's place on a network, as inspect shows it. */
@@ -56,11 +59,17 @@ interface EndpointRecord {
   result?: CniResult;
   /** The published ports the ADD was given (portmap's runtimeConfig, the same for DEL and CHECK). */
   portMappings?: PortMapping[];
+  /** The address asked for (--ip, as ip/prefix): host-local's `ips` capability. */
+  ips?: string[];
 }
 
-/** portmap's capability arguments for the record's published ports. */
+/** portmap's capability arguments for the record's published ports, host-local's for its asked-for address. */
 function capabilityArgs(rec: EndpointRecord): Record<string, unknown> | undefined {
-  return rec.portMappings?.length ? { portMappings: cniPortMappings(rec.portMappings) } : undefined;
+  const args = {
+    ...(rec.portMappings?.length ? { portMappings: cniPortMappings(rec.portMappings) } : {}),
+    ...(rec.ips?.length ? { ips: rec.ips } : {}),
+  };
+  return Object.keys(args).length ? args : undefined;
 }
 
 /** The container's files at /etc: bind-mounted from `dir`. */
@@ -70,7 +79,7 @@ export interface EtcFiles {
   resolvConf: string;
 }
 
-function ipRoutes(): Promise<string> {
+export function ipRoutes(): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['-4', 'route', 'show', 'table', 'all'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
@@ -105,6 +114,8 @@ export class Networking {
   private readonly endpoints = new Map<string, EndpointRecord>();
   /** Container ID → the last of its set-up steps queued: an exit's DEL and a removal's never overlap. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Bridges whose isolation rules this daemon run has checked (once each). */
+  private readonly isolated = new Map<string, Promise<void>>();
 
   constructor(private readonly o: NetworkingOptions) {
     // A wrong --bip stops the daemon at start rather than the first container.
@@ -143,8 +154,40 @@ export class Networking {
     return this.bridge;
   }
 
-  private async conflist(): Promise<Conflist> {
-    return buildConflist(await this.defaultNetwork(), this.ipamDir());
+  /** The conflist of network `name`: the default one, or a user network's (one ipam dir each, under ipamDir/<name>). */
+  private async conflist(name: string = DEFAULT_NETWORK): Promise<Conflist> {
+    if (name === DEFAULT_NETWORK) return buildConflist(await this.defaultNetwork(), this.ipamDir());
+    const net = this.o.userNetwork?.(name);
+    if (!net) throw new RuntimeError({ kind: 'not-found', step: `network ${name} not found` });
+    return buildConflist(net, this.ipamDir());
+  }
+
+  /** No forwarding between `bridge` and tsd's other bridges (isolation.ts), checked once per daemon run. */
+  private isolate(bridge: string): Promise<void> {
+    let p = this.isolated.get(bridge);
+    if (!p) {
+      p = isolateBridge(bridge);
+      this.isolated.set(bridge, p);
+      p.catch(() => this.isolated.delete(bridge));
+    }
+    return p;
+  }
+
+  /** The containers with an endpoint (or one being set up) on network `name`. */
+  endpointsOn(name: string): string[] {
+    return [...this.endpoints.values()].filter((r) => r.network === name).map((r) => r.containerId);
+  }
+
+  /** After a user network's removal: its bridge (the bridge plugin leaves it up) and its allocations directory. */
+  async removeNetworkLeftovers(net: NetworkDescription): Promise<void> {
+    this.isolated.delete(net.bridge);
+    await unisolateBridge(net.bridge);
+    await new Promise<void>((resolve) => {
+      const child = spawn('ip', ['link', 'del', net.bridge], { stdio: 'ignore' });
+      child.on('error', () => resolve());
+      child.on('close', () => resolve()); // absent: no container ever ran on it
+    });
+    await rm(join(this.ipamDir(), net.name), { recursive: true, force: true });
   }
 
   /** Runs `step` after the container's steps queued before it. */
@@ -174,7 +217,7 @@ export class Networking {
   }
 
   /** Writes the container's /etc files in `dir` (before its first start: no address yet). */
-  async writeEtcFiles(dir: string, hostname: string): Promise<EtcFiles> {
+  async writeEtcFiles(dir: string, hostname: string, nameserver?: string): Promise<EtcFiles> {
     const files = { hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') };
     let host = '';
     try {
@@ -182,7 +225,7 @@ export class Networking {
     } catch { /* none: the fallback nameservers */ }
     await writeFile(files.hosts, hostsFile(hostname));
     await writeFile(files.hostname, `${hostname}\n`);
-    await writeFile(files.resolvConf, containerResolvConf(host));
+    await writeFile(files.resolvConf, nameserver ? userNetworkResolvConf(host, nameserver) : containerResolvConf(host));
     return files;
   }
 
@@ -192,13 +235,15 @@ export class Networking {
    * failed attach leaves no veth, rule or address. `hostsFile` (bind-mounted,
    * so rewritten in place) gets the address.
    */
-  attach(id: string, hostname: string, hostsPath?: string, ports: PortMapping[] = []): Promise<Endpoint> {
-    return this.serial(id, () => this.attachNow(id, hostname, hostsPath, ports));
+  attach(id: string, hostname: string, hostsPath?: string, ports: PortMapping[] = [], network: string = DEFAULT_NETWORK, ip?: string): Promise<Endpoint> {
+    return this.serial(id, () => this.attachNow(id, hostname, hostsPath, ports, network, ip));
   }
 
-  private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[]): Promise<Endpoint> {
-    const list = await this.conflist();
-    const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname: IFNAME, ...(ports.length ? { portMappings: ports } : {}) };
+  private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[], network: string, ip: string | undefined): Promise<Endpoint> {
+    const list = await this.conflist(network);
+    await this.isolate(list.plugins[0].bridge as string);
+    const prefix = ((list.plugins[0].ipam as { ranges: Array<Array<{ subnet: string }>> }).ranges[0][0].subnet).split('/')[1];
+    const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname: IFNAME, ...(ports.length ? { portMappings: ports } : {}), ...(ip ? { ips: [`${ip}/${prefix}`] } : {}) };
     await mkdir(join(this.o.dataRoot, 'network', 'endpoints'), { recursive: true, mode: 0o700 });
     await writeFileAtomicAsync(this.endpointFile(id), JSON.stringify(rec));
     this.endpoints.set(id, rec);
@@ -225,7 +270,7 @@ export class Networking {
   private async detachNow(id: string): Promise<void> {
     const rec = this.endpoints.get(id);
     if (!rec) return;
-    const list = await this.conflist();
+    const list = await this.conflist(rec.network);
     // A namespace already gone (a reboot emptied /run): DEL without one, as the spec allows.
     const netns = await access(rec.netns).then(() => rec.netns, () => '');
     await delNetworkList(list, { containerId: id, netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
@@ -273,7 +318,17 @@ export class Networking {
       const s = state(id);
       if (s !== 'running' && s !== 'created') await this.unpin(id).catch(warn(`container ${id}`));
     }
-    const list = await this.conflist();
+    for (const name of await readdir(this.ipamDir()).catch(() => [] as string[])) {
+      const list = await this.conflist(name).catch(() => undefined);
+      if (list) await this.releaseStrayAllocations(list, warn);
+    }
+    void (async () => {
+      for (const id of running) await this.check(id).catch(warn(`running container ${id}`));
+    })();
+  }
+
+  /** Addresses host-local holds on `list` for containers without an endpoint (DEL of host-local itself). */
+  private async releaseStrayAllocations(list: Conflist, warn: (what: string) => (e: unknown) => void): Promise<void> {
     const bridge = list.plugins[0];
     const allocations = join(this.ipamDir(), list.name);
     for (const f of await readdir(allocations).catch(() => [] as string[])) {
@@ -285,9 +340,6 @@ export class Networking {
       await execPlugin('DEL', { ...pluginInput(list, bridge, undefined), type: ipam.type }, { containerId: owner, netns: '', ifname: ifname || IFNAME, cniPath: this.o.cniPath })
         .catch(warn(`the address ${f} held for ${owner}`));
     }
-    void (async () => {
-      for (const id of running) await this.check(id).catch(warn(`running container ${id}`));
-    })();
   }
 
   /** CHECK of the container's network against the ADD's result (in its queue: never during its DEL). */
@@ -295,7 +347,7 @@ export class Networking {
     return this.serial(id, async () => {
       const rec = this.endpoints.get(id);
       if (!rec?.result) return;
-      await checkNetworkList(await this.conflist(), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
+      await checkNetworkList(await this.conflist(rec.network), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
     });
   }
 }

@@ -22,6 +22,7 @@ import { registerContainers } from './docker/containers.js';
 import { registerExec } from './docker/exec.js';
 import type { Api, DaemonSettings } from './docker/context.js';
 import { registerImages } from './docker/images.js';
+import { registerNetworks } from './docker/networks.js';
 import { registerSystem } from './docker/system.js';
 import { registerSystemDf } from './docker/systemDf.js';
 import { registerVolumes } from './docker/volumes.js';
@@ -44,6 +45,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'config', kind: 'string', alias: ['config-file'] },
   { name: 'bip', kind: 'string' },
   { name: 'bridge', kind: 'string', alias: ['b'] },
+  { name: 'dns', kind: 'list' },
   { name: 'help', kind: 'bool', alias: ['h'] },
 ];
 
@@ -69,10 +71,12 @@ Options:
                                 172.20.0.1/16 (default: a free 172.17-31.0.0/16)
   -b, --bridge NAME             the default bridge's name (default tsd0); none:
                                 no default network (containers run as none)
+      --dns IP                  where user networks' name servers forward other
+                                names (default: the host's resolv.conf)
       --config FILE             daemon.json with the same keys (hosts, data-root,
                                 exec-root, pidfile, runtime, registry-mirrors,
                                 insecure-registries, init-path, seccomp-profile,
-                                log-level, bip, bridge)
+                                log-level, bip, bridge, dns)
 `;
 
 /** --runtime-timeout: whole seconds, 1 s to a day. */
@@ -97,6 +101,7 @@ interface Settings {
   logLevel: string;
   bip?: string;
   bridge?: string;
+  dns: string[];
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -133,7 +138,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
       throw new UsageError(`${configFile}: invalid JSON: ${(e as Error).message}`);
     }
     if (!file || typeof file !== 'object' || Array.isArray(file)) throw new UsageError(`${configFile}: want a JSON object`);
-    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'init-path', 'seccomp-profile', 'log-level', 'bip', 'bridge'];
+    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'init-path', 'seccomp-profile', 'log-level', 'bip', 'bridge', 'dns'];
     for (const k of Object.keys(file)) if (!known.includes(k)) throw new UsageError(`${configFile}: unknown key "${k}" (known: ${known.join(', ')})`);
   }
   const cf = configFile ?? '';
@@ -150,6 +155,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     seccompProfile: stringOf(file['seccomp-profile'], 'seccomp-profile', cf),
     bip: stringOf(file.bip, 'bip', cf),
     bridge: stringOf(file.bridge, 'bridge', cf),
+    dns: stringsOf(file.dns, 'dns', cf),
   };
   const hosts = flagList(p, 'host');
   const s: Settings = {
@@ -165,7 +171,9 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     seccompProfile: flagString(p, 'seccomp-profile') ?? fromFile.seccompProfile,
     bip: flagString(p, 'bip') ?? fromFile.bip,
     bridge: flagString(p, 'bridge') ?? fromFile.bridge,
+    dns: flagList(p, 'dns').length ? flagList(p, 'dns') : fromFile.dns ?? [],
   };
+  for (const d of s.dns) if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(d)) throw new UsageError(`--dns ${JSON.stringify(d)}: want an IPv4 address`);
   if (!LEVELS.includes(s.logLevel)) throw new UsageError(`--log-level: want one of ${LEVELS.join(', ')}, got ${JSON.stringify(s.logLevel)}`);
   if (s.hosts.length !== 1) throw new UsageError(`-H: one socket, got ${s.hosts.length}`);
   for (const h of s.hosts) {
@@ -263,7 +271,7 @@ export async function main(argv: string[]): Promise<number> {
   const engine = new Engine({ dataRoot: s.dataRoot, stateDir: s.execRoot, runtime: s.runtime, runtimeRoot, mirrors: mirrorsOf(s.registryMirrors), onWarning: warn });
   let containers: Containers;
   try {
-    containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, seccompProfile: seccomp.profile, runtimeTimeout: s.runtimeTimeout, onWarning: warn, bip: s.bip, bridge: s.bridge });
+    containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, seccompProfile: seccomp.profile, runtimeTimeout: s.runtimeTimeout, onWarning: warn, bip: s.bip, bridge: s.bridge, dns: s.dns });
   } catch (e) {
     // A setting only the engine can check (--bip).
     process.stderr.write(`tsd: ${(e as Error).message}\n`);
@@ -283,6 +291,7 @@ export async function main(argv: string[]): Promise<number> {
   registerImages(router, api);
   registerSystemDf(router, api);
   registerVolumes(router, api);
+  registerNetworks(router, api);
 
   const hijacked = new Set<Duplex>();
   const server = createServer((req, res) => {

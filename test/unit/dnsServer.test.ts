@@ -100,4 +100,19 @@ describe('the embedded DNS server', () => {
     expect(parseAnswer(await ask(server.port, encodeQuery(20, 'db', TYPE.A))).records.map((x) => x.value)).toEqual(['172.30.0.9']);
     delete names['db'];
   });
+
+  it('a question still being forwarded when the server closes is dropped (no send on the closed socket)', async () => {
+    // The upstream never answers: the SERVFAIL comes after close().
+    const silent = createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+    const s = await startDnsServer({ host: '127.0.0.1', port: 0, names: table({}), upstreams: [{ host: '127.0.0.1', port: silent.address().port }], forwardTimeoutMs: 100 });
+    const c = createSocket('udp4');
+    c.send(encodeQuery(7, 'elsewhere.example', TYPE.A), s.port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 30));
+    await s.close();
+    await new Promise((r) => setTimeout(r, 250));
+    c.close();
+    silent.close();
+  });
 });
+

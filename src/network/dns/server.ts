@@ -53,6 +53,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   const maxForwards = o.maxForwards ?? 256;
   let forwarding = 0;
   const tcpClients = new Set<Socket>();
+  let closed = false;
 
   /** Our answer to a question the network owns, else undefined (forward it). */
   const local = (q: Query, limit: number): Buffer | undefined => {
@@ -95,7 +96,8 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
 
   const udp = createSocket('udp4');
   udp.on('message', (packet, from) => {
-    void answer(packet, false).then((reply) => { if (reply) udp.send(reply, from.port, from.address); });
+    // A forwarded answer may come back after close(): then it is dropped (send on a closed socket throws).
+    void answer(packet, false).then((reply) => { if (reply && !closed) udp.send(reply, from.port, from.address); });
   });
   udp.on('error', (e) => o.onWarning?.(`dns ${o.host}:${o.port}: udp: ${e.message}`));
   await new Promise<void>((resolve, reject) => {
@@ -125,6 +127,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     host: o.host,
     port,
     async close() {
+      closed = true;
       for (const s of tcpClients) s.destroy();
       await Promise.all([
         new Promise<void>((r) => udp.close(() => r())),

@@ -5,7 +5,7 @@
 // ignores unknown ones; null is the zero value, as in Go.
 import { BadRequest } from '../http/errors.js';
 import { validateContainerCreate } from '../generated/bodyValidators.js';
-import type { ContainerConfig, HostConfig } from '../../engine/containers.js';
+import type { ContainerConfig, HostConfig, NetworkEndpointConfig } from '../../engine/containers.js';
 import { parseRestartPolicy } from '../../engine/restartPolicy.js';
 import { checkBody } from './bodyErrors.js';
 
@@ -35,11 +35,12 @@ interface CreateBody {
     RestartPolicy?: Maybe<{ Name?: Maybe<string> }>;
     LogConfig?: Maybe<{ Type?: Maybe<string>; Config?: Maybe<Record<string, string>> }>;
   }>;
+  NetworkingConfig?: Maybe<{ EndpointsConfig?: Maybe<Record<string, Maybe<{ IPAMConfig?: Maybe<{ IPv4Address?: Maybe<string> }>; Aliases?: Maybe<string[]> }>>> }>;
 }
 
 const slice = (v: StrSlice): string[] | null => (v === undefined || v === null ? null : typeof v === 'string' ? [v] : v);
 
-export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostConfig: HostConfig; warnings: string[] } {
+export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostConfig: HostConfig; warnings: string[]; endpoint?: NetworkEndpointConfig } {
   if (raw === undefined) throw new BadRequest('config cannot be empty in order to create a container');
   const body = checkBody<CreateBody>(validateContainerCreate, raw, 'ContainerConfigWrapper');
   const image = body.Image ?? '';
@@ -82,7 +83,8 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
   const log = parseLogConfig(h.LogConfig);
   if (log) hostConfig.LogConfig = log;
   const warnings: string[] = [];
-  return { config, hostConfig, warnings };
+  const endpoint = endpointOf(body, hostConfig.NetworkMode);
+  return { config, hostConfig, warnings, ...(endpoint ? { endpoint } : {}) };
 }
 
 type Body = NonNullable<CreateBody['HostConfig']>;
@@ -98,6 +100,20 @@ function mountsOf(h: Body): Partial<HostConfig> {
   }
   if (h.VolumesFrom?.length) out.VolumesFrom = h.VolumesFrom;
   return out;
+}
+
+/** --ip and --network-alias: the EndpointsConfig entry of the network the container runs on. */
+function endpointOf(body: CreateBody, mode: string): NetworkEndpointConfig | undefined {
+  const all = body.NetworkingConfig?.EndpointsConfig ?? {};
+  const names = Object.keys(all);
+  if (names.length > 1) throw new BadRequest('Container cannot be connected to network endpoints: only one network at create (docker network connect adds more)');
+  const e = names.length ? all[names[0]] : undefined;
+  if (!e) return undefined;
+  const ip = e.IPAMConfig?.IPv4Address ?? '';
+  const aliases = (e.Aliases ?? []).filter(Boolean);
+  if (!ip && !aliases.length) return undefined;
+  if (names[0] !== mode && !(names[0] === 'bridge' && mode === 'default')) throw new BadRequest(`NetworkingConfig.EndpointsConfig: ${JSON.stringify(names[0])} is not the container's network (${mode})`);
+  return { ...(ip ? { IPv4Address: ip } : {}), ...(aliases.length ? { Aliases: aliases } : {}) };
 }
 
 /** -p and -P as given (src/network/ports.ts checks the values at create, naming the field). */

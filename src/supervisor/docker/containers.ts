@@ -74,6 +74,17 @@ function inspectResources(h: ContainerRecord['HostConfig']) {
   };
 }
 
+/** IPAMConfig (--ip) and Aliases as dockerd shows them: on a user network, the aliases and the short ID. */
+function endpointConfigOf(c: ContainerRecord, network: string) {
+  const e = c.NetworkEndpoint;
+  const user = network !== 'bridge';
+  return {
+    IPAMConfig: e?.IPv4Address ? { IPv4Address: e.IPv4Address } : null,
+    Links: null,
+    Aliases: user ? [...(e?.Aliases ?? []), c.Id.slice(0, 12)] : null,
+  };
+}
+
 /** `restarting`: a restart policy's start waits out its backoff (Docker: "Restarting (1) 2 seconds ago"). */
 export function summary(c: ContainerRecord, restarting = false, endpoint?: Endpoint) {
   return {
@@ -124,14 +135,16 @@ const BRIDGE_MODES = ['default', 'bridge', ''];
  * no network entry here yet.
  */
 function networkSettings(c: ContainerRecord, ep: Endpoint | undefined) {
-  const onBridge = BRIDGE_MODES.includes(c.HostConfig.NetworkMode ?? '');
+  const mode = c.HostConfig.NetworkMode ?? '';
+  // The default bridge, or a user network (its name is the mode).
+  const network = ep?.network ?? (BRIDGE_MODES.includes(mode) ? 'bridge' : ['host', 'none'].includes(mode) || mode.startsWith('container:') ? undefined : mode);
   const addr = { Gateway: ep?.gateway ?? '', IPAddress: ep?.ipAddress ?? '', IPPrefixLen: ep?.prefixLen ?? 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: ep?.macAddress ?? '' };
   return {
     Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
     Ports: inspectPorts(Object.keys(c.Config.ExposedPorts ?? {}), ep?.ports ?? []),
     SandboxKey: ep?.netns ?? '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
     EndpointID: '', ...addr,
-    Networks: onBridge ? { bridge: { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', ...addr, DriverOpts: null } } : {},
+    Networks: network ? { [network]: { ...endpointConfigOf(c, network), NetworkID: '', EndpointID: '', ...addr, DriverOpts: null } } : {},
   };
 }
 
@@ -178,8 +191,8 @@ export function registerContainers(router: Router, api: Api): void {
 
   router.post('/containers/create', async (req, res) => {
     const name = req.query.get('name') ?? undefined;
-    const { config, hostConfig, warnings } = parseCreateBody(await req.json());
-    const r = await c.create({ name: name || undefined, config, hostConfig });
+    const { config, hostConfig, warnings, endpoint } = parseCreateBody(await req.json());
+    const r = await c.create({ name: name || undefined, config, hostConfig, ...(endpoint ? { endpoint } : {}) });
     sendJson(res, 201, { Id: r.Id, Warnings: warnings });
   });
 

@@ -7,6 +7,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   exists: 409,
   'invalid-state': 409,
   'invalid-argument': 400,
+  forbidden: 403,
   unavailable: 500,
   system: 500,
 };
