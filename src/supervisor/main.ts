@@ -169,6 +169,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     logLevel: flagString(p, 'log-level') ?? fromFile.logLevel ?? 'info',
     initPath: flagString(p, 'init-path') ?? fromFile.initPath,
     seccompProfile: flagString(p, 'seccomp-profile') ?? fromFile.seccompProfile,
+    runtimeTimeout: timeoutOf(flagString(p, 'runtime-timeout')),
     bip: flagString(p, 'bip') ?? fromFile.bip,
     bridge: flagString(p, 'bridge') ?? fromFile.bridge,
     dns: flagList(p, 'dns').length ? flagList(p, 'dns') : fromFile.dns ?? [],
