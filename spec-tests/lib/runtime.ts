@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { afterAll } from 'vitest';
 
 export const RUNTIME = process.env.RUNTIME ?? resolve(import.meta.dirname, '../../bin/tsrun');
 export const RUNTIME_NAME = basename(RUNTIME);
@@ -14,7 +15,12 @@ const hybrid = existsSync('/sys/fs/cgroup/unified/cgroup.procs') && !existsSync(
 export const CGROUP_V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
 
 export const ROOT = mkdtempSync(join(tmpdir(), `spec-root-${RUNTIME_NAME}-`));
+// The runtime's --root and the rootfs template are this test file's own: gone after it
+// (each file imports this module afresh), so no run leaves them in the temp dir.
 const out = mkdtempSync(join(tmpdir(), 'spec-out-'));
+afterAll(() => {
+  for (const d of [ROOT, out, template]) if (d) rmSync(d, { recursive: true, force: true });
+});
 
 export interface Result {
   code: number;
