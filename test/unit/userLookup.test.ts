@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveInRoot, resolveUser } from '../../src/image/bundle/userLookup.js';
+import { resolveInRoot } from '../../src/common/resolveInRoot.js';
+import { resolveUser } from '../../src/image/bundle/userLookup.js';
 
 describe('users from the image', () => {
   const root = mkdtempSync(join(tmpdir(), 'rootfs-'));

@@ -2,7 +2,8 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { copyUp, resolveInRootAsync } from '../../src/volume/copyUp.js';
+import { resolveInRootAsync } from '../../src/common/resolveInRoot.js';
+import { copyUp } from '../../src/volume/copyUp.js';
 
 let dir: string;
 beforeEach(() => {

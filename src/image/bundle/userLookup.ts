@@ -1,39 +1,10 @@
 // The image's `User` ("name", "uid", "name:group", "uid:gid") resolved through
 // the image's own /etc/passwd and /etc/group, read without ever following a
 // symlink out of the rootfs, the way docker and containerd resolve it.
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { RuntimeError } from '../../common/errors.js';
 import { parseGroup, parsePasswd } from '../../common/passwd.js';
-
-/** A path inside rootfs with symlinks resolved as if rootfs were / (RESOLVE_IN_ROOT). */
-export function resolveInRoot(rootfs: string, path: string): string {
-  let parts = path.split('/').filter(Boolean);
-  const done: string[] = [];
-  let hops = 0;
-  while (parts.length) {
-    const p = parts.shift()!;
-    if (p === '.') continue;
-    if (p === '..') {
-      done.pop();
-      continue;
-    }
-    const full = `${rootfs}/${[...done, p].join('/')}`;
-    let st;
-    try {
-      st = lstatSync(full);
-    } catch {
-      done.push(p, ...parts);
-      return `${rootfs}/${done.join('/')}`;
-    }
-    if (st.isSymbolicLink()) {
-      if (++hops > 40) throw new RuntimeError({ step: 'resolve in rootfs', path, syscall: 'readlink', errno: 'ELOOP', detail: 'too many symlinks' });
-      const target = readlinkSync(full);
-      if (target.startsWith('/')) done.length = 0;
-      parts = [...target.split('/').filter(Boolean), ...parts];
-    } else done.push(p);
-  }
-  return `${rootfs}/${done.join('/')}`;
-}
+import { resolveInRoot } from '../../common/resolveInRoot.js';
 
 function readInRoot(rootfs: string, path: string): string | undefined {
   try {
