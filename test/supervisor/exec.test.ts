@@ -1,10 +1,9 @@
 // The real docker CLI against a private tsd: exec (exit codes, -i, -t under a
 // pty, -d, inspect, events), pause/unpause, top, rename — and nothing left
 // behind afterwards.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leftovers, startTsd, type Result, type Tsd } from './tsd.js';
+import { leftovers, startTsd, type Tsd } from './tsd.js';
 
 let t: Tsd;
 
@@ -23,23 +22,6 @@ afterAll(async () => {
 });
 
 const IMAGE = 'busybox';
-
-/** A command line under `script`, which gives it a pty as stdin/stdout. */
-function underPty(command: string): Promise<Result> {
-  return new Promise((res) => {
-    const env = { ...process.env, DOCKER_HOST: `unix://${t.socket}`, DOCKER_CONFIG: join(t.dir, 'docker-config') };
-    const p = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code: code ?? -1, stdout, stderr });
-    });
-    p.stdin.end();
-  });
-}
 
 async function events(since: number, filter: string): Promise<string[]> {
   const r = await t.docker(['events', '--since', String(since), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', filter, '--format', '{{.Action}} {{json .Actor.Attributes}}']);
@@ -93,11 +75,11 @@ describe('docker exec, pause, top, rename against tsd', () => {
 
   it('exec -t gets a pty (tty prints /dev/pts/N), its size, and its exit code', async () => {
     await sleeper('ex3');
-    const r = await underPty('docker exec -t ex3 tty');
+    const r = await t.underPty('docker exec -t ex3 tty');
     expect(r, JSON.stringify(r)).toMatchObject({ code: 0 });
     expect(r.stdout).toMatch(/^\/dev\/pts\/\d+\r*\n$/);
     // The CLI (API 1.41) resizes the exec's pty right after the start: the client's terminal size arrives.
-    const it = await underPty('stty cols 100 rows 30; docker exec -it ex3 sh -c "sleep 1; stty size; exit 4"');
+    const it = await t.underPty('stty cols 100 rows 30; docker exec -it ex3 sh -c "sleep 1; stty size; exit 4"');
     expect(it.code).toBe(4);
     expect(it.stdout).toMatch(/30 100\r*\n$/);
   });

@@ -2,13 +2,12 @@
 // stream and one-shot), diff, system df (-v) and ps -s, resize of a container's
 // and an exec's pty with Docker's errors — and nothing left behind afterwards.
 // TSD_TEST_RUNTIME=/usr/sbin/runc runs it over runc.
-import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLayer, busyboxFiles, push, writeLayout } from '../images/buildImage.js';
-import { closeAndCheck, startTsd, type Result, type Tsd } from './tsd.js';
+import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
 
 let t: Tsd;
 const RUNTIME = process.env.TSD_TEST_RUNTIME;
@@ -40,23 +39,6 @@ function api(method: string, path: string, body?: unknown, onData?: (chunk: stri
     });
     req.on('error', reject);
     req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-/** A command line under `script`, which gives it a pty. */
-function underPty(command: string): Promise<Result> {
-  return new Promise((res) => {
-    const env = { ...process.env, DOCKER_HOST: `unix://${t.socket}`, DOCKER_CONFIG: join(t.dir, 'docker-config') };
-    const p = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code: code ?? -1, stdout, stderr });
-    });
-    p.stdin.end();
   });
 }
 
@@ -98,7 +80,7 @@ describe(`stats, diff, system df, resize${RUNTIME ? ` over --runtime ${RUNTIME}`
     expect(all.stdout.trim().split('\n').sort()).toEqual(['busy', 'idle']);
     // The CLI's live view (a stream per container), redrawn as samples come; a paused container has numbers too.
     expect((await t.docker(['pause', 'busy'])).code).toBe(0);
-    const live = await underPty('timeout -s KILL 4 docker stats --format "{{.Name}} {{.PIDs}}" busy idle');
+    const live = await t.underPty('timeout -s KILL 4 docker stats --format "{{.Name}} {{.PIDs}}" busy idle');
     expect(live.stdout.split('idle 3').length - 1).toBeGreaterThanOrEqual(2);
     expect(live.stdout).toContain('busy 1');
     await t.docker(['rm', '-f', 'busy']);
@@ -251,10 +233,10 @@ describe(`stats, diff, system df, resize${RUNTIME ? ` over --runtime ${RUNTIME}`
     expect((await t.docker(['exec', 'term', 'stty', '-F', '/dev/console', 'size'])).stdout.trim()).toBe('31 97');
     // The CLI sends its terminal's size (under script, set by stty) for run -it and exec -it.
     // (The CLI resizes once the process started: it waits a moment before it asks.)
-    const runIt = await underPty(`stty rows 23 cols 81; docker run --rm -it ${IMAGE} sh -c "sleep 1; stty size"`);
+    const runIt = await t.underPty(`stty rows 23 cols 81; docker run --rm -it ${IMAGE} sh -c "sleep 1; stty size"`);
     // (The pty echoes a NUL the CLI writes as ^@.)
     expect(runIt.stdout.replace(/\r|\^@/g, '').trim()).toBe('23 81');
-    const execIt = await underPty('stty rows 19 cols 77; docker exec -it term sh -c "sleep 1; stty size"');
+    const execIt = await t.underPty('stty rows 19 cols 77; docker exec -it term sh -c "sleep 1; stty size"');
     expect(execIt.stdout.replace(/\r|\^@/g, '').trim()).toBe('19 77');
     // An exec's own pty, through the API: created, started detached, resized, then it reports.
     const ex = JSON.parse((await api('POST', '/containers/term/exec', { Cmd: ['sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.1; done; stty size > /tmp/size; sleep 1000'], Tty: true })).body);

@@ -27,6 +27,8 @@ export interface Tsd {
   cgroupsBefore: string[];
   /** The real docker CLI against this tsd. */
   docker(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<Result>;
+  /** A shell command line (docker commands against this tsd) under `script`, which gives it a pty as stdin/stdout. */
+  underPty(command: string, opts?: { timeoutMs?: number }): Promise<Result>;
   /** The daemon's own log (pino JSON lines). */
   log(): string;
   /** Starts tsd again on the same roots (after `stop` or a kill); `prefix` (kept for later restarts)
@@ -75,6 +77,18 @@ export async function startTsd(extra: string[] = [], opts: { network?: boolean }
     if (opts.input !== undefined) p.stdin.end(opts.input);
     else p.stdin.end();
   });
+  const underPty: Tsd['underPty'] = (command, opts = {}) => new Promise((res) => {
+    const p = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code: code ?? -1, stdout, stderr });
+    });
+    p.stdin.end();
+  });
   const start = async (opts: { prefix?: string[] } = {}) => {
     prefix = opts.prefix ?? prefix;
     child = prefix.length ? spawn(prefix[0], [...prefix.slice(1), TSD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(TSD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -101,7 +115,7 @@ export async function startTsd(extra: string[] = [], opts: { network?: boolean }
     throw e;
   }
   return {
-    dir, socket, dataRoot, execRoot, registry, cgroupsBefore, docker,
+    dir, socket, dataRoot, execRoot, registry, cgroupsBefore, docker, underPty,
     log: () => log,
     restart: start,
     process: () => child,
