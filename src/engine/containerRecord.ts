@@ -97,8 +97,16 @@ export interface ContainerRecord {
   HasBeenManuallyStopped?: boolean;
   /** Its binds, volumes and tmpfs mounts (inspect's Mounts; who uses a volume is read from here). */
   Mounts?: ContainerMount[];
-  /** --ip and --network-alias for the network of its NetworkMode (Docker's NetworkingConfig.EndpointsConfig). */
+  /** --ip and --network-alias for the network of its NetworkMode (records before Networks). */
   NetworkEndpoint?: NetworkEndpointConfig;
+  /**
+   * The bridge networks (the default one, user networks) it is on whenever it
+   * runs, in the order its interfaces get them (eth0 first), with --ip and
+   * --network-alias for each: its NetworkMode's at create, then docker network
+   * connect's (Docker's NetworkSettings.Networks). Absent in older records: the
+   * NetworkMode's network with NetworkEndpoint.
+   */
+  Networks?: Record<string, NetworkEndpointConfig>;
 }
 
 export interface NetworkEndpointConfig {
@@ -109,6 +117,10 @@ export interface NetworkEndpointConfig {
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+const isEndpointConfig = (v: unknown) => {
+  const e = v as Record<string, unknown>;
+  return typeof e === 'object' && e !== null && (e.IPv4Address === undefined || typeof e.IPv4Address === 'string') && (e.Aliases === undefined || isStringArray(e.Aliases));
+};
 
 const NUMBER_FIELDS = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuQuota', 'CpuPeriod', 'PidsLimit', 'ShmSize'];
 const BOOLEAN_FIELDS = ['OomKillDisable', 'Privileged', 'ReadonlyRootfs', 'Init', 'PublishAllPorts'];
@@ -153,9 +165,10 @@ function badField(r: Record<string, unknown>): string | undefined {
   for (const k of ['Pid', 'ExitCode']) if (typeof s[k] !== 'number') return `State.${k}`;
   for (const k of ['StartedAt', 'FinishedAt', 'Error']) if (typeof s[k] !== 'string') return `State.${k}`;
   if (typeof s.OOMKilled !== 'boolean') return 'State.OOMKilled';
-  const ne = r.NetworkEndpoint as Record<string, unknown> | undefined;
-  if (ne !== undefined && (typeof ne !== 'object' || ne === null || (ne.IPv4Address !== undefined && typeof ne.IPv4Address !== 'string')
-    || (ne.Aliases !== undefined && !isStringArray(ne.Aliases)))) return 'NetworkEndpoint';
+  if (r.NetworkEndpoint !== undefined && !isEndpointConfig(r.NetworkEndpoint)) return 'NetworkEndpoint';
+  const nets = r.Networks as Record<string, unknown> | undefined;
+  if (nets !== undefined && (typeof nets !== 'object' || nets === null || Array.isArray(nets))) return 'Networks';
+  for (const [name, e] of Object.entries(nets ?? {})) if (!isEndpointConfig(e)) return `Networks.${name}`;
   return undefined;
 }
 

@@ -34,6 +34,7 @@ import { contains, parseCidr, parseIp, parseRoutes } from '../network/subnet.js'
 import { reservePorts, type PortReservation } from '../network/portReservation.js';
 import { exposedKeys, portRequests, type PortRequest } from '../network/ports.js';
 import { onDefaultBridge, rewriteBundleForNetwork } from './networkHooks.js';
+import { predefinedNetworkId } from '../network/networkStore.js';
 import { Volumes } from './volumes.js';
 import { bundleWithVolumes, configVolumes, planContainerMounts } from './volumeHooks.js';
 
@@ -363,7 +364,7 @@ export class Containers {
         State: { Status: 'created', Pid: pid, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
         RestartCount: 0,
         ...(volumeMounts.mounts.length ? { Mounts: volumeMounts.mounts } : {}),
-        ...(req.endpoint ? { NetworkEndpoint: req.endpoint } : {}),
+        ...(this.bridgeNetworkOf(mode) !== undefined ? { Networks: { [this.bridgeNetworkOf(mode)!]: req.endpoint ?? {} } } : {}),
       };
       const live: Live = { record, nextExit: deferred(), removed: deferred(), removing: false };
       await this.records.write(record);
@@ -426,13 +427,22 @@ export class Containers {
       await this.volumes.mounted(r.Id, r.Mounts);
       // The WAIT goes first, so an exit right after START is not missed.
       this.monitor(live);
-      if (this.onBridge(r.HostConfig.NetworkMode)) {
+      const networks = this.networksOf(r);
+      if (this.onBridge(r.HostConfig.NetworkMode) && networks.length) {
         // The host ports first: one that is taken refuses the start before any CNI ADD.
         const ports = await this.holdPorts(r.Id, portRequests(r.Config.ExposedPorts, r.HostConfig.PortBindings, r.HostConfig.PublishAllPorts === true));
-        await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), ports, this.bridgeNetworkOf(r.HostConfig.NetworkMode), r.NetworkEndpoint?.IPv4Address).catch(async (e) => {
+        try {
+          // The ports go with the first network (eth0), as Docker publishes them on one endpoint.
+          for (const [i, [network, config]] of networks.entries()) {
+            await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), i === 0 ? ports : [], network, config.IPv4Address);
+            this.networkEvent('connect', network, r.Id);
+          }
+          await this.writeResolvConf(r);
+        } catch (e) {
+          await this.networking.detach(r.Id).catch((d) => this.o.onWarning(`undoing the network of the failed start of ${r.Id}: ${(d as Error).message}`));
           await this.releasePorts(r.Id);
           throw e;
-        });
+        }
         await this.registerNames(r);
       }
       await shimRequest(dir, [SHIM.START]).catch(async (e) => {
@@ -872,11 +882,132 @@ export class Containers {
     if (e.Aliases?.length && !net) throw new RuntimeError({ kind: 'invalid-argument', step: 'network-scoped alias is supported only for containers in user defined networks' });
   }
 
-  /** A running container's names on its user network's name server (none on the default bridge, as Docker). */
+  /** A running container's names on its user networks' name servers (none on the default bridge, as Docker). */
   private async registerNames(r: ContainerRecord): Promise<void> {
-    const ep = this.networking.endpoint(r.Id);
-    if (!ep || ep.network === DEFAULT_NETWORK) return;
-    await this.dns.attach(ep.network, ep.gateway, r.Id, [r.Name.slice(1), ...(r.NetworkEndpoint?.Aliases ?? []), r.Id.slice(0, 12)], ep.ipAddress);
+    const configs = new Map(this.networksOf(r));
+    for (const ep of this.networking.endpointsOf(r.Id)) {
+      if (ep.network === DEFAULT_NETWORK) continue;
+      await this.dns.attach(ep.network, ep.gateway, r.Id, [r.Name.slice(1), ...(configs.get(ep.network)?.Aliases ?? []), r.Id.slice(0, 12)], ep.ipAddress);
+    }
+  }
+
+  /** The bridge networks the container is on when it runs, eth0's first, with each one's --ip and aliases. */
+  private networksOf(r: ContainerRecord): Array<[string, NetworkEndpointConfig]> {
+    if (r.Networks) return Object.entries(r.Networks);
+    const primary = this.bridgeNetworkOf(r.HostConfig.NetworkMode);
+    return primary === undefined ? [] : [[primary, r.NetworkEndpoint ?? {}]];
+  }
+
+  /**
+   * resolv.conf (bind-mounted, so rewritten in place) names the name server
+   * of the container's first user network, else the host's resolvers: a
+   * container of the default bridge that is connected to a user network
+   * resolves its names from then on, as with Docker.
+   */
+  private async writeResolvConf(r: ContainerRecord): Promise<void> {
+    const user = this.networksOf(r).map(([n]) => this.networks.find(n)).find((n) => n !== undefined);
+    await this.networking.writeResolvConf(join(this.records.containerDir(r.Id), 'resolv.conf'), user?.Gateway);
+  }
+
+  /** Docker's network connect/disconnect events (Actor: the network; the container in the attributes). */
+  private networkEvent(action: 'connect' | 'disconnect', network: string, containerId: string): void {
+    const id = this.networks.find(network)?.Id ?? predefinedNetworkId(network);
+    this.events.emit('network', action, id, { container: containerId, name: network, type: 'bridge' });
+  }
+
+  /** The network a connect or disconnect names: a user network (by name, ID or prefix) or the default bridge. */
+  private connectableNetwork(ref: string): string {
+    const net = this.networks.find(ref);
+    if (net) return net.Name;
+    if (ref === 'bridge' || ref === predefinedNetworkId('bridge') || (ref.length >= 1 && /^[a-f0-9]+$/.test(ref) && predefinedNetworkId('bridge').startsWith(ref))) {
+      if (this.bridgeNetworkOf('bridge') !== undefined) return DEFAULT_NETWORK;
+    }
+    if (ref === 'host' || ref === 'none') return ref;
+    throw new RuntimeError({ kind: 'not-found', step: `network ${ref} not found` });
+  }
+
+  /**
+   * docker network connect: a running container gets the network now (its next
+   * interface, its names on the network's name server), a created or stopped
+   * one when it next starts. dockerd's refusals: host, none and shared
+   * namespaces cannot be connected; a running container already on the network is 403.
+   */
+  async connectNetwork(ref: string, networkRef: string, config: NetworkEndpointConfig = {}): Promise<void> {
+    const live = this.find(ref);
+    const r = live.record;
+    const network = this.connectableNetwork(networkRef);
+    if (live.removing || r.State.Status === 'dead') throw new RuntimeError({ kind: 'invalid-state', step: `Container ${r.Id} is marked for removal and cannot be connected or disconnected to the network` });
+    const mode = r.HostConfig.NetworkMode;
+    if (network === 'host') throw new RuntimeError({ kind: 'invalid-argument', step: 'container cannot be disconnected from host network or connected to host network' });
+    if (mode === 'host' || mode.startsWith('container:')) throw new RuntimeError({ kind: 'invalid-argument', step: 'container sharing network namespace with another container or host cannot be connected to any other network' });
+    if (network === 'none' || !this.onBridge(mode)) throw new RuntimeError({ kind: 'invalid-argument', step: 'container cannot be connected to multiple networks with one of the networks in private (none) mode' });
+    this.checkEndpointConfig(network, config);
+    const networks = Object.fromEntries(this.networksOf(r));
+    const running = r.State.Status === 'running';
+    if (networks[network]) {
+      if (running) throw new RuntimeError({ kind: 'forbidden', step: `endpoint with name ${r.Name.slice(1)} already exists in network ${network}` });
+      return; // dockerd: the same network again on a container that does not run changes nothing
+    }
+    const clean: NetworkEndpointConfig = { ...(config.IPv4Address ? { IPv4Address: config.IPv4Address } : {}), ...(config.Aliases?.length ? { Aliases: config.Aliases } : {}) };
+    if (!running) {
+      r.Networks = { ...networks, [network]: clean };
+      await this.save(live);
+      return;
+    }
+    await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), [], network, clean.IPv4Address);
+    try {
+      r.Networks = { ...networks, [network]: clean };
+      await this.save(live);
+    } catch (e) {
+      r.Networks = networks;
+      await this.networking.detach(r.Id, network).catch((d) => this.o.onWarning(`undoing the connect of ${r.Id} to ${network}: ${(d as Error).message}`));
+      throw e;
+    }
+    this.networkEvent('connect', network, r.Id);
+    await this.registerNames(r).catch((e) => this.o.onWarning(`container ${r.Id}: its names on ${network}: ${(e as Error).message}`));
+    await this.writeResolvConf(r).catch((e) => this.o.onWarning(`container ${r.Id}: rewriting its resolv.conf: ${(e as Error).message}`));
+  }
+
+  /** docker network disconnect: the endpoint goes now (running) and the network from the record. */
+  async disconnectNetwork(ref: string, networkRef: string, force = false): Promise<void> {
+    const live = this.find(ref);
+    const r = live.record;
+    let network: string;
+    try {
+      network = this.connectableNetwork(networkRef);
+    } catch (e) {
+      // --force: a network already gone still leaves the record.
+      if (!force) throw e;
+      network = networkRef;
+    }
+    if (live.removing || r.State.Status === 'dead') throw new RuntimeError({ kind: 'invalid-state', step: `Container ${r.Id} is marked for removal and cannot be connected or disconnected to the network` });
+    if (network === 'host' && r.HostConfig.NetworkMode === 'host') throw new RuntimeError({ kind: 'invalid-argument', step: 'container cannot be disconnected from host network or connected to host network' });
+    const networks = Object.fromEntries(this.networksOf(r));
+    const running = r.State.Status === 'running';
+    if (!networks[network]) throw new RuntimeError({ kind: 'system', step: running ? `container ${r.Id} is not connected to network ${network}` : `container ${r.Id} is not connected to the network ${network}` });
+    if (running) {
+      const hadPorts = this.networking.endpoint(r.Id)?.network === network;
+      this.dns.detach(r.Id, network);
+      await this.networking.detach(r.Id, network);
+      if (hadPorts) await this.releasePorts(r.Id);
+    }
+    delete networks[network];
+    r.Networks = networks;
+    await this.save(live);
+    if (running) {
+      this.networkEvent('disconnect', network, r.Id);
+      await this.writeResolvConf(r).catch((e) => this.o.onWarning(`container ${r.Id}: rewriting its resolv.conf: ${(e as Error).message}`));
+    }
+  }
+
+  /** inspect's NetworkSettings.Networks: each network of the container with its settings and, while it runs, its endpoint. */
+  containerNetworks(ref: string): Array<{ name: string; networkId: string; config: NetworkEndpointConfig; endpoint?: Endpoint }> {
+    const r = this.find(ref).record;
+    const endpoints = this.networking.endpointsOf(r.Id);
+    return this.networksOf(r).map(([name, config]) => ({
+      name, config, networkId: this.networks.find(name)?.Id ?? predefinedNetworkId(name),
+      ...(endpoints.find((e) => e.network === name) ? { endpoint: endpoints.find((e) => e.network === name) } : {}),
+    }));
   }
 
   /** The containers with an endpoint on the network named `name` now. */
@@ -942,7 +1073,9 @@ export class Containers {
   private async releaseNetwork(id: string): Promise<void> {
     this.dns.detach(id);
     await this.releasePorts(id);
+    const left = this.networking.endpointsOf(id).map((e) => e.network);
     await this.networking.detach(id).catch((e) => this.o.onWarning(`container ${id}: tearing down its network: ${(e as Error).message}`));
+    for (const network of left) this.networkEvent('disconnect', network, id);
     await this.networking.unpin(id).catch((e) => this.o.onWarning(`container ${id}: removing its network namespace: ${(e as Error).message}`));
   }
 
@@ -1005,4 +1138,4 @@ export class Containers {
   }
 }
 export { inspectPorts, psPorts } from '../network/ports.js';
-export { PREDEFINED as PREDEFINED_NETWORKS, type NetworkRecord } from '../network/networkStore.js';
+export { PREDEFINED as PREDEFINED_NETWORKS, predefinedNetworkId, type NetworkRecord } from '../network/networkStore.js';

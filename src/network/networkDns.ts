@@ -2,8 +2,11 @@
 // dns/server.ts instance per user network, bound to the network's gateway
 // address on port 53 once its bridge holds that address (after the first
 // container's ADD), answering the names of the containers attached to it
-// from a NameTable kept here: container name, aliases, short ID (every
-// replica for a shared name). Closed when the network is removed or tsd stops.
+// from a NameTable kept here: container name, aliases, short ID, compose
+// service (every replica for a shared name). A container on several networks
+// asks the server of one of them; that server answers it the names of all of
+// its networks (its own network's first), as Docker's per-container resolver
+// does. Closed when the network is removed or tsd stops.
 import type { DnsServer, NameTable, Upstream } from './dns/server.js';
 import { startDnsServer } from './dns/server.js';
 
@@ -36,6 +39,34 @@ export class NetworkNames implements NameTable {
     for (const e of this.byId.values()) if (e.ip === ipv4) return e.names[0];
     return undefined;
   }
+
+  /** The container at `ipv4` on this network. */
+  idAt(ipv4: string): string | undefined {
+    for (const [id, e] of this.byId) if (e.ip === ipv4) return id;
+    return undefined;
+  }
+
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+}
+
+/** What one network's server answers: its own names, then those of the asking container's other networks. */
+export class ScopedNames implements NameTable {
+  constructor(private readonly own: NetworkNames, private readonly all: () => Iterable<NetworkNames>) {}
+
+  private others(client: string | undefined): NetworkNames[] {
+    const id = client === undefined ? undefined : this.own.idAt(client);
+    return id === undefined ? [] : [...this.all()].filter((n) => n !== this.own && n.has(id));
+  }
+
+  addresses(name: string, client?: string): string[] | undefined {
+    return this.own.addresses(name) ?? this.others(client).map((n) => n.addresses(name)).find((a) => a !== undefined);
+  }
+
+  nameOf(ipv4: string, client?: string): string | undefined {
+    return this.own.nameOf(ipv4) ?? this.others(client).map((n) => n.nameOf(ipv4)).find((a) => a !== undefined);
+  }
 }
 
 export interface NetworkDnsOptions {
@@ -60,7 +91,7 @@ export class NetworkDns {
     }
     n.names.set(id, names, ip);
     if (!n.server) {
-      const names = n.names;
+      const names = new ScopedNames(n.names, () => [...this.nets.values()].map((x) => x.names));
       n.server = (async () => startDnsServer({ host: gateway, port: this.o.port ?? 53, names, upstreams: await this.o.upstreams(), onWarning: this.o.onWarning }))()
         .catch((e) => {
           this.o.onWarning(`network ${network}: the name server on ${gateway}:53 did not start: ${(e as Error).message}`);
@@ -72,9 +103,9 @@ export class NetworkDns {
     await n.server;
   }
 
-  /** Container `id` left every network (its names stop answering; the servers stay until their network goes). */
-  detach(id: string): void {
-    for (const n of this.nets.values()) n.names.delete(id);
+  /** Container `id` left `network`, or every network (its names stop answering; the servers stay until their network goes). */
+  detach(id: string, network?: string): void {
+    for (const [name, n] of this.nets) if (network === undefined || name === network) n.names.delete(id);
   }
 
   /** Whether `network`'s server listens (tests, inspect). */

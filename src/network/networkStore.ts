@@ -4,7 +4,7 @@
 // are not records: they are the daemon's (see PREDEFINED). A network's subnet,
 // when none is given, is the first of Docker's pools that neither another
 // network nor a host route overlaps (pure: chooseNetworkSubnet).
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicAsync } from '../common/atomicFile.js';
@@ -14,6 +14,9 @@ import { candidateSubnets, contains, formatCidr, formatIp, lastAddress, overlaps
 
 /** The names Docker reserves: shown by `ls`, never created or removed. */
 export const PREDEFINED = ['bridge', 'host', 'none'] as const;
+
+/** A stable ID for a predefined network (dockerd makes a random one per daemon). */
+export const predefinedNetworkId = (name: string) => createHash('sha256').update(`tsd predefined network ${name}`).digest('hex');
 
 /** Docker's option for the Linux bridge's name. */
 export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';

@@ -1,13 +1,16 @@
-// Containers' network set-up on the default `bridge` network, over the CNI
-// plugins: a namespace pinned per container at <exec-root>/netns/<id>, CNI
-// ADD of loopback and the network's conflist when it starts, CNI DEL and the
-// unpin when it stops. An endpoint (what ADD returned) is recorded at
-// <data-root>/network/endpoints/<id>.json, so a DEL after a daemon restart
-// gets the spec's cached result; host-local records its address allocations
-// under <data-root>/network/ipam/<network>/, so they survive a restart too.
-// `reconcile` at daemon start tears down what containers that no longer run left.
+// Containers' network set-up on the default `bridge` network and user
+// networks, over the CNI plugins: a namespace pinned per container at
+// <exec-root>/netns/<id>, CNI ADD of loopback and of each network's conflist
+// (eth0, eth1, … in the order they were attached: docker network connect adds
+// one to a running container), CNI DEL and the unpin when it stops. An
+// endpoint (what ADD returned) is recorded per container and network at
+// <data-root>/network/endpoints/<id>-<network>.json, so a DEL after a daemon
+// restart gets the spec's cached result; host-local records its address
+// allocations under <data-root>/network/ipam/<network>/, so they survive a
+// restart too. `reconcile` at daemon start tears down what containers that no
+// longer run left.
 import { spawn } from 'node:child_process';
-import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomicAsync } from '../common/atomicFile.js';
 import { RuntimeError } from '../common/errors.js';
@@ -108,9 +111,12 @@ function endpointOf(rec: EndpointRecord): Endpoint | undefined {
   };
 }
 
+const recordKey = (id: string, network: string) => `${id}/${network}`;
+const ifIndex = (ifname: string) => Number(ifname.slice(3));
+
 export class Networking {
   private bridge?: Promise<NetworkDescription>;
-  /** Container ID → its endpoint record (loaded by reconcile, kept in step with the files). */
+  /** `<container ID>/<network>` → its endpoint record (loaded at start, kept in step with the files). */
   private readonly endpoints = new Map<string, EndpointRecord>();
   /** Container ID → the last of its set-up steps queued: an exit's DEL and a removal's never overlap. */
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -135,8 +141,13 @@ export class Networking {
     return join(this.o.dataRoot, 'network', 'ipam');
   }
 
-  private endpointFile(id: string): string {
-    return join(this.o.dataRoot, 'network', 'endpoints', `${id}.json`);
+  private endpointFile(id: string, network: string): string {
+    return join(this.o.dataRoot, 'network', 'endpoints', `${id}-${network}.json`);
+  }
+
+  /** The container's endpoint records, eth0 first. */
+  private recordsOf(id: string): EndpointRecord[] {
+    return [...this.endpoints.values()].filter((r) => r.containerId === id).sort((a, b) => ifIndex(a.ifname) - ifIndex(b.ifname));
   }
 
   /** The default network: --bip's subnet, else the first of Docker's pools no route of this host overlaps. */
@@ -201,9 +212,18 @@ export class Networking {
     return run;
   }
 
+  /** The container's first endpoint (eth0 while it has one: where its published ports are). */
   endpoint(id: string): Endpoint | undefined {
-    const rec = this.endpoints.get(id);
-    return rec && endpointOf(rec);
+    for (const rec of this.recordsOf(id)) {
+      const ep = endpointOf(rec);
+      if (ep) return ep;
+    }
+    return undefined;
+  }
+
+  /** Every endpoint of the container, eth0 first. */
+  endpointsOf(id: string): Endpoint[] {
+    return this.recordsOf(id).map(endpointOf).filter((e): e is Endpoint => e !== undefined);
   }
 
   /** The network namespace the runtime joins: made before the container is created. */
@@ -219,21 +239,27 @@ export class Networking {
   /** Writes the container's /etc files in `dir` (before its first start: no address yet). */
   async writeEtcFiles(dir: string, hostname: string, nameserver?: string): Promise<EtcFiles> {
     const files = { hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') };
+    await writeFile(files.hosts, hostsFile(hostname));
+    await writeFile(files.hostname, `${hostname}\n`);
+    await this.writeResolvConf(files.resolvConf, nameserver);
+    return files;
+  }
+
+  /** resolv.conf naming a user network's name server, else the host's resolvers; written in place (it is bind-mounted). */
+  async writeResolvConf(path: string, nameserver?: string): Promise<void> {
     let host = '';
     try {
       host = await readFile('/etc/resolv.conf', 'utf8');
     } catch { /* none: the fallback nameservers */ }
-    await writeFile(files.hosts, hostsFile(hostname));
-    await writeFile(files.hostname, `${hostname}\n`);
-    await writeFile(files.resolvConf, nameserver ? userNetworkResolvConf(host, nameserver) : containerResolvConf(host));
-    return files;
+    await writeFile(path, nameserver ? userNetworkResolvConf(host, nameserver) : containerResolvConf(host));
   }
 
   /**
-   * The container joins the default network: loopback up, then the conflist's
-   * ADD in its pinned namespace. Anything that fails is undone (DEL), so a
-   * failed attach leaves no veth, rule or address. `hostsFile` (bind-mounted,
-   * so rewritten in place) gets the address.
+   * The container joins `network` on its next free interface (eth0 for the
+   * first): loopback up with the first, then the conflist's ADD in its pinned
+   * namespace. Anything that fails is undone (DEL), so a failed attach leaves
+   * no veth, rule or address. `hostsFile` (bind-mounted, so rewritten in
+   * place) gets the first endpoint's address.
    */
   attach(id: string, hostname: string, hostsPath?: string, ports: PortMapping[] = [], network: string = DEFAULT_NETWORK, ip?: string): Promise<Endpoint> {
     return this.serial(id, () => this.attachNow(id, hostname, hostsPath, ports, network, ip));
@@ -241,34 +267,44 @@ export class Networking {
 
   private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[], network: string, ip: string | undefined): Promise<Endpoint> {
     const list = await this.conflist(network);
+    if (this.endpoints.has(recordKey(id, list.name))) throw new RuntimeError({ kind: 'forbidden', step: `endpoint for container ${id} already exists in network ${list.name}` });
     await this.isolate(list.plugins[0].bridge as string);
     const prefix = ((list.plugins[0].ipam as { ranges: Array<Array<{ subnet: string }>> }).ranges[0][0].subnet).split('/')[1];
-    const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname: IFNAME, ...(ports.length ? { portMappings: ports } : {}), ...(ip ? { ips: [`${ip}/${prefix}`] } : {}) };
+    const others = this.recordsOf(id);
+    const used = new Set(others.map((r) => r.ifname));
+    let n = 0;
+    while (used.has(`eth${n}`)) n++;
+    const ifname = `eth${n}`;
+    const rec: EndpointRecord = { containerId: id, network: list.name, netns: this.netnsPath(id), ifname, ...(ports.length ? { portMappings: ports } : {}), ...(ip ? { ips: [`${ip}/${prefix}`] } : {}) };
+    const file = this.endpointFile(id, list.name);
     await mkdir(join(this.o.dataRoot, 'network', 'endpoints'), { recursive: true, mode: 0o700 });
-    await writeFileAtomicAsync(this.endpointFile(id), JSON.stringify(rec));
-    this.endpoints.set(id, rec);
-    const rt: CniRuntime = { containerId: id, netns: rec.netns, ifname: IFNAME, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) };
+    await writeFileAtomicAsync(file, JSON.stringify(rec));
+    this.endpoints.set(recordKey(id, list.name), rec);
+    const rt: CniRuntime = { containerId: id, netns: rec.netns, ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) };
     try {
-      await execPlugin('ADD', loopbackConfig(), { ...rt, ifname: 'lo' });
+      if (!others.length) await execPlugin('ADD', loopbackConfig(), { ...rt, ifname: 'lo' });
       rec.result = await addNetworkList(list, rt);
-      await writeFileAtomicAsync(this.endpointFile(id), JSON.stringify(rec));
+      await writeFileAtomicAsync(file, JSON.stringify(rec));
       const ep = endpointOf(rec);
-      if (!ep) throw new RuntimeError({ kind: 'system', step: `attach container ${id} to network ${list.name}`, detail: 'the CNI result names no address for eth0' });
-      if (hostsPath) await writeFile(hostsPath, hostsFile(hostname, ep.ipAddress));
+      if (!ep) throw new RuntimeError({ kind: 'system', step: `attach container ${id} to network ${list.name}`, detail: `the CNI result names no address for ${ifname}` });
+      if (hostsPath && !others.length) await writeFile(hostsPath, hostsFile(hostname, ep.ipAddress));
       return ep;
     } catch (e) {
-      await this.detachNow(id).catch((d) => this.o.onWarning(`undoing the failed network set-up of ${id}: ${(d as Error).message}`));
+      await this.detachNow(id, list.name).catch((d) => this.o.onWarning(`undoing the failed network set-up of ${id} on ${list.name}: ${(d as Error).message}`));
       throw e;
     }
   }
 
-  /** CNI DEL (with the ADD's result) and the endpoint record removed; nothing to do when not attached. */
-  detach(id: string): Promise<void> {
-    return this.serial(id, () => this.detachNow(id));
+  /** CNI DEL (with the ADD's result) of each of the container's endpoints, or of the one on `network`; nothing to do when not attached. */
+  detach(id: string, network?: string): Promise<void> {
+    return this.serial(id, async () => {
+      if (network !== undefined) return this.detachNow(id, network);
+      for (const rec of this.recordsOf(id).reverse()) await this.detachNow(id, rec.network);
+    });
   }
 
-  private async detachNow(id: string): Promise<void> {
-    const rec = this.endpoints.get(id);
+  private async detachNow(id: string, network: string): Promise<void> {
+    const rec = this.endpoints.get(recordKey(id, network));
     if (!rec) return;
     const list = await this.conflist(rec.network);
     // A namespace already gone (a reboot emptied /run): DEL without one, as the spec allows.
@@ -276,21 +312,24 @@ export class Networking {
     await delNetworkList(list, { containerId: id, netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
     // What the bridge plugin's DEL leaves when the interface was gone (it reads the addresses there).
     if (list.plugins[0].ipMasq) await sweepMasquerade(list.name, id);
-    await rm(this.endpointFile(id), { force: true });
-    this.endpoints.delete(id);
+    await rm(this.endpointFile(id, network), { force: true });
+    this.endpoints.delete(recordKey(id, network));
   }
 
   /** The endpoint records on disk, read back into memory (at daemon start, before any exit is handled). */
   async load(): Promise<void> {
     const endpointsDir = join(this.o.dataRoot, 'network', 'endpoints');
     for (const f of await readdir(endpointsDir).catch(() => [] as string[])) {
-      const id = f.replace(/\.json$/, '');
+      const id = f.slice(0, 64);
       try {
         const rec = JSON.parse(await readFile(join(endpointsDir, f), 'utf8')) as EndpointRecord;
-        if (rec.containerId !== id || typeof rec.netns !== 'string' || typeof rec.ifname !== 'string' || typeof rec.network !== 'string') throw new Error('not an endpoint record');
+        if (rec.containerId !== id || typeof rec.netns !== 'string' || typeof rec.ifname !== 'string' || !/^eth\d+$/.test(rec.ifname) || typeof rec.network !== 'string') throw new Error('not an endpoint record');
+        // Before docker network connect, a container had one endpoint, recorded as <id>.json.
+        if (f === `${id}.json`) await rename(join(endpointsDir, f), this.endpointFile(id, rec.network));
+        else if (f !== `${id}-${rec.network}.json`) throw new Error(`its name is not <container>-<network>.json of the container and network it names (${id}, ${rec.network})`);
         if (rec.portMappings !== undefined && !(Array.isArray(rec.portMappings) && rec.portMappings.every((m) => typeof m?.hostIP === 'string'
           && Number.isInteger(m.hostPort) && Number.isInteger(m.containerPort) && (m.protocol === 'tcp' || m.protocol === 'udp')))) throw new Error('portMappings is not a list of port mappings');
-        this.endpoints.set(id, rec);
+        this.endpoints.set(recordKey(id, rec.network), rec);
       } catch (e) {
         this.o.onWarning(`skipping the endpoint record ${join(endpointsDir, f)}: ${(e as Error).message}`);
       }
@@ -309,7 +348,7 @@ export class Networking {
   async reconcile(state: (id: string) => 'running' | 'created' | 'other' | 'gone'): Promise<void> {
     const warn = (what: string) => (e: unknown) => this.o.onWarning(`reconciling the network of ${what}: ${(e as Error).message}`);
     const running: string[] = [];
-    for (const id of [...this.endpoints.keys()]) {
+    for (const id of new Set([...this.endpoints.values()].map((r) => r.containerId))) {
       if (state(id) === 'running') running.push(id);
       else await this.detach(id).catch(warn(`container ${id}`));
     }
@@ -334,7 +373,7 @@ export class Networking {
     for (const f of await readdir(allocations).catch(() => [] as string[])) {
       if (!/^[\d.]+$/.test(f)) continue; // lock, last_reserved_ip.0
       const [owner, ifname] = (await readFile(join(allocations, f), 'utf8').catch(() => '')).split(/\r?\n/);
-      if (!owner || this.endpoints.has(owner)) continue;
+      if (!owner || this.endpoints.has(recordKey(owner, list.name))) continue;
       // host-local reads its section (ipam) of the bridge's config, as when the bridge delegates to it.
       const ipam = bridge.ipam as { type: string };
       await execPlugin('DEL', { ...pluginInput(list, bridge, undefined), type: ipam.type }, { containerId: owner, netns: '', ifname: ifname || IFNAME, cniPath: this.o.cniPath })
@@ -342,12 +381,13 @@ export class Networking {
     }
   }
 
-  /** CHECK of the container's network against the ADD's result (in its queue: never during its DEL). */
+  /** CHECK of the container's networks against the ADDs' results (in its queue: never during its DEL). */
   check(id: string): Promise<void> {
     return this.serial(id, async () => {
-      const rec = this.endpoints.get(id);
-      if (!rec?.result) return;
-      await checkNetworkList(await this.conflist(rec.network), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
+      for (const rec of this.recordsOf(id)) {
+        if (!rec.result) continue;
+        await checkNetworkList(await this.conflist(rec.network), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
+      }
     });
   }
 }

@@ -18,6 +18,7 @@ const IMAGE = 'busybox';
 let t: Tsd;
 const seen: string[] = [];
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const inNs = (cmd: string, args: string[]) => execFileSync('nsenter', [`--net=${NS_PATH}`, cmd, ...args], { encoding: 'utf8' });
 
 beforeAll(async () => {
@@ -273,5 +274,126 @@ describe('containers on a user network', () => {
     const refused = await t.docker(['create', '--network', `container:${created}`, IMAGE]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain(`cannot join network of a non running container: ${created}`);
+  });
+});
+
+describe('docker network connect and disconnect', () => {
+  const events = async (since: number) => (await t.docker(['events', '--since', String(since / 1000), '--until', String(Date.now() / 1000 + 1),
+    '--filter', 'type=network', '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.container}}'])).stdout.trim().split('\n').filter(Boolean);
+
+  it('a running container: connect gives it eth1 on the other network, its names there (--alias) and theirs; inspect shows both; disconnect takes it away; dockerd\'s refusals', async () => {
+    expect((await t.docker(['network', 'create', '--subnet', '10.91.0.0/24', 'front'])).code).toBe(0);
+    expect((await t.docker(['network', 'create', '--subnet', '10.92.0.0/24', 'back'])).code).toBe(0);
+    const since = Date.now();
+    const db = (await t.docker(['run', '-d', '--name', 'db', '--network', 'back', IMAGE, 'sh', '-c', 'echo from db > /tmp/index.html && exec httpd -f -p 80 -h /tmp'])).stdout.trim();
+    const app = (await t.docker(['run', '-d', '--name', 'app', '--network', 'front', IMAGE, 'sleep', '1000'])).stdout.trim();
+    seen.push(db, app);
+    const c = await t.docker(['network', 'connect', '--alias', 'api', 'back', 'app']);
+    expect(c.stderr).toBe('');
+    expect(c.code).toBe(0);
+    const addrs = (await t.docker(['exec', app, 'ip', '-4', '-o', 'addr', 'show'])).stdout;
+    expect(addrs).toMatch(/eth0\s+inet 10\.91\.0\.\d+\/24/);
+    expect(addrs).toMatch(/eth1\s+inet 10\.92\.0\.\d+\/24/);
+    const backIp = await inspect(app, '{{.NetworkSettings.Networks.back.IPAddress}}');
+    seen.push(backIp, await inspect(app, '{{.NetworkSettings.Networks.front.IPAddress}}'));
+    const nets = JSON.parse(await inspect(app, '{{json .NetworkSettings.Networks}}'));
+    expect(Object.keys(nets).sort()).toEqual(['back', 'front']);
+    expect(nets.back).toMatchObject({ NetworkID: await inspect('back', '{{.Id}}'), IPAddress: backIp, Gateway: '10.92.0.1', Aliases: ['api', app.slice(0, 12)] });
+    expect(nets.back.EndpointID).toMatch(/^[a-f0-9]{64}$/);
+    expect(nets.front.NetworkID).toBe(await inspect('front', '{{.Id}}'));
+    expect(Object.keys(JSON.parse((await t.docker(['network', 'inspect', 'back'])).stdout)[0].Containers).sort()).toEqual([app, db].sort());
+    // app asks front's name server (its resolv.conf) for db, a name of back: answered, as Docker's resolver answers every network of the container.
+    let got = '';
+    for (let i = 0; i < 20 && !got.includes('from db'); i++) got = (await t.docker(['exec', app, 'sh', '-c', 'timeout 3 wget -qO- http://db/index.html'], { timeoutMs: 10_000 })).stdout;
+    expect(got).toBe('from db\n');
+    // db (only on back) resolves app's alias on back to app's back address.
+    expect((await t.docker(['exec', db, 'nslookup', 'api'], { timeoutMs: 10_000 })).stdout).toContain(backIp);
+    // Refusals.
+    const again = await t.docker(['network', 'connect', 'back', 'app']);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('endpoint with name app already exists in network back');
+    expect((await t.docker(['network', 'connect', 'nosuch', 'app'])).stderr).toContain('network nosuch not found');
+    expect((await t.docker(['network', 'connect', 'back', 'nosuch'])).stderr).toContain('No such container: nosuch');
+    expect((await t.docker(['network', 'connect', '--ip', '10.92.0.77', 'bridge', 'db'])).stderr).toContain('user specified IP address is supported on user defined networks only');
+    const hostC = (await t.docker(['create', '--network', 'host', IMAGE, 'true'])).stdout.trim();
+    expect((await t.docker(['network', 'connect', 'back', hostC])).stderr).toContain('container sharing network namespace with another container or host cannot be connected to any other network');
+    const noneC = (await t.docker(['create', '--network', 'none', IMAGE, 'true'])).stdout.trim();
+    expect((await t.docker(['network', 'connect', 'back', noneC])).stderr).toContain('container cannot be connected to multiple networks with one of the networks in private (none) mode');
+    expect((await t.docker(['network', 'connect', 'host', 'app'])).stderr).toContain('container cannot be disconnected from host network or connected to host network');
+    // network rm is refused while app is connected.
+    expect((await t.docker(['network', 'rm', 'back'])).stderr).toContain('has active endpoints');
+    // Disconnect: eth1 and its address go; its names on back stop answering there.
+    const d = await t.docker(['network', 'disconnect', 'back', 'app']);
+    expect(d.stderr).toBe('');
+    expect((await t.docker(['exec', app, 'ip', '-4', '-o', 'addr', 'show'])).stdout).not.toContain('eth1');
+    expect(Object.keys(JSON.parse(await inspect(app, '{{json .NetworkSettings.Networks}}')))).toEqual(['front']);
+    expect(Object.keys(JSON.parse((await t.docker(['network', 'inspect', 'back'])).stdout)[0].Containers)).toEqual([db]);
+    expect((await t.docker(['exec', db, 'nslookup', 'api'], { timeoutMs: 20_000 })).code).not.toBe(0);
+    const twice = await t.docker(['network', 'disconnect', 'back', 'app']);
+    expect(twice.stderr).toContain(`container ${app} is not connected to network back`);
+    expect(await events(since)).toEqual(expect.arrayContaining([`connect back ${db}`, `connect front ${app}`, `connect back ${app}`, `disconnect back ${app}`]));
+    expect((await t.docker(['rm', '-f', db, app, hostC, noneC])).code).toBe(0);
+    expect((await t.docker(['network', 'rm', 'front', 'back'])).code).toBe(0);
+  });
+
+  it('a created container connected to a second network gets both at start (eth0 its own, eth1 the other), both again after a restart; a default-bridge container connected to a user network resolves its names', async () => {
+    expect((await t.docker(['network', 'create', '--subnet', '10.93.0.0/24', 'one'])).code).toBe(0);
+    expect((await t.docker(['network', 'create', '--subnet', '10.94.0.0/24', 'two'])).code).toBe(0);
+    const id = (await t.docker(['create', '--name', 'both', '--network', 'one', IMAGE, 'sleep', '1000'])).stdout.trim();
+    seen.push(id);
+    expect((await t.docker(['network', 'connect', '--ip', '10.94.0.40', 'two', 'both'])).code).toBe(0);
+    // The same again on a container that does not run: dockerd changes nothing and says nothing.
+    expect((await t.docker(['network', 'connect', 'two', 'both'])).code).toBe(0);
+    expect(await inspect(id, '{{.NetworkSettings.Networks.two.IPAMConfig.IPv4Address}}|{{.NetworkSettings.Networks.two.IPAddress}}|')).toBe('10.94.0.40||');
+    expect((await t.docker(['start', id])).code).toBe(0);
+    const addrs = async () => (await t.docker(['exec', id, 'ip', '-4', '-o', 'addr', 'show'])).stdout;
+    expect(await addrs()).toMatch(/eth0\s+inet 10\.93\.0\.\d+\/24/);
+    expect(await addrs()).toContain('eth1    inet 10.94.0.40/24');
+    seen.push('10.94.0.40', await inspect(id, '{{.NetworkSettings.Networks.one.IPAddress}}'));
+    expect((await t.docker(['restart', '-t', '0', id])).code).toBe(0);
+    expect(await addrs()).toContain('inet 10.94.0.40/24');
+    expect(await addrs()).toMatch(/eth0\s+inet 10\.93\.0\./);
+    // Stopped: disconnect edits the record only; the next start has one network.
+    expect((await t.docker(['stop', '-t', '0', id])).code).toBe(0);
+    expect(networkLeftovers().filter((l) => !l.startsWith('network record') && !l.startsWith('ipam dir') && !l.startsWith('bridge'))).toEqual([]);
+    expect((await t.docker(['network', 'disconnect', 'one', id])).code).toBe(0);
+    expect((await t.docker(['network', 'disconnect', 'one', id])).stderr).toContain(`container ${id} is not connected to the network one`);
+    expect((await t.docker(['start', id])).code).toBe(0);
+    expect(await addrs()).toMatch(/^\d+: eth0\s+inet 10\.94\.0\.40\/24/m);
+    expect(await addrs()).not.toContain('10.93.0.');
+    // A container of the default bridge: after connect, its resolv.conf names two's server and a name of two resolves.
+    const plain = (await t.docker(['run', '-d', IMAGE, 'sleep', '1000'])).stdout.trim();
+    seen.push(plain, await inspect(plain, '{{.NetworkSettings.IPAddress}}'));
+    expect((await t.docker(['exec', plain, 'cat', '/etc/resolv.conf'])).stdout).not.toContain('10.94.0.1');
+    expect((await t.docker(['network', 'connect', 'two', plain])).code).toBe(0);
+    expect((await t.docker(['exec', plain, 'cat', '/etc/resolv.conf'])).stdout).toMatch(/^nameserver 10\.94\.0\.1\n/);
+    expect((await t.docker(['exec', plain, 'nslookup', 'both'], { timeoutMs: 10_000 })).stdout).toContain('10.94.0.40');
+    seen.push(await inspect(plain, '{{.NetworkSettings.Networks.two.IPAddress}}'));
+    expect((await t.docker(['rm', '-f', id, plain])).code).toBe(0);
+  });
+
+  it('kill -9 of tsd with a container on two user networks: after the restart both endpoints are there and CHECKed; rm then leaves nothing', async () => {
+    expect((await t.docker(['network', 'create', '--subnet', '10.95.0.0/24', 'k1'])).code).toBe(0);
+    expect((await t.docker(['network', 'create', '--subnet', '10.96.0.0/24', 'k2'])).code).toBe(0);
+    const id = (await t.docker(['run', '-d', '--network', 'k1', IMAGE, 'sleep', '1000'])).stdout.trim();
+    seen.push(id);
+    expect((await t.docker(['network', 'connect', 'k2', id])).code).toBe(0);
+    const before = await inspect(id, '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}');
+    seen.push(...before.trim().split(' ').map((p) => p.split('=')[1]));
+    await t.kill9();
+    await t.restart();
+    expect(await inspect(id, '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}')).toBe(before);
+    await sleep(500);
+    expect(t.log()).not.toContain('reconciling the network');
+    // A container stopped while tsd was down: the next tsd tears both endpoints down.
+    const pid = Number(await inspect(id, '{{.State.Pid}}'));
+    await t.kill9();
+    process.kill(pid, 'SIGKILL');
+    await sleep(300);
+    await t.restart();
+    for (let i = 0; i < 50 && (await inspect(id, '{{.State.Status}}')) === 'running'; i++) await sleep(100);
+    expect(await inspect(id, '{{.State.Status}}')).toBe('exited');
+    expect(readdirSync(join(t.dataRoot, 'network', 'endpoints'))).toEqual([]);
+    expect((await t.docker(['rm', id])).code).toBe(0);
   });
 });

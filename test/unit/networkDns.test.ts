@@ -2,7 +2,7 @@
 // of its containers (src/network/etcFiles.ts).
 import { describe, expect, it } from 'vitest';
 import { userNetworkResolvConf } from '../../src/network/etcFiles.js';
-import { NetworkNames } from '../../src/network/networkDns.js';
+import { NetworkNames, ScopedNames } from '../../src/network/networkDns.js';
 
 describe('NetworkNames', () => {
   it('names, aliases and short IDs, case-insensitive with or without the trailing dot; every replica of a shared alias; PTR names the first', () => {
@@ -18,6 +18,29 @@ describe('NetworkNames', () => {
     expect(n.addresses('site')).toEqual(['10.0.0.2']);
     expect(n.nameOf('10.0.0.3')).toBeUndefined();
     expect(n.size).toBe(1);
+  });
+});
+
+describe('ScopedNames', () => {
+  it('a network\'s own names first; then, for a client on other networks too, the names of those; nothing of networks the client is not on', () => {
+    const front = new NetworkNames();
+    const back = new NetworkNames();
+    const other = new NetworkNames();
+    const app = 'a'.repeat(64), db = 'd'.repeat(64), x = 'e'.repeat(64);
+    front.set(app, ['app'], '10.1.0.2');
+    back.set(app, ['app', 'api'], '10.2.0.2');
+    back.set(db, ['db'], '10.2.0.3');
+    other.set(x, ['secret'], '10.3.0.2');
+    const all = () => [front, back, other];
+    const viaFront = new ScopedNames(front, all);
+    expect(viaFront.addresses('app', '10.1.0.2')).toEqual(['10.1.0.2']);
+    expect(viaFront.addresses('db', '10.1.0.2')).toEqual(['10.2.0.3']);
+    expect(viaFront.nameOf('10.2.0.3', '10.1.0.2')).toBe('db');
+    expect(viaFront.addresses('secret', '10.1.0.2')).toBeUndefined();
+    // A client the network does not know (or none given): its own names only.
+    expect(viaFront.addresses('db', '10.1.0.9')).toBeUndefined();
+    expect(viaFront.addresses('db')).toBeUndefined();
+    expect(new ScopedNames(back, all).addresses('app', '10.2.0.3')).toEqual(['10.2.0.2']);
   });
 });
 

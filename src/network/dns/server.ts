@@ -12,11 +12,12 @@ import {
   type Query,
 } from './message.js';
 
+/** `client` is the asking address: a container on several networks also resolves the names of its other networks. */
 export interface NameTable {
-  /** IPv4 addresses `name` has on this network (every replica), or undefined when the network has no such name. */
-  addresses(name: string): string[] | undefined;
-  /** The name `ipv4` has on this network, for PTR, or undefined. */
-  nameOf(ipv4: string): string | undefined;
+  /** IPv4 addresses `name` has for `client` (every replica), or undefined when no network of the client has such a name. */
+  addresses(name: string, client?: string): string[] | undefined;
+  /** The name `ipv4` has for `client`, for PTR, or undefined. */
+  nameOf(ipv4: string, client?: string): string | undefined;
 }
 
 export interface Upstream {
@@ -56,22 +57,22 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   let closed = false;
 
   /** Our answer to a question the network owns, else undefined (forward it). */
-  const local = (q: Query, limit: number): Buffer | undefined => {
+  const local = (q: Query, limit: number, client: string | undefined): Buffer | undefined => {
     const { name, type } = q.questions[0];
     if (type === TYPE.PTR) {
       const ip = reverseNameToIPv4(name);
-      const target = ip === undefined ? undefined : o.names.nameOf(ip);
+      const target = ip === undefined ? undefined : o.names.nameOf(ip, client);
       return target === undefined ? undefined : encodeAnswer(q, { rcode: RCODE.NOERROR, records: [ptrRecord(name, target, ttl)], authoritative: true }, limit);
     }
     if (type !== TYPE.A && type !== TYPE.AAAA && type !== TYPE.ANY) return undefined;
-    const addresses = o.names.addresses(name);
+    const addresses = o.names.addresses(name, client);
     if (addresses === undefined) return undefined;
     // The network has no IPv6: AAAA for one of its names is an empty NOERROR, as Docker's.
     const records = type === TYPE.AAAA ? [] : shuffle(addresses).map((ip) => aRecord(name, ip, ttl));
     return encodeAnswer(q, { rcode: RCODE.NOERROR, records, authoritative: true }, limit);
   };
 
-  const answer = async (packet: Buffer, overTcp: boolean): Promise<Buffer | undefined> => {
+  const answer = async (packet: Buffer, overTcp: boolean, client: string | undefined): Promise<Buffer | undefined> => {
     let q: Query;
     try {
       q = parseQuery(packet);
@@ -79,7 +80,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
       return packet.length >= 2 ? encodeError(packet.readUInt16BE(0), RCODE.FORMERR) : undefined;
     }
     if (!isStandardQuery(q)) return encodeError(q.id, RCODE.NOTIMP, q);
-    const mine = local(q, overTcp ? 65_535 : UDP_LIMIT);
+    const mine = local(q, overTcp ? 65_535 : UDP_LIMIT, client);
     if (mine) return mine;
     if (forwarding >= maxForwards || o.upstreams.length === 0) return encodeError(q.id, RCODE.SERVFAIL, q);
     forwarding++;
@@ -97,7 +98,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   const udp = createSocket('udp4');
   udp.on('message', (packet, from) => {
     // A forwarded answer may come back after close(): then it is dropped (send on a closed socket throws).
-    void answer(packet, false).then((reply) => { if (reply && !closed) udp.send(reply, from.port, from.address); });
+    void answer(packet, false, from.address).then((reply) => { if (reply && !closed) udp.send(reply, from.port, from.address); });
   });
   udp.on('error', (e) => o.onWarning?.(`dns ${o.host}:${o.port}: udp: ${e.message}`));
   await new Promise<void>((resolve, reject) => {
@@ -112,7 +113,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     sock.on('close', () => tcpClients.delete(sock));
     sock.on('error', () => {});
     readFramed(sock, (msg) => {
-      void answer(msg, true).then((reply) => { if (reply && !sock.destroyed) sock.write(frame(reply)); });
+      void answer(msg, true, sock.remoteAddress?.replace(/^::ffff:/, '')).then((reply) => { if (reply && !sock.destroyed) sock.write(frame(reply)); });
     });
   });
   await new Promise<void>((resolve, reject) => {

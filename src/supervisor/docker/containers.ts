@@ -4,7 +4,8 @@
 import { BadRequest } from '../http/errors.js';
 import { sendJson, type Request, type Router } from '../http/router.js';
 import { framer, RAW_STREAM } from '../http/stream.js';
-import { inspectPorts, psPorts, type ContainerRecord, type Endpoint, type WaitCondition } from '../../engine/containers.js';
+import { inspectPorts, psPorts, type ContainerRecord, type Endpoint, type NetworkEndpointConfig, type WaitCondition } from '../../engine/containers.js';
+import { endpointId } from './networks.js';
 import { parseCreateBody } from './containerBody.js';
 import type { Api } from './context.js';
 import { parseFilters } from './system.js';
@@ -75,18 +76,27 @@ function inspectResources(h: ContainerRecord['HostConfig']) {
 }
 
 /** IPAMConfig (--ip) and Aliases as dockerd shows them: on a user network, the aliases and the short ID. */
-function endpointConfigOf(c: ContainerRecord, network: string) {
-  const e = c.NetworkEndpoint;
-  const user = network !== 'bridge';
+/** A container's place on each of its networks (engine containerNetworks), as inspect and ps show it. */
+export type ContainerNetworks = Array<{ name: string; networkId: string; config: NetworkEndpointConfig; endpoint?: Endpoint }>;
+
+/** Docker's EndpointSettings of one network; the endpoint's fields are empty while the container does not run. */
+function endpointSettings(c: ContainerRecord, n: ContainerNetworks[number]) {
+  const ep = n.endpoint;
   return {
-    IPAMConfig: e?.IPv4Address ? { IPv4Address: e.IPv4Address } : null,
+    IPAMConfig: n.config.IPv4Address ? { IPv4Address: n.config.IPv4Address } : null,
     Links: null,
-    Aliases: user ? [...(e?.Aliases ?? []), c.Id.slice(0, 12)] : null,
+    // User networks: the short ID is an alias too (dockerd adds it; docker-compose reads it).
+    Aliases: n.name !== 'bridge' ? [...(n.config.Aliases ?? []), c.Id.slice(0, 12)] : null,
+    NetworkID: n.networkId,
+    EndpointID: ep ? endpointId(n.networkId, c.Id) : '',
+    Gateway: ep?.gateway ?? '', IPAddress: ep?.ipAddress ?? '', IPPrefixLen: ep?.prefixLen ?? 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: ep?.macAddress ?? '',
+    DriverOpts: null,
   };
 }
 
 /** `restarting`: a restart policy's start waits out its backoff (Docker: "Restarting (1) 2 seconds ago"). */
-export function summary(c: ContainerRecord, restarting = false, endpoint?: Endpoint) {
+export function summary(c: ContainerRecord, restarting = false, networks: ContainerNetworks = []) {
+  const endpoint = networks.find((n) => n.endpoint)?.endpoint;
   return {
     Id: c.Id,
     Names: [c.Name],
@@ -99,7 +109,7 @@ export function summary(c: ContainerRecord, restarting = false, endpoint?: Endpo
     State: restarting ? 'restarting' : apiStatus(c),
     Status: restarting ? `Restarting (${c.State.ExitCode}) ${humanDuration(Date.now() - Date.parse(c.State.FinishedAt))} ago` : statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
-    NetworkSettings: { Networks: networkSettings(c, endpoint).Networks },
+    NetworkSettings: { Networks: networkSettings(c, networks).Networks },
     Mounts: dockerMounts(c),
   };
 }
@@ -126,30 +136,27 @@ function listFilter(f: Record<string, string[]>): (c: ContainerRecord) => boolea
   };
 }
 
-const BRIDGE_MODES = ['default', 'bridge', ''];
-
 /**
- * Docker's NetworkSettings: on the default bridge, the endpoint's address,
- * gateway and MAC both at the top (the legacy fields) and under
- * Networks.bridge; empty while the container does not run. Other modes have
- * no network entry here yet.
+ * Docker's NetworkSettings: each network under Networks; the first one's
+ * address, gateway and MAC also at the top (the legacy fields, the default
+ * bridge's in Docker), and the published ports of the endpoint that has them;
+ * the endpoint fields are empty while the container does not run.
  */
-function networkSettings(c: ContainerRecord, ep: Endpoint | undefined) {
-  const mode = c.HostConfig.NetworkMode ?? '';
-  // The default bridge, or a user network (its name is the mode).
-  const network = ep?.network ?? (BRIDGE_MODES.includes(mode) ? 'bridge' : ['host', 'none'].includes(mode) || mode.startsWith('container:') ? undefined : mode);
+function networkSettings(c: ContainerRecord, networks: ContainerNetworks) {
+  const ep = networks.find((n) => n.endpoint)?.endpoint;
+  const first = networks.find((n) => n.endpoint);
   const addr = { Gateway: ep?.gateway ?? '', IPAddress: ep?.ipAddress ?? '', IPPrefixLen: ep?.prefixLen ?? 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: ep?.macAddress ?? '' };
   return {
     Bridge: '', SandboxID: '', HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
     Ports: inspectPorts(Object.keys(c.Config.ExposedPorts ?? {}), ep?.ports ?? []),
     SandboxKey: ep?.netns ?? '', SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-    EndpointID: '', ...addr,
-    Networks: network ? { [network]: { ...endpointConfigOf(c, network), NetworkID: '', EndpointID: '', ...addr, DriverOpts: null } } : {},
+    EndpointID: first ? endpointId(first.networkId, c.Id) : '', ...addr,
+    Networks: Object.fromEntries(networks.map((n) => [n.name, endpointSettings(c, n)])),
   };
 }
 
 /** `restarting`: a restart policy's start is waiting out its backoff (Docker's Status restarting). */
-function inspect(c: ContainerRecord, restarting = false, net?: { endpoint?: Endpoint; etc?: { hosts: string; hostname: string; resolvConf: string } }) {
+function inspect(c: ContainerRecord, restarting = false, net?: { networks: ContainerNetworks; etc?: { hosts: string; hostname: string; resolvConf: string } }) {
   const st = c.State;
   return {
     Id: c.Id,
@@ -181,7 +188,7 @@ function inspect(c: ContainerRecord, restarting = false, net?: { endpoint?: Endp
     },
     Mounts: dockerMounts(c),
     Config: { ...c.Config, Image: c.Config.Image },
-    NetworkSettings: networkSettings(c, net?.endpoint),
+    NetworkSettings: networkSettings(c, net?.networks ?? []),
   };
 }
 
@@ -202,7 +209,7 @@ export function registerContainers(router: Router, api: Api): void {
     const limit = intParam(req, 'limit');
     let list = c.list().filter((x) => all || x.State.Status === 'running' || filters.status || filters.exited).filter(listFilter(filters));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    const rows: Array<ReturnType<typeof summary> & { SizeRw?: number; SizeRootFs?: number }> = list.map((x) => summary(x, c.isRestarting(x.Id), c.networkEndpoint(x.Id)));
+    const rows: Array<ReturnType<typeof summary> & { SizeRw?: number; SizeRootFs?: number }> = list.map((x) => summary(x, c.isRestarting(x.Id), c.containerNetworks(x.Id)));
     // size=true (docker ps -s): each writable layer measured (a walk of its upper dir).
     if (flag(req, 'size')) {
       for (const row of rows) {
@@ -214,7 +221,7 @@ export function registerContainers(router: Router, api: Api): void {
   });
 
   router.get('/containers/{id}/json', async (req, res) => {
-    sendJson(res, 200, inspect(c.get(req.params.id), c.isRestarting(req.params.id), { endpoint: c.networkEndpoint(req.params.id), etc: c.etcPaths(req.params.id) }));
+    sendJson(res, 200, inspect(c.get(req.params.id), c.isRestarting(req.params.id), { networks: c.containerNetworks(req.params.id), etc: c.etcPaths(req.params.id) }));
   });
 
   router.post('/containers/{id}/start', async (req, res) => {

@@ -5,23 +5,25 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { RuntimeError } from '../../common/errors.js';
-import { PREDEFINED_NETWORKS as PREDEFINED, type NetworkRecord } from '../../engine/containers.js';
+import { PREDEFINED_NETWORKS as PREDEFINED, predefinedNetworkId as predefinedId, type NetworkRecord } from '../../engine/containers.js';
 import { BadRequest } from '../http/errors.js';
-import { validateNetworkCreate } from '../generated/bodyValidators.js';
+import { validateNetworkConnect, validateNetworkCreate, validateNetworkDisconnect } from '../generated/bodyValidators.js';
 import { sendJson, type Router } from '../http/router.js';
 import { checkBody } from './bodyErrors.js';
 import type { Api } from './context.js';
 import { parseFilters } from './system.js';
 
 type Maybe<T> = T | null | undefined;
+interface ConnectBody {
+  Container?: Maybe<string>;
+  EndpointConfig?: Maybe<{ IPAMConfig?: Maybe<{ IPv4Address?: Maybe<string>; IPv6Address?: Maybe<string> }>; Links?: Maybe<string[]>; Aliases?: Maybe<string[]> }>;
+}
 interface CreateBody {
   Name?: Maybe<string>; CheckDuplicate?: Maybe<boolean>; Driver?: Maybe<string>; EnableIPv6?: Maybe<boolean>; Internal?: Maybe<boolean>;
   IPAM?: Maybe<{ Driver?: Maybe<string>; Config?: Maybe<Array<{ Subnet?: Maybe<string>; IPRange?: Maybe<string>; Gateway?: Maybe<string>; AuxiliaryAddresses?: Maybe<Record<string, string>> }>> }>;
   Options?: Maybe<Record<string, string>>; Labels?: Maybe<Record<string, string>>;
 }
 
-/** A stable ID for a predefined network (dockerd makes a random one per daemon). */
-const predefinedId = (name: string) => createHash('sha256').update(`tsd predefined network ${name}`).digest('hex');
 /** An endpoint's ID: stable for a container on a network. */
 export const endpointId = (networkId: string, containerId: string) => createHash('sha256').update(`${networkId}/${containerId}`).digest('hex');
 
@@ -157,6 +159,25 @@ export function registerNetworks(router: Router, api: Api): void {
 
   router.get('/networks/{id}', async (req, res) => {
     sendJson(res, 200, await resource(api, find(api, req.params.id), true));
+  });
+
+  router.post('/networks/{id}/connect', async (req, res) => {
+    const body = checkBody<ConnectBody>(validateNetworkConnect, (await req.json()) ?? {}, 'NetworkConnect');
+    if (!body.Container) throw new BadRequest('Container: missing (the container to connect)');
+    const e = body.EndpointConfig ?? {};
+    if (e.IPAMConfig?.IPv6Address) throw new BadRequest('EndpointConfig.IPAMConfig.IPv6Address: IPv6 networks are not supported');
+    if (e.Links?.length) throw new BadRequest('EndpointConfig.Links: legacy links are not supported');
+    const ip = e.IPAMConfig?.IPv4Address ?? '';
+    const aliases = (e.Aliases ?? []).filter(Boolean);
+    await c.connectNetwork(body.Container, req.params.id, { ...(ip ? { IPv4Address: ip } : {}), ...(aliases.length ? { Aliases: aliases } : {}) });
+    res.writeHead(200).end();
+  });
+
+  router.post('/networks/{id}/disconnect', async (req, res) => {
+    const body = checkBody<{ Container?: Maybe<string>; Force?: Maybe<boolean> }>(validateNetworkDisconnect, (await req.json()) ?? {}, 'NetworkDisconnect');
+    if (!body.Container) throw new BadRequest('Container: missing (the container to disconnect)');
+    await c.disconnectNetwork(body.Container, req.params.id, body.Force === true);
+    res.writeHead(200).end();
   });
 
   router.delete('/networks/{id}', async (req, res) => {
