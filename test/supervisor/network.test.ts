@@ -321,6 +321,30 @@ describe('published ports (-p, -P) on the default bridge', () => {
     expect(bad.stderr).toMatch(/IPv6 host addresses are not supported/);
   });
 
+  it('-p 127.0.0.1:18053:5353/udp: a datagram to the host port reaches the container and its answer comes back, from 127.0.0.1 and the bridge\'s address', async () => {
+    const bin = join(t.dir, 'udpecho');
+    execFileSync('gcc', ['-static', '-O2', '-o', bin, join(import.meta.dirname, '../helpers/udpecho.c')]);
+    const r = await t.docker(['run', '-d', '--name', 'udp', '-p', '127.0.0.1:18053:5353/udp', '-p', '18054:5353/udp', '-v', `${bin}:/udpecho:ro`, IMAGE, '/udpecho', '5353']);
+    expect(r.stderr).toBe('');
+    const id = r.stdout.trim();
+    seen.push(id, await inspect(id, '{{.NetworkSettings.IPAddress}}'));
+    const ask = (host: string, port: number, tries = 10) => inNs('python3', ['-c', `import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+for i in range(${tries}):
+    s.sendto(b'ping', ('${host}', ${port}))
+    try:
+        print(s.recvfrom(100)[0].decode()); break
+    except socket.timeout:
+        pass`]).trim();
+    expect(ask('127.0.0.1', 18053)).toBe('echo:ping');
+    expect(ask('172.17.0.1', 18054)).toBe('echo:ping');
+    expect((await t.docker(['port', 'udp'])).stdout.trim().split('\n').sort()).toEqual(['5353/udp -> 0.0.0.0:18054', '5353/udp -> 127.0.0.1:18053']);
+    expect((await t.docker(['ps', '--format', '{{.Ports}}', '--filter', 'name=udp'])).stdout).toContain('127.0.0.1:18053->5353/udp');
+    expect((await t.docker(['rm', '-f', id])).code).toBe(0);
+    expect(ask('127.0.0.1', 18053, 2)).toBe('');
+  });
+
   it('after kill -9 of tsd and a restart, a running container keeps its published port', async () => {
     const r = await t.docker(['run', '-d', '-p', '127.0.0.1:18090:80', IMAGE, 'sh', '-c', 'echo again > /tmp/index.html && exec httpd -f -p 80 -h /tmp']);
     const id = r.stdout.trim();
