@@ -8,64 +8,39 @@
 // no veth, pinned namespace, endpoint record, address allocation or iptables
 // rule naming it.
 import { execFile, execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TestNetns } from './netns.js';
 import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
 
-const NS = `tsdtest-${randomBytes(4).toString('hex')}`;
-const NS_PATH = `/var/run/netns/${NS}`;
+const ns = new TestNetns();
+const NS = ns.name;
+const NS_PATH = ns.path;
 const IMAGE = 'busybox';
 let t: Tsd;
 /** Every container this file ran (their IDs and addresses must not stay in iptables). */
-const seen: string[] = [];
+const seen = ns.seen;
 
-const inNs = (cmd: string, args: string[]) => execFileSync('nsenter', [`--net=${NS_PATH}`, cmd, ...args], { encoding: 'utf8' });
+const inNs = (cmd: string, args: string[]) => ns.run(cmd, args);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   // TSD_TEST_RUNTIME=runc: the same over another runc-compatible runtime (the namespace is the bundle's).
-  t = await startTsd(process.env.TSD_TEST_RUNTIME ? ['--runtime', process.env.TSD_TEST_RUNTIME] : [], { network: true });
-  expect((await t.docker(['pull', IMAGE])).code).toBe(0);
-  await t.stop();
-  execFileSync('ip', ['netns', 'add', NS]);
-  execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
-  await t.restart({ prefix: ['nsenter', `--net=${NS_PATH}`] });
+  t = await ns.startTsd(process.env.TSD_TEST_RUNTIME ? ['--runtime', process.env.TSD_TEST_RUNTIME] : [], IMAGE);
 }, 60_000);
 
 afterAll(async () => {
   try {
     if (t) expect(await closeAndCheck(t)).toEqual([]);
   } finally {
-    // After a failure: pins a broken tsd left would keep the temp dir (and the namespaces) alive.
-    const pins = join(t.execRoot, 'netns');
-    if (existsSync(pins)) for (const e of readdirSync(pins)) {
-      try {
-        execFileSync('umount', ['--lazy', join(pins, e)], { stdio: 'ignore' });
-      } catch { /* not mounted */ }
-    }
-    rmSync(t.dir, { recursive: true, force: true });
-    execFileSync('ip', ['netns', 'del', NS]);
+    ns.destroy(t);
   }
 });
 
 /** What the network part of tsd left in the namespace and the roots. */
-function networkLeftovers(tsd = t): string[] {
-  const t = tsd;
-  const out: string[] = [];
-  for (const l of inNs('ip', ['-o', 'link', 'show']).split('\n')) if (/^\d+: veth/.test(l)) out.push(`veth ${l.split(':')[1].trim()}`);
-  const pins = join(t.execRoot, 'netns');
-  if (existsSync(pins)) for (const e of readdirSync(pins)) out.push(`netns pin ${e}`);
-  const endpoints = join(t.dataRoot, 'network', 'endpoints');
-  if (existsSync(endpoints)) for (const e of readdirSync(endpoints)) out.push(`endpoint ${e}`);
-  const ipam = join(t.dataRoot, 'network', 'ipam', 'bridge');
-  if (existsSync(ipam)) for (const e of readdirSync(ipam)) if (/^[\d.]+$/.test(e)) out.push(`allocation ${e}`);
-  const rules = inNs('iptables-save', []);
-  for (const s of seen) if (rules.includes(s)) out.push(`iptables rule naming ${s}`);
-  return out;
-}
+const networkLeftovers = (tsd: Tsd = t) => ns.leftovers(tsd);
 
 afterEach(async () => {
   const ids = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);

@@ -6,68 +6,36 @@
 // allocation, bridge of a removed network, or iptables rule naming one of the
 // test's containers.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
+import { TestNetns } from './netns.js';
+import { closeAndCheck, type Tsd } from './tsd.js';
 
-const NS = `tsdtest-${randomBytes(4).toString('hex')}`;
-const NS_PATH = `/var/run/netns/${NS}`;
+const ns = new TestNetns();
 const IMAGE = 'busybox';
 let t: Tsd;
-const seen: string[] = [];
+/** Every container this file ran (their IDs and addresses must not stay in iptables). */
+const seen = ns.seen;
 
+const inNs = (cmd: string, args: string[]) => ns.run(cmd, args);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const inNs = (cmd: string, args: string[]) => execFileSync('nsenter', [`--net=${NS_PATH}`, cmd, ...args], { encoding: 'utf8' });
 
 beforeAll(async () => {
   // --dns 127.0.0.1: names the networks do not own are forwarded only to the namespace's loopback (nothing leaves the machine).
-  t = await startTsd([...(process.env.TSD_TEST_RUNTIME ? ['--runtime', process.env.TSD_TEST_RUNTIME] : []), '--dns', '127.0.0.1'], { network: true });
-  expect((await t.docker(['pull', IMAGE])).code).toBe(0);
-  await t.stop();
-  execFileSync('ip', ['netns', 'add', NS]);
-  execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
-  await t.restart({ prefix: ['nsenter', `--net=${NS_PATH}`] });
+  t = await ns.startTsd([...(process.env.TSD_TEST_RUNTIME ? ['--runtime', process.env.TSD_TEST_RUNTIME] : []), '--dns', '127.0.0.1'], IMAGE);
 }, 60_000);
 
 afterAll(async () => {
   try {
     if (t) expect(await closeAndCheck(t)).toEqual([]);
   } finally {
-    const pins = join(t.execRoot, 'netns');
-    if (existsSync(pins)) for (const e of readdirSync(pins)) {
-      try {
-        execFileSync('umount', ['--lazy', join(pins, e)], { stdio: 'ignore' });
-      } catch { /* not mounted */ }
-    }
-    rmSync(t.dir, { recursive: true, force: true });
-    execFileSync('ip', ['netns', 'del', NS]);
+    ns.destroy(t);
   }
 });
 
-/** What tsd's networks left: veths, bridges of user networks, pins, endpoints, allocations, records, rules. */
-function networkLeftovers(): string[] {
-  const out: string[] = [];
-  for (const l of inNs('ip', ['-o', 'link', 'show']).split('\n')) {
-    if (/^\d+: veth/.test(l)) out.push(`veth ${l.split(':')[1].trim()}`);
-    if (/^\d+: (br-|tsdnet)/.test(l)) out.push(`bridge ${l.split(':')[1].trim()}`);
-  }
-  const pins = join(t.execRoot, 'netns');
-  if (existsSync(pins)) for (const e of readdirSync(pins)) out.push(`netns pin ${e}`);
-  const endpoints = join(t.dataRoot, 'network', 'endpoints');
-  if (existsSync(endpoints)) for (const e of readdirSync(endpoints)) out.push(`endpoint ${e}`);
-  const ipam = join(t.dataRoot, 'network', 'ipam');
-  if (existsSync(ipam)) for (const n of readdirSync(ipam)) {
-    if (n !== 'bridge') out.push(`ipam dir ${n}`);
-    for (const e of readdirSync(join(ipam, n))) if (/^[\d.]+$/.test(e)) out.push(`allocation ${n}/${e}`);
-  }
-  const records = join(t.dataRoot, 'network', 'networks');
-  if (existsSync(records)) for (const e of readdirSync(records)) out.push(`network record ${e}`);
-  const rules = inNs('iptables-save', []);
-  for (const s of seen) if (rules.includes(s)) out.push(`iptables rule naming ${s}`);
-  return out;
-}
+/** What the network part of tsd left in the namespace and the roots. */
+const networkLeftovers = (tsd: Tsd = t) => ns.leftovers(tsd);
 
 afterEach(async () => {
   const ids = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
