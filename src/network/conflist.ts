@@ -63,7 +63,8 @@ export function buildConflist(net: NetworkDescription, ipamDataDir: string): Con
     bridge: net.bridge,
     // The bridge holds the gateway address; an internal network's containers get no route through it.
     isGateway: !net.internal,
-    ipMasq: !net.internal,
+    // One rule per network instead (masquerade.ts).
+    ipMasq: false,
     hairpinMode: true,
     ...(net.mtu ? { mtu: net.mtu } : {}),
     ipam: {

@@ -11,7 +11,7 @@ describe('buildConflist', () => {
       name: 'bridge',
       plugins: [
         {
-          type: 'bridge', bridge: 'tsd0', isGateway: true, ipMasq: true, hairpinMode: true,
+          type: 'bridge', bridge: 'tsd0', isGateway: true, ipMasq: false, hairpinMode: true,
           ipam: {
             type: 'host-local',
             ranges: [[{ subnet: '172.17.0.0/16', gateway: '172.17.0.1' }]],
