@@ -5,7 +5,7 @@ import { buildConflist, loopbackConfig } from '../../src/network/conflist.js';
 const BRIDGE = { name: 'bridge', bridge: 'tsd0', subnet: '172.17.0.0/16', gateway: '172.17.0.1' };
 
 describe('buildConflist', () => {
-  it('the default bridge: bridge + host-local (subnet, gateway, default route, the data dir), portmap, firewall', () => {
+  it('the default bridge: bridge + host-local (subnet, gateway, default route, the data dir), portmap; no firewall plugin (isolation.ts holds the per-bridge rules)', () => {
     expect(buildConflist(BRIDGE, '/var/lib/tsrun/network/ipam')).toEqual({
       cniVersion: '1.0.0',
       name: 'bridge',
@@ -20,7 +20,6 @@ describe('buildConflist', () => {
           },
         },
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-        { type: 'firewall', backend: 'iptables' },
       ],
     });
   });
