@@ -81,6 +81,11 @@ function jsonProgress(res: ServerResponse): Progress & { line(v: object): void }
   };
 }
 
+const ZERO_CONTAINER_CONFIG = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false,
+  Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
+};
+
 export function registerImages(router: Router, api: Api): void {
   const images = new Images(api.engine, api.containers);
   registerAuth(router, api, images);
@@ -147,6 +152,8 @@ export function registerImages(router: Router, api: Api): void {
       Comment: '',
       Created: config.created ?? '',
       Container: '',
+      // The config of the container that made the image (none here): dockerd's zero value, which docker-compose reads.
+      ContainerConfig: ZERO_CONTAINER_CONFIG,
       DockerVersion: '',
       Author: '',
       Config: { Env: config.config?.Env ?? null, Cmd: config.config?.Cmd ?? null, Entrypoint: config.config?.Entrypoint ?? null, WorkingDir: config.config?.WorkingDir ?? '', User: config.config?.User ?? '', Labels: config.config?.Labels ?? null, Volumes: config.config?.Volumes ?? null, ExposedPorts: config.config?.ExposedPorts ?? null, StopSignal: config.config?.StopSignal },
