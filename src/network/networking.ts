@@ -166,8 +166,9 @@ export class Networking {
   }
 
   /** The conflist of network `name`: the default one, or a user network's (one ipam dir each, under ipamDir/<name>). */
-  private async conflist(name: string = DEFAULT_NETWORK): Promise<Conflist> {
-    return buildConflist(await this.description(name), this.ipamDir());
+  /** The conflist of network `name`, for an endpoint record when given: portmap only where it publishes ports. */
+  private async conflist(name: string = DEFAULT_NETWORK, rec?: EndpointRecord): Promise<Conflist> {
+    return buildConflist(await this.description(name), this.ipamDir(), rec ? { ports: !!rec.portMappings?.length } : {});
   }
 
   private async description(name: string): Promise<NetworkDescription> {
@@ -280,7 +281,7 @@ export class Networking {
 
   private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[], network: string, ip: string | undefined): Promise<Endpoint> {
     const desc = await this.description(network);
-    const list = buildConflist(desc, this.ipamDir());
+    const list = buildConflist(desc, this.ipamDir(), { ports: ports.length > 0 });
     if (this.endpoints.has(recordKey(id, list.name))) throw new RuntimeError({ kind: 'forbidden', step: `endpoint for container ${id} already exists in network ${list.name}` });
     await this.isolate(desc);
     const prefix = ((list.plugins[0].ipam as { ranges: Array<Array<{ subnet: string }>> }).ranges[0][0].subnet).split('/')[1];
@@ -320,7 +321,7 @@ export class Networking {
   private async detachNow(id: string, network: string): Promise<void> {
     const rec = this.endpoints.get(recordKey(id, network));
     if (!rec) return;
-    const list = await this.conflist(rec.network);
+    const list = await this.conflist(rec.network, rec);
     // A namespace already gone (a reboot emptied /run): DEL without one, as the spec allows.
     const netns = await access(rec.netns).then(() => rec.netns, () => '');
     await delNetworkList(list, { containerId: id, netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
@@ -398,7 +399,7 @@ export class Networking {
     return this.serial(id, async () => {
       for (const rec of this.recordsOf(id)) {
         if (!rec.result) continue;
-        await checkNetworkList(await this.conflist(rec.network), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
+        await checkNetworkList(await this.conflist(rec.network, rec), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
       }
     });
   }

@@ -41,6 +41,11 @@ describe('buildConflist', () => {
     expect([bridge.isGateway, bridge.ipMasq, bridge.ipam.routes]).toEqual([false, false, []]);
   });
 
+  it('portmap only for an endpoint that publishes ports (the default, without an endpoint, has it)', () => {
+    expect(buildConflist(BRIDGE, '/d', { ports: false }).plugins.map((p) => p.type)).toEqual(['bridge']);
+    expect(buildConflist(BRIDGE, '/d', { ports: true }).plugins.map((p) => p.type)).toEqual(['bridge', 'portmap']);
+  });
+
   it('a subnet or range that is no CIDR is refused', () => {
     expect(() => buildConflist({ ...BRIDGE, subnet: '172.17.0.0' }, '/d')).toThrow(/not a CIDR/);
     expect(() => buildConflist({ ...BRIDGE, ipRange: 'x/24' }, '/d')).toThrow(/not a CIDR/);
