@@ -354,7 +354,14 @@ export class Images {
       if (details) e.size = (await this.sizeOf(details.config, details.manifest.layers.map((l) => l.size))).total;
       if (dangling !== undefined && (e.tags.length === 0) !== dangling) continue;
       if (!labelsMatch(e.labels, filters.label, undefined)) continue;
-      if (filters.reference?.length && !filters.reference.some((pat) => e.tags.some((t) => globMatch(pat.includes(':') ? pat : `${pat}:*`, t)))) continue;
+      if (filters.reference?.length) {
+        // moby's FamiliarMatch: the pattern against the name with its tag or digest, or against the repository;
+        // only the references that match are shown.
+        const matching = (r: string) => filters.reference!.some((pat) => globMatch(pat, r) || globMatch(pat, r.replace(/@.*$|:[^:/]*$/, '')));
+        e.tags = e.tags.filter(matching);
+        e.digests = e.digests.filter(matching);
+        if (!e.tags.length && !e.digests.length) continue;
+      }
       const created = Date.parse(e.created) || 0;
       if (before !== undefined && created >= before) continue;
       if (since !== undefined && created <= since) continue;

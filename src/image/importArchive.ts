@@ -1,7 +1,7 @@
 // tsctl import: an OCI image layout (directory or tar) or a `docker save`
 // archive (legacy or with an OCI layout inside) → content store, snapshots
 // and image names. Every blob is checked against its digest as it is stored.
-import { createReadStream, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { createReadStream, lstatSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { RuntimeError } from '../common/errors.js';
@@ -45,7 +45,13 @@ async function collect(entries: AsyncIterable<TarEntry>, store: ContentStore, ad
     if (blob) {
       const digest = `sha256:${blob[1]}`;
       if (!store.has(digest)) added.add(digest);
-      await store.ingest({ mediaType: 'application/octet-stream', digest, size: e.size }, async () => ({ offset: 0, body: e.body }), { source: path });
+      try {
+        await store.ingest({ mediaType: 'application/octet-stream', digest, size: e.size }, async () => ({ offset: 0, body: e.body }), { source: path });
+      } catch (err) {
+        // An archive is not resumed like a download: its partial blob and lock go.
+        for (const suffix of ['partial', 'lock']) rmSync(join(store.ingestDir, `${blob[1]}.${suffix}`), { force: true });
+        throw err;
+      }
       c.blobs.set(path, digest);
     } else if (path.endsWith('layer.tar')) {
       const before = new Set(store.list());

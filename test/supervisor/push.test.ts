@@ -1,0 +1,195 @@
+// Sharing images through tsd with the real docker CLI: docker push to the
+// private registry (dockerd's progress lines, the digest line, "Layer already
+// exists" the second time, a layer mounted from another repository, RepoDigests),
+// rmi and pull back by tag and by digest, run; a push through a registry that
+// wants credentials (docker login, and a wrong password naming the registry and
+// the 401); docker save / docker load through a file and a pipe; a corrupt
+// archive refused with nothing left behind.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProxy, type Proxy } from '../images/proxy.js';
+import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
+
+let t: Tsd;
+let reg: string;
+let proxy: Proxy;
+
+function files(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((e) => (statSync(join(dir, e)).isDirectory() ? files(join(dir, e)) : [join(dir, e)]));
+}
+
+/** The daemon's answer to a request made with curl. */
+function curl(args: string[]): { status: number; body: string } {
+  const out = execFileSync('curl', ['-s', '-w', '\n%{http_code}', '--unix-socket', t.socket, ...args], { encoding: 'utf8' });
+  const nl = out.lastIndexOf('\n');
+  return { status: Number(out.slice(nl + 1)), body: out.slice(0, nl) };
+}
+
+beforeAll(async () => {
+  t = await startTsd();
+  reg = t.registry.host;
+  expect((await t.docker(['pull', '-q', `${reg}/library/busybox:latest`])).code).toBe(0);
+  proxy = await startProxy({ upstream: reg, auth: 'bearer', user: 'alice', password: 'secret' });
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  expect(await closeAndCheck(t)).toEqual([]);
+});
+
+describe('docker push, save and load against tsd', () => {
+  it('pushes with dockerd\'s stream, then "Layer already exists"; RepoDigests; rmi, pull back by tag and digest, run', async () => {
+    const name = `${reg}/bb:1`;
+    expect((await t.docker(['tag', `${reg}/library/busybox`, name])).code).toBe(0);
+    const diffId = (await t.docker(['image', 'inspect', name, '--format', '{{index .RootFS.Layers 0}}'])).stdout.trim();
+    // The layer is in library/busybox on this registry: mounted from there, not uploaded.
+    const first = await t.docker(['push', name]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const lines = first.stdout.trim().split('\n');
+    expect(lines[0]).toBe(`The push refers to repository [${reg}/bb]`);
+    expect(lines).toContain(`${diffId.slice(7, 19)}: Preparing`);
+    expect(lines).toContain(`${diffId.slice(7, 19)}: Mounted from library/busybox`);
+    const last = lines.at(-1)!;
+    const m = /^1: digest: (sha256:[0-9a-f]{64}) size: (\d+)$/.exec(last);
+    expect(m, last).not.toBeNull();
+    const digest = m![1];
+    // What the registry has under the tag is that manifest.
+    const head = await fetch(`http://${reg}/v2/bb/manifests/1`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } });
+    expect(head.headers.get('docker-content-digest')).toBe(digest);
+    expect(Number(head.headers.get('content-length'))).toBe(Number(m![2]));
+
+    const again = await t.docker(['push', name]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`${diffId.slice(7, 19)}: Layer already exists`);
+    expect(again.stdout.trim().split('\n').at(-1)).toBe(last);
+
+    // The stream as the API sends it: Docker's aux line with the tag, digest and size.
+    const stream = curl(['-X', 'POST', `http://tsd/v1.41/images/${reg}/bb/push?tag=1`]);
+    expect(stream.status).toBe(200);
+    const messages = stream.body.trim().split('\r\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(messages.at(-1)).toEqual({ progressDetail: {}, aux: { Tag: '1', Digest: digest, Size: Number(m![2]) } });
+
+    const inspect = JSON.parse((await t.docker(['image', 'inspect', name])).stdout)[0];
+    expect(inspect.RepoDigests).toContain(`${reg}/bb@${digest}`);
+    const listed = await t.docker(['images', '--digests', '--format', '{{.Repository}} {{.Tag}} {{.Digest}}', `${reg}/bb`]);
+    expect(listed.stdout.trim()).toBe(`${reg}/bb 1 ${digest}`);
+
+    expect((await t.docker(['rmi', name])).code).toBe(0);
+    expect((await t.docker(['image', 'inspect', name])).code).toBe(1);
+    const pull = await t.docker(['pull', name]);
+    expect(pull.stdout).toContain(`Digest: ${digest}`);
+    expect((await t.docker(['rmi', name])).code).toBe(0);
+    const byDigest = await t.docker(['pull', `${reg}/bb@${digest}`]);
+    expect(byDigest.stderr).toBe('');
+    expect(byDigest.code).toBe(0);
+    const run = await t.docker(['run', '--rm', `${reg}/bb@${digest}`, 'echo', 'pushed and back']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe('pushed and back\n');
+    expect((await t.docker(['rmi', `${reg}/bb@${digest}`])).code).toBe(0);
+  });
+
+  it('uploads the layer when no other repository here is known to have it', async () => {
+    const name = `${reg}/solo/box:v2`;
+    expect((await t.docker(['tag', `${reg}/library/busybox`, name])).code).toBe(0);
+    // Remove the repository the layer could be mounted from, as far as tsd knows.
+    expect((await t.docker(['rmi', `${reg}/library/busybox`])).code).toBe(0);
+    const push = await t.docker(['push', name]);
+    expect(push.stderr).toBe('');
+    expect(push.stdout).toMatch(/[0-9a-f]{12}: (Pushed|Layer already exists)\n/);
+    expect(push.stdout).toMatch(/v2: digest: sha256:[0-9a-f]{64} size: \d+\n$/);
+    expect(push.stdout).not.toContain('Mounted from');
+    expect((await t.docker(['tag', name, `${reg}/library/busybox`])).code).toBe(0);
+    expect((await t.docker(['rmi', name])).code).toBe(0);
+  });
+
+  it('an image that is not here: dockerd\'s error after the first line', async () => {
+    const missing = await t.docker(['push', `${reg}/nothere:1`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain(`The push refers to repository [${reg}/nothere]`);
+    expect(missing.stderr.trim()).toBe(`An image does not exist locally with the tag: ${reg}/nothere`);
+  });
+
+  it('pushes through a registry that wants credentials after docker login; a wrong password names the registry and 401', async () => {
+    const host = proxy.host;
+    const name = `${host}/private/bb:1`;
+    expect((await t.docker(['tag', `${reg}/library/busybox`, name])).code).toBe(0);
+    const anonymous = await t.docker(['push', name]);
+    expect(anonymous.code).toBe(1);
+    expect(anonymous.stderr).toContain('unauthorized');
+    expect(anonymous.stderr).toContain(host);
+    expect(anonymous.stderr).toContain('HTTP 401');
+    // The CLI keeps the password; tsd sees it per push.
+    expect((await t.docker(['login', host, '-u', 'alice', '-p', 'secret'])).code).toBe(0);
+    const ok = await t.docker(['push', name]);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toMatch(/1: digest: sha256:[0-9a-f]{64} size: \d+\n$/);
+    expect(proxy.requests.some((r) => r.url.startsWith('/token') && decodeURIComponent(r.url).includes('repository:private/bb:push,pull'))).toBe(true);
+    expect(proxy.requests.some((r) => r.method === 'PUT' && r.url === '/v2/private/bb/manifests/1')).toBe(true);
+    // A wrong password in the config file the CLI sends from.
+    const config = join(t.dir, 'wrongcfg');
+    execFileSync('mkdir', ['-p', config]);
+    writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [host]: { auth: Buffer.from('alice:wrong').toString('base64') } } }));
+    const wrong = await t.docker(['--config', config, 'push', name]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('unauthorized: incorrect username or password');
+    expect(wrong.stderr).toContain(host);
+    expect(wrong.stderr).toContain('HTTP 401');
+    expect((await t.docker(['logout', host])).code).toBe(0);
+    expect((await t.docker(['rmi', name])).code).toBe(0);
+  });
+
+  it('docker save -o, rmi, docker load -i, run; save | load through a pipe', async () => {
+    const name = `${reg}/library/busybox:latest`;
+    const id = (await t.docker(['image', 'inspect', name, '--format', '{{.Id}}'])).stdout.trim();
+    expect((await t.docker(['tag', name, 'saved:1'])).code).toBe(0);
+    const tar = join(t.dir, 'saved.tar');
+    const save = await t.docker(['save', '-o', tar, 'saved:1']);
+    expect(save.stderr).toBe('');
+    expect(save.code).toBe(0);
+    const listing = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n');
+    expect(listing).toContain('manifest.json');
+    expect(listing).toContain('index.json');
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', tar, 'manifest.json'], { encoding: 'utf8' }));
+    expect(manifest).toEqual([{ Config: `blobs/sha256/${id.slice(7)}`, RepoTags: ['saved:1'], Layers: [expect.stringMatching(/^blobs\/sha256\/[0-9a-f]{64}$/)] }]);
+    expect((await t.docker(['rmi', 'saved:1'])).code).toBe(0);
+    const load = await t.docker(['load', '-i', tar]);
+    expect(load.stderr).toBe('');
+    expect(load.stdout.trim()).toBe('Loaded image: saved:1');
+    expect((await t.docker(['image', 'inspect', 'saved:1', '--format', '{{.Id}}'])).stdout.trim()).toBe(id);
+    const run = await t.docker(['run', '--rm', 'saved:1', 'echo', 'loaded']);
+    expect(run.stdout).toBe('loaded\n');
+    expect((await t.docker(['rmi', 'saved:1'])).code).toBe(0);
+
+    const piped = await t.underPty(`docker save saved:1 >/dev/null; docker save ${name} | docker load`);
+    expect(piped.stdout).toContain('Error response from daemon: No such image: saved:1');
+    expect(piped.stdout).toContain(`Loaded image: ${name}`);
+  });
+
+  it('a corrupt or wrong archive is refused naming it, with nothing left behind', async () => {
+    const before = files(join(t.dataRoot, 'content', 'blobs')).sort();
+    const images = (await t.docker(['images', '-q', '--no-trunc'])).stdout;
+    const tar = join(t.dir, 'saved.tar');
+    // The archive cut short in its first blob.
+    const cut = join(t.dir, 'cut.tar');
+    const full = execFileSync('cat', [tar]);
+    writeFileSync(cut, full.subarray(0, 700_000));
+    const truncated = await t.docker(['load', '-i', cut]);
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toMatch(/^Error response from daemon: .*(import|tar|truncated)/);
+    // A tar with a manifest.json that is not docker's.
+    const bad = join(t.dir, 'bad');
+    execFileSync('mkdir', ['-p', bad]);
+    writeFileSync(join(bad, 'manifest.json'), '{"Config": 1}');
+    execFileSync('tar', ['-cf', join(t.dir, 'bad.tar'), '-C', bad, 'manifest.json']);
+    const wrong = await t.docker(['load', '-i', join(t.dir, 'bad.tar')]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr.trim()).toBe('Error response from daemon: import "the request body (docker load)": manifest.json: not an array of images');
+    expect(files(join(t.dataRoot, 'content', 'blobs')).sort()).toEqual(before);
+    expect(files(join(t.dataRoot, 'content', 'ingest'))).toEqual([]);
+    expect((await t.docker(['images', '-q', '--no-trunc'])).stdout).toBe(images);
+  });
+});
