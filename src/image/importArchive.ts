@@ -32,7 +32,7 @@ interface Collected {
   links: Map<string, string>;
 }
 
-async function collect(entries: AsyncIterable<TarEntry>, store: ContentStore, added: Set<string>): Promise<Collected> {
+async function collect(entries: AsyncIterable<TarEntry>, store: ContentStore, added: Set<string>, source: string): Promise<Collected> {
   const c: Collected = { small: new Map(), blobs: new Map(), links: new Map() };
   for await (const e of entries) {
     const path = posix.normalize(e.path).replace(/^(\.\/)+|^\/+/, '');
@@ -50,7 +50,9 @@ async function collect(entries: AsyncIterable<TarEntry>, store: ContentStore, ad
       } catch (err) {
         // An archive is not resumed like a download: its partial blob and lock go.
         for (const suffix of ['partial', 'lock']) rmSync(join(store.ingestDir, `${blob[1]}.${suffix}`), { force: true });
-        throw err;
+        if (!(err instanceof RuntimeError)) throw err;
+        const why = (err.detail ?? err.message).replace(/; the partial download is kept.*$/, '');
+        throw new RuntimeError({ kind: 'invalid-argument', step: 'import', path: source, detail: `${path}: ${why}` });
       }
       c.blobs.set(path, digest);
     } else if (path.endsWith('layer.tar')) {
@@ -118,7 +120,7 @@ async function importEntries(dataRoot: string, snapshotter: Snapshotter, source:
 async function importCollected(dataRoot: string, snapshotter: Snapshotter, source: string, entries: AsyncIterable<TarEntry>, opts: ImportOptions, store: ContentStore, added: Set<string>): Promise<ImageRecord[]> {
   let c: Collected;
   try {
-    c = await collect(entries, store, added);
+    c = await collect(entries, store, added, source);
   } catch (e) {
     if (e instanceof TarFormatError) throw new RuntimeError({ kind: 'invalid-argument', step: 'import', path: source, detail: e.message });
     throw e;

@@ -6,9 +6,11 @@
 // the 401); docker save / docker load through a file and a pipe; a corrupt
 // archive refused with nothing left behind.
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLayer, writeLayout } from '../images/buildImage.js';
 import { startProxy, type Proxy } from '../images/proxy.js';
 import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
 
@@ -169,18 +171,29 @@ describe('docker push, save and load against tsd', () => {
     expect(piped.stdout).toContain(`Loaded image: ${name}`);
   });
 
-  it('a corrupt or wrong archive is refused naming it, with nothing left behind', async () => {
+  it('a corrupt or wrong archive is refused naming it, with nothing it brought left behind', async () => {
     const before = files(join(t.dataRoot, 'content', 'blobs')).sort();
     const images = (await t.docker(['images', '-q', '--no-trunc'])).stdout;
-    const tar = join(t.dir, 'saved.tar');
-    // The archive cut short in its first blob.
+    // An OCI layout with a layer that is not here (random bytes), blobs first in the tar.
+    const layout = join(t.dir, 'fresh');
+    const noise = buildLayer({ noise: randomBytes(400_000).toString('base64') });
+    writeLayout(layout, { layers: [noise] });
+    const tarOf = (file: string, last: string[]) => execFileSync('tar', ['-cf', file, '-C', layout, 'blobs', 'oci-layout', ...last]);
+    // 1. Cut short inside the new layer: no blob, no partial download, no lock is left.
+    tarOf(join(t.dir, 'fresh.tar'), ['index.json']);
+    const whole = execFileSync('cat', [join(t.dir, 'fresh.tar')]);
     const cut = join(t.dir, 'cut.tar');
-    const full = execFileSync('cat', [tar]);
-    writeFileSync(cut, full.subarray(0, 700_000));
+    writeFileSync(cut, whole.subarray(0, whole.indexOf(noise.blob.subarray(0, 64)) + 100_000));
     const truncated = await t.docker(['load', '-i', cut]);
     expect(truncated.code).toBe(1);
-    expect(truncated.stderr).toMatch(/^Error response from daemon: .*(import|tar|truncated)/);
-    // A tar with a manifest.json that is not docker's.
+    expect(truncated.stderr.trim()).toMatch(/^Error response from daemon: import "the request body \(docker load\)": blobs\/sha256\/[0-9a-f]{64}: interrupted after 100000 of \d+ bytes \(unexpected end of archive inside an entry \(\d+ bytes missing\)\)$/);
+    expect(files(join(t.dataRoot, 'content', 'ingest'))).toEqual([]);
+    // 2. Complete blobs, then an index.json that is not an index: the blobs it brought go again.
+    writeFileSync(join(layout, 'index.json'), '{"manifests":[{"digest":1}]}');
+    tarOf(join(t.dir, 'badindex.tar'), ['index.json']);
+    const badIndex = await t.docker(['load', '-i', join(t.dir, 'badindex.tar')]);
+    expect(badIndex.stderr.trim()).toBe('Error response from daemon: import "the request body (docker load)": index.json: manifests[0] is not a descriptor (mediaType, sha256 digest, size)');
+    // 3. A docker manifest.json that is not docker's.
     const bad = join(t.dir, 'bad');
     execFileSync('mkdir', ['-p', bad]);
     writeFileSync(join(bad, 'manifest.json'), '{"Config": 1}');
