@@ -172,7 +172,13 @@ export class Engine {
   /** Pushes the image `source` names to `destination` (in full, with a tag). */
   async push(source: string, destination: string, req: PullRequest & Pick<PushOptions, 'mountFrom' | 'chunkSize'> = {}): Promise<PushResult> {
     const record = findImage(this.dataRoot, source);
-    return push(this.dataRoot, record, destination, {
+    let full: string;
+    try {
+      full = formatReference(parseReference(destination));
+    } catch (e) {
+      throw new RuntimeError({ kind: 'invalid-argument', step: 'push', path: destination, detail: `not an image name: ${(e as Error).message}` });
+    }
+    return push(this.dataRoot, record, full, {
       insecure: req.insecure,
       authFile: req.authFile,
       credentials: req.credentials,

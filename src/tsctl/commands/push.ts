@@ -1,6 +1,5 @@
 import { parseArgs, flagBool, flagString, UsageError } from '../../common/argv.js';
 import type { Engine, Progress } from '../../engine/engine.js';
-import { formatReference, parseReference } from '../../image/reference.js';
 import { checkFormat } from '../context.js';
 import { progressFor } from '../progressBars.js';
 
@@ -17,13 +16,7 @@ export default async function pushCommand(args: string[], engine: Engine): Promi
   ]);
   if (p.positionals.length < 1 || p.positionals.length > 2) throw new UsageError('usage: tsctl push IMAGE [DESTINATION]  (DESTINATION: REGISTRY/REPOSITORY[:TAG], default IMAGE)');
   const format = checkFormat(flagString(p, 'format'));
-  const [source, dest = source] = p.positionals;
-  let destination: string;
-  try {
-    destination = formatReference(parseReference(dest));
-  } catch (e) {
-    throw new UsageError(`invalid destination ${JSON.stringify(dest)}: ${(e as Error).message}`);
-  }
+  const [source, destination = source] = p.positionals;
   const chunkText = flagString(p, 'chunk-size');
   const chunkSize = chunkText === undefined ? undefined : Number(chunkText);
   if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize < 1024)) throw new UsageError(`--chunk-size ${JSON.stringify(chunkText)}: a whole number of bytes, at least 1024`);
