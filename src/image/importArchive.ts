@@ -51,8 +51,9 @@ async function collect(entries: AsyncIterable<TarEntry>, store: ContentStore, ad
         // An archive is not resumed like a download: its partial blob and lock go.
         for (const suffix of ['partial', 'lock']) rmSync(join(store.ingestDir, `${blob[1]}.${suffix}`), { force: true });
         if (!(err instanceof RuntimeError)) throw err;
-        const why = (err.detail ?? err.message).replace(/; the partial download is kept.*$/, '');
-        throw new RuntimeError({ kind: 'invalid-argument', step: 'import', path: source, detail: `${path}: ${why}` });
+        // The store speaks of downloads and registries; here the bytes come from the archive.
+        const why = (err.detail ?? err.message).replace(/; the partial download is kept.*$/, '').replace(/^the registry sent content/, 'the archive holds content');
+        throw new RuntimeError({ kind: 'invalid-argument', step: 'import', path: source, detail: `${path}: ${err.step.replace(/^download /, 'read ')}: ${why}` });
       }
       c.blobs.set(path, digest);
     } else if (path.endsWith('layer.tar')) {

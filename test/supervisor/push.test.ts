@@ -101,7 +101,7 @@ describe('docker push, save and load against tsd', () => {
     expect((await t.docker(['rmi', `${reg}/library/busybox`])).code).toBe(0);
     const push = await t.docker(['push', name]);
     expect(push.stderr).toBe('');
-    expect(push.stdout).toMatch(/[0-9a-f]{12}: (Pushed|Layer already exists)\n/);
+    expect(push.stdout).toMatch(/[0-9a-f]{12}: Pushed\n/);
     expect(push.stdout).toMatch(/v2: digest: sha256:[0-9a-f]{64} size: \d+\n$/);
     expect(push.stdout).not.toContain('Mounted from');
     expect((await t.docker(['tag', name, `${reg}/library/busybox`])).code).toBe(0);
@@ -186,7 +186,7 @@ describe('docker push, save and load against tsd', () => {
     writeFileSync(cut, whole.subarray(0, whole.indexOf(noise.blob.subarray(0, 64)) + 100_000));
     const truncated = await t.docker(['load', '-i', cut]);
     expect(truncated.code).toBe(1);
-    expect(truncated.stderr.trim()).toMatch(/^Error response from daemon: import "the request body \(docker load\)": blobs\/sha256\/[0-9a-f]{64}: interrupted after 100000 of \d+ bytes \(unexpected end of archive inside an entry \(\d+ bytes missing\)\)$/);
+    expect(truncated.stderr.trim()).toMatch(/^Error response from daemon: import "the request body \(docker load\)": blobs\/sha256\/([0-9a-f]{64}): read sha256:\1: interrupted after 100000 of \d+ bytes \(unexpected end of archive inside an entry \(\d+ bytes missing\)\)$/);
     expect(files(join(t.dataRoot, 'content', 'ingest'))).toEqual([]);
     // 2. Complete blobs, then an index.json that is not an index: the blobs it brought go again.
     writeFileSync(join(layout, 'index.json'), '{"manifests":[{"digest":1}]}');
