@@ -104,8 +104,36 @@ describe('docker push, save and load against tsd', () => {
     expect(push.stdout).toMatch(/[0-9a-f]{12}: Pushed\n/);
     expect(push.stdout).toMatch(/v2: digest: sha256:[0-9a-f]{64} size: \d+\n$/);
     expect(push.stdout).not.toContain('Mounted from');
+    // The API's stream of an upload: Preparing, Pushing with Docker's progressDetail and bar, Pushed.
+    expect((await t.docker(['tag', name, `${reg}/solo/other:v1`])).code).toBe(0);
+    expect((await t.docker(['rmi', name])).code).toBe(0);
+    const stream = curl(['-X', 'POST', `http://tsd/v1.41/images/${reg}/solo/other/push?tag=v1`]);
+    const messages = stream.body.trim().split('\r\n').map((l) => JSON.parse(l) as { status?: string; id?: string; progressDetail?: { current?: number; total?: number }; progress?: string });
+    const statuses = messages.filter((m) => m.id).map((m) => m.status);
+    expect(statuses[0]).toBe('Preparing');
+    expect(statuses.at(-1)).toBe('Pushed');
+    const pushing = messages.filter((m) => m.status === 'Pushing');
+    expect(pushing.length).toBeGreaterThan(0);
+    expect(pushing.at(-1)!.progressDetail!.current).toBe(pushing.at(-1)!.progressDetail!.total);
+    expect(pushing.at(-1)!.progress).toMatch(/^\[=+> *\] +\d+(\.\d+)?[kM]?B\/\d+(\.\d+)?[kM]?B$/);
+    expect((await t.docker(['tag', `${reg}/solo/other:v1`, name])).code).toBe(0);
+    expect((await t.docker(['rmi', `${reg}/solo/other:v1`])).code).toBe(0);
     expect((await t.docker(['tag', name, `${reg}/library/busybox`])).code).toBe(0);
     expect((await t.docker(['rmi', name])).code).toBe(0);
+  });
+
+  it('--all-tags pushes every tag of the repository; push events name each tag', async () => {
+    const t0 = Math.floor(Date.now() / 1000) - 1;
+    for (const tag of ['a', 'b']) expect((await t.docker(['tag', `${reg}/library/busybox`, `${reg}/multi:${tag}`])).code).toBe(0);
+    const all = await t.docker(['push', '--all-tags', `${reg}/multi`]);
+    expect(all.stderr).toBe('');
+    expect(all.stdout).toMatch(/^a: digest: sha256:[0-9a-f]{64} size: \d+$/m);
+    expect(all.stdout).toMatch(/^b: digest: sha256:[0-9a-f]{64} size: \d+$/m);
+    const tags = await (await fetch(`http://${reg}/v2/multi/tags/list`)).json();
+    expect({ ...tags, tags: [...tags.tags].sort() }).toEqual({ name: 'multi', tags: ['a', 'b'] });
+    const events = await t.docker(['events', '--since', String(t0), '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'event=push', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}}']);
+    expect(events.stdout.trim().split('\n').filter((l) => l.includes('/multi:'))).toEqual([`image push ${reg}/multi:a`, `image push ${reg}/multi:b`]);
+    for (const tag of ['a', 'b']) expect((await t.docker(['rmi', `${reg}/multi:${tag}`])).code).toBe(0);
   });
 
   it('an image that is not here: dockerd\'s error after the first line', async () => {

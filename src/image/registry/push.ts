@@ -97,7 +97,8 @@ export async function push(dataRoot: string, record: ImageRecord, destination: s
     return uploadUrl(res.headers.get('location'), url);
   };
 
-  const upload = async (d: Descriptor, id: string): Promise<BlobOutcome> => {
+  /** `id`: the layer to report progress for (none for the config). */
+  const upload = async (d: Descriptor, id?: string): Promise<BlobOutcome> => {
     let url = await start(d);
     if (url === 'mounted') return 'mounted';
     const file = await open(store.blobPath(d.digest));
@@ -112,7 +113,7 @@ export async function push(dataRoot: string, record: ImageRecord, destination: s
         const res = await client.request('PUT', withDigest(url, d.digest), { 'content-type': 'application/octet-stream', 'content-length': String(bytesRead) }, step, buf.subarray(0, bytesRead));
         await res.body?.cancel().catch(() => undefined);
         if (res.status !== 201) throw await httpError(step, url, res);
-        progress.update(id, size);
+        if (id) progress.update(id, size);
         return 'pushed';
       }
       while (offset < size) {
@@ -124,7 +125,7 @@ export async function push(dataRoot: string, record: ImageRecord, destination: s
         if (res.status !== 202) throw await httpError(step, url, res);
         url = uploadUrl(res.headers.get('location'), url);
         offset += bytesRead;
-        progress.update(id, offset);
+        if (id) progress.update(id, offset);
       }
       const step = stepOf(ref, `finish upload of ${d.digest}`);
       const res = await client.request('PUT', withDigest(url, d.digest), { 'content-length': '0' }, step, Buffer.alloc(0));
@@ -137,7 +138,10 @@ export async function push(dataRoot: string, record: ImageRecord, destination: s
   };
 
   const layers = manifest.layers;
+  const concurrency = Math.min(opts.concurrency ?? 3, layers.length);
   for (const l of layers) progress.layer(l.digest, l.size);
+  // Those past the first uploads wait for a slot, as dockerd says.
+  for (const l of layers.slice(concurrency)) progress.status(l.digest, 'waiting');
   const failures: unknown[] = [];
   let next = 0;
   const worker = async () => {
@@ -152,9 +156,9 @@ export async function push(dataRoot: string, record: ImageRecord, destination: s
     }
   };
   try {
-    await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 3, layers.length) }, () => worker().catch((e) => { failures.push(e); })));
+    await Promise.all(Array.from({ length: concurrency }, () => worker().catch((e) => { failures.push(e); })));
     if (failures.length) throw failures[0];
-    if (!(await exists(manifest.config))) await upload(manifest.config, manifest.config.digest);
+    if (!(await exists(manifest.config))) await upload(manifest.config);
     const mediaType = record.manifest.mediaType || manifest.mediaType || 'application/vnd.oci.image.manifest.v1+json';
     const url = `${client.base}/manifests/${ref.tag}`;
     const step = stepOf(ref, `put manifest ${ref.tag}`);

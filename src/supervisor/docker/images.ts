@@ -103,7 +103,7 @@ function pushProgress(line: (v: object) => void): Progress {
     },
     status(id, state) {
       if (state === 'pushing') return;
-      const text = state === 'exists' ? 'Layer already exists' : state === 'pushed' ? 'Pushed' : state.startsWith('mounted:') ? `Mounted from ${familiarName(state.slice(8))}` : state;
+      const text = state === 'exists' ? 'Layer already exists' : state === 'pushed' ? 'Pushed' : state === 'waiting' ? 'Waiting' : state.startsWith('mounted:') ? `Mounted from ${familiarName(state.slice(8))}` : state;
       line({ status: text, progressDetail: {}, id: short(id) });
     },
     done() {},

@@ -21,7 +21,7 @@ export default async function pushCommand(args: string[], engine: Engine): Promi
   const chunkSize = chunkText === undefined ? undefined : Number(chunkText);
   if (chunkSize !== undefined && (!Number.isInteger(chunkSize) || chunkSize < 1024)) throw new UsageError(`--chunk-size ${JSON.stringify(chunkText)}: a whole number of bytes, at least 1024`);
   const bars = progressFor(process.stderr, flagBool(p, 'quiet') || format === 'json');
-  const progress: Progress = { ...bars, status: (id, state) => bars.status(id, WORDS[state] ?? state) };
+  const progress: Progress = { ...bars, status: (id, state) => { if (state !== 'waiting') bars.status(id, WORDS[state] ?? state); } };
   const result = await engine.push(source, destination, { insecure: flagBool(p, 'insecure'), authFile: flagString(p, 'auth-file'), chunkSize, progress });
   process.stdout.write(format === 'json' ? JSON.stringify(result, null, 2) + '\n' : `${result.name}: ${result.digest} size: ${result.size}\n`);
   return 0;
