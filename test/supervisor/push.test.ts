@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildLayer, writeLayout } from '../images/buildImage.js';
 import { startProxy, type Proxy } from '../images/proxy.js';
+import { freePort } from '../images/registry.js';
 import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
 
 let t: Tsd;
@@ -136,11 +137,19 @@ describe('docker push, save and load against tsd', () => {
     for (const tag of ['a', 'b']) expect((await t.docker(['rmi', `${reg}/multi:${tag}`])).code).toBe(0);
   });
 
-  it('an image that is not here: dockerd\'s error after the first line', async () => {
+  it('an image that is not here: dockerd\'s error after the first line; a registry that is not there is named', async () => {
     const missing = await t.docker(['push', `${reg}/nothere:1`]);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toContain(`The push refers to repository [${reg}/nothere]`);
     expect(missing.stderr.trim()).toBe(`An image does not exist locally with the tag: ${reg}/nothere`);
+    // A registry that is not there: named, with the errno.
+    const nobody = `127.0.0.1:${await freePort()}`;
+    expect((await t.docker(['tag', `${reg}/library/busybox`, `${nobody}/gone:1`])).code).toBe(0);
+    const down = await t.docker(['push', `${nobody}/gone:1`]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain(`push ${nobody}/gone: check blob sha256:`);
+    expect(down.stderr).toContain('ECONNREFUSED');
+    expect((await t.docker(['rmi', `${nobody}/gone:1`])).code).toBe(0);
   });
 
   it('pushes through a registry that wants credentials after docker login; a wrong password names the registry and 401', async () => {
