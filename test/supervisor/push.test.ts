@@ -203,7 +203,8 @@ describe('docker push, save and load against tsd', () => {
     expect(run.stdout).toBe('loaded\n');
     expect((await t.docker(['rmi', 'saved:1'])).code).toBe(0);
 
-    const piped = await t.underPty(`docker save saved:1 >/dev/null; docker save ${name} | docker load`);
+    // A reader that goes away after 1000 bytes, then a whole save piped into load.
+    const piped = await t.underPty(`docker save saved:1 >/dev/null; docker save ${name} | head -c 1000 >/dev/null; docker save ${name} | docker load`);
     expect(piped.stdout).toContain('Error response from daemon: No such image: saved:1');
     expect(piped.stdout).toContain(`Loaded image: ${name}`);
   });

@@ -3,6 +3,7 @@
 // (auth.ts). The rules (conflicts, dangling images, events) are the engine's
 // (src/engine/images.ts); this file parses and maps.
 import type { ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { BadRequest } from '../http/errors.js';
 import { messageOf } from '../http/errors.js';
 import { sendJson, type Router } from '../http/router.js';
@@ -119,8 +120,13 @@ export function registerImages(router: Router, api: Api): void {
     if (!names.length) throw new BadRequest('names: missing');
     for (const n of names) await api.engine.findImage(n).catch(() => { throw Object.assign(new Error(`No such image: ${n}`), { kind: 'not-found' }); });
     res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    // Through a stream of our own, so that a client that goes away fails the writer
+    // (a waiting write would otherwise wait for a drain that never comes).
+    const out = new PassThrough();
+    out.pipe(res);
+    res.on('close', () => { if (!res.writableFinished) out.destroy(new Error('the client closed the connection')); });
     try {
-      await api.engine.saveImages(res, names);
+      await api.engine.saveImages(out, names);
     } catch (e) {
       // Headers are out: all a client can be told is a cut-off archive.
       res.destroy(e as Error);
