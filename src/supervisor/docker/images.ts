@@ -123,6 +123,9 @@ export function registerImages(router: Router, api: Api): void {
     // Through a stream of our own, so that a client that goes away fails the writer
     // (a waiting write would otherwise wait for a drain that never comes).
     const out = new PassThrough();
+    // The writer learns of a destroyed stream from its own writes; an 'error' event with nobody
+    // listening between two writes would take the whole daemon down (it did: a client gone mid-save).
+    out.on('error', () => {});
     out.pipe(res);
     res.on('close', () => { if (!res.writableFinished) out.destroy(new Error('the client closed the connection')); });
     try {
