@@ -28,6 +28,8 @@ import { layerChain } from '../image/unpack/unpacker.js';
 import { openSnapshotter, unmount } from '../image/snapshots/mount.js';
 import type { Snapshotter } from '../image/snapshots/snapshotter.js';
 import { overlayChanges, type Change } from './changes.js';
+import { storeUpperDirLayer, type StoredLayer } from '../image/diff/storeLayer.js';
+import type { SkipRule } from '../image/diff/layerTar.js';
 import { defaultRuntimeBinary, OciRuntime } from './ociRuntime.js';
 
 export type { BundleRequest, Change, ContainerRecord, DiskUsage, ImageConfig, ImageRecord, Manifest, Progress, PruneResult };
@@ -342,6 +344,24 @@ export class Engine {
     if (m.type === 'bind') return overlayChanges(m.source, []);
     const opt = (name: string) => m.options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1);
     return overlayChanges(opt('upperdir') ?? '', (opt('lowerdir') ?? '').split(':').filter(Boolean));
+  }
+
+  /**
+   * Container `id`'s changes as a layer in the content store (docker commit,
+   * a build step); undefined when it changed nothing. `skip` leaves out what
+   * the runtime made (a build step's mount points).
+   */
+  async storeContainerLayer(id: string, skip?: SkipRule): Promise<StoredLayer | undefined> {
+    const { snapshotter, key } = await this.writableSnapshot(id);
+    const [m] = snapshotter.mounts(key);
+    if (snapshotter.driver !== 'overlay' || !m) throw new RuntimeError({ kind: 'invalid-state', step: 'write the container\'s layer', path: id, detail: `the ${snapshotter.driver} snapshotter keeps no layer of changes; commit and build need overlay` });
+    const upper = m.type === 'bind' ? m.source : m.options.find((o) => o.startsWith('upperdir='))?.slice('upperdir='.length) ?? '';
+    return storeUpperDirLayer(new ContentStore(this.dataRoot), upper, skip);
+  }
+
+  /** The data root, for what writes images beside the engine's (the builder). */
+  get root(): string {
+    return this.dataRoot;
   }
 
   /** Bytes of container `id`'s writable layer (SizeRw) and of it with its image's layers (SizeRootFs). */

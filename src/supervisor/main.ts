@@ -18,6 +18,7 @@ import { Engine } from '../engine/engine.js';
 import { defaultRuntimeBinary } from '../engine/ociRuntime.js';
 import { defaultShimBinary } from '../engine/shimClient.js';
 import { buildInfo } from '../engine/version.js';
+import { registerBuild } from './docker/build.js';
 import { registerContainers } from './docker/containers.js';
 import { registerExec } from './docker/exec.js';
 import type { Api, DaemonSettings } from './docker/context.js';
@@ -293,6 +294,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSystemDf(router, api);
   registerVolumes(router, api);
   registerNetworks(router, api);
+  registerBuild(router, api);
 
   const hijacked = new Set<Duplex>();
   const server = createServer((req, res) => {

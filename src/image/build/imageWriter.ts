@@ -1,0 +1,71 @@
+// A built image into the content store: config and manifest blobs (the
+// layers are stored already) and a hidden name, so the collector keeps it and
+// a container can be made of it by ID. Tags are the caller's (the engine's
+// Images, which moves names as docker tag does).
+import { ContentStore } from '../content/store.js';
+import { ImageStore, type ImageRecord } from '../imageStore.js';
+import { MediaType, type Descriptor, type Manifest } from '../mediaTypes.js';
+import { formatReference, parseReference } from '../reference.js';
+
+/** Docker's container config of an image, every field the builder sets. */
+export interface BuildImageConfigBody {
+  Hostname?: string;
+  User?: string;
+  Env?: string[];
+  Cmd?: string[] | null;
+  Entrypoint?: string[] | null;
+  WorkingDir?: string;
+  Volumes?: Record<string, object> | null;
+  ExposedPorts?: Record<string, object>;
+  Labels?: Record<string, string> | null;
+  StopSignal?: string;
+  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
+  OnBuild?: string[] | null;
+  Shell?: string[];
+  ArgsEscaped?: boolean;
+  Image?: string;
+}
+
+export interface HistoryEntry {
+  created: string;
+  created_by: string;
+  empty_layer?: boolean;
+  comment?: string;
+  author?: string;
+}
+
+/** The whole image config document as Docker writes it. */
+export interface BuiltImageConfig {
+  architecture: string;
+  os: string;
+  variant?: string;
+  created: string;
+  author?: string;
+  config: BuildImageConfigBody;
+  container?: string;
+  container_config?: BuildImageConfigBody;
+  docker_version?: string;
+  rootfs: { type: 'layers'; diff_ids: string[] };
+  history: HistoryEntry[];
+}
+
+/** The name a built image is kept under until it is tagged (never shown: the record is hidden). */
+export const builtImageName = (manifestDigest: string) => formatReference(parseReference(`tsd-build@${manifestDigest}`));
+
+/** Writes config + manifest and a hidden record; returns the record (its `config` is the image ID). */
+export function writeBuiltImage(dataRoot: string, config: BuiltImageConfig, layers: Descriptor[]): ImageRecord {
+  const store = new ContentStore(dataRoot);
+  const configData = Buffer.from(JSON.stringify(config));
+  const configDigest = store.write(configData);
+  const manifest: Manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, digest: configDigest, size: configData.length }, layers };
+  const manifestData = Buffer.from(JSON.stringify(manifest));
+  const manifestDigest = store.write(manifestData);
+  const desc: Descriptor = { mediaType: MediaType.ociManifest, digest: manifestDigest, size: manifestData.length };
+  const images = new ImageStore(dataRoot);
+  // An image with a name already (a cached step that was tagged) needs no hidden one.
+  const named = images.list().find((r) => r.config === configDigest);
+  if (named) return named;
+  const record: ImageRecord = { name: builtImageName(manifestDigest), target: desc, manifest: desc, config: configDigest, updated: new Date().toISOString(), hidden: true };
+  images.put(record);
+  return record;
+}

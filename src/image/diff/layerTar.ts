@@ -1,0 +1,224 @@
+// A writable layer's changes as an OCI layer tar. Overlay keeps exactly the
+// changes in its upper dir: a 0/0 character device is a deleted name (written
+// as `.wh.NAME`), trusted.overlay.opaque=y a directory that hides what is
+// below (`DIR/.wh..wh..opq`); everything else is written with its owner, mode,
+// mtime and link target, a second name of one inode as a hard link. The walk
+// is async and gives the event loop back as it goes; file bodies are streamed.
+import { createReadStream, type BigIntStats } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { addon } from '../../native/addon.js';
+
+const BLOCK = 512;
+export const WHITEOUT_PREFIX = '.wh.';
+export const OPAQUE_MARKER = '.wh..wh..opq';
+
+type TypeFlag = '0' | '1' | '2' | '3' | '4' | '5' | '6' | 'x';
+
+export interface LayerEntryHeader {
+  name: string;
+  type: TypeFlag;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+  linkname?: string;
+  devmajor?: number;
+  devminor?: number;
+}
+
+function octal(n: number, len: number): string {
+  return n.toString(8).padStart(len - 1, '0') + '\0';
+}
+
+/** One ustar header block; fields too long for it go into a PAX record before it. */
+export function ustarHeader(h: LayerEntryHeader): Buffer {
+  const b = Buffer.alloc(BLOCK);
+  b.write(h.name.slice(0, 100), 0, 'utf8');
+  b.write(octal(h.mode & 0o7777, 8), 100, 'ascii');
+  b.write(octal(Math.min(h.uid, 0o7777777), 8), 108, 'ascii');
+  b.write(octal(Math.min(h.gid, 0o7777777), 8), 116, 'ascii');
+  b.write(octal(Math.min(h.size, 0o77777777777), 12), 124, 'ascii');
+  b.write(octal(Math.max(0, Math.min(h.mtime, 0o77777777777)), 12), 136, 'ascii');
+  b.write('        ', 148, 'ascii');
+  b.write(h.type, 156, 'ascii');
+  if (h.linkname) b.write(h.linkname.slice(0, 100), 157, 'utf8');
+  b.write('ustar\x0000', 257, 'latin1');
+  b.write(octal(h.devmajor ?? 0, 8), 329, 'ascii');
+  b.write(octal(h.devminor ?? 0, 8), 337, 'ascii');
+  let sum = 0;
+  for (const x of b) sum += x;
+  b.write(octal(sum, 7) + ' ', 148, 'ascii');
+  return b;
+}
+
+/** A PAX record `LEN key=value\n`, its length counting itself. */
+export function paxRecord(key: string, value: Buffer | string): Buffer {
+  const v = typeof value === 'string' ? Buffer.from(value) : value;
+  const rest = Buffer.byteLength(` ${key}=`) + v.length + 1;
+  let len = rest + 1;
+  while (String(len).length + rest !== len) len = String(len).length + rest;
+  return Buffer.concat([Buffer.from(`${len} ${key}=`), v, Buffer.from('\n')]);
+}
+
+export class LayerTarWriter {
+  constructor(private readonly out: Writable) {}
+
+  private async put(b: Buffer): Promise<void> {
+    if (!this.out.write(b)) await once(this.out, 'drain');
+  }
+
+  private async pad(size: number): Promise<void> {
+    const n = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (n) await this.put(Buffer.alloc(n));
+  }
+
+  async entry(h: LayerEntryHeader, xattrs: Record<string, Buffer> = {}, body?: AsyncIterable<Buffer>): Promise<void> {
+    const pax: Buffer[] = [];
+    if (Buffer.byteLength(h.name) > 100) pax.push(paxRecord('path', h.name));
+    if (h.linkname && Buffer.byteLength(h.linkname) > 100) pax.push(paxRecord('linkpath', h.linkname));
+    if (h.uid > 0o7777777) pax.push(paxRecord('uid', String(h.uid)));
+    if (h.gid > 0o7777777) pax.push(paxRecord('gid', String(h.gid)));
+    if (h.size > 0o77777777777) pax.push(paxRecord('size', String(h.size)));
+    for (const [k, v] of Object.entries(xattrs)) pax.push(paxRecord(`SCHILY.xattr.${k}`, v));
+    if (pax.length) {
+      const data = Buffer.concat(pax);
+      await this.put(ustarHeader({ name: 'PaxHeader', type: 'x', mode: 0o644, uid: 0, gid: 0, size: data.length, mtime: h.mtime }));
+      await this.put(data);
+      await this.pad(data.length);
+    }
+    await this.put(ustarHeader(h));
+    if (h.type === '0' && h.size > 0) {
+      let written = 0;
+      if (body) {
+        for await (const chunk of body) {
+          // A file that grew while we read it: the header promised h.size.
+          const part = written + chunk.length > h.size ? chunk.subarray(0, h.size - written) : chunk;
+          await this.put(part);
+          written += part.length;
+          if (written >= h.size) break;
+        }
+      }
+      // A file that shrank: zero-filled to the promised size, so the archive stays well-formed.
+      if (written < h.size) await this.put(Buffer.alloc(h.size - written));
+      await this.pad(h.size);
+    }
+  }
+
+  async finish(): Promise<void> {
+    await this.put(Buffer.alloc(BLOCK * 2));
+    this.out.end();
+  }
+}
+
+const isWhiteout = (st: BigIntStats) => st.isCharacterDevice() && st.rdev === 0n;
+
+function isOpaque(dir: string): boolean {
+  try {
+    const v = addon().lgetxattr(dir, 'trusted.overlay.opaque');
+    return !!v && v.length === 1 && v[0] === 0x79;
+  } catch {
+    return false;
+  }
+}
+
+/** The xattrs a layer carries (file capabilities); overlay's own are never part of a layer. */
+function layerXattrs(path: string): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  try {
+    const cap = addon().lgetxattr(path, 'security.capability');
+    if (cap) out['security.capability'] = cap;
+  } catch { /* none */ }
+  return out;
+}
+
+const major = (rdev: bigint) => Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn));
+const minor = (rdev: bigint) => Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn));
+
+/**
+ * Writes the overlay upper dir `upper` as a layer tar to `out` (ended at the
+ * end). Entries in name order, parents before children, so the tar is the same
+ * for the same tree.
+ */
+export async function writeUpperDirLayer(upper: string, out: Writable, skip: SkipRule = () => false): Promise<number> {
+  const tar = new LayerTarWriter(out);
+  let count = 0;
+  const links = new Map<string, string>();
+  const walk = async (rel: string) => {
+    const names = (await readdir(`${upper}/${rel}`)).sort();
+    for (const n of names) {
+      const path = rel ? `${rel}/${n}` : n;
+      const full = `${upper}/${path}`;
+      const st = await lstat(full, { bigint: true });
+      if (skip(path, st)) continue;
+      count++;
+      const base = { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: 0, mtime: Number(st.mtimeMs / 1000n) };
+      if (isWhiteout(st)) {
+        await tar.entry({ ...base, name: rel ? `${rel}/${WHITEOUT_PREFIX}${n}` : `${WHITEOUT_PREFIX}${n}`, type: '0', mode: 0o644, uid: 0, gid: 0 });
+      } else if (st.isDirectory()) {
+        await tar.entry({ ...base, name: `${path}/`, type: '5' }, layerXattrs(full));
+        if (isOpaque(full)) await tar.entry({ ...base, name: `${path}/${OPAQUE_MARKER}`, type: '0', mode: 0o644, uid: 0, gid: 0 });
+        await walk(path);
+      } else if (st.isSymbolicLink()) {
+        await tar.entry({ ...base, name: path, type: '2', linkname: await readlink(full) });
+      } else if (st.isFile()) {
+        const inode = `${st.dev}:${st.ino}`;
+        const first = st.nlink > 1n ? links.get(inode) : undefined;
+        if (first) {
+          await tar.entry({ ...base, name: path, type: '1', linkname: first });
+          continue;
+        }
+        if (st.nlink > 1n) links.set(inode, path);
+        await tar.entry({ ...base, name: path, type: '0', size: Number(st.size) }, layerXattrs(full), createReadStream(full) as AsyncIterable<Buffer>);
+      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+        await tar.entry({ ...base, name: path, type: st.isCharacterDevice() ? '3' : '4', devmajor: major(st.rdev), devminor: minor(st.rdev) });
+      } else if (st.isFIFO()) {
+        await tar.entry({ ...base, name: path, type: '6' });
+      }
+      // Sockets are never part of a layer (as Docker).
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  await walk('');
+  await tar.finish();
+  return count;
+}
+
+/** Entries a layer leaves out (relative path without a leading slash). */
+export type SkipRule = (path: string, st: BigIntStats) => boolean;
+
+const RUNTIME_FILES = new Set(['etc/hosts', 'etc/resolv.conf', 'etc/hostname', '.dockerenv']);
+
+/**
+ * What a step container's runtime made, not its command: the mount points of
+ * /proc, /sys and /dev (all of /dev: a tmpfs in the container, so anything
+ * under it in the upper dir is a mount point) and the empty files the network
+ * setup binds /etc/hosts, resolv.conf and hostname on. Docker keeps these in
+ * its init layer, which is never part of an image.
+ */
+export const skipRuntimeMountPoints: SkipRule = (path, st) =>
+  path === 'proc' || path === 'sys' || path === 'dev' || path.startsWith('dev/') ||
+  (RUNTIME_FILES.has(path) && st.isFile() && st.size === 0n);
+
+/** Whether the upper dir holds anything `skip` keeps (an empty step makes no layer, as Docker). */
+export async function hasChanges(upper: string, skip: SkipRule = () => false): Promise<boolean> {
+  const walk = async (rel: string): Promise<boolean> => {
+    const names = await readdir(rel ? `${upper}/${rel}` : upper);
+    let skipped = 0;
+    for (const n of names) {
+      const path = rel ? `${rel}/${n}` : n;
+      const st = await lstat(`${upper}/${path}`, { bigint: true });
+      if (skip(path, st)) {
+        skipped++;
+        continue;
+      }
+      if (!st.isDirectory() || isOpaque(`${upper}/${path}`)) return true;
+      if (await walk(path)) return true;
+    }
+    // An empty directory is one the step made; one whose entries were all skipped was only copied up for them.
+    return rel !== '' && names.length === 0 && skipped === 0;
+  };
+  return walk('');
+}
