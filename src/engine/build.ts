@@ -84,29 +84,44 @@ class ContainerStepRunner implements StepRunner {
   }
 
   async step(imageId: string, spec: StepSpec, o: { fill?: (rootfs: string) => Promise<void>; output: (data: Buffer) => void; started: (containerId: string) => void }): Promise<StepResult> {
+    if (!spec.argv) return this.filled(imageId, o);
     const id = await this.create(imageId, spec);
     o.started(id);
-    let exitCode = 0;
-    if (o.fill) await o.fill(join(this.containers.execTarget(id).bundle, 'rootfs'));
-    if (spec.argv) {
-      const attachment = await this.containers.attach(id, { stdin: false, stdout: true, stderr: true, stream: true, logs: false }, { write: (_s, data) => o.output(data) });
-      const exited = this.containers.wait(id, 'next-exit');
-      await this.containers.start(id);
-      exitCode = await exited;
-      await attachment.done;
-    }
+    const attachment = await this.containers.attach(id, { stdin: false, stdout: true, stderr: true, stream: true, logs: false }, { write: (_s, data) => o.output(data) });
+    const exited = this.containers.wait(id, 'next-exit');
+    await this.containers.start(id);
+    const exitCode = await exited;
+    await attachment.done;
     const layer = exitCode === 0 ? await this.engine.storeContainerLayer(id, skipRuntimeMountPoints) : undefined;
     return { containerId: id, exitCode, layer };
   }
 
+  /**
+   * A step that only writes files (COPY, ADD, WORKDIR): a writable layer on the
+   * image, mounted, without a process (the image may have no shell at all).
+   */
+  private async filled(imageId: string, o: { fill?: (rootfs: string) => Promise<void>; started: (containerId: string) => void }): Promise<StepResult> {
+    const id = `build-${randomBytes(16).toString('hex')}`;
+    const record = await this.engine.createContainer(imageId, { id, args: ['/bin/true'], mounts: [] }, join(this.engine.root, 'build', 'steps', id));
+    this.filledIds.add(id);
+    o.started(id);
+    await o.fill?.(join(record.bundle, 'rootfs'));
+    return { containerId: id, exitCode: 0, layer: await this.engine.storeContainerLayer(id) };
+  }
+
+  private readonly filledIds = new Set<string>();
+
   async removeContainer(id: string): Promise<void> {
-    await this.containers.remove(id, { force: true, volumes: true });
+    if (this.filledIds.delete(id)) await this.engine.removeContainer(id, { force: true });
+    else await this.containers.remove(id, { force: true, volumes: true });
   }
 
   async withRootfs<T>(imageId: string, fn: (rootfs: string) => Promise<T>): Promise<T> {
-    const id = await this.create(imageId, { env: [], user: '', workingDir: '/', network: 'none' });
+    const id = `build-${randomBytes(16).toString('hex')}`;
+    const record = await this.engine.createContainer(imageId, { id, args: ['/bin/true'], mounts: [] }, join(this.engine.root, 'build', 'steps', id));
+    this.filledIds.add(id);
     try {
-      return await fn(join(this.containers.execTarget(id).bundle, 'rootfs'));
+      return await fn(join(record.bundle, 'rootfs'));
     } finally {
       await this.removeContainer(id);
     }

@@ -16,7 +16,7 @@ import { ImageStore } from '../imageStore.js';
 import type { Descriptor } from '../mediaTypes.js';
 import { ContentStore } from '../content/store.js';
 import { copyInto, hashSources, mkdirInRoot, resolveSources } from './copySteps.js';
-import { writeBuiltImage, type BuildImageConfigBody, type BuiltImageConfig, type HistoryEntry } from './imageWriter.js';
+import { keepBuiltImage, writeBuiltImage, type BuildImageConfigBody, type BuiltImageConfig, type HistoryEntry } from './imageWriter.js';
 import type { CommandForm, Dockerfile, Instruction, Stage } from './instructions.js';
 import { expandWord } from './expand.js';
 
@@ -256,6 +256,7 @@ export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner)
     config.created = new Date().toISOString();
     last = writeBuiltImage(o.dataRoot, config, layers).config;
   }
+  keepBuiltImage(o.dataRoot, last);
   const unused = Object.keys(o.buildArgs).filter((k) => !usedArgs.has(k) && !PREDEFINED_ARGS.has(k));
   if (unused.length) o.output(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
   return last;

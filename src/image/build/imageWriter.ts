@@ -49,8 +49,26 @@ export interface BuiltImageConfig {
   history: HistoryEntry[];
 }
 
-/** The name a built image is kept under until it is tagged (never shown: the record is hidden). */
+/** The name a built image is kept under until it is tagged (a hidden record: `<none>:<none>`). */
 export const builtImageName = (manifestDigest: string) => formatReference(parseReference(`tsd-build@${manifestDigest}`));
+
+/**
+ * The repository of a build's intermediate images (one per step, the cache):
+ * hidden, and left out of image lists as dockerd leaves out images that have
+ * children (`docker images` without -a).
+ */
+export const INTERMEDIATE_REPOSITORY = 'docker.io/library/tsd-build-step';
+export const isIntermediateName = (name: string) => name.startsWith(`${INTERMEDIATE_REPOSITORY}@`);
+const intermediateName = (manifestDigest: string) => `${INTERMEDIATE_REPOSITORY}@${manifestDigest}`;
+
+/** The build's result with no tag: kept as a dangling image that lists show. */
+export function keepBuiltImage(dataRoot: string, imageId: string): void {
+  const images = new ImageStore(dataRoot);
+  const all = images.list().filter((r) => r.config === imageId);
+  if (all.some((r) => !isIntermediateName(r.name))) return;
+  const r = all[0];
+  if (r) images.put({ ...r, name: builtImageName(r.manifest.digest), hidden: true, updated: new Date().toISOString() });
+}
 
 /** Writes config + manifest and a hidden record; returns the record (its `config` is the image ID). */
 export function writeBuiltImage(dataRoot: string, config: BuiltImageConfig, layers: Descriptor[]): ImageRecord {
@@ -65,7 +83,7 @@ export function writeBuiltImage(dataRoot: string, config: BuiltImageConfig, laye
   // An image with a name already (a cached step that was tagged) needs no hidden one.
   const named = images.list().find((r) => r.config === configDigest);
   if (named) return named;
-  const record: ImageRecord = { name: builtImageName(manifestDigest), target: desc, manifest: desc, config: configDigest, updated: new Date().toISOString(), hidden: true };
+  const record: ImageRecord = { name: intermediateName(manifestDigest), target: desc, manifest: desc, config: configDigest, updated: new Date().toISOString(), hidden: true };
   images.put(record);
   return record;
 }
