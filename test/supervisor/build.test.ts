@@ -162,7 +162,7 @@ describe('docker build', () => {
     expect(buildTemps()).toEqual([]);
     const syntax = await build([context('syntax', { Dockerfile: 'FROM busybox\nRUN true\nFLY away\n' })]);
     expect(syntax.code).toBe(1);
-    expect(syntax.stderr).toContain('dockerfile parse error line 3: unknown instruction: FLY');
+    expect(syntax.stderr).toContain('Error response from daemon: Dockerfile parse error line 3: unknown instruction: FLY');
     expect(buildTemps()).toEqual([]);
   });
 

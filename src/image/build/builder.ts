@@ -15,10 +15,11 @@ import type { StoredLayer } from '../diff/storeLayer.js';
 import { ImageStore } from '../imageStore.js';
 import type { Descriptor } from '../mediaTypes.js';
 import { ContentStore } from '../content/store.js';
-import { copyInto, hashSources, mkdirInRoot, resolveSources } from './copySteps.js';
+import { copyInto, mkdirInRoot } from './copySteps.js';
 import { keepBuiltImage, writeBuiltImage, type BuildImageConfigBody, type BuiltImageConfig, type HistoryEntry } from './imageWriter.js';
 import type { CommandForm, Dockerfile, Instruction, Stage } from './instructions.js';
-import { expandWord } from './expand.js';
+import { BuildArgs, processWord, processWords, unusedBuildArgsWarning, type StageArgs } from './substitute.js';
+import { hashCopySources } from './contextHash.js';
 
 export type { BuiltImageConfig };
 
@@ -85,8 +86,8 @@ interface StageState {
   imageId: string;
   config: BuiltImageConfig;
   layers: Descriptor[];
-  /** ARGs in scope with their values (the build arg, else the default). */
-  args: Map<string, string | undefined>;
+  /** The ARGs declared in this stage (values: --build-arg, else the default, else the meta ARG's). */
+  args: StageArgs;
   /** CMD set in this stage (an ENTRYPOINT then keeps it; else it resets the inherited one). */
   cmdSet: boolean;
 }
@@ -158,19 +159,13 @@ function loadConfig(dataRoot: string, imageId: string): { config: BuiltImageConf
 function stepEnv(s: StageState): string[] {
   const env = [...(s.config.config.Env ?? [])];
   const names = new Set(env.map((e) => e.split('=')[0]));
-  for (const [k, v] of s.args) if (v !== undefined && !names.has(k)) env.push(`${k}=${v}`);
+  for (const [k, v] of s.args.values()) if (!names.has(k)) env.push(`${k}=${v}`);
   return env;
 }
 
 /** Variables for expansion: ENV wins over ARG, as Docker. */
 function variables(s: StageState): Map<string, string> {
-  const vars = new Map<string, string>();
-  for (const [k, v] of s.args) if (v !== undefined) vars.set(k, v);
-  for (const e of s.config.config.Env ?? []) {
-    const i = e.indexOf('=');
-    vars.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
-  }
-  return vars;
+  return s.args.environment(s.config.config.Env ?? []);
 }
 
 function setEnv(env: string[], key: string, value: string): string[] {
@@ -210,7 +205,9 @@ function normalizePort(p: string): string {
 /** Runs the Dockerfile; the final image's ID (sha256:...). */
 export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner): Promise<string> {
   const cache = new BuildCache(o.dataRoot);
-  const usedArgs = new Set<string>();
+  const escape = df.directives.escape ?? '\\';
+  const args = new BuildArgs(new Map(Object.entries(o.buildArgs)));
+  for (const w of df.warnings ?? []) o.output(`${w}\n`);
   let stages = df.stages;
   if (!stages.length) throw invalid('the Dockerfile (Dockerfile) cannot be empty');
   if (o.target) {
@@ -223,11 +220,8 @@ export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner)
   let stepNo = 0;
   const results = new Map<number, string>();
   const byName = new Map<string, number>();
-  const metaArgs = new Map<string, string | undefined>();
   for (const a of df.metaArgs) for (const x of a.args) {
-    const v = o.buildArgs[x.name] ?? x.default;
-    metaArgs.set(x.name, v ?? undefined);
-    if (x.name in o.buildArgs) usedArgs.add(x.name);
+    args.addMetaArg(x.name, x.default !== undefined ? processWord(x.default, args.metaEnvironment(), escape) : undefined);
   }
   const stageImage = (ref: string): string | undefined => {
     const n = /^\d+$/.test(ref) ? Number(ref) : byName.get(ref.toLowerCase());
@@ -237,12 +231,12 @@ export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner)
   for (const stage of stages) {
     stepNo++;
     o.output(`Step ${stepNo}/${total} : ${stage.from.original}\n`);
-    const s = await fromStage(stage, o, runner, metaArgs, stageImage);
+    const s = await fromStage(stage, o, runner, args, escape, stageImage);
     o.output(` ---> ${short(s.imageId)}\n`);
     for (const ins of stage.instructions) {
       stepNo++;
       o.output(`Step ${stepNo}/${total} : ${ins.original}\n`);
-      await runInstruction(ins, s, o, runner, cache, stageImage, usedArgs);
+      await runInstruction(ins, s, o, runner, cache, stageImage, escape);
       o.output(` ---> ${short(s.imageId)}\n`);
     }
     results.set(stage.index, s.imageId);
@@ -257,17 +251,13 @@ export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner)
     last = writeBuiltImage(o.dataRoot, config, layers).config;
   }
   keepBuiltImage(o.dataRoot, last);
-  const unused = Object.keys(o.buildArgs).filter((k) => !usedArgs.has(k) && !PREDEFINED_ARGS.has(k));
-  if (unused.length) o.output(`[Warning] One or more build-args [${unused.join(' ')}] were not consumed\n`);
+  const warning = unusedBuildArgsWarning(args.unused());
+  if (warning) o.output(`${warning}\n`);
   return last;
 }
 
-const PREDEFINED_ARGS = new Set(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy']);
-
-async function fromStage(stage: Stage, o: BuildOptions, runner: StepRunner, metaArgs: Map<string, string | undefined>, stageImage: (ref: string) => string | undefined): Promise<StageState> {
-  const vars = new Map<string, string>();
-  for (const [k, v] of metaArgs) if (v !== undefined) vars.set(k, v);
-  const name = expandWord(stage.from.image, vars, stage.from.loc.line);
+async function fromStage(stage: Stage, o: BuildOptions, runner: StepRunner, args: BuildArgs, escape: string, stageImage: (ref: string) => string | undefined): Promise<StageState> {
+  const name = processWord(stage.from.image, args.metaEnvironment(), escape);
   let imageId: string;
   if (name.toLowerCase() === 'scratch') {
     const empty: BuiltImageConfig = { architecture: o.platform.architecture, os: o.platform.os, ...(o.platform.variant ? { variant: o.platform.variant } : {}), created: new Date(0).toISOString(), config: { Env: [DEFAULT_PATH] }, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
@@ -276,12 +266,12 @@ async function fromStage(stage: Stage, o: BuildOptions, runner: StepRunner, meta
     imageId = stageImage(name) ?? (await runner.image(name, { pull: o.pull, output: o.output }));
   }
   const { config, layers } = loadConfig(o.dataRoot, imageId);
-  return { imageId, config, layers, args: new Map(), cmdSet: false };
+  return { imageId, config, layers, args: args.newStage(), cmdSet: false };
 }
 
-async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, runner: StepRunner, cache: BuildCache, stageImage: (ref: string) => string | undefined, usedArgs: Set<string>): Promise<void> {
+async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, runner: StepRunner, cache: BuildCache, stageImage: (ref: string) => string | undefined, escape: string): Promise<void> {
   const vars = variables(s);
-  const x = (word: string) => expandWord(word, vars, ins.loc.line);
+  const x = (word: string) => processWord(word, vars, escape);
   const c = s.config.config;
   /** A step that only changes the config: an empty_layer history entry. */
   const meta = async (text: string, change: (cfg: BuildImageConfigBody, whole: BuiltImageConfig) => void) => {
@@ -370,11 +360,7 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
     case 'MAINTAINER':
       return meta(` MAINTAINER ${ins.name}`, (_cfg, whole) => { whole.author = ins.name; });
     case 'ARG': {
-      for (const a of ins.args) {
-        const provided = a.name in o.buildArgs ? o.buildArgs[a.name] : undefined;
-        if (a.name in o.buildArgs) usedArgs.add(a.name);
-        s.args.set(a.name, provided ?? (a.default !== undefined ? x(a.default) : undefined));
-      }
+      for (const a of ins.args) s.args.declare(a.name, a.default !== undefined ? x(a.default) : undefined);
       return meta(` ARG ${ins.args.map((a) => (a.default !== undefined ? `${a.name}=${a.default}` : a.name)).join(' ')}`, () => {});
     }
     case 'CMD': {
@@ -397,7 +383,7 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
       return meta(` USER ${user}`, (cfg) => { cfg.User = user; });
     }
     case 'EXPOSE': {
-      const ports = ins.ports.map((p) => normalizePort(x(p)));
+      const ports = ins.ports.flatMap((p) => processWords(p, vars, escape)).map(normalizePort);
       return meta(` EXPOSE ${ports.join(' ')}`, (cfg) => {
         cfg.ExposedPorts = { ...(cfg.ExposedPorts ?? {}), ...Object.fromEntries(ports.map((p) => [p, {}])) };
       });
@@ -435,7 +421,7 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
     case 'RUN': {
       const argv = commandArgv(ins.command, s);
       // Build args in scope are part of what ran (Docker's "|N A=b" prefix) and of the cache key.
-      const argPairs = [...s.args].filter(([k, v]) => v !== undefined && !(c.Env ?? []).some((e) => e.split('=')[0] === k)).map(([k, v]) => `${k}=${v}`);
+      const argPairs = [...s.args.values()].filter(([k]) => !(c.Env ?? []).some((e) => e.split('=')[0] === k)).map(([k, v]) => `${k}=${v}`);
       const createdBy = `${argPairs.length ? `|${argPairs.length} ${argPairs.join(' ')} ` : ''}${argv.join(' ')}`;
       return containerStep(createdBy, '', { ...baseSpec(), argv }, undefined, true);
     }
@@ -446,17 +432,14 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
       const destWritten = x(ins.dest);
       const dest = destWritten.startsWith('/') ? destWritten : `${posix.resolve(c.WorkingDir || '/', destWritten)}${destWritten.endsWith('/') || destWritten === '.' ? '/' : ''}`;
       const what = `${ins.kind} ${[...ins.sources, ins.dest].join(' ')}`;
+      const chown = ins.flags.chown !== undefined ? x(ins.flags.chown) : undefined;
       const copy = async (srcRoot: string) => {
-        const paths: string[] = [];
-        for (const src of sources) {
-          if (/^https?:\/\//.test(src)) throw invalid(`${what}: ADD of a URL is not supported yet (${src})`);
-          paths.push(...(await resolveSources(srcRoot, src, what)));
-        }
-        const hash = await hashSources(srcRoot, paths);
-        const kind = paths.length > 1 ? 'multi' : 'file';
-        const createdBy = `/bin/sh -c #(nop) ${ins.kind} ${kind}:${hash} in ${dest} `;
-        const flags = JSON.stringify({ chown: ins.flags.chown, chmod: ins.flags.chmod, from });
-        return containerStep(createdBy, flags, baseSpec(), (rootfs) => copyInto(rootfs, { kind: ins.kind, srcRoot, sources, dest, chown: ins.flags.chown, chmod: ins.flags.chmod }, what), false);
+        if (ins.kind === 'ADD') for (const src of sources) if (/^https?:\/\//.test(src)) throw invalid(`${what}: ADD of a URL is not supported yet (${src})`);
+        const { digest, resolved } = await hashCopySources({ contextDir: srcRoot, sources, chown, chmod: ins.flags.chmod, instruction: ins.kind });
+        const kind = resolved.length > 1 ? 'multi' : resolved[0]?.type === 'directory' ? 'dir' : 'file';
+        const createdBy = `/bin/sh -c #(nop) ${ins.kind} ${kind}:${digest.slice(7)} in ${dest} `;
+        const key = JSON.stringify({ chown, chmod: ins.flags.chmod, from });
+        return containerStep(createdBy, key, baseSpec(), (rootfs) => copyInto(rootfs, { kind: ins.kind, srcRoot, paths: resolved.map((r) => r.path), dest, chown, chmod: ins.flags.chmod }, what), false);
       };
       if (from === undefined) return copy(o.contextDir);
       const fromRef = x(from);

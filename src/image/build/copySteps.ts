@@ -1,14 +1,13 @@
-// COPY and ADD into a step's mounted rootfs, and the content hash that keys
-// their cache. Sources are resolved inside their root (the extracted context,
-// or another stage's rootfs) and the destination inside the step's rootfs,
-// neither following a symlink out. Docker's destination rules: a trailing
+// COPY and ADD into a step's mounted rootfs. The sources come resolved inside
+// their root (the extracted context, or another stage's rootfs: contextHash.ts)
+// and the destination is resolved inside the step's rootfs, neither following
+// a symlink out. Docker's destination rules: a trailing
 // slash, several sources or an existing directory make `dest` a directory;
 // a source directory's contents (not itself) are copied. Owners are 0:0
 // unless --chown; modes are kept unless --chmod.
-import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { chmod, lchown, lstat, mkdir, readdir, readFile, readlink } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { promisify } from 'node:util';
 import { RuntimeError } from '../../common/errors.js';
@@ -19,86 +18,6 @@ import { readTar, TarFormatError } from '../archive/tarReader.js';
 import { applyLayer } from '../unpack/applyLayer.js';
 
 const run = promisify(execFile);
-
-/** Glob characters Docker's COPY understands (filepath.Match). */
-const hasGlob = (p: string) => /[*?[]/.test(p);
-
-function globToRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i);
-      if (end < 0) re += '\\[';
-      else {
-        re += `[${pattern.slice(i + 1, end).replace(/^!/, '^')}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-/** The source paths (relative to root, '' for the root itself) a COPY source names. */
-export async function resolveSources(root: string, source: string, what: string): Promise<string[]> {
-  const clean = posix.normalize(`/${source}`).slice(1).replace(/\/$/, '');
-  if (!hasGlob(clean)) {
-    const full = await resolveInRootAsync(root, clean);
-    try {
-      await lstat(full);
-    } catch {
-      throw new RuntimeError({ kind: 'invalid-argument', step: `${what} failed: file not found in build context or excluded by .dockerignore: stat ${clean || '.'}: file does not exist` });
-    }
-    return [clean];
-  }
-  // A glob: match component by component from the root.
-  let matches = [''];
-  for (const part of clean.split('/')) {
-    const next: string[] = [];
-    for (const m of matches) {
-      if (!hasGlob(part)) {
-        const p = m ? `${m}/${part}` : part;
-        try {
-          await lstat(await resolveInRootAsync(root, p));
-          next.push(p);
-        } catch { /* absent */ }
-        continue;
-      }
-      let names: string[] = [];
-      try {
-        names = await readdir(await resolveInRootAsync(root, m));
-      } catch { /* not a directory */ }
-      const re = globToRegExp(part);
-      for (const n of names.sort()) if (re.test(n)) next.push(m ? `${m}/${n}` : n);
-    }
-    matches = next;
-  }
-  if (!matches.length) throw new RuntimeError({ kind: 'invalid-argument', step: `${what} failed: no source files were specified` });
-  return matches;
-}
-
-/**
- * sha256 over what a COPY copies: names, types, modes, owners, link targets
- * and contents — never mtimes, so a `touch` keeps the cache.
- */
-export async function hashSources(root: string, paths: string[]): Promise<string> {
-  const h = createHash('sha256');
-  const visit = async (rel: string, full: string) => {
-    const st = await lstat(full);
-    h.update(`${rel}\0${st.mode}\0${st.uid}:${st.gid}\0`);
-    if (st.isSymbolicLink()) h.update(`-> ${await readlink(full)}\0`);
-    else if (st.isFile()) {
-      for await (const chunk of createReadStream(full)) h.update(chunk as Buffer);
-      h.update('\0');
-    } else if (st.isDirectory()) {
-      for (const n of (await readdir(full)).sort()) await visit(`${rel}/${n}`, `${full}/${n}`);
-    }
-  };
-  for (const p of paths) await visit(p, await resolveInRootAsync(root, p));
-  return h.digest('hex');
-}
 
 export interface Owner {
   uid: number;
@@ -170,7 +89,8 @@ export interface CopyRequest {
   kind: 'COPY' | 'ADD';
   /** Where the sources are (the context, or a stage's rootfs). */
   srcRoot: string;
-  sources: string[];
+  /** The sources resolved inside srcRoot (contextHash.ts), '.' for srcRoot itself. */
+  paths: string[];
   /** Absolute destination in the image (WORKDIR applied), with its trailing slash as written. */
   dest: string;
   chown?: string;
@@ -182,11 +102,7 @@ export async function copyInto(rootfs: string, r: CopyRequest, what: string): Pr
   const owner = await resolveChown(rootfs, r.chown);
   const mode = r.chmod !== undefined ? parseInt(r.chmod, 8) : undefined;
   if (mode !== undefined && (!/^[0-7]{3,4}$/.test(r.chmod!) || Number.isNaN(mode))) throw new RuntimeError({ kind: 'invalid-argument', step: `${what}: invalid --chmod ${r.chmod}` });
-  const paths: string[] = [];
-  for (const s of r.sources) {
-    if (/^https?:\/\//.test(s)) throw new RuntimeError({ kind: 'invalid-argument', step: `${what}: ADD of a URL is not supported yet (${s})` });
-    paths.push(...(await resolveSources(r.srcRoot, s, what)));
-  }
+  const paths = r.paths;
   const destIsDir = r.dest.endsWith('/') || paths.length > 1 || (await isDir(await resolveInRootAsync(rootfs, r.dest)));
   if (paths.length > 1 && !r.dest.endsWith('/')) throw new RuntimeError({ kind: 'invalid-argument', step: `${what}: When using COPY with more than one source file, the destination must be a directory and end with a /` });
   for (const p of paths) {
