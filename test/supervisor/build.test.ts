@@ -179,6 +179,27 @@ describe('docker build', () => {
     await t.docker(['rm', 'tocommit']);
   });
 
+  it('runs a base image\'s ONBUILD triggers; --build-arg, --label, ADD of a local tar, an unused build arg\'s warning', async () => {
+    const parent = context('onbuild-parent', { Dockerfile: 'FROM busybox\nONBUILD RUN echo triggered > /triggered\n' });
+    expect((await build(['-t', 'parent:1', parent])).code).toBe(0);
+    const files = join(t.dir, 'tarsrc');
+    mkdirSync(join(files, 'inner'), { recursive: true });
+    writeFileSync(join(files, 'inner/x.txt'), 'from the tar\n');
+    const dir = context('onbuild-child', { Dockerfile: 'FROM parent:1\nARG WHO=nobody\nADD files.tar.gz /opt/\nRUN echo "$WHO" > /who\n' });
+    execFileSync('tar', ['-czf', join(dir, 'files.tar.gz'), '-C', files, 'inner']);
+    const r = await build(['--build-arg', 'WHO=alice', '--build-arg', 'UNUSED=1', '--label', 'built.by=test', '-t', 'child:1', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('# Executing 1 build trigger\n');
+    expect(r.stdout).toContain('[Warning] One or more build-args [UNUSED] were not consumed\n');
+    expect((await t.docker(['run', '--rm', 'child:1', 'cat', '/triggered', '/who', '/opt/inner/x.txt'])).stdout).toBe('triggered\nalice\nfrom the tar\n');
+    const inspect = JSON.parse((await t.docker(['image', 'inspect', 'child:1'])).stdout)[0];
+    expect(inspect.Config.Labels).toEqual({ 'built.by': 'test' });
+    // tsd's image inspect does not show OnBuild yet: the config documents are read from the content store.
+    const configOf = async (ref: string) => JSON.parse(readFileSync(join(t.dataRoot, 'content/blobs/sha256', JSON.parse((await t.docker(['image', 'inspect', ref])).stdout)[0].Id.slice(7)), 'utf8'));
+    expect((await configOf('parent:1')).config.OnBuild).toEqual(['RUN echo triggered > /triggered']);
+    expect((await configOf('child:1')).config.OnBuild ?? null).toBeNull();
+  });
+
   it('the CLI of Docker 20.10 builds too', async () => {
     if (!existsSync('/usr/bin/docker')) return;
     const dir = context('old', { Dockerfile: 'FROM busybox\nRUN echo old > /old\n' });

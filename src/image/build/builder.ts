@@ -20,6 +20,7 @@ import { keepBuiltImage, writeBuiltImage, type BuildImageConfigBody, type BuiltI
 import type { CommandForm, Dockerfile, Instruction, Stage } from './instructions.js';
 import { BuildArgs, processWord, processWords, unusedBuildArgsWarning, type StageArgs } from './substitute.js';
 import { hashCopySources } from './contextHash.js';
+import { parseOnbuildTrigger } from './dockerfile.js';
 
 export type { BuiltImageConfig };
 
@@ -233,6 +234,16 @@ export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner)
     o.output(`Step ${stepNo}/${total} : ${stage.from.original}\n`);
     const s = await fromStage(stage, o, runner, args, escape, stageImage);
     o.output(` ---> ${short(s.imageId)}\n`);
+    // The base image's ONBUILD triggers run first, as part of FROM; the image built on it has none.
+    const triggers = s.config.config.OnBuild ?? [];
+    if (triggers.length) {
+      o.output(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
+      s.config.config.OnBuild = null;
+      for (const trigger of triggers) {
+        await runInstruction(parseOnbuildTrigger(trigger, stage.from.loc, escape), s, o, runner, cache, stageImage, escape);
+      }
+      o.output(` ---> ${short(s.imageId)}\n`);
+    }
     for (const ins of stage.instructions) {
       stepNo++;
       o.output(`Step ${stepNo}/${total} : ${ins.original}\n`);
