@@ -42,6 +42,8 @@ export interface BuildRequest {
   output: (text: string) => void;
   /** The image is built (before its tags are set): the stream's aux ID. */
   built?: (id: string) => void;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
 }
 
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
@@ -83,14 +85,23 @@ class ContainerStepRunner implements StepRunner {
     return record.Id;
   }
 
-  async step(imageId: string, spec: StepSpec, o: { fill?: (rootfs: string) => Promise<void>; output: (data: Buffer) => void; started: (containerId: string) => void }): Promise<StepResult> {
+  async step(imageId: string, spec: StepSpec, o: { fill?: (rootfs: string) => Promise<void>; output: (data: Buffer) => void; started: (containerId: string) => void; signal?: AbortSignal }): Promise<StepResult> {
     if (!spec.argv) return this.filled(imageId, o);
     const id = await this.create(imageId, spec);
     o.started(id);
     const attachment = await this.containers.attach(id, { stdin: false, stdout: true, stderr: true, stream: true, logs: false }, { write: (_s, data) => o.output(data) });
     const exited = this.containers.wait(id, 'next-exit');
-    await this.containers.start(id);
-    const exitCode = await exited;
+    // A client that goes away cancels the build: the step's process is killed (its exit fails the step).
+    const cancel = () => void this.containers.kill(id, 'SIGKILL').catch(() => {});
+    o.signal?.addEventListener('abort', cancel, { once: true });
+    let exitCode: number;
+    try {
+      await this.containers.start(id);
+      if (o.signal?.aborted) cancel();
+      exitCode = await exited;
+    } finally {
+      o.signal?.removeEventListener('abort', cancel);
+    }
     await attachment.done;
     const layer = exitCode === 0 ? await this.engine.storeContainerLayer(id, skipRuntimeMountPoints) : undefined;
     return { containerId: id, exitCode, layer };
@@ -168,6 +179,7 @@ export async function buildImage(engine: Engine, containers: Containers, req: Bu
       rm: req.rm,
       forceRm: req.forceRm,
       output: req.output,
+      signal: req.signal,
       platform: { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) },
     }, new ContainerStepRunner(engine, containers, images));
     req.built?.(id);

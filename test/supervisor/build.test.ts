@@ -5,7 +5,7 @@
 // change from the changed step on, --no-cache), multi-stage COPY --from and
 // --target, -q and --iidfile, FROM scratch, a failing RUN and a syntax error
 // that leave nothing behind, commit then run.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,6 +163,25 @@ describe('docker build', () => {
     const syntax = await build([context('syntax', { Dockerfile: 'FROM busybox\nRUN true\nFLY away\n' })]);
     expect(syntax.code).toBe(1);
     expect(syntax.stderr).toContain('Error response from daemon: Dockerfile parse error line 3: unknown instruction: FLY');
+    expect(buildTemps()).toEqual([]);
+  });
+
+  it('a build whose client goes away is cancelled: the running step is killed and removed', async () => {
+    const dir = context('cancel', { Dockerfile: 'FROM busybox\nRUN echo started && sleep 60\n' });
+    const cli = spawn('docker', ['build', dir], { env: { ...process.env, DOCKER_HOST: `unix://${t.socket}`, DOCKER_CONFIG: join(t.dir, 'docker-config') } });
+    let out = '';
+    cli.stdout.on('data', (d) => (out += d));
+    for (let i = 0; i < 100 && !out.includes('started\n'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain('started\n');
+    expect((await t.docker(['ps', '-q'])).stdout).not.toBe('');
+    cli.kill('SIGKILL');
+    let left = 'x';
+    for (let i = 0; i < 100 && left; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = (await t.docker(['ps', '-aq'])).stdout;
+    }
+    expect(left).toBe('');
+    expect(activeSnapshots()).toEqual([]);
     expect(buildTemps()).toEqual([]);
   });
 

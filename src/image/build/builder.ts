@@ -51,7 +51,7 @@ export interface StepRunner {
    * then `spec.argv` runs (its output to `output`); the container's changes
    * are the result's layer. The container stays until removeContainer.
    */
-  step(imageId: string, spec: StepSpec, o: { fill?: (rootfs: string) => Promise<void>; output: (data: Buffer) => void; started: (containerId: string) => void }): Promise<StepResult>;
+  step(imageId: string, spec: StepSpec, o: { fill?: (rootfs: string) => Promise<void>; output: (data: Buffer) => void; started: (containerId: string) => void; signal?: AbortSignal }): Promise<StepResult>;
   removeContainer(id: string): Promise<void>;
   /** Runs `fn` with image `imageId`'s rootfs mounted read-only-in-spirit (COPY --from). */
   withRootfs<T>(imageId: string, fn: (rootfs: string) => Promise<T>): Promise<T>;
@@ -74,6 +74,8 @@ export interface BuildOptions {
   /** A line (or raw output) for the client's stream. */
   output: (text: string) => void;
   platform: { os: string; architecture: string; variant?: string };
+  /** The client went away: the running step is killed and the build stops. */
+  signal?: AbortSignal;
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
@@ -245,6 +247,7 @@ export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner)
       o.output(` ---> ${short(s.imageId)}\n`);
     }
     for (const ins of stage.instructions) {
+      if (o.signal?.aborted) throw new RuntimeError({ kind: 'invalid-state', step: 'the build was cancelled (the client went away)' });
       stepNo++;
       o.output(`Step ${stepNo}/${total} : ${ins.original}\n`);
       await runInstruction(ins, s, o, runner, cache, stageImage, escape);
@@ -329,6 +332,7 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
       result = await runner.step(s.imageId, spec, {
         fill,
         output: (d) => o.output(d.toString('utf8')),
+        signal: o.signal,
         started: (id) => {
           containerId = id;
           if (announce) o.output(` ---> Running in ${short(id)}\n`);

@@ -55,6 +55,11 @@ export function registerBuild(router: Router, api: Api): void {
     const version = req.query.get('version');
     if (version && version !== '1') throw new BadRequest(`builder version ${version} is not supported (tsd has the classic builder: DOCKER_BUILDKIT=0)`);
     const quietLog: string[] = [];
+    // dockerd cancels a build whose client went away (docker build interrupted): the running step is killed.
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
     try {
       const id = await buildImage(api.engine, api.containers, {
         context: req.raw,
@@ -70,9 +75,11 @@ export function registerBuild(router: Router, api: Api): void {
         forceRm: boolParam(req, 'forcerm', false),
         output: (text) => (quiet ? quietLog.push(text) : out.line({ stream: text })),
         built: (id) => out.line({ aux: { ID: id } }),
+        signal: abort.signal,
       });
       if (quiet) out.line({ stream: `${id}\n` });
     } catch (e) {
+      if (abort.signal.aborted) return;
       if (!out.started) throw e;
       // As dockerd with -q: what the build printed comes with its error.
       if (quiet && quietLog.length) out.line({ stream: quietLog.join('') });
