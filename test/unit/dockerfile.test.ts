@@ -114,7 +114,7 @@ describe('parseDockerfile: refusals in Docker words, naming the line', () => {
     ['FROM\n', 'Dockerfile parse error line 1: FROM requires either one or three arguments'],
     ['FROM a b\n', 'FROM requires either one or three arguments'],
     ['FROM a AS 1x\n', 'invalid name for build stage: "1x", name can\'t start with a number or contain symbols'],
-    ['FROM a AS x\nFROM b AS X\n', 'Dockerfile parse error line 2: duplicate name x'],
+    ['FROM a AS x\nFROM b AS X\n', 'Dockerfile parse error line 2: x stage name already used'],
     ['FROM --chown=1 a\n', 'Unknown flag: chown'],
     ['FROM a\nENV =x\n', 'Dockerfile parse error line 2: ENV names can not be blank'],
     ['FROM a\nENV A\n', 'ENV must have two arguments'],

@@ -102,7 +102,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
       const stage: Stage = { index: result.stages.length, from: ins, instructions: [] };
       if (ins.stageName !== undefined) {
         stage.name = ins.stageName;
-        if (result.stages.some((s) => s.name === ins.stageName)) throw parseError(node.loc.line, `duplicate name ${ins.stageName}`);
+        if (result.stages.some((s) => s.name === ins.stageName)) throw parseError(node.loc.line, `${ins.stageName} stage name already used`);
       }
       result.stages.push(stage);
       continue;
