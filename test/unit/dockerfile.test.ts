@@ -40,6 +40,7 @@ describe('parseDockerfile: instructions', () => {
     ['STOPSIGNAL', 'STOPSIGNAL SIGTERM', { kind: 'STOPSIGNAL', flags: {}, signal: 'SIGTERM' }],
     ['MAINTAINER', 'MAINTAINER me', { kind: 'MAINTAINER', flags: {}, name: 'me' }],
     ['HEALTHCHECK NONE', 'HEALTHCHECK NONE', { kind: 'HEALTHCHECK', flags: {}, check: { none: true } }],
+    ['HEALTHCHECK NONE ignores flags as Docker', 'HEALTHCHECK --bogus=1 none', { kind: 'HEALTHCHECK', flags: {}, check: { none: true } }],
     ['HEALTHCHECK shell CMD', 'HEALTHCHECK --interval=5s --timeout=1m30s --start-period=1s --retries=3 CMD wget -q x || exit 1', {
       kind: 'HEALTHCHECK', flags: { interval: '5s', timeout: '1m30s', 'start-period': '1s', retries: '3' },
       check: { none: false, command: { form: 'shell', command: 'wget -q x || exit 1' }, interval: '5s', timeout: '1m30s', startPeriod: '1s', retries: 3 },
