@@ -40,6 +40,7 @@ describe('parseDockerfile: instructions', () => {
     ['STOPSIGNAL', 'STOPSIGNAL SIGTERM', { kind: 'STOPSIGNAL', flags: {}, signal: 'SIGTERM' }],
     ['MAINTAINER', 'MAINTAINER me', { kind: 'MAINTAINER', flags: {}, name: 'me' }],
     ['HEALTHCHECK NONE', 'HEALTHCHECK NONE', { kind: 'HEALTHCHECK', flags: {}, check: { none: true } }],
+    ['HEALTHCHECK NONE ignores flags as Docker', 'HEALTHCHECK --bogus=1 none', { kind: 'HEALTHCHECK', flags: {}, check: { none: true } }],
     ['HEALTHCHECK shell CMD', 'HEALTHCHECK --interval=5s --timeout=1m30s --start-period=1s --retries=3 CMD wget -q x || exit 1', {
       kind: 'HEALTHCHECK', flags: { interval: '5s', timeout: '1m30s', 'start-period': '1s', retries: '3' },
       check: { none: false, command: { form: 'shell', command: 'wget -q x || exit 1' }, interval: '5s', timeout: '1m30s', startPeriod: '1s', retries: 3 },
@@ -114,7 +115,7 @@ describe('parseDockerfile: refusals in Docker words, naming the line', () => {
     ['FROM\n', 'Dockerfile parse error line 1: FROM requires either one or three arguments'],
     ['FROM a b\n', 'FROM requires either one or three arguments'],
     ['FROM a AS 1x\n', 'invalid name for build stage: "1x", name can\'t start with a number or contain symbols'],
-    ['FROM a AS x\nFROM b AS X\n', 'Dockerfile parse error line 2: duplicate name x'],
+    ['FROM a AS x\nFROM b AS X\n', 'Dockerfile parse error line 2: x stage name already used'],
     ['FROM --chown=1 a\n', 'Unknown flag: chown'],
     ['FROM a\nENV =x\n', 'Dockerfile parse error line 2: ENV names can not be blank'],
     ['FROM a\nENV A\n', 'ENV must have two arguments'],

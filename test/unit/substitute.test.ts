@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { parseDockerfile } from '../../src/image/build/dockerfile.js';
+import type { Instruction } from '../../src/image/build/instructions.js';
 import {
   BuildArgs,
   EXPANSION,
   envListToMap,
+  expandInstruction,
   processWord,
   processWords,
   unusedBuildArgsWarning,
@@ -146,5 +149,35 @@ describe('BuildArgs scoping', () => {
 
   it('envListToMap: later entries win, a bare name is empty', () => {
     expect(Object.fromEntries(envListToMap(['A=1', 'B', 'A=2=3']))).toEqual({ A: '2=3', B: '' });
+  });
+});
+
+describe('expandInstruction', () => {
+  const vars = new Map([['V', '1.0'], ['D', '/app dir'], ['P', '80 443'], ['U', 'nobody']]);
+  const expand = (line: string): Record<string, unknown> => {
+    const ins = parseDockerfile(`FROM x\n${line}\n`).stages[0].instructions[0];
+    const { loc: _l, original: _o, ...rest } = expandInstruction(ins, vars) as Instruction & Record<string, unknown>;
+    return rest;
+  };
+  it.each([
+    ['COPY --chown=$U --from=$V a-$V "$D" /dst/$V/', { kind: 'COPY', flags: { chown: 'nobody', from: '$V' }, sources: ['a-1.0', '/app dir'], dest: '/dst/1.0/' }],
+    ['ENV A=$V B="${D}" C=${V:+set} $U=x', { kind: 'ENV', flags: {}, pairs: [{ key: 'A', value: '1.0' }, { key: 'B', value: '/app dir' }, { key: 'C', value: 'set' }, { key: 'nobody', value: 'x' }] }],
+    ['LABEL "v"=\'$V\'', { kind: 'LABEL', flags: {}, pairs: [{ key: 'v', value: '$V' }] }],
+    ['ARG X=$V Y', { kind: 'ARG', flags: {}, args: [{ name: 'X', default: '1.0' }, { name: 'Y' }] }],
+    ['WORKDIR $D/sub', { kind: 'WORKDIR', flags: {}, path: '/app dir/sub' }],
+    ['USER $U', { kind: 'USER', flags: {}, user: 'nobody' }],
+    ['STOPSIGNAL ${S:-SIGQUIT}', { kind: 'STOPSIGNAL', flags: {}, signal: 'SIGQUIT' }],
+    ['VOLUME ["$D"]', { kind: 'VOLUME', flags: {}, paths: ['/app dir'] }],
+    ['EXPOSE $P 8080/udp', { kind: 'EXPOSE', flags: {}, ports: ['80', '443', '8080/udp'] }],
+    ['RUN echo $V', { kind: 'RUN', flags: {}, command: { form: 'shell', command: 'echo $V' } }],
+    ['CMD ["$V"]', { kind: 'CMD', flags: {}, command: { form: 'exec', argv: ['$V'] } }],
+    ['ONBUILD COPY $V /', { kind: 'ONBUILD', flags: {}, trigger: 'COPY $V /' }],
+  ])('%s', (line, expected) => {
+    expect(expand(line)).toEqual(expected);
+  });
+
+  it('FROM with the meta environment, --platform included', () => {
+    const from = parseDockerfile('FROM --platform=$P busybox:$V AS b\n').stages[0].from;
+    expect(expandInstruction(from, new Map([['V', '1.36'], ['P', 'linux/amd64']]))).toMatchObject({ image: 'busybox:1.36', flags: { platform: 'linux/amd64' }, stageName: 'b' });
   });
 });

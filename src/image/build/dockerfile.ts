@@ -97,12 +97,12 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
   if (nodes.length === 0) throw parseError(1, 'file with no instructions');
   const result: Dockerfile = { directives: directives.values, metaArgs: [], stages: [], warnings };
   for (const node of nodes) {
-    const ins = toInstruction(node, directives.escape);
+    const ins = toInstruction(node);
     if (ins.kind === 'FROM') {
       const stage: Stage = { index: result.stages.length, from: ins, instructions: [] };
       if (ins.stageName !== undefined) {
         stage.name = ins.stageName;
-        if (result.stages.some((s) => s.name === ins.stageName)) throw parseError(node.loc.line, `duplicate name ${ins.stageName}`);
+        if (result.stages.some((s) => s.name === ins.stageName)) throw parseError(node.loc.line, `${ins.stageName} stage name already used`);
       }
       result.stages.push(stage);
       continue;
@@ -127,7 +127,7 @@ export function parseDockerfile(text: string, options: ParseOptions = {}): Docke
 export function parseOnbuildTrigger(trigger: string, loc: SourceLocation, escape: string = ESCAPE_DEFAULT): Instruction {
   const d = new Directives();
   d.escape = escape;
-  return toInstruction(parseNode(trigger, loc, d), escape);
+  return toInstruction(parseNode(trigger, loc, d));
 }
 
 function parseLines(text: string): { nodes: Node[]; directives: Directives; warnings: string[] } {
@@ -445,7 +445,7 @@ function commandForm(node: Node): CommandForm {
 
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
 
-function toInstruction(node: Node, escape: string): Instruction {
+function toInstruction(node: Node): Instruction {
   const line = node.loc.line;
   const fail = (detail: string): never => {
     throw parseError(line, detail);
@@ -527,15 +527,18 @@ function toInstruction(node: Node, escape: string): Instruction {
       if (paths.some((p) => p === '')) fail('VOLUME specified can not be an empty string');
       return { ...base(flags), kind: 'VOLUME', paths };
     }
-    case 'healthcheck':
-      return { ...base(parseFlags({ ...node, flags: args[0]?.toUpperCase() === 'NONE' ? [] : node.flags })), kind: 'HEALTHCHECK', check: healthcheck(node, fail) };
+    case 'healthcheck': {
+      // HEALTHCHECK NONE ignores flags, as Docker (it never parses them).
+      const none = args[0]?.toUpperCase() === 'NONE';
+      const flags = none ? {} : parseFlags(node);
+      return { ...base(flags), kind: 'HEALTHCHECK', check: healthcheck(node, flags, fail) };
+    }
     case 'onbuild': {
       if (!node.sub) fail('ONBUILD requires at least one argument');
       const flags = parseFlags(node);
       const trigger = node.sub!.cmd.toUpperCase();
       if (trigger === 'ONBUILD') fail('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
       if (trigger === 'MAINTAINER' || trigger === 'FROM') fail(`${trigger} isn't allowed as an ONBUILD trigger`);
-      void escape;
       return { ...base(flags), kind: 'ONBUILD', trigger: node.original.replace(/^\s*ONBUILD\s+/iu, '') };
     }
     default:
@@ -543,7 +546,7 @@ function toInstruction(node: Node, escape: string): Instruction {
   }
 }
 
-function healthcheck(node: Node, fail: (d: string) => never): HealthcheckSpec {
+function healthcheck(node: Node, flags: Flags, fail: (d: string) => never): HealthcheckSpec {
   const args = node.args;
   if (args.length === 0) fail('HEALTHCHECK requires at least one argument');
   const type = args[0].toUpperCase();
@@ -552,7 +555,6 @@ function healthcheck(node: Node, fail: (d: string) => never): HealthcheckSpec {
     if (rest.length) fail('HEALTHCHECK NONE takes no arguments');
     return { none: true };
   }
-  const flags = parseFlags(node);
   if (type !== 'CMD') fail(`Unknown type ${JSON.stringify(type)} in HEALTHCHECK (try CMD)`);
   if (rest.length === 0) fail('Missing command after HEALTHCHECK CMD');
   const spec: HealthcheckSpec = { none: false, command: node.json ? { form: 'exec', argv: rest } : { form: 'shell', command: rest.join(' ') } };

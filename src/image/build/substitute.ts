@@ -6,7 +6,7 @@
 // instructions the builder expands, and the ARG/ENV scoping of moby's
 // BuildArgs as a small state object the builder keeps per build.
 import { RuntimeError } from '../../common/errors.js';
-import type { InstructionKind } from './instructions.js';
+import type { Instruction, InstructionKind } from './instructions.js';
 
 /** Variables in scope, later entries winning (Docker's "k=v" list turned into a map). */
 export type Environment = ReadonlyMap<string, string>;
@@ -221,6 +221,46 @@ export const EXPANSION: Readonly<Record<InstructionKind, 'word' | 'words' | 'met
   ONBUILD: 'none',
   MAINTAINER: 'none',
 };
+
+/**
+ * An instruction with its arguments expanded as dockerd does before running
+ * it, per EXPANSION: every pair or argument with the same environment (so
+ * `ENV A=1 B=$A` gives B the A from before). FROM is expanded with whatever
+ * `env` is passed: the builder passes BuildArgs.metaEnvironment().
+ */
+export function expandInstruction(ins: Instruction, env: Environment, escape = '\\'): Instruction {
+  const w = (s: string) => processWord(s, env, escape);
+  switch (ins.kind) {
+    case 'FROM': {
+      const flags = { ...ins.flags };
+      if (flags.platform !== undefined) flags.platform = w(flags.platform);
+      return { ...ins, flags, image: w(ins.image) };
+    }
+    case 'COPY':
+    case 'ADD': {
+      const flags = { ...ins.flags };
+      if (flags.chown !== undefined) flags.chown = w(flags.chown);
+      return { ...ins, flags, sources: ins.sources.map(w), dest: w(ins.dest) };
+    }
+    case 'ENV':
+    case 'LABEL':
+      return { ...ins, pairs: ins.pairs.map((p) => ({ key: w(p.key), value: w(p.value) })) };
+    case 'ARG':
+      return { ...ins, args: ins.args.map((a) => (a.default === undefined ? { name: w(a.name) } : { name: w(a.name), default: w(a.default) })) };
+    case 'WORKDIR':
+      return { ...ins, path: w(ins.path) };
+    case 'USER':
+      return { ...ins, user: w(ins.user) };
+    case 'STOPSIGNAL':
+      return { ...ins, signal: w(ins.signal) };
+    case 'VOLUME':
+      return { ...ins, paths: ins.paths.map(w) };
+    case 'EXPOSE':
+      return { ...ins, ports: ins.ports.flatMap((p) => processWords(p, env, escape)) };
+    default:
+      return ins;
+  }
+}
 
 /** Args any build may pass without an ARG line (moby's builtinAllowedBuildArgs); never reported unused. */
 export const PREDEFINED_ARGS: ReadonlySet<string> = new Set([
