@@ -18,7 +18,7 @@ import { ContentStore } from '../content/store.js';
 import { copyInto, mkdirInRoot } from './copySteps.js';
 import { keepBuiltImage, writeBuiltImage, type BuildImageConfigBody, type BuiltImageConfig, type HistoryEntry } from './imageWriter.js';
 import type { CommandForm, Dockerfile, Instruction, Stage } from './instructions.js';
-import { BuildArgs, processWord, processWords, unusedBuildArgsWarning, type StageArgs } from './substitute.js';
+import { BuildArgs, expandInstruction, processWord, unusedBuildArgsWarning, type StageArgs } from './substitute.js';
 import { hashCopySources } from './contextHash.js';
 import { parseOnbuildTrigger } from './dockerfile.js';
 
@@ -271,7 +271,7 @@ export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner)
 }
 
 async function fromStage(stage: Stage, o: BuildOptions, runner: StepRunner, args: BuildArgs, escape: string, stageImage: (ref: string) => string | undefined): Promise<StageState> {
-  const name = processWord(stage.from.image, args.metaEnvironment(), escape);
+  const name = (expandInstruction(stage.from, args.metaEnvironment(), escape) as Instruction & { kind: 'FROM' }).image;
   let imageId: string;
   if (name.toLowerCase() === 'scratch') {
     const empty: BuiltImageConfig = { architecture: o.platform.architecture, os: o.platform.os, ...(o.platform.variant ? { variant: o.platform.variant } : {}), created: new Date(0).toISOString(), config: { Env: [DEFAULT_PATH] }, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
@@ -283,9 +283,9 @@ async function fromStage(stage: Stage, o: BuildOptions, runner: StepRunner, args
   return { imageId, config, layers, args: args.newStage(), cmdSet: false };
 }
 
-async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, runner: StepRunner, cache: BuildCache, stageImage: (ref: string) => string | undefined, escape: string): Promise<void> {
-  const vars = variables(s);
-  const x = (word: string) => processWord(word, vars, escape);
+async function runInstruction(written: Instruction, s: StageState, o: BuildOptions, runner: StepRunner, cache: BuildCache, stageImage: (ref: string) => string | undefined, escape: string): Promise<void> {
+  // Arguments expanded as dockerd does, with the ENV and ARGs in scope before this step.
+  const ins = expandInstruction(written, variables(s), escape);
   const c = s.config.config;
   /** A step that only changes the config: an empty_layer history entry. */
   const meta = async (text: string, change: (cfg: BuildImageConfigBody, whole: BuiltImageConfig) => void) => {
@@ -359,7 +359,7 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
 
   switch (ins.kind) {
     case 'ENV': {
-      const pairs = ins.pairs.map((p) => ({ key: x(p.key), value: x(p.value) }));
+      const pairs = ins.pairs;
       return meta(`ENV ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`.replace(/^/, ' '), (cfg) => {
         let env = cfg.Env ?? [];
         for (const p of pairs) env = setEnv(env, p.key, p.value);
@@ -367,7 +367,7 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
       });
     }
     case 'LABEL': {
-      const pairs = ins.pairs.map((p) => ({ key: x(p.key), value: x(p.value) }));
+      const pairs = ins.pairs;
       return meta(` LABEL ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`, (cfg) => {
         cfg.Labels = { ...(cfg.Labels ?? {}), ...Object.fromEntries(pairs.map((p) => [p.key, p.value])) };
       });
@@ -375,7 +375,7 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
     case 'MAINTAINER':
       return meta(` MAINTAINER ${ins.name}`, (_cfg, whole) => { whole.author = ins.name; });
     case 'ARG': {
-      for (const a of ins.args) s.args.declare(a.name, a.default !== undefined ? x(a.default) : undefined);
+      for (const a of ins.args) s.args.declare(a.name, a.default);
       return meta(` ARG ${ins.args.map((a) => (a.default !== undefined ? `${a.name}=${a.default}` : a.name)).join(' ')}`, () => {});
     }
     case 'CMD': {
@@ -394,24 +394,24 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
     case 'SHELL':
       return meta(` SHELL ${quotedList(ins.argv)}`, (cfg) => { cfg.Shell = ins.argv; });
     case 'USER': {
-      const user = x(ins.user);
+      const user = ins.user;
       return meta(` USER ${user}`, (cfg) => { cfg.User = user; });
     }
     case 'EXPOSE': {
-      const ports = ins.ports.flatMap((p) => processWords(p, vars, escape)).map(normalizePort);
+      const ports = ins.ports.map(normalizePort);
       return meta(` EXPOSE ${ports.join(' ')}`, (cfg) => {
         cfg.ExposedPorts = { ...(cfg.ExposedPorts ?? {}), ...Object.fromEntries(ports.map((p) => [p, {}])) };
       });
     }
     case 'VOLUME': {
-      const paths = ins.paths.map(x);
+      const paths = ins.paths;
       if (paths.some((p) => !p)) throw invalid(`VOLUME specified can not be an empty string (line ${ins.loc.line})`);
       return meta(` VOLUME ${quotedList(paths).replace(/"/g, '')}`, (cfg) => {
         cfg.Volumes = { ...(cfg.Volumes ?? {}), ...Object.fromEntries(paths.map((p) => [p, {}])) };
       });
     }
     case 'STOPSIGNAL': {
-      const sig = x(ins.signal);
+      const sig = ins.signal;
       return meta(` STOPSIGNAL ${sig}`, (cfg) => { cfg.StopSignal = sig; });
     }
     case 'ONBUILD':
@@ -430,7 +430,7 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
       return meta(` HEALTHCHECK &{${quotedList(test)} ${JSON.stringify(hc)}}`, (cfg) => { cfg.Healthcheck = hc; });
     }
     case 'WORKDIR': {
-      const dir = posix.resolve(c.WorkingDir || '/', x(ins.path));
+      const dir = posix.resolve(c.WorkingDir || '/', ins.path);
       return containerStep(`/bin/sh -c #(nop) WORKDIR ${dir}`, '', baseSpec(), (rootfs) => mkdirInRoot(rootfs, dir), false, (cfg) => { cfg.WorkingDir = dir; });
     }
     case 'RUN': {
@@ -443,11 +443,11 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
     case 'COPY':
     case 'ADD': {
       const from = ins.flags.from;
-      const sources = ins.sources.map(x);
-      const destWritten = x(ins.dest);
+      const sources = ins.sources;
+      const destWritten = ins.dest;
       const dest = destWritten.startsWith('/') ? destWritten : `${posix.resolve(c.WorkingDir || '/', destWritten)}${destWritten.endsWith('/') || destWritten === '.' ? '/' : ''}`;
-      const what = `${ins.kind} ${[...ins.sources, ins.dest].join(' ')}`;
-      const chown = ins.flags.chown !== undefined ? x(ins.flags.chown) : undefined;
+      const what = `${written.kind} ${written.kind === 'COPY' || written.kind === 'ADD' ? [...written.sources, written.dest].join(' ') : ''}`;
+      const chown = ins.flags.chown;
       const copy = async (srcRoot: string) => {
         if (ins.kind === 'ADD') for (const src of sources) if (/^https?:\/\//.test(src)) throw invalid(`${what}: ADD of a URL is not supported yet (${src})`);
         const { digest, resolved } = await hashCopySources({ contextDir: srcRoot, sources, chown, chmod: ins.flags.chmod, instruction: ins.kind });
@@ -457,7 +457,7 @@ async function runInstruction(ins: Instruction, s: StageState, o: BuildOptions, 
         return containerStep(createdBy, key, baseSpec(), (rootfs) => copyInto(rootfs, { kind: ins.kind, srcRoot, paths: resolved.map((r) => r.path), dest, chown, chmod: ins.flags.chmod }, what), false);
       };
       if (from === undefined) return copy(o.contextDir);
-      const fromRef = x(from);
+      const fromRef = from;
       const fromImage = stageImage(fromRef) ?? (await runner.image(fromRef, { pull: o.pull, output: o.output }));
       return runner.withRootfs(fromImage, copy);
     }
