@@ -28,7 +28,7 @@ import { layerChain } from '../image/unpack/unpacker.js';
 import { openSnapshotter, unmount } from '../image/snapshots/mount.js';
 import type { Snapshotter } from '../image/snapshots/snapshotter.js';
 import { overlayChanges, type Change } from './changes.js';
-import { storeUpperDirLayer, type StoredLayer } from '../image/diff/storeLayer.js';
+import { storeTreeDiffLayer, storeUpperDirLayer, type StoredLayer } from '../image/diff/storeLayer.js';
 import type { SkipRule } from '../image/diff/layerTar.js';
 import { defaultRuntimeBinary, OciRuntime } from './ociRuntime.js';
 
@@ -354,9 +354,14 @@ export class Engine {
   async storeContainerLayer(id: string, skip?: SkipRule): Promise<StoredLayer | undefined> {
     const { snapshotter, key } = await this.writableSnapshot(id);
     const [m] = snapshotter.mounts(key);
-    if (snapshotter.driver !== 'overlay' || !m) throw new RuntimeError({ kind: 'invalid-state', step: 'write the container\'s layer', path: id, detail: `the ${snapshotter.driver} snapshotter keeps no layer of changes; commit and build need overlay` });
+    const store = new ContentStore(this.dataRoot);
+    if (snapshotter.driver === 'copy') {
+      // Full trees: the container's against its image's top layer.
+      const parent = snapshotter.stat(key)?.parent;
+      return storeTreeDiffLayer(store, m.source, parent ? snapshotter.mounts(parent)[0].source : undefined, skip);
+    }
     const upper = m.type === 'bind' ? m.source : m.options.find((o) => o.startsWith('upperdir='))?.slice('upperdir='.length) ?? '';
-    return storeUpperDirLayer(new ContentStore(this.dataRoot), upper, skip);
+    return storeUpperDirLayer(store, upper, skip);
   }
 
   /** The data root, for what writes images beside the engine's (the builder). */

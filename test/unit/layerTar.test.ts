@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readTar } from '../../src/image/archive/tarReader.js';
-import { hasChanges, paxRecord, skipRuntimeMountPoints, writeUpperDirLayer } from '../../src/image/diff/layerTar.js';
+import { hasChanges, paxRecord, skipRuntimeMountPoints, treeChanges, writeTreeChangesLayer, writeUpperDirLayer } from '../../src/image/diff/layerTar.js';
 import { addon } from '../../src/native/addon.js';
 
 let dir: string;
@@ -80,6 +80,41 @@ describe('an overlay upper dir as a layer tar', () => {
     writeFileSync(join(upper, 'etc/hosts'), '127.0.0.1 me\n');
     const { entries } = await entriesOf(upper, skipRuntimeMountPoints);
     expect(entries.map((e) => e.path)).toEqual(['etc/', 'etc/hosts', 'srv/', 'srv/app/']);
+  });
+
+  it('diffs two full trees (the copy snapshotter): changed, added and deleted entries, untouched copies equal', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'layertar-'));
+    const parent = join(dir, 'parent');
+    const current = join(dir, 'current');
+    mkdirSync(join(parent, 'd/keep'), { recursive: true });
+    writeFileSync(join(parent, 'a'), 'one');
+    writeFileSync(join(parent, 'b'), 'bee');
+    writeFileSync(join(parent, 'd/x'), 'x');
+    writeFileSync(join(parent, 'd/keep/k'), 'k');
+    symlinkSync('a', join(parent, 'l'));
+    execFileSync('cp', ['-a', `${parent}/.`, current]);
+    writeFileSync(join(current, 'a'), 'two!');
+    rmSync(join(current, 'b'));
+    writeFileSync(join(current, 'd/y'), 'y');
+    execFileSync('chmod', ['700', join(current, 'd')]);
+    rmSync(join(current, 'l'));
+    symlinkSync('b', join(current, 'l'));
+    mkdirSync(join(current, 'proc'));
+    const changes = await treeChanges(current, parent, skipRuntimeMountPoints);
+    expect(changes.map((c) => `${c.whiteout ? '-' : '+'} ${c.path}`)).toEqual(['+ a', '- b', '+ d', '+ d/y', '+ l']);
+    expect((await treeChanges(parent, parent)).length).toBe(0);
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    await writeTreeChangesLayer(current, changes, out);
+    const names: string[] = [];
+    for await (const e of readTar((async function* () { yield Buffer.concat(chunks); })())) {
+      names.push(`${e.type} ${e.path}`);
+      for await (const _ of e.body) { /* drained */ }
+    }
+    expect(names).toEqual(['file a', 'file .wh.b', 'dir d/', 'file d/y', 'symlink l']);
+    // No parent (an image without layers): everything is new.
+    expect((await treeChanges(parent, undefined)).map((c) => c.path)).toEqual(['a', 'b', 'd', 'd/keep', 'd/keep/k', 'd/x', 'l']);
   });
 
   it('PAX records count their own length', () => {

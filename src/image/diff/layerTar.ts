@@ -142,6 +142,41 @@ const minor = (rdev: bigint) => Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn)
  * end). Entries in name order, parents before children, so the tar is the same
  * for the same tree.
  */
+/** Writes one entry of `root` (not a whiteout) as it is on disk; `links` pairs an inode with its first name. */
+async function writeEntry(tar: LayerTarWriter, root: string, path: string, st: BigIntStats, links: Map<string, string>): Promise<void> {
+  const full = `${root}/${path}`;
+  const base = { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: 0, mtime: Number(st.mtimeMs / 1000n) };
+  if (st.isDirectory()) {
+    await tar.entry({ ...base, name: `${path}/`, type: '5' }, layerXattrs(full));
+  } else if (st.isSymbolicLink()) {
+    await tar.entry({ ...base, name: path, type: '2', linkname: await readlink(full) });
+  } else if (st.isFile()) {
+    const inode = `${st.dev}:${st.ino}`;
+    const first = st.nlink > 1n ? links.get(inode) : undefined;
+    if (first) {
+      await tar.entry({ ...base, name: path, type: '1', linkname: first });
+      return;
+    }
+    if (st.nlink > 1n) links.set(inode, path);
+    await tar.entry({ ...base, name: path, type: '0', size: Number(st.size) }, layerXattrs(full), createReadStream(full) as AsyncIterable<Buffer>);
+  } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+    await tar.entry({ ...base, name: path, type: st.isCharacterDevice() ? '3' : '4', devmajor: major(st.rdev), devminor: minor(st.rdev) });
+  } else if (st.isFIFO()) {
+    await tar.entry({ ...base, name: path, type: '6' });
+  }
+  // Sockets are never part of a layer (as Docker).
+}
+
+const whiteoutName = (path: string) => {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? `${WHITEOUT_PREFIX}${path}` : `${path.slice(0, i)}/${WHITEOUT_PREFIX}${path.slice(i + 1)}`;
+};
+
+/**
+ * Writes the overlay upper dir `upper` as a layer tar to `out` (ended at the
+ * end). Entries in name order, parents before children, so the tar is the same
+ * for the same tree. Returns how many entries of the upper dir it wrote.
+ */
 export async function writeUpperDirLayer(upper: string, out: Writable, skip: SkipRule = () => false): Promise<number> {
   const tar = new LayerTarWriter(out);
   let count = 0;
@@ -154,36 +189,86 @@ export async function writeUpperDirLayer(upper: string, out: Writable, skip: Ski
       const st = await lstat(full, { bigint: true });
       if (skip(path, st)) continue;
       count++;
-      const base = { mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: 0, mtime: Number(st.mtimeMs / 1000n) };
       if (isWhiteout(st)) {
-        await tar.entry({ ...base, name: rel ? `${rel}/${WHITEOUT_PREFIX}${n}` : `${WHITEOUT_PREFIX}${n}`, type: '0', mode: 0o644, uid: 0, gid: 0 });
-      } else if (st.isDirectory()) {
-        await tar.entry({ ...base, name: `${path}/`, type: '5' }, layerXattrs(full));
-        if (isOpaque(full)) await tar.entry({ ...base, name: `${path}/${OPAQUE_MARKER}`, type: '0', mode: 0o644, uid: 0, gid: 0 });
-        await walk(path);
-      } else if (st.isSymbolicLink()) {
-        await tar.entry({ ...base, name: path, type: '2', linkname: await readlink(full) });
-      } else if (st.isFile()) {
-        const inode = `${st.dev}:${st.ino}`;
-        const first = st.nlink > 1n ? links.get(inode) : undefined;
-        if (first) {
-          await tar.entry({ ...base, name: path, type: '1', linkname: first });
-          continue;
-        }
-        if (st.nlink > 1n) links.set(inode, path);
-        await tar.entry({ ...base, name: path, type: '0', size: Number(st.size) }, layerXattrs(full), createReadStream(full) as AsyncIterable<Buffer>);
-      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-        await tar.entry({ ...base, name: path, type: st.isCharacterDevice() ? '3' : '4', devmajor: major(st.rdev), devminor: minor(st.rdev) });
-      } else if (st.isFIFO()) {
-        await tar.entry({ ...base, name: path, type: '6' });
+        await tar.entry({ name: whiteoutName(path), type: '0', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: Number(st.mtimeMs / 1000n) });
+        continue;
       }
-      // Sockets are never part of a layer (as Docker).
+      await writeEntry(tar, upper, path, st, links);
+      if (st.isDirectory()) {
+        if (isOpaque(full)) await tar.entry({ name: `${path}/${OPAQUE_MARKER}`, type: '0', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: Number(st.mtimeMs / 1000n) });
+        await walk(path);
+      }
     }
     await new Promise((resolve) => setImmediate(resolve));
   };
   await walk('');
   await tar.finish();
   return count;
+}
+
+/** A change between two full trees: an entry to write, or a name to white out. */
+export interface TreeChange {
+  path: string;
+  whiteout: boolean;
+}
+
+async function lstatOrUndefined(path: string): Promise<BigIntStats | undefined> {
+  try {
+    return await lstat(path, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What `current` changed over `parent` (both full trees: the copy snapshotter
+ * keeps no upper dir), by moby's rules for directories it cannot watch: an
+ * entry is changed when its type, mode, owner, size, mtime or link target
+ * differs (cp -a keeps mtimes, so an untouched file compares equal); a
+ * directory's own entry only when its metadata changed; a name the parent has
+ * and `current` lacks is a whiteout. In name order, parents first.
+ */
+export async function treeChanges(current: string, parent: string | undefined, skip: SkipRule = () => false): Promise<TreeChange[]> {
+  const out: TreeChange[] = [];
+  const walk = async (rel: string, parentHasDir: boolean) => {
+    const here = (await readdir(rel ? `${current}/${rel}` : current)).sort();
+    const before = parent && parentHasDir ? new Set(await readdir(rel ? `${parent}/${rel}` : parent).catch(() => [] as string[])) : new Set<string>();
+    const names = [...new Set([...here, ...before])].sort();
+    for (const n of names) {
+      const path = rel ? `${rel}/${n}` : n;
+      const st = here.includes(n) ? await lstat(`${current}/${path}`, { bigint: true }) : undefined;
+      const old = before.has(n) && parent ? await lstatOrUndefined(`${parent}/${path}`) : undefined;
+      if (!st) {
+        if (old && !skip(path, old)) out.push({ path, whiteout: true });
+        continue;
+      }
+      if (skip(path, st)) continue;
+      const sameType = old !== undefined && (old.mode & 0o170000n) === (st.mode & 0o170000n);
+      const sameMeta = sameType && old!.mode === st.mode && old!.uid === st.uid && old!.gid === st.gid;
+      if (st.isDirectory()) {
+        if (!sameMeta) out.push({ path, whiteout: false });
+        await walk(path, sameType);
+        continue;
+      }
+      let same = sameMeta && old!.size === st.size && old!.mtimeNs === st.mtimeNs && old!.rdev === st.rdev;
+      if (same && st.isSymbolicLink()) same = (await readlink(`${current}/${path}`)) === (await readlink(`${parent}/${path}`));
+      if (!same) out.push({ path, whiteout: false });
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  await walk('', parent !== undefined);
+  return out;
+}
+
+/** Writes `changes` of tree `current` (from treeChanges) as a layer tar to `out`. */
+export async function writeTreeChangesLayer(current: string, changes: TreeChange[], out: Writable): Promise<void> {
+  const tar = new LayerTarWriter(out);
+  const links = new Map<string, string>();
+  for (const c of changes) {
+    if (c.whiteout) await tar.entry({ name: whiteoutName(c.path), type: '0', mode: 0o644, uid: 0, gid: 0, size: 0, mtime: 0 });
+    else await writeEntry(tar, current, c.path, await lstat(`${current}/${c.path}`, { bigint: true }), links);
+  }
+  await tar.finish();
 }
 
 /** Entries a layer leaves out (relative path without a leading slash). */

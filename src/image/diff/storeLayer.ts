@@ -2,12 +2,12 @@
 // diffID (sha256 of the uncompressed tar) and the blob's digest and size.
 // Tar, hash and gzip run as one stream: no layer is held in memory.
 import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { RuntimeError } from '../../common/errors.js';
 import type { ContentStore } from '../content/store.js';
 import { MediaType } from '../mediaTypes.js';
-import { hasChanges, writeUpperDirLayer, type SkipRule } from './layerTar.js';
+import { hasChanges, treeChanges, writeTreeChangesLayer, writeUpperDirLayer, type SkipRule } from './layerTar.js';
 
 export interface StoredLayer {
   diffId: string;
@@ -16,9 +16,8 @@ export interface StoredLayer {
   mediaType: string;
 }
 
-/** Stores the changes in overlay upper dir `upper` as a layer. */
-export async function storeUpperDirLayer(store: ContentStore, upper: string, skip?: SkipRule): Promise<StoredLayer | undefined> {
-  if (!(await hasChanges(upper, skip))) return undefined;
+/** Streams the tar `write` produces through the diffID hash and gzip into the store. */
+async function storeTar(store: ContentStore, write: (out: Writable) => Promise<unknown>, what: string): Promise<StoredLayer> {
   const hash = createHash('sha256');
   // The tar's bytes are hashed on their way into gzip (the diffID is of the uncompressed tar).
   const tar = new Transform({
@@ -30,7 +29,7 @@ export async function storeUpperDirLayer(store: ContentStore, upper: string, ski
   });
   const gzip = createGzip();
   tar.pipe(gzip);
-  const writing = writeUpperDirLayer(upper, tar, skip).catch((e: unknown) => {
+  const writing = write(tar).catch((e: unknown) => {
     gzip.destroy(e as Error);
     throw e;
   });
@@ -39,7 +38,23 @@ export async function storeUpperDirLayer(store: ContentStore, upper: string, ski
     [, stored] = await Promise.all([writing, store.ingestStream(gzip)]);
   } catch (e) {
     if (e instanceof RuntimeError) throw e;
-    throw RuntimeError.fromSystem('write the layer', e, { path: upper });
+    throw RuntimeError.fromSystem('write the layer', e, { path: what });
   }
   return { diffId: `sha256:${hash.digest('hex')}`, digest: stored.digest, size: stored.size, mediaType: MediaType.ociLayerGzip };
+}
+
+/** Stores the changes in overlay upper dir `upper` as a layer; undefined when there are none. */
+export async function storeUpperDirLayer(store: ContentStore, upper: string, skip?: SkipRule): Promise<StoredLayer | undefined> {
+  if (!(await hasChanges(upper, skip))) return undefined;
+  return storeTar(store, (out) => writeUpperDirLayer(upper, out, skip), upper);
+}
+
+/**
+ * Stores what full tree `current` changed over full tree `parent` (the copy
+ * snapshotter's snapshots; none: everything is new) as a layer; undefined when nothing changed.
+ */
+export async function storeTreeDiffLayer(store: ContentStore, current: string, parent: string | undefined, skip?: SkipRule): Promise<StoredLayer | undefined> {
+  const changes = await treeChanges(current, parent, skip);
+  if (!changes.length) return undefined;
+  return storeTar(store, (out) => writeTreeChangesLayer(current, changes, out), current);
 }
