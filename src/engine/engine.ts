@@ -360,8 +360,9 @@ export class Engine {
       const parent = snapshotter.stat(key)?.parent;
       return storeTreeDiffLayer(store, m.source, parent ? snapshotter.mounts(parent)[0].source : undefined, skip);
     }
-    const upper = m.type === 'bind' ? m.source : m.options.find((o) => o.startsWith('upperdir='))?.slice('upperdir='.length) ?? '';
-    return storeUpperDirLayer(store, upper, skip);
+    if (m.type === 'bind') return storeUpperDirLayer(store, m.source, skip);
+    const opt = (name: string) => m.options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1) ?? '';
+    return storeUpperDirLayer(store, opt('upperdir'), skip, opt('lowerdir').split(':').filter(Boolean));
   }
 
   /** The data root, for what writes images beside the engine's (the builder). */

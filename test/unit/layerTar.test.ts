@@ -73,10 +73,18 @@ describe('an overlay upper dir as a layer tar', () => {
     for (const d of ['proc', 'sys', 'dev/pts', 'etc']) mkdirSync(join(upper, d), { recursive: true });
     writeFileSync(join(upper, 'etc/hosts'), '');
     writeFileSync(join(upper, 'etc/resolv.conf'), '');
-    expect(await hasChanges(upper, skipRuntimeMountPoints)).toBe(false);
+    // /etc was copied up for the mount points: the image has it, alike.
+    const lower = join(dir, 'lower');
+    mkdirSync(join(lower, 'etc'), { recursive: true });
+    expect(await hasChanges(upper, skipRuntimeMountPoints, [lower])).toBe(false);
     expect(await hasChanges(upper)).toBe(true);
+    // Without it below, /etc is a directory the step made.
+    expect(await hasChanges(upper, skipRuntimeMountPoints, [join(dir, 'empty')])).toBe(true);
+    execFileSync('chmod', ['700', join(upper, 'etc')]);
+    expect(await hasChanges(upper, skipRuntimeMountPoints, [lower])).toBe(true);
+    execFileSync('chmod', ['755', join(upper, 'etc')]);
     mkdirSync(join(upper, 'srv/app'), { recursive: true });
-    expect(await hasChanges(upper, skipRuntimeMountPoints)).toBe(true);
+    expect(await hasChanges(upper, skipRuntimeMountPoints, [lower])).toBe(true);
     writeFileSync(join(upper, 'etc/hosts'), '127.0.0.1 me\n');
     const { entries } = await entriesOf(upper, skipRuntimeMountPoints);
     expect(entries.map((e) => e.path)).toEqual(['etc/', 'etc/hosts', 'srv/', 'srv/app/']);

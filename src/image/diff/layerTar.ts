@@ -287,23 +287,33 @@ export const skipRuntimeMountPoints: SkipRule = (path, st) =>
   path === 'proc' || path === 'sys' || path === 'dev' || path.startsWith('dev/') ||
   (RUNTIME_FILES.has(path) && st.isFile() && st.size === 0n);
 
-/** Whether the upper dir holds anything `skip` keeps (an empty step makes no layer, as Docker). */
-export async function hasChanges(upper: string, skip: SkipRule = () => false): Promise<boolean> {
+/**
+ * Whether the upper dir holds anything `skip` keeps (an empty step makes no
+ * layer, as Docker). A directory whose entries were all skipped was copied up
+ * for them: it is a change only when `lowers` (nearest first) have no such
+ * directory or one with another mode or owner.
+ */
+export async function hasChanges(upper: string, skip: SkipRule = () => false, lowers: string[] = []): Promise<boolean> {
+  const dirChanged = async (path: string, st: BigIntStats): Promise<boolean> => {
+    for (const lower of lowers) {
+      const below = await lstatOrUndefined(`${lower}/${path}`);
+      if (!below) continue;
+      if (isWhiteout(below)) return true;
+      return !(below.isDirectory() && below.mode === st.mode && below.uid === st.uid && below.gid === st.gid);
+    }
+    return true;
+  };
   const walk = async (rel: string): Promise<boolean> => {
     const names = await readdir(rel ? `${upper}/${rel}` : upper);
-    let skipped = 0;
     for (const n of names) {
       const path = rel ? `${rel}/${n}` : n;
       const st = await lstat(`${upper}/${path}`, { bigint: true });
-      if (skip(path, st)) {
-        skipped++;
-        continue;
-      }
+      if (skip(path, st)) continue;
       if (!st.isDirectory() || isOpaque(`${upper}/${path}`)) return true;
       if (await walk(path)) return true;
+      if (await dirChanged(path, st)) return true;
     }
-    // An empty directory is one the step made; one whose entries were all skipped was only copied up for them.
-    return rel !== '' && names.length === 0 && skipped === 0;
+    return false;
   };
   return walk('');
 }

@@ -43,9 +43,9 @@ async function storeTar(store: ContentStore, write: (out: Writable) => Promise<u
   return { diffId: `sha256:${hash.digest('hex')}`, digest: stored.digest, size: stored.size, mediaType: MediaType.ociLayerGzip };
 }
 
-/** Stores the changes in overlay upper dir `upper` as a layer; undefined when there are none. */
-export async function storeUpperDirLayer(store: ContentStore, upper: string, skip?: SkipRule): Promise<StoredLayer | undefined> {
-  if (!(await hasChanges(upper, skip))) return undefined;
+/** Stores the changes in overlay upper dir `upper` (over `lowers`, nearest first) as a layer; undefined when there are none. */
+export async function storeUpperDirLayer(store: ContentStore, upper: string, skip?: SkipRule, lowers: string[] = []): Promise<StoredLayer | undefined> {
+  if (!(await hasChanges(upper, skip, lowers))) return undefined;
   return storeTar(store, (out) => writeUpperDirLayer(upper, out, skip), upper);
 }
 
