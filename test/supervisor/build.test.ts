@@ -4,7 +4,8 @@
 // invisible in the container, the cache (unchanged, after touch, after a
 // change from the changed step on, --no-cache), multi-stage COPY --from and
 // --target, -q and --iidfile, FROM scratch, a failing RUN and a syntax error
-// that leave nothing behind, commit then run.
+// that leave nothing behind, a cancelled build, ONBUILD, commit then run,
+// the 20.10 CLI and docker-compose.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -225,5 +226,16 @@ describe('docker build', () => {
     const out = execFileSync('/usr/bin/docker', ['build', '-t', 'old:1', dir], { env: { ...process.env, DOCKER_HOST: `unix://${t.socket}` }, encoding: 'utf8' });
     expect(out).toContain('Successfully tagged old:1');
     expect((await t.docker(['run', '--rm', 'old:1', 'cat', '/old'])).stdout).toBe('old\n');
+  });
+
+  it('docker-compose (1.29, docker-py) builds a service with build args', async () => {
+    if (!existsSync('/usr/bin/docker-compose')) return;
+    const dir = context('compose', {
+      'docker-compose.yml': 'version: "3"\nservices:\n  web:\n    build:\n      context: .\n      args:\n        WHO: compose\n',
+      Dockerfile: 'FROM busybox\nARG WHO\nRUN echo "$WHO" > /who\nCMD ["cat", "/who"]\n',
+    });
+    const out = execFileSync('docker-compose', ['-p', 'proj', 'build'], { cwd: dir, env: { ...process.env, DOCKER_HOST: `unix://${t.socket}` }, encoding: 'utf8' });
+    expect(out).toContain('Successfully tagged proj_web:latest');
+    expect((await t.docker(['run', '--rm', 'proj_web'])).stdout).toBe('compose\n');
   });
 });
