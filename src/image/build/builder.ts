@@ -16,7 +16,7 @@ import { ImageStore } from '../imageStore.js';
 import type { Descriptor } from '../mediaTypes.js';
 import { ContentStore } from '../content/store.js';
 import { copyInto, mkdirInRoot } from './copySteps.js';
-import { keepBuiltImage, writeBuiltImage, type BuildImageConfigBody, type BuiltImageConfig, type HistoryEntry } from './imageWriter.js';
+import { intermediateName, keepBuiltImage, writeBuiltImage, type BuildImageConfigBody, type BuiltImageConfig, type HistoryEntry } from './imageWriter.js';
 import type { CommandForm, Dockerfile, Instruction, Stage } from './instructions.js';
 import { BuildArgs, expandInstruction, processWord, unusedBuildArgsWarning, type StageArgs } from './substitute.js';
 import { hashCopySources } from './contextHash.js';
@@ -87,6 +87,7 @@ const invalid = (message: string) => new RuntimeError({ kind: 'invalid-argument'
 
 interface StageState {
   imageId: string;
+  manifest: string;
   config: BuiltImageConfig;
   layers: Descriptor[];
   /** The ARGs declared in this stage (values: --build-arg, else the default, else the meta ARG's). */
@@ -95,10 +96,16 @@ interface StageState {
   cmdSet: boolean;
 }
 
-// The cache index: key → image ID, one JSON file under the data root.
+// The cache index: key → "<image ID> <manifest digest>", one JSON file under the data root.
 
 interface CacheIndex {
   entries: Record<string, string>;
+}
+
+/** A step's image: its ID (the config digest) and its manifest's digest. */
+interface ImageRef {
+  id: string;
+  manifest: string;
 }
 
 class BuildCache {
@@ -121,22 +128,22 @@ class BuildCache {
     return this.index;
   }
 
-  /** The cached image for `key`, if it is still here (config and layers). */
-  async get(key: string): Promise<string | undefined> {
-    const id = (await this.load()).entries[key];
-    if (!id) return undefined;
-    const record = new ImageStore(this.dataRoot).list().find((r) => r.config === id);
-    if (!record) return undefined;
+  /** The cached image for `key`, if it is still here: a name keeps it, its config and manifest are stored. */
+  async get(key: string): Promise<ImageRef | undefined> {
+    const [id, manifest] = ((await this.load()).entries[key] ?? '').split(' ');
+    if (!id || !manifest) return undefined;
+    const images = new ImageStore(this.dataRoot);
+    const kept = images.get(intermediateName(manifest))?.config === id || images.list().some((r) => r.config === id);
     const store = new ContentStore(this.dataRoot);
-    if (!store.has(record.config) || !store.has(record.manifest.digest)) return undefined;
-    return id;
+    if (!kept || !store.has(id) || !store.has(manifest)) return undefined;
+    return { id, manifest };
   }
 
-  async put(key: string, imageId: string): Promise<void> {
+  async put(key: string, image: ImageRef): Promise<void> {
     // Read again before writing: another build may have added entries.
     this.index = undefined;
     const index = await this.load();
-    index.entries[key] = imageId;
+    index.entries[key] = `${image.id} ${image.manifest}`;
     await mkdir(join(this.dataRoot, 'build'), { recursive: true });
     await writeFileAtomicAsync(this.file, JSON.stringify(index));
   }
@@ -146,12 +153,17 @@ function cacheKey(parent: string, createdBy: string, extra: string): string {
   return createHash('sha256').update(`${parent}\n${createdBy}\n${extra}`).digest('hex');
 }
 
-function loadConfig(dataRoot: string, imageId: string): { config: BuiltImageConfig; layers: Descriptor[] } {
+/** An image by its name record (a base image, found once per stage). */
+function refOf(dataRoot: string, imageId: string): ImageRef {
   const record = new ImageStore(dataRoot).list().find((r) => r.config === imageId);
   if (!record) throw new RuntimeError({ kind: 'not-found', step: `No such image: ${imageId}` });
+  return { id: record.config, manifest: record.manifest.digest };
+}
+
+function loadConfig(dataRoot: string, image: ImageRef): { config: BuiltImageConfig; layers: Descriptor[] } {
   const store = new ContentStore(dataRoot);
-  const config = store.readJson<BuiltImageConfig>(record.config);
-  const manifest = store.readJson<{ layers: Descriptor[] }>(record.manifest.digest);
+  const config = store.readJson<BuiltImageConfig>(image.id);
+  const manifest = store.readJson<{ layers: Descriptor[] }>(image.manifest);
   return {
     config: { ...config, config: config.config ?? {}, history: config.history ?? [], rootfs: { type: 'layers', diff_ids: config.rootfs?.diff_ids ?? [] } },
     layers: manifest.layers,
@@ -231,6 +243,7 @@ export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner)
     return n === undefined ? undefined : results.get(n);
   };
   let last = '';
+  let lastRef: ImageRef = { id: '', manifest: '' };
   for (const stage of stages) {
     stepNo++;
     o.output(`Step ${stepNo}/${total} : ${stage.from.original}\n`);
@@ -256,10 +269,11 @@ export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner)
     results.set(stage.index, s.imageId);
     if (stage.name) byName.set(stage.name, stage.index);
     last = s.imageId;
+    lastRef = { id: s.imageId, manifest: s.manifest };
   }
   // Build labels (--label) apply to the final image as a last LABEL step would.
   if (Object.keys(o.labels).length) {
-    const { config, layers } = loadConfig(o.dataRoot, last);
+    const { config, layers } = loadConfig(o.dataRoot, lastRef);
     config.config.Labels = { ...(config.config.Labels ?? {}), ...o.labels };
     config.created = new Date().toISOString();
     last = writeBuiltImage(o.dataRoot, config, layers).config;
@@ -272,15 +286,16 @@ export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner)
 
 async function fromStage(stage: Stage, o: BuildOptions, runner: StepRunner, args: BuildArgs, escape: string, stageImage: (ref: string) => string | undefined): Promise<StageState> {
   const name = (expandInstruction(stage.from, args.metaEnvironment(), escape) as Instruction & { kind: 'FROM' }).image;
-  let imageId: string;
+  let image: ImageRef;
   if (name.toLowerCase() === 'scratch') {
     const empty: BuiltImageConfig = { architecture: o.platform.architecture, os: o.platform.os, ...(o.platform.variant ? { variant: o.platform.variant } : {}), created: new Date(0).toISOString(), config: { Env: [DEFAULT_PATH] }, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
-    imageId = writeBuiltImage(o.dataRoot, empty, []).config;
+    const r = writeBuiltImage(o.dataRoot, empty, []);
+    image = { id: r.config, manifest: r.manifest.digest };
   } else {
-    imageId = stageImage(name) ?? (await runner.image(name, { pull: o.pull, output: o.output }));
+    image = refOf(o.dataRoot, stageImage(name) ?? (await runner.image(name, { pull: o.pull, output: o.output })));
   }
-  const { config, layers } = loadConfig(o.dataRoot, imageId);
-  return { imageId, config, layers, args: args.newStage(), cmdSet: false };
+  const { config, layers } = loadConfig(o.dataRoot, image);
+  return { imageId: image.id, manifest: image.manifest, config, layers, args: args.newStage(), cmdSet: false };
 }
 
 async function runInstruction(written: Instruction, s: StageState, o: BuildOptions, runner: StepRunner, cache: BuildCache, stageImage: (ref: string) => string | undefined, escape: string): Promise<void> {
@@ -295,7 +310,7 @@ async function runInstruction(written: Instruction, s: StageState, o: BuildOptio
     const cfg = structuredClone(s.config);
     change(cfg.config, cfg);
     commitImage(cfg, undefined, createdBy);
-    await cache.put(key, s.imageId);
+    await cache.put(key, { id: s.imageId, manifest: s.manifest });
   };
   const useCache = async (key: string): Promise<boolean> => {
     if (o.noCache) return false;
@@ -303,7 +318,8 @@ async function runInstruction(written: Instruction, s: StageState, o: BuildOptio
     if (!hit) return false;
     o.output(' ---> Using cache\n');
     const { config, layers } = loadConfig(o.dataRoot, hit);
-    s.imageId = hit;
+    s.imageId = hit.id;
+    s.manifest = hit.manifest;
     s.config = config;
     s.layers = layers;
     return true;
@@ -319,6 +335,7 @@ async function runInstruction(written: Instruction, s: StageState, o: BuildOptio
     };
     const record = writeBuiltImage(o.dataRoot, next, layers);
     s.imageId = record.config;
+    s.manifest = record.manifest.digest;
     s.config = next;
     s.layers = layers;
   };
@@ -353,7 +370,7 @@ async function runInstruction(written: Instruction, s: StageState, o: BuildOptio
       if (announce) o.output(`Removing intermediate container ${short(result.containerId)}\n`);
       await runner.removeContainer(result.containerId);
     }
-    await cache.put(key, s.imageId);
+    await cache.put(key, { id: s.imageId, manifest: s.manifest });
   };
   const baseSpec = (): StepSpec => ({ env: stepEnv(s), user: c.User ?? '', workingDir: c.WorkingDir || '/', network: o.network });
 

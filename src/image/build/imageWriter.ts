@@ -59,7 +59,7 @@ export const builtImageName = (manifestDigest: string) => formatReference(parseR
  */
 export const INTERMEDIATE_REPOSITORY = 'docker.io/library/tsd-build-step';
 export const isIntermediateName = (name: string) => name.startsWith(`${INTERMEDIATE_REPOSITORY}@`);
-const intermediateName = (manifestDigest: string) => `${INTERMEDIATE_REPOSITORY}@${manifestDigest}`;
+export const intermediateName = (manifestDigest: string) => `${INTERMEDIATE_REPOSITORY}@${manifestDigest}`;
 
 /** The build's result with no tag: kept as a dangling image that lists show. */
 export function keepBuiltImage(dataRoot: string, imageId: string): void {
@@ -80,9 +80,9 @@ export function writeBuiltImage(dataRoot: string, config: BuiltImageConfig, laye
   const manifestDigest = store.write(manifestData);
   const desc: Descriptor = { mediaType: MediaType.ociManifest, digest: manifestDigest, size: manifestData.length };
   const images = new ImageStore(dataRoot);
-  // An image with a name already (a cached step that was tagged) needs no hidden one.
-  const named = images.list().find((r) => r.config === configDigest);
-  if (named) return named;
+  // One file read, not a scan of every name: a daemon builds while it serves.
+  const existing = images.get(intermediateName(manifestDigest));
+  if (existing) return existing;
   const record: ImageRecord = { name: intermediateName(manifestDigest), target: desc, manifest: desc, config: configDigest, updated: new Date().toISOString(), hidden: true };
   images.put(record);
   return record;
