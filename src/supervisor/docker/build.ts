@@ -54,6 +54,7 @@ export function registerBuild(router: Router, api: Api): void {
     const labels = jsonParam<string>(req, 'labels');
     const version = req.query.get('version');
     if (version && version !== '1') throw new BadRequest(`builder version ${version} is not supported (tsd has the classic builder: DOCKER_BUILDKIT=0)`);
+    if (req.query.get('remote')) throw new BadRequest(`remote: build contexts from a URL or git repository are not supported; send the context as the body`);
     const quietLog: string[] = [];
     // dockerd cancels a build whose client went away (docker build interrupted): the running step is killed.
     const abort = new AbortController();
