@@ -14,8 +14,10 @@ import { decompress } from '../image/archive/decompress.js';
 import { readTar, TarFormatError } from '../image/archive/tarReader.js';
 import { build, type StepRunner, type StepSpec, type StepResult } from '../image/build/builder.js';
 import { parseDockerfileText } from '../image/build/parse.js';
-import { writeBuiltImage, type BuiltImageConfig } from '../image/build/imageWriter.js';
+import { keepBuiltImage, writeBuiltImage, type BuiltImageConfig } from '../image/build/imageWriter.js';
 import { skipRuntimeMountPoints } from '../image/diff/layerTar.js';
+import type { StoredLayer } from '../image/diff/storeLayer.js';
+import { withLease } from '../image/gcLease.js';
 import type { Descriptor } from '../image/mediaTypes.js';
 import { hostPlatform } from '../image/platform.js';
 import { silentProgress } from '../image/progress.js';
@@ -103,8 +105,12 @@ class ContainerStepRunner implements StepRunner {
       o.signal?.removeEventListener('abort', cancel);
     }
     await attachment.done;
-    const layer = exitCode === 0 ? await this.engine.storeContainerLayer(id, skipRuntimeMountPoints) : undefined;
-    return { containerId: id, exitCode, layer };
+    return { containerId: id, exitCode };
+  }
+
+  async storeLayer(containerId: string): Promise<StoredLayer | undefined> {
+    // A RUN's container has the runtime's mount points in its layer; a filled one none.
+    return this.engine.storeContainerLayer(containerId, this.filledIds.has(containerId) ? undefined : skipRuntimeMountPoints);
   }
 
   /**
@@ -117,7 +123,7 @@ class ContainerStepRunner implements StepRunner {
     this.filledIds.add(id);
     o.started(id);
     await o.fill?.(join(record.bundle, 'rootfs'));
-    return { containerId: id, exitCode: 0, layer: await this.engine.storeContainerLayer(id) };
+    return { containerId: id, exitCode: 0 };
   }
 
   private readonly filledIds = new Set<string>();
@@ -216,41 +222,44 @@ export async function commitContainer(engine: Engine, containers: Containers, re
   const images = new Images(engine, containers);
   const record = containers.get(req.container);
   const base = await engine.imageDetails(record.ImageId);
-  const layer = await engine.storeContainerLayer(record.Id);
-  const c = record.Config;
-  const parent = base.config as unknown as BuiltImageConfig;
-  const cfg: BuiltImageConfig['config'] = {
-    ...(parent.config ?? {}),
-    Env: c.Env,
-    Cmd: c.Cmd,
-    Entrypoint: c.Entrypoint,
-    WorkingDir: c.WorkingDir,
-    User: c.User,
-    Labels: c.Labels,
-    ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
-    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
-    ...(req.config ?? {}),
-  };
-  for (const change of req.changes) applyChange(cfg, change);
-  const created = new Date().toISOString();
-  const layers: Descriptor[] = [...base.manifest.layers, ...(layer ? [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }] : [])];
-  const image: BuiltImageConfig = {
-    architecture: parent.architecture,
-    os: parent.os,
-    ...(parent.variant ? { variant: parent.variant } : {}),
-    created,
-    ...(req.author ? { author: req.author } : {}),
-    config: cfg,
-    container: record.Id,
-    rootfs: { type: 'layers', diff_ids: [...(parent.rootfs?.diff_ids ?? []), ...(layer ? [layer.diffId] : [])] },
-    history: [...(parent.history ?? []), { created, created_by: [record.Path, ...record.Args].join(' '), ...(req.comment ? { comment: req.comment } : {}), ...(req.author ? { author: req.author } : {}), ...(layer ? {} : { empty_layer: true }) }],
-  };
-  const id = writeBuiltImage(engine.root, image, layers).config;
-  if (req.repo) {
-    const name = req.tag ? `${req.repo}:${req.tag}` : req.repo;
-    await images.tag(id, fullName(name));
-  }
-  return id;
+  // From the layer's blob to the image's name, prune must wait: nothing names the blob before.
+  return withLease(engine.root, async () => {
+    const layer = await engine.storeContainerLayer(record.Id);
+    const c = record.Config;
+    const parent = base.config as unknown as BuiltImageConfig;
+    const cfg: BuiltImageConfig['config'] = {
+      ...(parent.config ?? {}),
+      Env: c.Env,
+      Cmd: c.Cmd,
+      Entrypoint: c.Entrypoint,
+      WorkingDir: c.WorkingDir,
+      User: c.User,
+      Labels: c.Labels,
+      ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
+      ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
+      ...(req.config ?? {}),
+    };
+    for (const change of req.changes) applyChange(cfg, change);
+    const created = new Date().toISOString();
+    const layers: Descriptor[] = [...base.manifest.layers, ...(layer ? [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }] : [])];
+    const image: BuiltImageConfig = {
+      architecture: parent.architecture,
+      os: parent.os,
+      ...(parent.variant ? { variant: parent.variant } : {}),
+      created,
+      ...(req.author ? { author: req.author } : {}),
+      config: cfg,
+      container: record.Id,
+      rootfs: { type: 'layers', diff_ids: [...(parent.rootfs?.diff_ids ?? []), ...(layer ? [layer.diffId] : [])] },
+      history: [...(parent.history ?? []), { created, created_by: [record.Path, ...record.Args].join(' '), ...(req.comment ? { comment: req.comment } : {}), ...(req.author ? { author: req.author } : {}), ...(layer ? {} : { empty_layer: true }) }],
+    };
+    const id = writeBuiltImage(engine.root, image, layers).config;
+    if (req.repo) {
+      const name = req.tag ? `${req.repo}:${req.tag}` : req.repo;
+      await images.tag(id, fullName(name));
+    } else keepBuiltImage(engine.root, id);
+    return id;
+  });
 }
 
 /** One --change instruction (the subset docker commit allows) applied to a config. */

@@ -12,6 +12,7 @@ import { join, posix } from 'node:path';
 import { writeFileAtomicAsync } from '../../common/atomicFile.js';
 import { RuntimeError } from '../../common/errors.js';
 import type { StoredLayer } from '../diff/storeLayer.js';
+import { withLease } from '../gcLease.js';
 import { ImageStore } from '../imageStore.js';
 import type { Descriptor } from '../mediaTypes.js';
 import { ContentStore } from '../content/store.js';
@@ -38,8 +39,6 @@ export interface StepSpec {
 export interface StepResult {
   containerId: string;
   exitCode: number;
-  /** The container's changes as a stored layer; undefined when it changed nothing. */
-  layer?: StoredLayer;
 }
 
 /** The engine's side: images by name, and containers made of a step's image. */
@@ -48,10 +47,12 @@ export interface StepRunner {
   image(name: string, o: { pull: boolean; output: (line: string) => void }): Promise<string>;
   /**
    * A container of image `imageId`: `fill` writes into its mounted rootfs,
-   * then `spec.argv` runs (its output to `output`); the container's changes
-   * are the result's layer. The container stays until removeContainer.
+   * then `spec.argv` runs (its output to `output`). The container stays
+   * until removeContainer.
    */
   step(imageId: string, spec: StepSpec, o: { fill?: (rootfs: string) => Promise<void>; output: (data: Buffer) => void; started: (containerId: string) => void; signal?: AbortSignal }): Promise<StepResult>;
+  /** A step container's changes as a stored layer; undefined when it changed nothing. */
+  storeLayer(containerId: string): Promise<StoredLayer | undefined>;
   removeContainer(id: string): Promise<void>;
   /** Runs `fn` with image `imageId`'s rootfs mounted read-only-in-spirit (COPY --from). */
   withRootfs<T>(imageId: string, fn: (rootfs: string) => Promise<T>): Promise<T>;
@@ -276,7 +277,7 @@ export async function build(df: Dockerfile, o: BuildOptions, runner: StepRunner)
     const { config, layers } = loadConfig(o.dataRoot, lastRef);
     config.config.Labels = { ...(config.config.Labels ?? {}), ...o.labels };
     config.created = new Date().toISOString();
-    last = writeBuiltImage(o.dataRoot, config, layers).config;
+    last = (await withLease(o.dataRoot, async () => writeBuiltImage(o.dataRoot, config, layers))).config;
   }
   keepBuiltImage(o.dataRoot, last);
   const warning = unusedBuildArgsWarning(args.unused());
@@ -289,7 +290,7 @@ async function fromStage(stage: Stage, o: BuildOptions, runner: StepRunner, args
   let image: ImageRef;
   if (name.toLowerCase() === 'scratch') {
     const empty: BuiltImageConfig = { architecture: o.platform.architecture, os: o.platform.os, ...(o.platform.variant ? { variant: o.platform.variant } : {}), created: new Date(0).toISOString(), config: { Env: [DEFAULT_PATH] }, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
-    const r = writeBuiltImage(o.dataRoot, empty, []);
+    const r = await withLease(o.dataRoot, async () => writeBuiltImage(o.dataRoot, empty, []));
     image = { id: r.config, manifest: r.manifest.digest };
   } else {
     image = refOf(o.dataRoot, stageImage(name) ?? (await runner.image(name, { pull: o.pull, output: o.output })));
@@ -309,7 +310,7 @@ async function runInstruction(written: Instruction, s: StageState, o: BuildOptio
     if (await useCache(key)) return;
     const cfg = structuredClone(s.config);
     change(cfg.config, cfg);
-    commitImage(cfg, undefined, createdBy);
+    await withLease(o.dataRoot, async () => commitImage(cfg, undefined, createdBy));
     await cache.put(key, { id: s.imageId, manifest: s.manifest });
   };
   const useCache = async (key: string): Promise<boolean> => {
@@ -365,7 +366,8 @@ async function runInstruction(written: Instruction, s: StageState, o: BuildOptio
     }
     const cfg = structuredClone(s.config);
     change?.(cfg.config);
-    commitImage(cfg, result.layer, createdBy);
+    // From the layer's blob to the image's name, prune must wait: nothing names the blob before.
+    await withLease(o.dataRoot, async () => commitImage(cfg, await runner.storeLayer(result.containerId), createdBy));
     if (o.rm) {
       if (announce) o.output(`Removing intermediate container ${short(result.containerId)}\n`);
       await runner.removeContainer(result.containerId);
