@@ -110,7 +110,7 @@ class ContainerStepRunner implements StepRunner {
 
   async storeLayer(containerId: string): Promise<StoredLayer | undefined> {
     // A RUN's container has the runtime's mount points in its layer; a filled one none.
-    return this.engine.storeContainerLayer(containerId, this.filledIds.has(containerId) ? undefined : skipRuntimeMountPoints);
+    return this.engine.storeContainerLayer(containerId, this.filledIds.has(containerId) ? undefined : skipRuntimeMountPoints, { commitSnapshot: true });
   }
 
   /**
@@ -224,7 +224,7 @@ export async function commitContainer(engine: Engine, containers: Containers, re
   const base = await engine.imageDetails(record.ImageId);
   // From the layer's blob to the image's name, prune must wait: nothing names the blob before.
   return withLease(engine.root, async () => {
-    const layer = await engine.storeContainerLayer(record.Id);
+    const layer = await engine.storeContainerLayer(record.Id, undefined, { commitSnapshot: true });
     const c = record.Config;
     const parent = base.config as unknown as BuiltImageConfig;
     const cfg: BuiltImageConfig['config'] = {

@@ -7,7 +7,8 @@
 // that leave nothing behind, a cancelled build, ONBUILD, commit then run,
 // the 20.10 CLI and docker-compose.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
@@ -210,6 +211,10 @@ describe('docker build', () => {
     const r = await build(['--build-arg', 'WHO=alice', '--build-arg', 'UNUSED=1', '--label', 'built.by=test', '-t', 'child:1', dir]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('# Executing 1 build trigger\n');
+    // The last step's layer is a snapshot under its ChainID already (committed as it was stored, never unpacked).
+    const layers: string[] = JSON.parse((await t.docker(['image', 'inspect', 'child:1'])).stdout)[0].RootFS.Layers;
+    const top = layers.reduce((chain, d) => (chain ? `sha256:${createHash('sha256').update(`${chain} ${d}`).digest('hex')}` : d), '');
+    expect(lstatSync(join(t.dataRoot, 'snapshots/overlay/names', createHash('sha256').update(top).digest('hex'))).isSymbolicLink()).toBe(true);
     expect(r.stdout).toContain('[Warning] One or more build-args [UNUSED] were not consumed\n');
     expect((await t.docker(['run', '--rm', 'child:1', 'cat', '/triggered', '/who', '/opt/inner/x.txt'])).stdout).toBe('triggered\nalice\nfrom the tar\n');
     const inspect = JSON.parse((await t.docker(['image', 'inspect', 'child:1'])).stdout)[0];
