@@ -54,7 +54,7 @@ export interface StepRunner {
   /** A step container's changes as a stored layer; undefined when it changed nothing. */
   storeLayer(containerId: string): Promise<StoredLayer | undefined>;
   removeContainer(id: string): Promise<void>;
-  /** Runs `fn` with image `imageId`'s rootfs mounted read-only-in-spirit (COPY --from). */
+  /** Runs `fn` with image `imageId`'s rootfs mounted, the source of a COPY --from (nothing writes to it). */
   withRootfs<T>(imageId: string, fn: (rootfs: string) => Promise<T>): Promise<T>;
 }
 
