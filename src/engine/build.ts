@@ -156,6 +156,20 @@ async function extractContext(body: Readable, dir: string): Promise<void> {
   }
 }
 
+/**
+ * At daemon start, before anything builds: what a build cut short by a crash
+ * left — extracted contexts and the bundles of filled steps (their writable
+ * snapshots and records). A RUN step's container is an ordinary container:
+ * recover() finds it like any other.
+ */
+export async function removeBuildLeftovers(engine: Engine, warn: (message: string) => void): Promise<void> {
+  await rm(join(engine.root, 'build', 'tmp'), { recursive: true, force: true }).catch((e) => warn(`removing old build contexts: ${(e as Error).message}`));
+  for (const c of await engine.listContainers()) {
+    if (!c.id.startsWith('build-')) continue;
+    await engine.removeContainer(c.id, { force: true }).catch((e) => warn(`removing the build step ${c.id}: ${(e as Error).message}`));
+  }
+}
+
 /** docker build: the final image's ID; the tags are set on it. */
 export async function buildImage(engine: Engine, containers: Containers, req: BuildRequest): Promise<string> {
   const images = new Images(engine, containers);

@@ -187,6 +187,13 @@ describe('docker build', () => {
     expect(buildTemps()).toEqual([]);
   });
 
+  it('what a build cut short by a crash left is removed when tsd starts', async () => {
+    await t.kill9();
+    mkdirSync(join(t.dataRoot, 'build', 'tmp', 'context-left-by-a-crash', 'sub'), { recursive: true });
+    await t.restart();
+    expect(buildTemps()).toEqual([]);
+  });
+
   it('docker commit makes a container\'s changes an image that runs', async () => {
     const made = await t.docker(['run', '--name', 'tocommit', 'busybox', 'sh', '-c', 'echo committed > /data.txt && rm /etc/group']);
     expect(made.code, made.stderr).toBe(0);
