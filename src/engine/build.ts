@@ -229,6 +229,8 @@ export interface CommitRequest {
   changes: string[];
   /** The config of the request body (docker commit's API), merged over the container's. */
   config?: Partial<ContainerConfig>;
+  /** Pause a running container while its layer is read (docker commit's default). */
+  pause: boolean;
 }
 
 /** docker commit: the container's changes as a new image on top of its image. */
@@ -236,6 +238,17 @@ export async function commitContainer(engine: Engine, containers: Containers, re
   const images = new Images(engine, containers);
   const record = containers.get(req.container);
   const base = await engine.imageDetails(record.ImageId);
+  // As dockerd: a running container is paused while its layer is read, so the layer is one moment's.
+  const paused = req.pause && record.State.Status === 'running';
+  if (paused) await containers.pause(record.Id);
+  try {
+    return await commitLayer(engine, images, record, base, req);
+  } finally {
+    if (paused) await containers.unpause(record.Id).catch(() => {});
+  }
+}
+
+async function commitLayer(engine: Engine, images: Images, record: ReturnType<Containers['get']>, base: Awaited<ReturnType<Engine['imageDetails']>>, req: CommitRequest): Promise<string> {
   // From the layer's blob to the image's name, prune must wait: nothing names the blob before.
   return withLease(engine.root, async () => {
     const layer = await engine.storeContainerLayer(record.Id, undefined, { commitSnapshot: true });

@@ -205,6 +205,14 @@ describe('docker build', () => {
     const history = (await t.docker(['history', '--format', '{{.Comment}}', 'committed:1'])).stdout;
     expect(history.split('\n')[0]).toBe('a message');
     await t.docker(['rm', 'tocommit']);
+    // A running container is paused for the commit and runs on after it.
+    expect((await t.docker(['run', '-d', '--name', 'live', 'busybox', 'sh', '-c', 'echo alive > /live; exec sleep 30'])).code).toBe(0);
+    for (let i = 0; i < 50 && (await t.docker(['diff', 'live'])).stdout.indexOf('/live') < 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const live = await t.docker(['commit', 'live', 'live:1']);
+    expect(live.code, live.stderr).toBe(0);
+    expect((await t.docker(['inspect', '--format', '{{.State.Status}}', 'live'])).stdout).toBe('running\n');
+    expect((await t.docker(['run', '--rm', 'live:1', 'cat', '/live'])).stdout).toBe('alive\n');
+    await t.docker(['rm', '-f', 'live']);
   });
 
   it('runs a base image\'s ONBUILD triggers; --build-arg, --label, ADD of a local tar, an unused build arg\'s warning', async () => {

@@ -107,6 +107,7 @@ export function registerBuild(router: Router, api: Api): void {
       author: req.query.get('author') || undefined,
       changes: req.query.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim()),
       config: commitConfig(body),
+      pause: boolParam(req, 'pause', true),
     });
     sendJson(res, 201, { Id: id });
   });
