@@ -10,9 +10,10 @@ export DEBIAN_FRONTEND=noninteractive
 # engines tsrun is compared with and plugged into (runc crun containerd podman
 # docker.io), iproute2, busybox-static (test rootfs), and for images docker-registry
 # skopeo zstd curl; for tsd: the CNI plugins and iptables (networks), tini (--init),
-# containers-common's seccomp.json (the default seccomp profile), util-linux (unshare --net).
+# containers-common's seccomp.json (the default seccomp profile), util-linux (unshare --net);
+# docker-compose 1.29 (its tests against tsd).
 packages=(libseccomp-dev busybox-static runc crun containerd podman docker.io make g++ python3 iproute2 docker-registry skopeo zstd curl
-  containernetworking-plugins iptables tini golang-github-containers-common util-linux)
+  containernetworking-plugins iptables tini golang-github-containers-common util-linux docker-compose)
 need=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")

@@ -2,6 +2,7 @@
 // <data-root>/containers/<id>/ holding container.json (this record, written
 // atomically and fsynced with its directory) and the bundle. The record is
 // read back untrusted: a file that does not have the shape is refused by name.
+import { healthConfigProblem, type HealthConfig } from './health.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,6 +36,8 @@ export interface ContainerConfig {
   ExposedPorts?: Record<string, Record<string, never>>;
   /** -v /path: anonymous volumes (Docker's Config.Volumes). */
   Volumes?: Record<string, Record<string, never>>;
+  /** --health-cmd and friends merged over the image's HEALTHCHECK at create (health.ts). */
+  Healthcheck?: HealthConfig;
 }
 
 /** The part of Docker's HostConfig this daemon honours (resources and security options: hostConfigSpec.ts). */
@@ -155,6 +158,7 @@ function badField(r: Record<string, unknown>): string | undefined {
   if (h.PortBindings !== undefined && !(typeof h.PortBindings === 'object' && h.PortBindings !== null && Object.values(h.PortBindings).every((l) => l === null
     || (Array.isArray(l) && l.every((b) => typeof b === 'object' && b !== null && ['HostIp', 'HostPort'].every((k) => b[k] === undefined || typeof b[k] === 'string')))))) return 'HostConfig.PortBindings';
   if (c.ExposedPorts !== undefined && (typeof c.ExposedPorts !== 'object' || c.ExposedPorts === null)) return 'Config.ExposedPorts';
+  if (c.Healthcheck !== undefined && healthConfigProblem(c.Healthcheck) !== undefined) return 'Config.Healthcheck';
   if (r.Mounts !== undefined && !(Array.isArray(r.Mounts) && r.Mounts.every((m) => typeof m === 'object' && m !== null && ['bind', 'volume', 'tmpfs'].includes(m.type)
     && ['source', 'destination', 'propagation', 'mode'].every((k) => typeof m[k] === 'string') && typeof m.readOnly === 'boolean' && (m.name === undefined || typeof m.name === 'string')))) return 'Mounts';
   const wrong = badResourceField(h);

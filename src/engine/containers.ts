@@ -34,6 +34,8 @@ import { contains, parseCidr, parseIp, parseRoutes } from '../network/subnet.js'
 import { reservePorts, type PortReservation } from '../network/portReservation.js';
 import { exposedKeys, portRequests, type PortRequest } from '../network/ports.js';
 import { onDefaultBridge, rewriteBundleForNetwork } from './networkHooks.js';
+import { Execs } from './execs.js';
+import { effectiveHealthcheck, HealthMonitor, MAX_OUTPUT as MAX_HEALTH_OUTPUT, type HealthConfig, type HealthState } from './health.js';
 import { predefinedNetworkId } from '../network/networkStore.js';
 import { Volumes } from './volumes.js';
 import { bundleWithVolumes, configVolumes, planContainerMounts } from './volumeHooks.js';
@@ -164,6 +166,10 @@ export class Containers {
   private readonly heldPorts = new Map<string, PortReservation>();
   /** Named and anonymous volumes (volumes.ts); who uses one is read from the records here. */
   readonly volumes: Volumes;
+  /** docker exec sessions (execs.ts), health probes among them. */
+  readonly execs: Execs;
+  /** HEALTHCHECK probes of running containers (health.ts). */
+  private readonly health: HealthMonitor;
 
   constructor(private readonly engine: Engine, private readonly o: ContainersOptions) {
     this.records = new ContainerRecords(o.dataRoot);
@@ -181,6 +187,50 @@ export class Containers {
     });
     const users = (name: string, running: boolean) => [...this.byId.values()].filter((l) => (!running || l.record.State.Status === 'running') && (l.record.Mounts ?? []).some((m) => m.type === 'volume' && m.name === name)).map((l) => l.record.Id);
     this.volumes = new Volumes(o.dataRoot, this.events, { users: (n) => users(n, false), runningUsers: (n) => users(n, true) }, o.onWarning);
+    this.execs = new Execs(this);
+    this.health = new HealthMonitor({
+      runnable: (id) => {
+        const r = this.byId.get(id)?.record;
+        return r?.State.Status === 'running' && !r.State.Paused;
+      },
+      probe: (id, argv, timeoutMs) => this.probe(id, argv, timeoutMs),
+      onStatus: (id, status) => {
+        const r = this.byId.get(id)?.record;
+        if (r) this.events.emit('container', `health_status: ${status}`, id, this.attributes(r));
+      },
+    });
+  }
+
+  /** One health probe: the check exec'd in the container, its output kept (up to 4096 bytes), killed at the timeout (Docker's exit -1). */
+  private async probe(id: string, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const e = this.execs.create(id, { AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false, Env: [], Cmd: argv, WorkingDir: '', User: '', Privileged: false });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const a = await this.execs.start(e.ID, false, {
+        write: (_s, data) => {
+          if (size < MAX_HEALTH_OUTPUT) chunks.push(data);
+          size += data.length;
+        },
+      });
+      const timedOut = await Promise.race([a.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
+      if (timedOut) {
+        if (e.Pid > 0) try { process.kill(e.Pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+        a.detach();
+        return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
+      }
+      return { exitCode: e.ExitCode ?? -1, output: Buffer.concat(chunks).toString('utf8') };
+    } finally {
+      clearTimeout(timer);
+      this.execs.forget(e.ID);
+    }
+  }
+
+  /** The container's health while it has a check (inspect's State.Health). */
+  healthOf(ref: string): HealthState | undefined {
+    const r = this.find(ref).record;
+    return r.Config.Healthcheck ? this.health.state(r.Id) : undefined;
   }
 
   /** Whether a container of this network mode gets its own namespace on a bridge (the default one or a user network's). */
@@ -284,7 +334,12 @@ export class Containers {
       }
     }
     await this.reconcileNetworks();
-    for (const live of this.byId.values()) if (live.record.State.Status === 'running') await this.registerNames(live.record);
+    for (const live of this.byId.values()) {
+      if (live.record.State.Status !== 'running') continue;
+      await this.registerNames(live.record);
+      // Health restarts from `starting` after a daemon restart, as dockerd's.
+      this.health.started(live.record.Id, effectiveHealthcheck(live.record.Config.Healthcheck, undefined));
+    }
   }
 
   // Create
@@ -313,6 +368,7 @@ export class Containers {
     } catch {
       throw new RuntimeError({ kind: 'not-found', step: `No such image: ${imageNameAsDocker(req.config.Image)}` });
     }
+    const imageHealthcheck = (await this.engine.imageDetails(image.name).catch(() => undefined))?.config.config?.Healthcheck;
     const id = randomBytes(32).toString('hex');
     // The name is held from here, so two creates cannot both take it.
     this.names.set(name, id);
@@ -359,7 +415,7 @@ export class Containers {
         ImageId: image.config,
         Path: spec.args[0] ?? '',
         Args: spec.args.slice(1),
-        Config: { ...c, Hostname: c.Hostname || id.slice(0, 12), Labels: c.Labels ?? {}, ...exposedPortsOf(c, spec.exposedPorts, hostConfig), ...configVolumes(c, volumeMounts.imageVolumes) },
+        Config: { ...c, Hostname: c.Hostname || id.slice(0, 12), Labels: c.Labels ?? {}, ...exposedPortsOf(c, spec.exposedPorts, hostConfig), ...configVolumes(c, volumeMounts.imageVolumes), ...healthcheckOf(c, imageHealthcheck) },
         HostConfig: { ...hostConfig, NetworkMode: mode },
         State: { Status: 'created', Pid: pid, ExitCode: 0, OOMKilled: false, StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME, Error: '' },
         RestartCount: 0,
@@ -454,6 +510,7 @@ export class Containers {
       r.State = { ...r.State, Status: 'running', StartedAt: new Date().toISOString(), FinishedAt: ZERO_TIME, ExitCode: 0, OOMKilled: false, Error: '' };
       await this.save(live);
       this.events.emit('container', 'start', r.Id, this.attributes(r));
+      this.health.started(r.Id, effectiveHealthcheck(r.Config.Healthcheck, undefined));
     } finally {
       live.starting = undefined;
       started.resolve();
@@ -496,6 +553,7 @@ export class Containers {
     // An exit is never lost to a record that cannot be written (a full disk): the die, the
     // waiters and the policy go on; the shim's exit file has it for a recovery meanwhile.
     await this.save(live).catch((e) => this.o.onWarning(`recording the exit of ${r.Id}: ${(e as Error).message}`));
+    this.health.stopped(r.Id);
     // Before anyone hears of the exit, so a stop or wait returns with the network torn down.
     await this.releaseNetwork(r.Id);
     await this.volumes.unmounted(r.Id, r.Mounts).catch((e) => this.o.onWarning(`container ${r.Id}: unmounting its volumes: ${(e as Error).message}`));
@@ -656,6 +714,7 @@ export class Containers {
       throw e;
     }
     live.monitor?.close();
+    this.health.forget(r.Id);
     this.byId.delete(r.Id);
     this.names.delete(r.Name);
     this.events.emit('container', 'destroy', r.Id, this.attributes(r));
@@ -1129,6 +1188,7 @@ export class Containers {
 
   /** Lets go of the shims' connections (the daemon stops; the containers go on). */
   close(): void {
+    this.health.close();
     void this.dns.closeAll();
     for (const live of this.byId.values()) {
       live.monitor?.close();
@@ -1137,5 +1197,11 @@ export class Containers {
     }
   }
 }
+/** Config.Healthcheck: the request's over the image's HEALTHCHECK; none for NONE or when neither has one. */
+function healthcheckOf(c: ContainerConfig, image: HealthConfig | undefined): { Healthcheck?: HealthConfig } {
+  const h = effectiveHealthcheck(c.Healthcheck, image);
+  return h ? { Healthcheck: h } : {};
+}
+
 export { inspectPorts, psPorts } from '../network/ports.js';
 export { PREDEFINED as PREDEFINED_NETWORKS, predefinedNetworkId, type NetworkRecord } from '../network/networkStore.js';

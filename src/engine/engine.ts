@@ -7,15 +7,17 @@
 // (cwd, signals, stdio other than a foreground run's) alone.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { DEFAULT_RUNTIME_ROOT } from '../common/defaults.js';
 import { RuntimeError } from '../common/errors.js';
 import { UsageError } from '../common/argv.js';
 import { ContainerStore, createBundle, newContainerId, removeContainer, type BundleRequest, type ContainerRecord } from '../image/containers.js';
 import { ContentStore } from '../image/content/store.js';
-import { exportArchive } from '../image/exportArchive.js';
+import { exportArchive, writeArchive } from '../image/exportArchive.js';
 import { diskUsage, prune, type DiskUsage, type PruneResult } from '../image/gc.js';
 import { ImageStore, type ImageRecord } from '../image/imageStore.js';
-import { importArchive } from '../image/importArchive.js';
+import { importArchive, importStream } from '../image/importArchive.js';
+import { push, type PushOptions, type PushResult } from '../image/registry/push.js';
 import type { ImageConfig, Manifest } from '../image/mediaTypes.js';
 import { parsePlatform } from '../image/platform.js';
 import type { Progress } from '../image/progress.js';
@@ -161,6 +163,37 @@ export class Engine {
   /** Writes the images `names` name to `file` (an OCI layout and a docker archive in one tar); the number of blobs. */
   async exportImages(file: string, names: string[]): Promise<number> {
     return exportArchive(this.dataRoot, names.map((n) => findImage(this.dataRoot, n)), file);
+  }
+
+  /** A tar streamed in (docker load) → images here. */
+  async loadImages(body: AsyncIterable<Uint8Array>, what: string): Promise<ImageRecord[]> {
+    const snapshotter = await this.snapshotter();
+    return importStream(this.dataRoot, snapshotter, body, what);
+  }
+
+  /** The archive of exportImages, written to `out` (docker save); the images are found before the first byte. */
+  async saveImages(out: Writable, names: string[]): Promise<number> {
+    return writeArchive(this.dataRoot, names.map((n) => findImage(this.dataRoot, n)), out);
+  }
+
+  /** Pushes the image `source` names to `destination` (in full, with a tag). */
+  async push(source: string, destination: string, req: PullRequest & Pick<PushOptions, 'mountFrom' | 'chunkSize'> = {}): Promise<PushResult> {
+    const record = findImage(this.dataRoot, source);
+    let full: string;
+    try {
+      full = formatReference(parseReference(destination));
+    } catch (e) {
+      throw new RuntimeError({ kind: 'invalid-argument', step: 'push', path: destination, detail: `not an image name: ${(e as Error).message}` });
+    }
+    return push(this.dataRoot, record, full, {
+      insecure: req.insecure,
+      authFile: req.authFile,
+      credentials: req.credentials,
+      registryToken: req.registryToken,
+      progress: req.progress,
+      mountFrom: req.mountFrom,
+      chunkSize: req.chunkSize,
+    });
   }
 
   /** An image by name, familiar name or ID prefix; not-found otherwise. */

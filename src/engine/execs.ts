@@ -112,6 +112,11 @@ export class Execs {
     return e;
   }
 
+  /** Drops a finished exec's record (health probes, which nobody inspects). */
+  forget(id: string): void {
+    this.execs.delete(id);
+  }
+
   /** The exec, while its container exists. */
   get(id: string): Exec {
     const e = this.execs.get(id);

@@ -121,6 +121,18 @@ export function dockerPullError(e: unknown, name: string, manifestUrl: string): 
   return e;
 }
 
+/**
+ * A registry's refusal of a push as dockerd words it (`unauthorized: ...`, `denied: ...`,
+ * from the registry's errors), followed by which registry, step and HTTP status it was.
+ */
+export function dockerPushError(e: unknown): unknown {
+  const reg = (e as { registry?: RegistryFailure } | null)?.registry;
+  if (!reg || !(e instanceof RuntimeError)) return e;
+  const first = reg.errors[0];
+  const text = first ? `${first.code.toLowerCase().replace(/_/g, ' ')}: ${first.message}` : reg.status === 401 ? 'unauthorized: authentication required' : `HTTP ${reg.status}`;
+  return new RuntimeError({ kind: reg.status === 404 ? 'not-found' : 'system', step: `${text} (HTTP ${reg.status} at ${e.step}${e.path ? `: ${e.path}` : ''})` });
+}
+
 /** Docker's timestamps of filters (until=): unix seconds, a Go duration before now (24h, 10m), or a date. */
 export function timestampOf(v: string): number {
   if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
@@ -256,6 +268,57 @@ export class Images {
     this.emit('tag', img.config, await this.eventAttributes(img.config, familiarName(target)));
   }
 
+  /**
+   * docker push: each tag of `name`'s repository that is asked (`tag`, or every tag of
+   * the repository when none), in turn. Layers are reported by their diff ID's short
+   * form, as dockerd. After each tag the digest it has at the registry is a reference
+   * here too (RepoDigests). A layer another repository of the same registry has
+   * (an image here from there names it) is mounted from there.
+   */
+  async push(name: string, tag: string | undefined, o: { insecure?: boolean; auth?: AuthConfig; progress: Progress; onTag?: (tag: string) => void }): Promise<Array<{ tag: string; digest: string; size: number }>> {
+    const ref = parseReference(name);
+    const repo = `${ref.registry}/${ref.repository}`;
+    const records = await this.engine.imageRecords();
+    const tags = tag ? [`${repo}:${tag}`] : records.filter((r) => !r.hidden && !isCanonical(r.name) && repoOf(r.name) === repo).map((r) => r.name);
+    const found = tags.filter((t) => records.some((r) => r.name === t));
+    if (!found.length) throw new RuntimeError({ kind: 'not-found', step: `An image does not exist locally with the tag: ${familiarName(repo)}` });
+    // Blob → another repository of this registry known to hold it.
+    const elsewhere = new Map<string, string>();
+    for (const r of records) {
+      const other = parseReference(r.name);
+      if (other.registry !== ref.registry || other.repository === ref.repository) continue;
+      const details = await this.engine.imageDetails(r.name).catch(() => undefined);
+      for (const l of details?.manifest.layers ?? []) if (!elsewhere.has(l.digest)) elsewhere.set(l.digest, other.repository);
+    }
+    const out: Array<{ tag: string; digest: string; size: number }> = [];
+    for (const t of found) {
+      const { record, config, manifest } = await this.engine.imageDetails(t);
+      // Layer digest → its diff ID, the ID dockerd shows.
+      const diffOf = new Map(manifest.layers.map((l, i) => [l.digest, config.rootfs.diff_ids[i] ?? l.digest]));
+      const p = o.progress;
+      const id = (digest: string) => diffOf.get(digest) ?? digest;
+      const progress: Progress = {
+        layer: (d, total) => p.layer(id(d), total),
+        update: (d, done) => p.update(id(d), done),
+        status: (d, state) => p.status(id(d), state === 'mounted' ? `mounted:${elsewhere.get(d) ?? ''}` : state),
+        done: () => undefined,
+      };
+      let result;
+      try {
+        result = await this.engine.push(record.name, t, { insecure: o.insecure, progress, mountFrom: (d) => elsewhere.get(d), ...credentialsOf(o.auth) });
+      } catch (e) {
+        throw dockerPushError(e);
+      }
+      const pushedTag = parseReference(t).tag!;
+      const desc = { mediaType: result.mediaType, digest: result.digest, size: result.size };
+      await this.engine.putImageRecord({ ...record, name: `${repo}@${result.digest}`, target: desc, manifest: desc, hidden: undefined, updated: new Date().toISOString() });
+      out.push({ tag: pushedTag, digest: result.digest, size: result.size });
+      o.onTag?.(pushedTag);
+      this.emit('push', familiarName(t), await this.eventAttributes(record.config, familiarName(t)));
+    }
+    return out;
+  }
+
   /** docker login through the daemon: the registry's /v2/ accepts the credentials, or dockerd's error. */
   async login(auth: AuthConfig, insecureRegistries: string[]): Promise<{ Status: string; IdentityToken: string }> {
     // dockerd: no server address is Docker Hub.
@@ -294,7 +357,14 @@ export class Images {
       if (details) e.size = (await this.sizeOf(details.config, details.manifest.layers.map((l) => l.size))).total;
       if (dangling !== undefined && (e.tags.length === 0) !== dangling) continue;
       if (!labelsMatch(e.labels, filters.label, undefined)) continue;
-      if (filters.reference?.length && !filters.reference.some((pat) => e.tags.some((t) => globMatch(pat.includes(':') ? pat : `${pat}:*`, t)))) continue;
+      if (filters.reference?.length) {
+        // moby's FamiliarMatch: the pattern against the name with its tag or digest, or against the repository;
+        // only the references that match are shown.
+        const matching = (r: string) => filters.reference!.some((pat) => globMatch(pat, r) || globMatch(pat, r.replace(/@.*$|:[^:/]*$/, '')));
+        e.tags = e.tags.filter(matching);
+        e.digests = e.digests.filter(matching);
+        if (!e.tags.length && !e.digests.length) continue;
+      }
       const created = Date.parse(e.created) || 0;
       if (before !== undefined && created >= before) continue;
       if (since !== undefined && created <= since) continue;

@@ -65,6 +65,8 @@ export interface ImageConfig {
     ExposedPorts?: Record<string, object>;
     Labels?: Record<string, string>;
     StopSignal?: string;
+    /** HEALTHCHECK (Docker's HealthConfig; durations in nanoseconds). */
+    Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
   };
   rootfs: { type: string; diff_ids: string[] };
   history?: unknown[];

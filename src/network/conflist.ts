@@ -48,7 +48,7 @@ function rangeBounds(range: Cidr): { rangeStart: string; rangeEnd: string } {
  * under the data root, so they survive a daemon restart and an address is
  * never handed out twice.
  */
-export function buildConflist(net: NetworkDescription, ipamDataDir: string): Conflist {
+export function buildConflist(net: NetworkDescription, ipamDataDir: string, opts: { ports?: boolean } = {}): Conflist {
   const subnet = parseCidr(net.subnet);
   if (!subnet) throw new Error(`network ${net.name}: subnet ${JSON.stringify(net.subnet)} is not a CIDR`);
   const range: Record<string, string> = { subnet: formatCidr(subnet), gateway: net.gateway };
@@ -63,7 +63,8 @@ export function buildConflist(net: NetworkDescription, ipamDataDir: string): Con
     bridge: net.bridge,
     // The bridge holds the gateway address; an internal network's containers get no route through it.
     isGateway: !net.internal,
-    ipMasq: !net.internal,
+    // One rule per network instead (masquerade.ts).
+    ipMasq: false,
     hairpinMode: true,
     ...(net.mtu ? { mtu: net.mtu } : {}),
     ipam: {
@@ -78,8 +79,10 @@ export function buildConflist(net: NetworkDescription, ipamDataDir: string): Con
     name: net.name,
     plugins: [
       bridge,
-      { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-      { type: 'firewall', backend: 'iptables' },
+      // Only for an endpoint that publishes ports (its record says so, so DEL and CHECK get the same list).
+      ...(opts.ports === false ? [] : [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }]),
+      // No firewall plugin: its per-container FORWARD rules (~10 iptables runs per start and
+      // stop) are one pair of rules per bridge in isolation.ts, as Docker's.
     ],
   };
 }

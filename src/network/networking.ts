@@ -18,7 +18,7 @@ import { addNetworkList, checkNetworkList, delNetworkList, execPlugin, pluginInp
 import { buildConflist, loopbackConfig, type Conflist, type NetworkDescription } from './conflist.js';
 import { containerResolvConf, hostsFile, userNetworkResolvConf } from './etcFiles.js';
 import { isolateBridge, unisolateBridge } from './isolation.js';
-import { sweepMasquerade } from './masquerade.js';
+import { ensureMasquerade, removeMasquerade } from './masquerade.js';
 import { pinNetns, unpinNetns } from './netns.js';
 import { cniPortMappings, type PortMapping } from './ports.js';
 import { chooseSubnet, formatCidr, formatIp, parseBip, parseRoutes } from './subnet.js';
@@ -166,18 +166,31 @@ export class Networking {
   }
 
   /** The conflist of network `name`: the default one, or a user network's (one ipam dir each, under ipamDir/<name>). */
-  private async conflist(name: string = DEFAULT_NETWORK): Promise<Conflist> {
-    if (name === DEFAULT_NETWORK) return buildConflist(await this.defaultNetwork(), this.ipamDir());
-    const net = this.o.userNetwork?.(name);
-    if (!net) throw new RuntimeError({ kind: 'not-found', step: `network ${name} not found` });
-    return buildConflist(net, this.ipamDir());
+  /** The conflist of network `name`, for an endpoint record when given: portmap only where it publishes ports. */
+  private async conflist(name: string = DEFAULT_NETWORK, rec?: EndpointRecord): Promise<Conflist> {
+    return buildConflist(await this.description(name), this.ipamDir(), rec ? { ports: !!rec.portMappings?.length } : {});
   }
 
-  /** No forwarding between `bridge` and tsd's other bridges (isolation.ts), checked once per daemon run. */
-  private isolate(bridge: string): Promise<void> {
+  private async description(name: string): Promise<NetworkDescription> {
+    if (name === DEFAULT_NETWORK) return this.defaultNetwork();
+    const net = this.o.userNetwork?.(name);
+    if (!net) throw new RuntimeError({ kind: 'not-found', step: `network ${name} not found` });
+    return net;
+  }
+
+  /**
+   * No forwarding between the network's bridge and tsd's other bridges
+   * (isolation.ts) and, unless it is internal, its masquerade rule: checked
+   * once per daemon run.
+   */
+  private isolate(net: NetworkDescription): Promise<void> {
+    const bridge = net.bridge;
     let p = this.isolated.get(bridge);
     if (!p) {
-      p = isolateBridge(bridge);
+      p = (async () => {
+        await isolateBridge(bridge);
+        if (!net.internal) await ensureMasquerade(net.name, net.subnet, bridge);
+      })();
       this.isolated.set(bridge, p);
       p.catch(() => this.isolated.delete(bridge));
     }
@@ -193,6 +206,7 @@ export class Networking {
   async removeNetworkLeftovers(net: NetworkDescription): Promise<void> {
     this.isolated.delete(net.bridge);
     await unisolateBridge(net.bridge);
+    await removeMasquerade(net.name, net.subnet, net.bridge);
     await new Promise<void>((resolve) => {
       const child = spawn('ip', ['link', 'del', net.bridge], { stdio: 'ignore' });
       child.on('error', () => resolve());
@@ -266,9 +280,10 @@ export class Networking {
   }
 
   private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[], network: string, ip: string | undefined): Promise<Endpoint> {
-    const list = await this.conflist(network);
+    const desc = await this.description(network);
+    const list = buildConflist(desc, this.ipamDir(), { ports: ports.length > 0 });
     if (this.endpoints.has(recordKey(id, list.name))) throw new RuntimeError({ kind: 'forbidden', step: `endpoint for container ${id} already exists in network ${list.name}` });
-    await this.isolate(list.plugins[0].bridge as string);
+    await this.isolate(desc);
     const prefix = ((list.plugins[0].ipam as { ranges: Array<Array<{ subnet: string }>> }).ranges[0][0].subnet).split('/')[1];
     const others = this.recordsOf(id);
     const used = new Set(others.map((r) => r.ifname));
@@ -306,12 +321,10 @@ export class Networking {
   private async detachNow(id: string, network: string): Promise<void> {
     const rec = this.endpoints.get(recordKey(id, network));
     if (!rec) return;
-    const list = await this.conflist(rec.network);
+    const list = await this.conflist(rec.network, rec);
     // A namespace already gone (a reboot emptied /run): DEL without one, as the spec allows.
     const netns = await access(rec.netns).then(() => rec.netns, () => '');
     await delNetworkList(list, { containerId: id, netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
-    // What the bridge plugin's DEL leaves when the interface was gone (it reads the addresses there).
-    if (list.plugins[0].ipMasq) await sweepMasquerade(list.name, id);
     await rm(this.endpointFile(id, network), { force: true });
     this.endpoints.delete(recordKey(id, network));
   }
@@ -386,7 +399,7 @@ export class Networking {
     return this.serial(id, async () => {
       for (const rec of this.recordsOf(id)) {
         if (!rec.result) continue;
-        await checkNetworkList(await this.conflist(rec.network), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
+        await checkNetworkList(await this.conflist(rec.network, rec), { containerId: id, netns: rec.netns, ifname: rec.ifname, cniPath: this.o.cniPath, capabilityArgs: capabilityArgs(rec) }, rec.result);
       }
     });
   }

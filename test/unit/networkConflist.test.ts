@@ -5,13 +5,13 @@ import { buildConflist, loopbackConfig } from '../../src/network/conflist.js';
 const BRIDGE = { name: 'bridge', bridge: 'tsd0', subnet: '172.17.0.0/16', gateway: '172.17.0.1' };
 
 describe('buildConflist', () => {
-  it('the default bridge: bridge + host-local (subnet, gateway, default route, the data dir), portmap, firewall', () => {
+  it('the default bridge: bridge + host-local (subnet, gateway, default route, the data dir), portmap; no firewall plugin (isolation.ts holds the per-bridge rules)', () => {
     expect(buildConflist(BRIDGE, '/var/lib/tsrun/network/ipam')).toEqual({
       cniVersion: '1.0.0',
       name: 'bridge',
       plugins: [
         {
-          type: 'bridge', bridge: 'tsd0', isGateway: true, ipMasq: true, hairpinMode: true,
+          type: 'bridge', bridge: 'tsd0', isGateway: true, ipMasq: false, hairpinMode: true,
           ipam: {
             type: 'host-local',
             ranges: [[{ subnet: '172.17.0.0/16', gateway: '172.17.0.1' }]],
@@ -20,7 +20,6 @@ describe('buildConflist', () => {
           },
         },
         { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-        { type: 'firewall', backend: 'iptables' },
       ],
     });
   });
@@ -40,6 +39,11 @@ describe('buildConflist', () => {
   it('internal: no gateway on the bridge, no masquerade, no default route', () => {
     const bridge = buildConflist({ ...BRIDGE, internal: true }, '/d').plugins[0] as Record<string, unknown> & { ipam: { routes: unknown } };
     expect([bridge.isGateway, bridge.ipMasq, bridge.ipam.routes]).toEqual([false, false, []]);
+  });
+
+  it('portmap only for an endpoint that publishes ports (the default, without an endpoint, has it)', () => {
+    expect(buildConflist(BRIDGE, '/d', { ports: false }).plugins.map((p) => p.type)).toEqual(['bridge']);
+    expect(buildConflist(BRIDGE, '/d', { ports: true }).plugins.map((p) => p.type)).toEqual(['bridge', 'portmap']);
   });
 
   it('a subnet or range that is no CIDR is refused', () => {

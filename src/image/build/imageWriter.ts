@@ -19,7 +19,7 @@ export interface BuildImageConfigBody {
   ExposedPorts?: Record<string, object>;
   Labels?: Record<string, string> | null;
   StopSignal?: string;
-  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
+  Healthcheck?: { Test?: string[] | null; Interval?: number | null; Timeout?: number | null; StartPeriod?: number | null; Retries?: number | null };
   OnBuild?: string[] | null;
   Shell?: string[];
   ArgsEscaped?: boolean;

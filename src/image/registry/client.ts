@@ -18,6 +18,8 @@ export interface RegistryOptions {
   registryToken?: string;
   /** Registry host → the host to fetch from instead (docker's registry-mirrors). */
   mirrors?: Record<string, string>;
+  /** The token scope's actions (`pull` unless told; a push asks `push,pull`). */
+  actions?: string;
 }
 
 /** `docker.io=127.0.0.1:5000,quay.io=mirror:5000` → a map. */
@@ -78,7 +80,15 @@ export class RegistryClient {
 
   /** GET with auth; a 401 is answered once with the challenge's scheme. */
   private async get(url: string, headers: Record<string, string>, step: string): Promise<Response> {
-    let res = await this.send(url, headers, step);
+    return this.request('GET', url, headers, step);
+  }
+
+  /**
+   * Any request with the registry's auth (a body is a Buffer, so that it can be
+   * sent again after the 401 that asked for credentials).
+   */
+  async request(method: string, url: string, headers: Record<string, string>, step: string, body?: Buffer): Promise<Response> {
+    let res = await this.send(url, headers, step, method, body);
     if (res.status === 401) {
       const challenge = res.headers.get('www-authenticate') ?? '';
       const first = await registryErrors(res);
@@ -87,7 +97,7 @@ export class RegistryClient {
       } catch (e) {
         throw withRegistryErrors(e, 401, (e as { registry?: RegistryFailure }).registry?.errors ?? first);
       }
-      res = await this.send(url, headers, step);
+      res = await this.send(url, headers, step, method, body);
       if (res.status === 401) {
         const errors = await registryErrors(res);
         throw withRegistryErrors(new RuntimeError({ step, path: url, detail: `HTTP 401: the registry refused ${this.creds() ? `the credentials of ${this.creds()!.username}` : 'anonymous access and no credentials for it were found'}` }), 401, errors);
@@ -96,9 +106,9 @@ export class RegistryClient {
     return res;
   }
 
-  private async send(url: string, headers: Record<string, string>, step: string): Promise<Response> {
+  private async send(url: string, headers: Record<string, string>, step: string, method = 'GET', body?: Buffer): Promise<Response> {
     try {
-      return await fetch(url, { headers: { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) }, redirect: 'follow' });
+      return await fetch(url, { method, body: body ? new Uint8Array(body) : undefined, headers: { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) }, redirect: method === 'GET' || method === 'HEAD' ? 'follow' : 'manual' });
     } catch (e) {
       throw networkError(step, url, e);
     }
@@ -115,7 +125,8 @@ export class RegistryClient {
     if (scheme !== 'bearer' || !params.realm) throw new RuntimeError({ step, path: this.base, detail: `HTTP 401 with an authentication challenge tsctl does not know: ${JSON.stringify(header)}` });
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
-    url.searchParams.set('scope', params.scope ?? `repository:${this.ref.repository}:pull`);
+    // A push needs push and pull on the repository, whatever scope the challenge named.
+    url.searchParams.set('scope', this.opts.actions ? `repository:${this.ref.repository}:${this.opts.actions}` : (params.scope ?? `repository:${this.ref.repository}:pull`));
     const headers: Record<string, string> = {};
     if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
     let res: Response;
@@ -214,7 +225,7 @@ function withRegistryErrors(e: unknown, status: number, errors: RegistryFailure[
   return e;
 }
 
-async function httpError(step: string, url: string, res: Response): Promise<RuntimeError> {
+export async function httpError(step: string, url: string, res: Response): Promise<RuntimeError> {
   let detail = `HTTP ${res.status} ${res.statusText}`;
   const errors = await registryErrors(res);
   if (errors.length) detail += `: ${errors.map((e) => `${e.code} ${e.message}`.trim()).join('; ')}`;

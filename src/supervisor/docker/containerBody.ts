@@ -3,6 +3,7 @@
 // 1.41) by the validator compiled at build time: a wrong type is Docker's 400
 // naming the field. Fields this daemon does not read are ignored, as Docker
 // ignores unknown ones; null is the zero value, as in Go.
+import { healthConfigProblem, type HealthConfig } from '../../engine/health.js';
 import { BadRequest } from '../http/errors.js';
 import { validateContainerCreate } from '../generated/bodyValidators.js';
 import type { ContainerConfig, HostConfig, NetworkEndpointConfig } from '../../engine/containers.js';
@@ -19,7 +20,7 @@ interface CreateBody {
   AttachStdin?: Maybe<boolean>; AttachStdout?: Maybe<boolean>; AttachStderr?: Maybe<boolean>;
   Tty?: Maybe<boolean>; OpenStdin?: Maybe<boolean>; StdinOnce?: Maybe<boolean>;
   Env?: Maybe<string[]>; Cmd?: StrSlice; Image?: Maybe<string>; WorkingDir?: Maybe<string>; Entrypoint?: StrSlice;
-  Labels?: Maybe<Record<string, string>>; StopSignal?: Maybe<string>; StopTimeout?: Maybe<number>;
+  Labels?: Maybe<Record<string, string>>; StopSignal?: Maybe<string>; StopTimeout?: Maybe<number>; Healthcheck?: unknown;
   ExposedPorts?: Maybe<Record<string, unknown>>;
   Volumes?: Maybe<Record<string, unknown>>;
   HostConfig?: Maybe<{
@@ -66,6 +67,11 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
     ...(body.Volumes && Object.keys(body.Volumes).length ? { Volumes: Object.fromEntries(Object.keys(body.Volumes).map((k) => [k, {}])) } : {}),
   };
   for (const e of config.Env) if (!e || e.startsWith('=')) throw new BadRequest(`Env: invalid entry ${JSON.stringify(e)}: want KEY=VALUE`);
+  if (body.Healthcheck !== undefined && body.Healthcheck !== null) {
+    const problem = healthConfigProblem(body.Healthcheck);
+    if (problem) throw new BadRequest(`Healthcheck: ${problem}`);
+    config.Healthcheck = body.Healthcheck as HealthConfig;
+  }
   const h = body.HostConfig ?? {};
   const hostConfig: HostConfig = {
     AutoRemove: h.AutoRemove ?? false,

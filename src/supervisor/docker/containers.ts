@@ -5,6 +5,7 @@ import { BadRequest } from '../http/errors.js';
 import { sendJson, type Request, type Router } from '../http/router.js';
 import { framer, RAW_STREAM } from '../http/stream.js';
 import { inspectPorts, psPorts, type ContainerRecord, type Endpoint, type NetworkEndpointConfig, type WaitCondition } from '../../engine/containers.js';
+import type { HealthState } from '../../engine/health.js';
 import { endpointId } from './networks.js';
 import { parseCreateBody } from './containerBody.js';
 import type { Api } from './context.js';
@@ -51,9 +52,11 @@ export function humanDuration(ms: number): string {
   return `${Math.round(h / 24 / 365)} years`;
 }
 
-function statusText(c: ContainerRecord, now = Date.now()): string {
+function statusText(c: ContainerRecord, health?: HealthState, now = Date.now()): string {
   const st = c.State;
-  if (st.Status === 'running') return `Up ${humanDuration(now - Date.parse(st.StartedAt))}${st.Paused ? ' (Paused)' : ''}`;
+  // Docker's suffix: "(health: starting)", "(healthy)", "(unhealthy)".
+  const h = health ? (health.Status === 'starting' ? ' (health: starting)' : ` (${health.Status})`) : '';
+  if (st.Status === 'running') return `Up ${humanDuration(now - Date.parse(st.StartedAt))}${st.Paused ? ' (Paused)' : h}`;
   if (st.Status === 'exited') return `Exited (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
   if (st.Status === 'dead') return 'Dead';
   return 'Created';
@@ -95,7 +98,7 @@ function endpointSettings(c: ContainerRecord, n: ContainerNetworks[number]) {
 }
 
 /** `restarting`: a restart policy's start waits out its backoff (Docker: "Restarting (1) 2 seconds ago"). */
-export function summary(c: ContainerRecord, restarting = false, networks: ContainerNetworks = []) {
+export function summary(c: ContainerRecord, restarting = false, networks: ContainerNetworks = [], health?: HealthState) {
   const endpoint = networks.find((n) => n.endpoint)?.endpoint;
   return {
     Id: c.Id,
@@ -107,7 +110,7 @@ export function summary(c: ContainerRecord, restarting = false, networks: Contai
     Ports: psPorts(Object.keys(c.Config.ExposedPorts ?? {}), endpoint?.ports ?? []),
     Labels: c.Config.Labels,
     State: restarting ? 'restarting' : apiStatus(c),
-    Status: restarting ? `Restarting (${c.State.ExitCode}) ${humanDuration(Date.now() - Date.parse(c.State.FinishedAt))} ago` : statusText(c),
+    Status: restarting ? `Restarting (${c.State.ExitCode}) ${humanDuration(Date.now() - Date.parse(c.State.FinishedAt))} ago` : statusText(c, health),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode },
     NetworkSettings: { Networks: networkSettings(c, networks).Networks },
     Mounts: dockerMounts(c),
@@ -156,7 +159,7 @@ function networkSettings(c: ContainerRecord, networks: ContainerNetworks) {
 }
 
 /** `restarting`: a restart policy's start is waiting out its backoff (Docker's Status restarting). */
-function inspect(c: ContainerRecord, restarting = false, net?: { networks: ContainerNetworks; etc?: { hosts: string; hostname: string; resolvConf: string } }) {
+function inspect(c: ContainerRecord, restarting = false, net?: { networks: ContainerNetworks; etc?: { hosts: string; hostname: string; resolvConf: string } }, health?: HealthState) {
   const st = c.State;
   return {
     Id: c.Id,
@@ -166,6 +169,7 @@ function inspect(c: ContainerRecord, restarting = false, net?: { networks: Conta
     State: {
       Status: restarting ? 'restarting' : apiStatus(c), Running: st.Status === 'running', Paused: !!st.Paused, Restarting: restarting, OOMKilled: st.OOMKilled,
       Dead: st.Status === 'dead', Pid: st.Pid, ExitCode: st.ExitCode, Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt,
+      ...(health ? { Health: health } : {}),
     },
     Image: c.ImageId,
     ResolvConfPath: net?.etc?.resolvConf ?? '',
@@ -209,7 +213,7 @@ export function registerContainers(router: Router, api: Api): void {
     const limit = intParam(req, 'limit');
     let list = c.list().filter((x) => all || x.State.Status === 'running' || filters.status || filters.exited).filter(listFilter(filters));
     if (limit !== undefined && limit > 0) list = list.slice(0, limit);
-    const rows: Array<ReturnType<typeof summary> & { SizeRw?: number; SizeRootFs?: number }> = list.map((x) => summary(x, c.isRestarting(x.Id), c.containerNetworks(x.Id)));
+    const rows: Array<ReturnType<typeof summary> & { SizeRw?: number; SizeRootFs?: number }> = list.map((x) => summary(x, c.isRestarting(x.Id), c.containerNetworks(x.Id), c.healthOf(x.Id)));
     // size=true (docker ps -s): each writable layer measured (a walk of its upper dir).
     if (flag(req, 'size')) {
       for (const row of rows) {
@@ -221,7 +225,7 @@ export function registerContainers(router: Router, api: Api): void {
   });
 
   router.get('/containers/{id}/json', async (req, res) => {
-    sendJson(res, 200, inspect(c.get(req.params.id), c.isRestarting(req.params.id), { networks: c.containerNetworks(req.params.id), etc: c.etcPaths(req.params.id) }));
+    sendJson(res, 200, inspect(c.get(req.params.id), c.isRestarting(req.params.id), { networks: c.containerNetworks(req.params.id), etc: c.etcPaths(req.params.id) }, c.healthOf(req.params.id)));
   });
 
   router.post('/containers/{id}/start', async (req, res) => {

@@ -1,7 +1,7 @@
 // /containers/{id}/exec and /exec: create, start (hijacked, or plain with
 // Detach), resize, inspect — each a translation to src/engine/execs.ts.
 import type { Duplex } from 'node:stream';
-import { Execs, type Exec, type ExecConfig } from '../../engine/execs.js';
+import type { Exec, ExecConfig } from '../../engine/execs.js';
 import { BadRequest } from '../http/errors.js';
 import { sendJson, type Hijack, type Request, type Router } from '../http/router.js';
 import { framer, RAW_STREAM } from '../http/stream.js';
@@ -113,7 +113,7 @@ function readHijackBody(req: Request, conn: Hijack): Promise<{ body: unknown; re
 }
 
 export function registerExec(router: Router, api: Api): void {
-  const execs = new Execs(api.containers);
+  const execs = api.containers.execs;
 
   router.post('/containers/{id}/exec', async (req, res) => {
     const config = parseExecBody(await req.json());

@@ -3,6 +3,7 @@
 // (auth.ts). The rules (conflicts, dangling images, events) are the engine's
 // (src/engine/images.ts); this file parses and maps.
 import type { ServerResponse } from 'node:http';
+import { PassThrough } from 'node:stream';
 import { BadRequest } from '../http/errors.js';
 import { messageOf } from '../http/errors.js';
 import { sendJson, type Router } from '../http/router.js';
@@ -81,9 +82,101 @@ function jsonProgress(res: ServerResponse): Progress & { line(v: object): void }
   };
 }
 
+const ZERO_CONTAINER_CONFIG = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false,
+  Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
+};
+
+/** A push's progress as dockerd's JSON lines: Preparing, Pushing (bars), Pushed / Layer already exists / Mounted from. */
+function pushProgress(line: (v: object) => void): Progress {
+  const totals = new Map<string, number>();
+  const reported = new Map<string, number>();
+  return {
+    layer(id, total) {
+      totals.set(id, total);
+      line({ status: 'Preparing', progressDetail: {}, id: short(id) });
+    },
+    update(id, done) {
+      const total = totals.get(id) ?? 0;
+      if (done <= 0 || (done - (reported.get(id) ?? 0) < UPDATE_EVERY && done < total)) return;
+      reported.set(id, done);
+      line({ status: 'Pushing', progressDetail: { current: done, total }, progress: bar(done, total), id: short(id) });
+    },
+    status(id, state) {
+      if (state === 'pushing') return;
+      const text = state === 'exists' ? 'Layer already exists' : state === 'pushed' ? 'Pushed' : state === 'waiting' ? 'Waiting' : state.startsWith('mounted:') ? `Mounted from ${familiarName(state.slice(8))}` : state;
+      line({ status: text, progressDetail: {}, id: short(id) });
+    },
+    done() {},
+  };
+}
+
 export function registerImages(router: Router, api: Api): void {
   const images = new Images(api.engine, api.containers);
   registerAuth(router, api, images);
+
+  // docker save: one tar of the named images (an OCI layout and a docker archive).
+  const save = async (names: string[], res: ServerResponse) => {
+    if (!names.length) throw new BadRequest('names: missing');
+    for (const n of names) await api.engine.findImage(n).catch(() => { throw Object.assign(new Error(`No such image: ${n}`), { kind: 'not-found' }); });
+    res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    // Through a stream of our own, so that a client that goes away fails the writer
+    // (a waiting write would otherwise wait for a drain that never comes).
+    const out = new PassThrough();
+    out.pipe(res);
+    res.on('close', () => { if (!res.writableFinished) out.destroy(new Error('the client closed the connection')); });
+    try {
+      await api.engine.saveImages(out, names);
+    } catch (e) {
+      // Headers are out: all a client can be told is a cut-off archive.
+      res.destroy(e as Error);
+    }
+  };
+  router.get('/images/get', async (req, res) => save(req.query.getAll('names'), res));
+  router.get('/images/{name*}/get', async (req, res) => save([req.params.name], res));
+
+  // docker load: the body is the tar; dockerd's "Loaded image" lines, or an error status.
+  // (?quiet= only silences per-layer progress, which is never sent.)
+  router.post('/images/load', async (req, res) => {
+    const loaded = await api.engine.loadImages(req.raw, 'the request body (docker load)');
+    const lines: string[] = [];
+    for (const r of loaded) {
+      const names = (await images.namesOf(r.config)).tags;
+      const name = familiarName(r.name);
+      lines.push(names.includes(name) ? `Loaded image: ${name}\n` : `Loaded image ID: ${r.config}\n`);
+    }
+    if (!loaded.length) lines.push('Loaded image ID: <none>\n');
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    for (const stream of lines) res.write(JSON.stringify({ stream }) + '\r\n');
+    res.end();
+  });
+
+  router.post('/images/{name*}/push', async (req, res) => {
+    const full = fullName(req.params.name);
+    const tag = req.query.get('tag') || undefined;
+    const repo = full.replace(/:[^:/]+$/, '');
+    const auth = registryAuth(req.headers['x-registry-auth']);
+    const registry = repo.split('/')[0];
+    const insecure = api.settings.insecureRegistries.includes(registry);
+    const line = (v: object) => {
+      if (!res.headersSent) res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write(JSON.stringify(v) + '\r\n');
+    };
+    // dockerd names the repository in full (docker.io/library/x) before anything else.
+    line({ status: `The push refers to repository [${repo}]` });
+    try {
+      // A name with a tag and no ?tag= pushes that tag (the API's name may carry it).
+      const explicit = /:[^:/]+$/.test(req.params.name) ? /:([^:/]+)$/.exec(full)![1] : undefined;
+      const pushed = await images.push(repo, tag ?? explicit, { insecure, auth, progress: pushProgress(line) });
+      for (const p of pushed) {
+        line({ status: `${p.tag}: digest: ${p.digest} size: ${p.size}` });
+        line({ progressDetail: {}, aux: { Tag: p.tag, Digest: p.digest, Size: p.size } });
+      }
+    } catch (e) {
+      line({ errorDetail: { message: messageOf(e) }, error: messageOf(e) });
+    }
+    res.end();
+  });
 
   router.post('/images/create', async (req, res) => {
     const from = req.query.get('fromImage');
@@ -147,6 +240,8 @@ export function registerImages(router: Router, api: Api): void {
       Comment: '',
       Created: config.created ?? '',
       Container: '',
+      // The config of the container that made the image (none here): dockerd's zero value, which docker-compose reads.
+      ContainerConfig: ZERO_CONTAINER_CONFIG,
       DockerVersion: '',
       Author: '',
       Config: { Env: config.config?.Env ?? null, Cmd: config.config?.Cmd ?? null, Entrypoint: config.config?.Entrypoint ?? null, WorkingDir: config.config?.WorkingDir ?? '', User: config.config?.User ?? '', Labels: config.config?.Labels ?? null, Volumes: config.config?.Volumes ?? null, ExposedPorts: config.config?.ExposedPorts ?? null, StopSignal: config.config?.StopSignal },

@@ -1,0 +1,143 @@
+// docker-compose 1.29 (Debian's, through docker-py) against a private tsd in a
+// network namespace of its own (as the network tests), images from
+// busybox-static: a web service (busybox httpd, a published port on
+// 127.0.0.1, a healthcheck) and a db service with a named volume. After each
+// test the project leaves no container, network, volume or network leftover.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TestNetns } from './netns.js';
+import { closeAndCheck, type Tsd } from './tsd.js';
+
+const ns = new TestNetns();
+let t: Tsd;
+let dir: string;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  // --dns 127.0.0.1: names the networks do not own are forwarded only to the namespace's loopback.
+  t = await ns.startTsd(['--dns', '127.0.0.1'], 'busybox');
+  dir = mkdtempSync(join(tmpdir(), 'tsd-compose-'));
+}, 60_000);
+
+afterAll(async () => {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    if (t) expect(await closeAndCheck(t)).toEqual([]);
+  } finally {
+    ns.destroy(t);
+  }
+});
+
+/** docker-compose in the project directory against this tsd; stdout and stderr together (compose writes its progress to stderr). */
+function compose(args: string[], opts: { timeoutMs?: number; signalAfterMs?: number; env?: Record<string, string> } = {}): Promise<{ code: number | null; out: string }> {
+  return new Promise((res) => {
+    const p = spawn('docker-compose', ['-p', 'app', ...args], { cwd: dir, env: { ...process.env, DOCKER_HOST: `unix://${t.socket}`, DOCKER_CONFIG: join(t.dir, 'docker-config'), ...opts.env } });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    const kill = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    if (opts.signalAfterMs !== undefined) setTimeout(() => p.kill('SIGINT'), opts.signalAfterMs);
+    p.on('close', (code) => {
+      clearTimeout(kill);
+      res({ code, out });
+    });
+  });
+}
+
+const project = (db = 'exec sleep 1000') => `version: "2.4"
+services:
+  web:
+    image: busybox
+    command: sh -c 'echo hello from web > /tmp/index.html && exec httpd -f -p 80 -h /tmp'
+    ports: ["127.0.0.1:18280:80"]
+    healthcheck:
+      test: ["CMD", "wget", "-qO-", "http://127.0.0.1/index.html"]
+      interval: 500ms
+      timeout: 2s
+      retries: 3
+    stop_grace_period: 1s
+  db:
+    image: busybox
+    command: sh -c 'echo db up; ${db}'
+    volumes: [data:/data]
+    depends_on: [web]
+    stop_signal: SIGKILL
+volumes:
+  data:
+`;
+
+afterEach(async () => {
+  await compose(['down', '-v', '--remove-orphans']);
+  expect((await t.docker(['ps', '-aq'])).stdout).toBe('');
+  expect((await t.docker(['network', 'ls', '-q', '--filter', 'type=custom'])).stdout).toBe('');
+  expect((await t.docker(['volume', 'ls', '-q'])).stdout).toBe('');
+  expect(ns.leftovers(t)).toEqual([]);
+});
+
+const curl = () => ns.run('sh', ['-c', 'curl -s --max-time 3 http://127.0.0.1:18280/index.html || true']);
+
+describe('docker-compose on tsd', () => {
+  it('up -d, ps, exec -T by service name, up-to-date, recreate of one service only with its volume kept, logs, run --rm, --scale resolving both, a healthcheck turning healthy, down -v', async () => {
+    writeFileSync(join(dir, 'docker-compose.yml'), project());
+    const up = await compose(['up', '-d']);
+    expect(up.code, up.out).toBe(0);
+    expect(up.out).toContain('Creating network "app_default" with the default driver');
+    expect(up.out).toContain('Creating volume "app_data" with default driver');
+    const ps = await compose(['ps']);
+    expect(ps.out).toMatch(/app_db_1 .* Up/);
+    expect(ps.out).toMatch(/app_web_1 .* Up .*127\.0\.0\.1:18280->80\/tcp/);
+    let page = '';
+    for (let i = 0; i < 20 && !page.includes('hello'); i++) { page = curl(); if (!page) await sleep(200); }
+    expect(page).toBe('hello from web\n');
+    const byName = await compose(['exec', '-T', 'db', 'wget', '-qO-', 'http://web/index.html']);
+    expect(byName.out).toBe('hello from web\n');
+    expect((await compose(['exec', '-T', 'db', 'sh', '-c', 'echo kept > /data/f'])).code).toBe(0);
+    // The healthcheck: starting, then healthy.
+    let h = '';
+    for (let i = 0; i < 50 && h !== 'healthy'; i++) { h = (await t.docker(['inspect', 'app_web_1', '--format', '{{.State.Health.Status}}'])).stdout.trim(); if (h !== 'healthy') await sleep(200); }
+    expect(h).toBe('healthy');
+    expect((await compose(['ps'])).out).toMatch(/app_web_1 .* Up \(healthy\)/);
+    const again = await compose(['up', '-d']);
+    expect(again.out).toContain('app_web_1 is up-to-date');
+    expect(again.out).toContain('app_db_1 is up-to-date');
+    // Changing db recreates db only; its volume keeps the data.
+    const webId = (await t.docker(['inspect', 'app_web_1', '--format', '{{.Id}}'])).stdout.trim();
+    writeFileSync(join(dir, 'docker-compose.yml'), project('exec sleep 1001'));
+    const re = await compose(['up', '-d']);
+    expect(re.code, re.out).toBe(0);
+    expect(re.out).toContain('Recreating app_db_1');
+    expect(re.out).toContain('app_web_1 is up-to-date');
+    expect((await t.docker(['inspect', 'app_web_1', '--format', '{{.Id}}'])).stdout.trim()).toBe(webId);
+    expect((await compose(['exec', '-T', 'db', 'cat', '/data/f'])).out).toBe('kept\n');
+    const logs = await compose(['logs', '--no-color', 'db']);
+    expect(logs.out).toMatch(/db_1 +\| db up/);
+    const follow = await compose(['logs', '--no-color', '-f', '--tail', '1'], { signalAfterMs: 2500 });
+    expect(follow.out).toMatch(/db_1 +\| db up/);
+    expect(follow.out).toContain('app_web_1');
+    const oneOff = await compose(['run', '--rm', 'db', 'echo', 'one-off']);
+    expect(oneOff.out).toContain('one-off');
+    expect((await t.docker(['ps', '-aq', '--filter', 'label=com.docker.compose.oneoff=True'])).stdout).toBe('');
+    const scaled = await compose(['up', '-d', '--scale', 'db=2']);
+    expect(scaled.code, scaled.out).toBe(0);
+    const ips = await Promise.all(['app_db_1', 'app_db_2'].map(async (c) => (await t.docker(['inspect', c, '--format', '{{.NetworkSettings.Networks.app_default.IPAddress}}'])).stdout.trim()));
+    const lookup = (await compose(['exec', '-T', 'web', 'nslookup', 'db'])).out;
+    for (const ip of ips) expect(lookup).toContain(ip);
+    ns.seen.push(...ips, webId);
+    const down = await compose(['down', '-v']);
+    expect(down.code, down.out).toBe(0);
+    expect(down.out).toContain('Removing network app_default');
+    expect(down.out).toContain('Removing volume app_data');
+  });
+
+  it('an attached up interrupted with SIGINT stops every container of the project', async () => {
+    writeFileSync(join(dir, 'docker-compose.yml'), project());
+    const up = await compose(['up', '--no-color'], { signalAfterMs: 6000, timeoutMs: 60_000 });
+    expect(up.out, up.out).toMatch(/db_1 +\| db up/);
+    expect(up.out).toContain('Stopping app_db_1');
+    const states = (await t.docker(['ps', '-a', '--format', '{{.Names}} {{.State}}'])).stdout.trim().split('\n').sort();
+    expect(states).toEqual(['app_db_1 exited', 'app_web_1 exited']);
+  });
+});
