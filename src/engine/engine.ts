@@ -30,6 +30,13 @@ import { layerChain } from '../image/unpack/unpacker.js';
 import { openSnapshotter, unmount } from '../image/snapshots/mount.js';
 import type { Snapshotter } from '../image/snapshots/snapshotter.js';
 import { overlayChanges, type Change } from './changes.js';
+import { storeTreeDiffLayer, storeUpperDirLayer, type StoredLayer } from '../image/diff/storeLayer.js';
+import { readTar } from '../image/archive/tarReader.js';
+import { applyLayer } from '../image/unpack/applyLayer.js';
+import { chainIds } from '../image/unpack/unpacker.js';
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import type { SkipRule } from '../image/diff/layerTar.js';
 import { defaultRuntimeBinary, OciRuntime } from './ociRuntime.js';
 
 export type { BundleRequest, Change, ContainerRecord, DiskUsage, ImageConfig, ImageRecord, Manifest, Progress, PruneResult };
@@ -375,6 +382,65 @@ export class Engine {
     if (m.type === 'bind') return overlayChanges(m.source, []);
     const opt = (name: string) => m.options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1);
     return overlayChanges(opt('upperdir') ?? '', (opt('lowerdir') ?? '').split(':').filter(Boolean));
+  }
+
+  /**
+   * Container `id`'s changes as a layer in the content store (docker commit,
+   * a build step); undefined when it changed nothing. `skip` leaves out what
+   * the runtime made (a build step's mount points).
+   */
+  async storeContainerLayer(id: string, skip?: SkipRule, opts: { commitSnapshot?: boolean } = {}): Promise<StoredLayer | undefined> {
+    const { snapshotter, key } = await this.writableSnapshot(id);
+    const [m] = snapshotter.mounts(key);
+    const store = new ContentStore(this.dataRoot);
+    const parent = snapshotter.stat(key)?.parent;
+    // With commitSnapshot the tar is also applied, as it streams, into a new snapshot that is
+    // committed under the layer's ChainID: the next step's container needs no unpack.
+    let extract: { key: string; applied: Promise<unknown>; tap: PassThrough } | undefined;
+    const tap = opts.commitSnapshot ? () => {
+      const ekey = `extract-${randomBytes(4).toString('hex')}-build-${id.slice(0, 12)}`;
+      const side = new PassThrough({ highWaterMark: 1 << 20 });
+      const applied = snapshotter.prepare(ekey, parent)
+        .then(() => applyLayer(snapshotter.writableDir(ekey), readTar(side), snapshotter.whiteouts, `the layer of ${id.slice(0, 12)}`))
+        .catch((e: unknown) => {
+          side.destroy();
+          throw e;
+        });
+      applied.catch(() => {});
+      extract = { key: ekey, applied, tap: side };
+      return side;
+    } : undefined;
+    try {
+      let layer: StoredLayer | undefined;
+      if (snapshotter.driver === 'copy') {
+        // Full trees: the container's against its image's top layer.
+        layer = await storeTreeDiffLayer(store, m.source, parent ? snapshotter.mounts(parent)[0].source : undefined, skip, tap);
+      } else if (m.type === 'bind') {
+        layer = await storeUpperDirLayer(store, m.source, skip, [], tap);
+      } else {
+        const opt = (name: string) => m.options.find((o) => o.startsWith(`${name}=`))?.slice(name.length + 1) ?? '';
+        layer = await storeUpperDirLayer(store, opt('upperdir'), skip, opt('lowerdir').split(':').filter(Boolean), tap);
+      }
+      if (layer && extract) {
+        await extract.applied;
+        const chainId = chainIds(parent ? [parent, layer.diffId] : [layer.diffId]).pop()!;
+        await snapshotter.commitOnce(chainId, extract.key, parent);
+        extract = undefined;
+      }
+      return layer;
+    } finally {
+      // Not committed (no change, or a failure): the half-made snapshot goes.
+      if (extract) {
+        extract.tap.destroy();
+        await extract.applied.catch(() => {});
+        if (snapshotter.stat(extract.key)) await snapshotter.remove(extract.key).catch((e) => this.onWarning?.(`removing the snapshot ${extract!.key}: ${(e as Error).message}`));
+      }
+    }
+  }
+
+  /** The data root, for what writes images beside the engine's (the builder). */
+  get root(): string {
+    return this.dataRoot;
   }
 
   /** Bytes of container `id`'s writable layer (SizeRw) and of it with its image's layers (SizeRootFs). */

@@ -18,6 +18,7 @@ import type { Credentials } from '../image/registry/credentials.js';
 import { checkLogin } from '../image/registry/login.js';
 import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import { chainIds } from '../image/unpack/unpacker.js';
+import { isIntermediateName } from '../image/build/imageWriter.js';
 import type { Containers } from './containers.js';
 import type { Engine, ImageConfig, ImageRecord, Progress } from './engine.js';
 
@@ -337,6 +338,8 @@ export class Images {
     const byId = new Map<string, ImageListEntry>();
     const hidden = new Set((await this.engine.imageRecords()).filter((r) => r.hidden).map((r) => r.name));
     for (const s of await this.engine.listImages()) {
+      // A build's intermediate images are listed only by another name (dockerd: images with children).
+      if (isIntermediateName(s.name)) continue;
       const e = byId.get(s.id) ?? { id: s.id, tags: [], digests: [], created: s.created, size: s.size, labels: {} };
       byId.set(s.id, e);
       if (hidden.has(s.name)) continue;

@@ -18,6 +18,8 @@ import { Engine } from '../engine/engine.js';
 import { defaultRuntimeBinary } from '../engine/ociRuntime.js';
 import { defaultShimBinary } from '../engine/shimClient.js';
 import { buildInfo } from '../engine/version.js';
+import { registerBuild } from './docker/build.js';
+import { removeBuildLeftovers } from '../engine/build.js';
 import { registerContainers } from './docker/containers.js';
 import { registerExec } from './docker/exec.js';
 import type { Api, DaemonSettings } from './docker/context.js';
@@ -281,6 +283,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   await containers.recover();
+  await removeBuildLeftovers(engine, warn);
   for (const d of await containers.strayShimDirs()) warn(`${join(s.execRoot, d)} belongs to no container record (a create that did not finish)`);
 
   const daemon: DaemonSettings = { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, registryMirrors: s.registryMirrors, insecureRegistries: s.insecureRegistries, version, commit, initBinary: initBinary ?? '', seccompProfile: seccomp.source };
@@ -293,6 +296,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSystemDf(router, api);
   registerVolumes(router, api);
   registerNetworks(router, api);
+  registerBuild(router, api);
 
   const hijacked = new Set<Duplex>();
   const server = createServer((req, res) => {

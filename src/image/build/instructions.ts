@@ -76,4 +76,6 @@ export interface Dockerfile {
   /** ARG instructions before the first FROM: usable in FROM lines only. */
   metaArgs: Array<Instruction & { kind: 'ARG' }>;
   stages: Stage[];
+  /** Docker's parser warnings (empty continuation lines), in its words, for the build output. */
+  warnings: string[];
 }
