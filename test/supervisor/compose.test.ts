@@ -4,7 +4,7 @@
 // 127.0.0.1, a healthcheck) and a db service with a named volume. After each
 // test the project leaves no container, network, volume or network leftover.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +130,27 @@ describe('docker-compose on tsd', () => {
     expect(down.code, down.out).toBe(0);
     expect(down.out).toContain('Removing network app_default');
     expect(down.out).toContain('Removing volume app_data');
+  });
+
+  it('build of a service from its Dockerfile, through the docker CLI (compose\'s default) and through docker-py (COMPOSE_DOCKER_CLI_BUILD=0); a rebuild uses the cache', async () => {
+    mkdirSync(join(dir, 'svc'), { recursive: true });
+    writeFileSync(join(dir, 'svc', 'Dockerfile'), 'FROM busybox\nARG WHO=nobody\nCOPY msg /msg\nRUN echo "built for $WHO" >> /msg\nCMD ["cat", "/msg"]\n');
+    writeFileSync(join(dir, 'svc', 'msg'), 'hello from a build\n');
+    writeFileSync(join(dir, 'docker-compose.yml'), `version: "2.4"
+services:
+  app:
+    build: {context: ./svc, args: {WHO: compose}}
+    image: app_built:1
+`);
+    for (const env of [{}, { COMPOSE_DOCKER_CLI_BUILD: '0' }]) {
+      const b = await compose(['build'], { env });
+      expect(b.code, b.out).toBe(0);
+      const r = await compose(['run', '--rm', 'app']);
+      expect(r.out).toContain('hello from a build\nbuilt for compose\n');
+      const again = await compose(['build'], { env });
+      expect(again.out).toContain('Using cache');
+      expect((await t.docker(['rmi', 'app_built:1'])).code).toBe(0);
+    }
   });
 
   it('an attached up interrupted with SIGINT stops every container of the project', async () => {
