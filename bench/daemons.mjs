@@ -90,3 +90,28 @@ export function containerCgroups() {
 }
 
 export const mountsUnder = (dir) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(dir));
+
+/** A private docker-registry on 127.0.0.1 with its storage under `dir`. */
+export async function startRegistry(dir) {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const registry = { port: await freePort(), dir };
+  registry.host = `127.0.0.1:${registry.port}`;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: ${registry.host}\n`);
+  registry.child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+  return registry;
+}
+
+/**
+ * The same busybox image in both daemons: `archive` (a docker-archive) loaded into dockerd,
+ * pushed from there to `registry`, pulled by tsd (started with --registry-mirror on it).
+ */
+export async function shareBusybox(dockerd, tsd, registry, archive) {
+  await must(dockerd, ['load', '-i', archive]);
+  await must(dockerd, ['tag', 'busybox:tsrun-test', 'busybox:latest']);
+  await must(dockerd, ['tag', 'busybox:tsrun-test', `${registry.host}/library/busybox:latest`]);
+  await must(dockerd, ['push', `${registry.host}/library/busybox:latest`]);
+  await must(dockerd, ['rmi', `${registry.host}/library/busybox:latest`]);
+  await must(tsd, ['pull', 'busybox']);
+}

@@ -17,7 +17,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildBusyboxImage, dockerArchiveOf } from '../test/engines/image.mjs';
-import { cli, containerCgroups, freePort, median, mountsUnder, must, removeAll, sleep, stopDaemon, waitUp } from './daemons.mjs';
+import { cli, containerCgroups, median, mountsUnder, must, removeAll, shareBusybox, sleep, startRegistry, stopDaemon, waitUp } from './daemons.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const arg = (name, def) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : def);
@@ -31,8 +31,7 @@ for (const c of ['docker', 'dockerd', 'containerd', 'runc', 'docker-registry', '
 
 const base = mkdtempSync(join(tmpdir(), 'tsd-netbench-'));
 const cgroupsBefore = containerCgroups();
-const registry = { port: await freePort(), dir: join(base, 'registry') };
-registry.host = `127.0.0.1:${registry.port}`;
+const registry = await startRegistry(join(base, 'registry'));
 const mk = (name, execRoot) => ({
   name, dir: join(base, name), execRoot, dockerConfig: join(base, 'docker-config'),
   socket: join(base, name, `${name}.sock`), logFile: join(tmpdir(), `tsd-netbench-${process.pid}-${name}.log`),
@@ -80,19 +79,12 @@ async function throughput(d) {
 const results = { none: {}, bridge: {}, tcp: {} };
 let image;
 try {
-  mkdirSync(registry.dir);
-  writeFileSync(join(registry.dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${registry.dir}/data\nhttp:\n  addr: ${registry.host}\n`);
-  registry.child = spawn('docker-registry', ['serve', join(registry.dir, 'config.yml')], { stdio: 'ignore' });
   for (const d of daemons) mkdirSync(d.dir, { recursive: true });
   // The image, outside the namespaces (the registry listens on the host's 127.0.0.1).
   await spawnDaemon(dockerd, false);
-  image = buildBusyboxImage();
-  await must(dockerd, ['load', '-i', dockerArchiveOf(image)]);
-  await must(dockerd, ['tag', 'busybox:tsrun-test', 'busybox:latest']);
-  await must(dockerd, ['tag', 'busybox:tsrun-test', `${registry.host}/library/busybox:latest`]);
-  await must(dockerd, ['push', `${registry.host}/library/busybox:latest`]);
   await spawnDaemon(tsd, false);
-  await must(tsd, ['pull', 'busybox']);
+  image = buildBusyboxImage();
+  await shareBusybox(dockerd, tsd, registry, dockerArchiveOf(image));
   for (const d of daemons) {
     await stopDaemon(d.child);
     spawnSync('ip', ['netns', 'add', d.netns]);
