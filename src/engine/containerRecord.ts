@@ -54,6 +54,8 @@ export interface HostConfig extends HostResources {
   PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null>;
   /** -P: every exposed port on an ephemeral host port. */
   PublishAllPorts?: boolean;
+  /** --add-host `name:ip` entries for /etc/hosts (bridge networks, where tsd writes it). */
+  ExtraHosts?: string[];
   /** Absent in records written before restart policies: `no`. */
   RestartPolicy?: RestartPolicy;
   /** Docker's json-file options as the shim takes them; absent: the shim's defaults (10 MiB × 3). */
@@ -155,6 +157,7 @@ function badField(r: Record<string, unknown>): string | undefined {
   const lc = h.LogConfig as Record<string, unknown> | undefined;
   if (lc !== undefined && (typeof lc !== 'object' || lc === null || lc.Type !== 'json-file' || typeof lc.Config !== 'object'
     || !['maxSize', 'maxFile'].every((k) => lc[k] === undefined || (Number.isInteger(lc[k]) && (lc[k] as number) >= 0)))) return 'HostConfig.LogConfig';
+  if (h.ExtraHosts !== undefined && !isStringArray(h.ExtraHosts)) return 'HostConfig.ExtraHosts';
   if (h.PortBindings !== undefined && !(typeof h.PortBindings === 'object' && h.PortBindings !== null && Object.values(h.PortBindings).every((l) => l === null
     || (Array.isArray(l) && l.every((b) => typeof b === 'object' && b !== null && ['HostIp', 'HostPort'].every((k) => b[k] === undefined || typeof b[k] === 'string')))))) return 'HostConfig.PortBindings';
   if (c.ExposedPorts !== undefined && (typeof c.ExposedPorts !== 'object' || c.ExposedPorts === null)) return 'Config.ExposedPorts';

@@ -401,7 +401,7 @@ export class Containers {
       volumesMade = volumeMounts.created;
       if (mode.startsWith('container:')) await this.joinNetworkOf(mode.slice('container:'.length), bundle);
       if (this.onBridge(mode)) {
-        await this.prepareNetwork(id, bundle, c.Hostname || id.slice(0, 12), this.networks.find(mode)?.Gateway);
+        await this.prepareNetwork(id, bundle, c.Hostname || id.slice(0, 12), this.networks.find(mode)?.Gateway, hostConfig.ExtraHosts);
         netnsPinned = true;
       }
       const spec = await this.engine.containerSpec(bundle);
@@ -490,7 +490,7 @@ export class Containers {
         try {
           // The ports go with the first network (eth0), as Docker publishes them on one endpoint.
           for (const [i, [network, config]] of networks.entries()) {
-            await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), i === 0 ? ports : [], network, config.IPv4Address);
+            await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), i === 0 ? ports : [], network, config.IPv4Address, r.HostConfig.ExtraHosts);
             this.networkEvent('connect', network, r.Id);
           }
           await this.writeResolvConf(r);
@@ -946,7 +946,9 @@ export class Containers {
     const configs = new Map(this.networksOf(r));
     for (const ep of this.networking.endpointsOf(r.Id)) {
       if (ep.network === DEFAULT_NETWORK) continue;
-      await this.dns.attach(ep.network, ep.gateway, r.Id, [r.Name.slice(1), ...(configs.get(ep.network)?.Aliases ?? []), r.Id.slice(0, 12)], ep.ipAddress);
+      // Its hostname too, when set (docker-compose's `hostname:`), as the issue asks of compose's names.
+      const hostname = r.Config.Hostname && r.Config.Hostname !== r.Id.slice(0, 12) ? [r.Config.Hostname] : [];
+      await this.dns.attach(ep.network, ep.gateway, r.Id, [r.Name.slice(1), ...(configs.get(ep.network)?.Aliases ?? []), r.Id.slice(0, 12), ...hostname], ep.ipAddress);
     }
   }
 
@@ -1013,7 +1015,7 @@ export class Containers {
       await this.save(live);
       return;
     }
-    await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), [], network, clean.IPv4Address);
+    await this.networking.attach(r.Id, r.Config.Hostname ?? '', join(this.records.containerDir(r.Id), 'hosts'), [], network, clean.IPv4Address, r.HostConfig.ExtraHosts);
     try {
       r.Networks = { ...networks, [network]: clean };
       await this.save(live);
@@ -1110,8 +1112,8 @@ export class Containers {
   }
 
   /** At create: the container's /etc files, its pinned namespace, and the bundle pointing at both. */
-  private async prepareNetwork(id: string, bundle: string, hostname: string, nameserver?: string): Promise<void> {
-    const files = await this.networking.writeEtcFiles(this.records.containerDir(id), hostname, nameserver);
+  private async prepareNetwork(id: string, bundle: string, hostname: string, nameserver?: string, extraHosts?: string[]): Promise<void> {
+    const files = await this.networking.writeEtcFiles(this.records.containerDir(id), hostname, nameserver, extraHosts);
     const netns = await this.networking.pin(id);
     try {
       await rewriteBundleForNetwork(bundle, netns, files);

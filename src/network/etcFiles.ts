@@ -2,8 +2,8 @@
 // and /etc/resolv.conf (bind-mounted from its directory, as Docker does), as
 // text built by pure functions.
 
-/** Docker's /etc/hosts: localhost and the IPv6 names, then the container's address with its hostname. */
-export function hostsFile(hostname: string, ip?: string): string {
+/** Docker's /etc/hosts: localhost and the IPv6 names, --add-host's `name:ip` entries, then the container's address with its hostname. */
+export function hostsFile(hostname: string, ip?: string, extraHosts: string[] = []): string {
   const lines = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -12,6 +12,10 @@ export function hostsFile(hostname: string, ip?: string): string {
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
   ];
+  for (const e of extraHosts) {
+    const i = e.indexOf(':');
+    lines.push(`${e.slice(i + 1)}\t${e.slice(0, i)}`);
+  }
   if (ip) lines.push(`${ip}\t${hostname}`);
   return lines.join('\n') + '\n';
 }

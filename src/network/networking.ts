@@ -251,9 +251,9 @@ export class Networking {
   }
 
   /** Writes the container's /etc files in `dir` (before its first start: no address yet). */
-  async writeEtcFiles(dir: string, hostname: string, nameserver?: string): Promise<EtcFiles> {
+  async writeEtcFiles(dir: string, hostname: string, nameserver?: string, extraHosts: string[] = []): Promise<EtcFiles> {
     const files = { hosts: join(dir, 'hosts'), hostname: join(dir, 'hostname'), resolvConf: join(dir, 'resolv.conf') };
-    await writeFile(files.hosts, hostsFile(hostname));
+    await writeFile(files.hosts, hostsFile(hostname, undefined, extraHosts));
     await writeFile(files.hostname, `${hostname}\n`);
     await this.writeResolvConf(files.resolvConf, nameserver);
     return files;
@@ -275,11 +275,11 @@ export class Networking {
    * no veth, rule or address. `hostsFile` (bind-mounted, so rewritten in
    * place) gets the first endpoint's address.
    */
-  attach(id: string, hostname: string, hostsPath?: string, ports: PortMapping[] = [], network: string = DEFAULT_NETWORK, ip?: string): Promise<Endpoint> {
-    return this.serial(id, () => this.attachNow(id, hostname, hostsPath, ports, network, ip));
+  attach(id: string, hostname: string, hostsPath?: string, ports: PortMapping[] = [], network: string = DEFAULT_NETWORK, ip?: string, extraHosts: string[] = []): Promise<Endpoint> {
+    return this.serial(id, () => this.attachNow(id, hostname, hostsPath, ports, network, ip, extraHosts));
   }
 
-  private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[], network: string, ip: string | undefined): Promise<Endpoint> {
+  private async attachNow(id: string, hostname: string, hostsPath: string | undefined, ports: PortMapping[], network: string, ip: string | undefined, extraHosts: string[]): Promise<Endpoint> {
     const desc = await this.description(network);
     const list = buildConflist(desc, this.ipamDir(), { ports: ports.length > 0 });
     if (this.endpoints.has(recordKey(id, list.name))) throw new RuntimeError({ kind: 'forbidden', step: `endpoint for container ${id} already exists in network ${list.name}` });
@@ -302,7 +302,7 @@ export class Networking {
       await writeFileAtomicAsync(file, JSON.stringify(rec));
       const ep = endpointOf(rec);
       if (!ep) throw new RuntimeError({ kind: 'system', step: `attach container ${id} to network ${list.name}`, detail: `the CNI result names no address for ${ifname}` });
-      if (hostsPath && !others.length) await writeFile(hostsPath, hostsFile(hostname, ep.ipAddress));
+      if (hostsPath && !others.length) await writeFile(hostsPath, hostsFile(hostname, ep.ipAddress, extraHosts));
       return ep;
     } catch (e) {
       await this.detachNow(id, list.name).catch((d) => this.o.onWarning(`undoing the failed network set-up of ${id} on ${list.name}: ${(d as Error).message}`));

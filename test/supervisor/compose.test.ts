@@ -63,6 +63,8 @@ services:
     image: busybox
     command: sh -c 'echo db up; ${db}'
     volumes: [data:/data]
+    hostname: dbhost
+    extra_hosts: ["other:10.9.9.9"]
     depends_on: [web]
     stop_signal: SIGKILL
 volumes:
@@ -95,6 +97,9 @@ describe('docker-compose on tsd', () => {
     const byName = await compose(['exec', '-T', 'db', 'wget', '-qO-', 'http://web/index.html']);
     expect(byName.out).toBe('hello from web\n');
     expect((await compose(['exec', '-T', 'db', 'sh', '-c', 'echo kept > /data/f'])).code).toBe(0);
+    // extra_hosts in its /etc/hosts; its hostname resolves for the other service.
+    expect((await compose(['exec', '-T', 'db', 'cat', '/etc/hosts'])).out).toMatch(/10\.9\.9\.9\tother\n(.*\n)?[\d.]+\tdbhost\n$/);
+    expect((await compose(['exec', '-T', 'web', 'nslookup', 'dbhost'])).out).toContain((await t.docker(['inspect', 'app_db_1', '--format', '{{.NetworkSettings.Networks.app_default.IPAddress}}'])).stdout.trim());
     // The healthcheck: starting, then healthy.
     let h = '';
     for (let i = 0; i < 50 && h !== 'healthy'; i++) { h = (await t.docker(['inspect', 'app_web_1', '--format', '{{.State.Health.Status}}'])).stdout.trim(); if (h !== 'healthy') await sleep(200); }

@@ -29,6 +29,10 @@ describe('parseCreateBody', () => {
     expect(ok.warnings).toEqual([]);
     expect(() => parseCreateBody({ Image: 'busybox', HostConfig: { RestartPolicy: { Name: 'sometimes' } } })).toThrow(/invalid restart policy 'sometimes'/);
     expect(() => parseCreateBody({ Image: 'busybox', HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } })).toThrow(/AutoRemove and restart policy/);
+    // --add-host: name:IPv4, in dockerd's words otherwise; kept as given.
+    expect(parseCreateBody({ Image: 'busybox', HostConfig: { ExtraHosts: ['other:10.9.9.9'] } }).hostConfig.ExtraHosts).toEqual(['other:10.9.9.9']);
+    expect(() => parseCreateBody({ Image: 'busybox', HostConfig: { ExtraHosts: ['other:300.1.1.1'] } })).toThrow('invalid IP address in add-host: "300.1.1.1"');
+    expect(() => parseCreateBody({ Image: 'busybox', HostConfig: { ExtraHosts: ['noip'] } })).toThrow('invalid IP address in add-host: "noip"');
   });
 
   it('refuses a wrong type as dockerd\'s decoder does, naming the field', () => {

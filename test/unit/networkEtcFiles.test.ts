@@ -8,6 +8,8 @@ describe('container /etc files', () => {
     expect(text.split('\n')[0]).toBe('127.0.0.1\tlocalhost');
     expect(text.endsWith('172.17.0.2\tabc123\n')).toBe(true);
     expect(hostsFile('abc123')).not.toContain('abc123');
+    // --add-host entries after the defaults, the container's own line last (as Docker's).
+    expect(hostsFile('abc123', '172.17.0.2', ['other:10.9.9.9', 'db.local:10.0.0.5']).split('\n').slice(-4)).toEqual(['10.9.9.9\tother', '10.0.0.5\tdb.local', '172.17.0.2\tabc123', '']);
   });
 
   it('resolv.conf: the host loopback nameservers dropped, the rest kept', () => {

@@ -24,7 +24,7 @@ interface CreateBody {
   ExposedPorts?: Maybe<Record<string, unknown>>;
   Volumes?: Maybe<Record<string, unknown>>;
   HostConfig?: Maybe<{
-    AutoRemove?: Maybe<boolean>; NetworkMode?: Maybe<string>; Binds?: Maybe<string[]>;
+    AutoRemove?: Maybe<boolean>; NetworkMode?: Maybe<string>; Binds?: Maybe<string[]>; ExtraHosts?: Maybe<string[]>;
     Mounts?: Maybe<Maybe<Record<string, unknown>>[]>; VolumesFrom?: Maybe<string[]>;
     Memory?: Maybe<number>; MemorySwap?: Maybe<number>; MemoryReservation?: Maybe<number>; OomKillDisable?: Maybe<boolean>;
     NanoCpus?: Maybe<number>; CpuShares?: Maybe<number>; CpuQuota?: Maybe<number>; CpuPeriod?: Maybe<number>;
@@ -77,6 +77,7 @@ export function parseCreateBody(raw: unknown): { config: ContainerConfig; hostCo
     AutoRemove: h.AutoRemove ?? false,
     NetworkMode: h.NetworkMode || 'default',
     Binds: h.Binds ?? null,
+    ...extraHostsOf(h.ExtraHosts),
     ...resourcesOf(h),
     ...portsOf(h),
     ...mountsOf(h),
@@ -120,6 +121,17 @@ function endpointOf(body: CreateBody, mode: string): NetworkEndpointConfig | und
   if (!ip && !aliases.length) return undefined;
   if (names[0] !== mode && !(names[0] === 'bridge' && mode === 'default')) throw new BadRequest(`NetworkingConfig.EndpointsConfig: ${JSON.stringify(names[0])} is not the container's network (${mode})`);
   return { ...(ip ? { IPv4Address: ip } : {}), ...(aliases.length ? { Aliases: aliases } : {}) };
+}
+
+/** --add-host name:ip, checked as dockerd checks them (an IPv4 address; host-gateway is not known here). */
+function extraHostsOf(list: Maybe<string[]>): Partial<HostConfig> {
+  if (!list?.length) return {};
+  for (const e of list) {
+    const i = e.indexOf(':');
+    const ip = i < 0 ? '' : e.slice(i + 1);
+    if (i <= 0 || !/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(ip)) throw new BadRequest(`invalid IP address in add-host: "${ip || e}"`);
+  }
+  return { ExtraHosts: list };
 }
 
 /** -p and -P as given (src/network/ports.ts checks the values at create, naming the field). */
