@@ -5,7 +5,7 @@
 // tar is extracted under the data root (no entry leaves that directory) and
 // removed after the build, whatever happened.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, lchown, lstat, mkdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { RuntimeError } from '../common/errors.js';
@@ -14,6 +14,7 @@ import { decompress } from '../image/archive/decompress.js';
 import { readTar, TarFormatError } from '../image/archive/tarReader.js';
 import { build, type StepRunner, type StepSpec, type StepResult } from '../image/build/builder.js';
 import { parseDockerfileText } from '../image/build/parse.js';
+import { parseDockerignore, walkContext } from '../image/build/dockerignore.js';
 import { keepBuiltImage, writeBuiltImage, type BuiltImageConfig } from '../image/build/imageWriter.js';
 import { skipRuntimeMountPoints } from '../image/diff/layerTar.js';
 import type { StoredLayer } from '../image/diff/storeLayer.js';
@@ -26,9 +27,8 @@ import type { ContainerConfig, Containers, HostConfig } from './containers.js';
 import type { Engine } from './engine.js';
 import { fullName, Images } from './images.js';
 
-export interface BuildRequest {
-  /** The context: a tar, plain or compressed. */
-  context: Readable;
+/** A build of a context: docker build's query parameters, tsctl build's flags. */
+export interface ContextBuildRequest {
   /** The Dockerfile's path inside the context (default Dockerfile). */
   dockerfile?: string;
   tags: string[];
@@ -48,11 +48,24 @@ export interface BuildRequest {
   signal?: AbortSignal;
 }
 
+export interface BuildRequest extends ContextBuildRequest {
+  /** The context: a tar, plain or compressed. */
+  context: Readable;
+}
+
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 
-/** The step containers' side of the builder, over the daemon's containers. */
-class ContainerStepRunner implements StepRunner {
-  constructor(private readonly engine: Engine, private readonly containers: Containers, private readonly images: Images) {}
+/**
+ * The builder's steps over the engine alone (tsctl build, no daemon): a RUN
+ * step's container runs in the runtime's foreground `run`, its output
+ * captured; COPY/ADD/WORKDIR steps fill a mounted writable layer without a
+ * process (the image may have no shell at all).
+ */
+export class EngineStepRunner implements StepRunner {
+  /** Steps whose container never ran a process (no runtime mount points in their layer). */
+  protected readonly filledIds = new Set<string>();
+
+  constructor(protected readonly engine: Engine) {}
 
   async image(name: string, o: { pull: boolean; output: (line: string) => void }): Promise<string> {
     const full = fullName(name);
@@ -61,12 +74,73 @@ class ContainerStepRunner implements StepRunner {
       if (here && !here.hidden) return here.config;
     }
     try {
-      const { record } = await this.images.pull(full, { progress: silentProgress });
-      return record.config;
+      return (await this.pull(full)).config;
     } catch (e) {
       // dockerd's words for a base image it could not get.
       throw new RuntimeError({ kind: (e as RuntimeError).kind ?? 'system', step: (e as Error).message });
     }
+  }
+
+  protected pull(name: string): Promise<{ config: string }> {
+    return this.engine.pull(name, { progress: silentProgress });
+  }
+
+  protected stepDir(id: string): string {
+    return join(this.engine.root, 'build', 'steps', id);
+  }
+
+  async step(imageId: string, spec: StepSpec, o: { fill?: (rootfs: string) => Promise<void>; output: (data: Buffer) => void; started: (containerId: string) => void; signal?: AbortSignal }): Promise<StepResult> {
+    if (!spec.argv) return this.filled(imageId, o);
+    if (spec.network !== 'none' && spec.network !== 'host') throw new RuntimeError({ kind: 'invalid-argument', step: `network mode ${JSON.stringify(spec.network)}: a build without the daemon has none and host` });
+    const id = `build-${randomBytes(16).toString('hex')}`;
+    // The step's command replaces the image's entrypoint and command.
+    await this.engine.createContainer(imageId, {
+      id, entrypoint: spec.argv, env: spec.env, user: spec.user || undefined, cwd: spec.workingDir || undefined,
+      hostNetwork: spec.network === 'host', mounts: [],
+    }, this.stepDir(id));
+    o.started(id);
+    return { containerId: id, exitCode: await this.engine.runCaptured(id, o.output, o.signal) };
+  }
+
+  async storeLayer(containerId: string): Promise<StoredLayer | undefined> {
+    // A RUN's container has the runtime's mount points in its layer; a filled one none.
+    return this.engine.storeContainerLayer(containerId, this.filledIds.has(containerId) ? undefined : skipRuntimeMountPoints, { commitSnapshot: true });
+  }
+
+  protected async filled(imageId: string, o: { fill?: (rootfs: string) => Promise<void>; started: (containerId: string) => void }): Promise<StepResult> {
+    const id = `build-${randomBytes(16).toString('hex')}`;
+    const record = await this.engine.createContainer(imageId, { id, args: ['/bin/true'], mounts: [] }, this.stepDir(id));
+    this.filledIds.add(id);
+    o.started(id);
+    await o.fill?.(join(record.bundle, 'rootfs'));
+    return { containerId: id, exitCode: 0 };
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    this.filledIds.delete(id);
+    await this.engine.removeContainer(id, { force: true });
+  }
+
+  async withRootfs<T>(imageId: string, fn: (rootfs: string) => Promise<T>): Promise<T> {
+    const id = `build-${randomBytes(16).toString('hex')}`;
+    const record = await this.engine.createContainer(imageId, { id, args: ['/bin/true'], mounts: [] }, this.stepDir(id));
+    this.filledIds.add(id);
+    try {
+      return await fn(join(record.bundle, 'rootfs'));
+    } finally {
+      await this.removeContainer(id);
+    }
+  }
+}
+
+/** The daemon's: a RUN step's container is one of the daemon's containers, made, run and removed as docker run's. */
+class ContainerStepRunner extends EngineStepRunner {
+  constructor(engine: Engine, private readonly containers: Containers, private readonly images: Images) {
+    super(engine);
+  }
+
+  protected override pull(name: string): Promise<{ config: string }> {
+    return this.images.pull(name, { progress: silentProgress }).then((r) => r.record);
   }
 
   private async create(imageId: string, spec: StepSpec): Promise<string> {
@@ -87,7 +161,7 @@ class ContainerStepRunner implements StepRunner {
     return record.Id;
   }
 
-  async step(imageId: string, spec: StepSpec, o: { fill?: (rootfs: string) => Promise<void>; output: (data: Buffer) => void; started: (containerId: string) => void; signal?: AbortSignal }): Promise<StepResult> {
+  override async step(imageId: string, spec: StepSpec, o: { fill?: (rootfs: string) => Promise<void>; output: (data: Buffer) => void; started: (containerId: string) => void; signal?: AbortSignal }): Promise<StepResult> {
     if (!spec.argv) return this.filled(imageId, o);
     const id = await this.create(imageId, spec);
     o.started(id);
@@ -108,40 +182,9 @@ class ContainerStepRunner implements StepRunner {
     return { containerId: id, exitCode };
   }
 
-  async storeLayer(containerId: string): Promise<StoredLayer | undefined> {
-    // A RUN's container has the runtime's mount points in its layer; a filled one none.
-    return this.engine.storeContainerLayer(containerId, this.filledIds.has(containerId) ? undefined : skipRuntimeMountPoints, { commitSnapshot: true });
-  }
-
-  /**
-   * A step that only writes files (COPY, ADD, WORKDIR): a writable layer on the
-   * image, mounted, without a process (the image may have no shell at all).
-   */
-  private async filled(imageId: string, o: { fill?: (rootfs: string) => Promise<void>; started: (containerId: string) => void }): Promise<StepResult> {
-    const id = `build-${randomBytes(16).toString('hex')}`;
-    const record = await this.engine.createContainer(imageId, { id, args: ['/bin/true'], mounts: [] }, join(this.engine.root, 'build', 'steps', id));
-    this.filledIds.add(id);
-    o.started(id);
-    await o.fill?.(join(record.bundle, 'rootfs'));
-    return { containerId: id, exitCode: 0 };
-  }
-
-  private readonly filledIds = new Set<string>();
-
-  async removeContainer(id: string): Promise<void> {
-    if (this.filledIds.delete(id)) await this.engine.removeContainer(id, { force: true });
+  override async removeContainer(id: string): Promise<void> {
+    if (this.filledIds.has(id)) await super.removeContainer(id);
     else await this.containers.remove(id, { force: true, volumes: true });
-  }
-
-  async withRootfs<T>(imageId: string, fn: (rootfs: string) => Promise<T>): Promise<T> {
-    const id = `build-${randomBytes(16).toString('hex')}`;
-    const record = await this.engine.createContainer(imageId, { id, args: ['/bin/true'], mounts: [] }, join(this.engine.root, 'build', 'steps', id));
-    this.filledIds.add(id);
-    try {
-      return await fn(join(record.bundle, 'rootfs'));
-    } finally {
-      await this.removeContainer(id);
-    }
   }
 }
 
@@ -173,45 +216,81 @@ export async function removeBuildLeftovers(engine: Engine, warn: (message: strin
 /** docker build: the final image's ID; the tags are set on it. */
 export async function buildImage(engine: Engine, containers: Containers, req: BuildRequest): Promise<string> {
   const images = new Images(engine, containers);
-  const tags = req.tags.map(fullName);
+  return inContextDir(engine, (tmp) => extractContext(req.context, tmp), (dir) =>
+    buildInContext(dir, req, engine, new ContainerStepRunner(engine, containers, images), (id, name) => images.tag(id, name)));
+}
+
+/**
+ * tsctl build: the context is directory `dir`, as the docker CLI would send
+ * it — .dockerignore applied (walkContext), owners 0:0 as in the CLI's tar —
+ * copied under the data root; each step runs with the engine alone.
+ */
+export async function buildDirectory(engine: Engine, dir: string, req: ContextBuildRequest): Promise<string> {
+  return inContextDir(engine, (tmp) => copyContext(dir, tmp, req.dockerfile || 'Dockerfile'), (ctx) =>
+    buildInContext(ctx, req, engine, new EngineStepRunner(engine), async (id, name) => { await engine.tagImage(id, name); }));
+}
+
+/** A temp context directory under the data root, filled by `fill`, removed after `fn` however it ended. */
+async function inContextDir<T>(engine: Engine, fill: (dir: string) => Promise<void>, fn: (dir: string) => Promise<T>): Promise<T> {
   const tmp = join(engine.root, 'build', 'tmp', `context-${randomBytes(8).toString('hex')}`);
   await mkdir(tmp, { recursive: true, mode: 0o700 });
   try {
-    await extractContext(req.context, tmp);
-    const dockerfilePath = req.dockerfile || 'Dockerfile';
-    let text: string;
-    try {
-      text = await readFile(await resolveInRootAsync(tmp, dockerfilePath), 'utf8');
-    } catch {
-      throw new RuntimeError({ kind: 'invalid-argument', step: `Cannot locate specified Dockerfile: ${dockerfilePath}` });
-    }
-    const df = parseDockerfileText(text);
-    const p = hostPlatform();
-    const id = await build(df, {
-      dataRoot: engine.root,
-      contextDir: tmp,
-      buildArgs: req.buildArgs,
-      target: req.target,
-      noCache: req.noCache,
-      pull: req.pull,
-      labels: req.labels,
-      network: req.networkMode && req.networkMode !== 'default' ? req.networkMode : 'none',
-      rm: req.rm,
-      forceRm: req.forceRm,
-      output: req.output,
-      signal: req.signal,
-      platform: { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) },
-    }, new ContainerStepRunner(engine, containers, images));
-    req.built?.(id);
-    req.output(`Successfully built ${short(id)}\n`);
-    for (const t of tags) {
-      await images.tag(id, t);
-      req.output(`Successfully tagged ${familiar(t)}\n`);
-    }
-    return id;
+    await fill(tmp);
+    return await fn(tmp);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** What .dockerignore lets through of `src`, into `dst`: files, directories, symlinks (not followed), owned by root. */
+async function copyContext(src: string, dst: string, dockerfile: string): Promise<void> {
+  const ignore = await readFile(join(src, '.dockerignore'), 'utf8').catch(() => '');
+  for await (const e of walkContext(src, parseDockerignore(ignore), { dockerfile })) {
+    const from = join(src, e.path);
+    const to = join(dst, e.path);
+    const st = await lstat(from);
+    if (e.type === 'directory') await mkdir(to, { recursive: true });
+    else if (e.type === 'file') await copyFile(from, to);
+    else if (e.type === 'symlink') await symlink(await readlink(from), to);
+    else continue;
+    if (e.type !== 'symlink') await chmod(to, st.mode & 0o7777);
+    await lchown(to, 0, 0);
+  }
+}
+
+async function buildInContext(dir: string, req: ContextBuildRequest, engine: Engine, runner: StepRunner, tag: (id: string, name: string) => Promise<void>): Promise<string> {
+  const tags = req.tags.map(fullName);
+  const dockerfilePath = req.dockerfile || 'Dockerfile';
+  let text: string;
+  try {
+    text = await readFile(await resolveInRootAsync(dir, dockerfilePath), 'utf8');
+  } catch {
+    throw new RuntimeError({ kind: 'invalid-argument', step: `Cannot locate specified Dockerfile: ${dockerfilePath}` });
+  }
+  const df = parseDockerfileText(text);
+  const p = hostPlatform();
+  const id = await build(df, {
+    dataRoot: engine.root,
+    contextDir: dir,
+    buildArgs: req.buildArgs,
+    target: req.target,
+    noCache: req.noCache,
+    pull: req.pull,
+    labels: req.labels,
+    network: req.networkMode && req.networkMode !== 'default' ? req.networkMode : 'none',
+    rm: req.rm,
+    forceRm: req.forceRm,
+    output: req.output,
+    signal: req.signal,
+    platform: { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) },
+  }, runner);
+  req.built?.(id);
+  req.output(`Successfully built ${short(id)}\n`);
+  for (const t of tags) {
+    await tag(id, t);
+    req.output(`Successfully tagged ${familiar(t)}\n`);
+  }
+  return id;
 }
 
 function familiar(name: string): string {

@@ -217,7 +217,9 @@ export class Engine {
     } catch (e) {
       throw new RuntimeError({ kind: 'invalid-argument', step: 'tag image', path: target, detail: (e as Error).message });
     }
-    const record = { ...img, name, updated: new Date().toISOString() };
+    // A name makes an image visible (a build's result is kept as a hidden record until tagged).
+    const { hidden: _hidden, ...visible } = img;
+    const record = { ...visible, name, updated: new Date().toISOString() };
     new ImageStore(this.dataRoot).put(record);
     return record;
   }
@@ -340,6 +342,23 @@ export class Engine {
       await this.runtime.forceDelete(id).catch(() => {});
       unmount(join(record.bundle, 'rootfs'));
       if (opts.remove) await removeContainer(this.dataRoot, await this.snapshotter(), id);
+    }
+  }
+
+  /**
+   * Runs container `id` with the runtime's `run`, its output to `output` (a
+   * build step of tsctl build); its exit code. Afterwards the runtime's
+   * container is deleted and the rootfs unmounted; the container (its writable
+   * layer) stays for the caller.
+   */
+  async runCaptured(id: string, output: (data: Buffer) => void, signal?: AbortSignal): Promise<number> {
+    const record = new ContainerStore(this.dataRoot).get(id);
+    if (!record) throw new RuntimeError({ kind: 'not-found', step: 'run container', path: id, detail: 'no such container' });
+    try {
+      return await this.runtime.captured(['run', '--bundle', record.bundle, id], output, signal);
+    } finally {
+      await this.runtime.forceDelete(id).catch(() => {});
+      unmount(join(record.bundle, 'rootfs'));
     }
   }
 

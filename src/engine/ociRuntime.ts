@@ -27,6 +27,22 @@ export class OciRuntime {
     });
   }
 
+  /**
+   * `<binary> --root <root> ARGS...` with stdout and stderr to `output` as they come; its exit
+   * code. `signal` kills it (a cancelled build step: the caller deletes what it left).
+   */
+  captured(args: string[], output: (data: Buffer) => void, signal?: AbortSignal): Promise<number> {
+    const child = spawn(this.binary, ['--root', this.root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', output);
+    child.stderr.on('data', output);
+    const kill = () => child.kill('SIGKILL');
+    signal?.addEventListener('abort', kill, { once: true });
+    return new Promise<number>((resolve, reject) => {
+      child.on('error', (e) => reject(new UsageError(`cannot run the runtime ${this.binary}: ${e.message}`)));
+      child.on('close', (code, sig) => resolve(code ?? 128 + (sig ? constants.signals[sig] : 0)));
+    }).finally(() => signal?.removeEventListener('abort', kill));
+  }
+
   /** The runtime's status of `id` (created, running, ...), or undefined when it has no such container. */
   status(id: string): Promise<string | undefined> {
     return new Promise((resolve) => {

@@ -12,6 +12,7 @@ export type TsctlCommand = (args: string[], engine: Engine) => Promise<number>;
 const VERBS: Record<string, VerbEntry<TsctlCommand>> = {
   pull: { summary: 'pull an image from a registry: NAME[:TAG|@DIGEST]', load: () => import('./commands/pull.js') },
   push: { summary: 'push an image to a registry: push IMAGE [DESTINATION]', load: () => import('./commands/push.js') },
+  build: { summary: 'build an image from a Dockerfile: build [-t NAME] DIR', load: () => import('./commands/build.js') },
   import: { summary: 'import an OCI image layout (dir or tar) or a docker save tar', load: () => import('./commands/import.js') },
   export: { summary: 'write images to an OCI layout + docker archive tar: export FILE IMAGE...', load: () => import('./commands/export.js') },
   images: { summary: 'list images', load: () => import('./commands/images.js') },
