@@ -67,6 +67,8 @@ export interface ImageConfig {
     StopSignal?: string;
     /** HEALTHCHECK (Docker's HealthConfig; durations in nanoseconds). */
     Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
+    OnBuild?: string[] | null;
+    Shell?: string[];
   };
   rootfs: { type: string; diff_ids: string[] };
   history?: unknown[];

@@ -234,7 +234,9 @@ describe('docker build', () => {
     expect((await t.docker(['run', '--rm', 'child:1', 'cat', '/triggered', '/who', '/opt/inner/x.txt'])).stdout).toBe('triggered\nalice\nfrom the tar\n');
     const inspect = JSON.parse((await t.docker(['image', 'inspect', 'child:1'])).stdout)[0];
     expect(inspect.Config.Labels).toEqual({ 'built.by': 'test' });
-    // tsd's image inspect does not show OnBuild yet: the config documents are read from the content store.
+    expect(JSON.parse((await t.docker(['image', 'inspect', 'parent:1'])).stdout)[0].Config.OnBuild).toEqual(['RUN echo triggered > /triggered']);
+    expect(inspect.Config.OnBuild).toBeNull();
+    // And in the config documents themselves.
     const configOf = async (ref: string) => JSON.parse(readFileSync(join(t.dataRoot, 'content/blobs/sha256', JSON.parse((await t.docker(['image', 'inspect', ref])).stdout)[0].Id.slice(7)), 'utf8'));
     expect((await configOf('parent:1')).config.OnBuild).toEqual(['RUN echo triggered > /triggered']);
     expect((await configOf('child:1')).config.OnBuild ?? null).toBeNull();
