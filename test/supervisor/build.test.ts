@@ -9,6 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAndCheck, startTsd, type Tsd } from './tsd.js';
@@ -240,6 +241,36 @@ describe('docker build', () => {
     const configOf = async (ref: string) => JSON.parse(readFileSync(join(t.dataRoot, 'content/blobs/sha256', JSON.parse((await t.docker(['image', 'inspect', ref])).stdout)[0].Id.slice(7)), 'utf8'));
     expect((await configOf('parent:1')).config.OnBuild).toEqual(['RUN echo triggered > /triggered']);
     expect((await configOf('child:1')).config.OnBuild ?? null).toBeNull();
+  });
+
+  it('ADD of a URL: fetched by the daemon (redirects followed), mode 0600, named from the URL or the destination, never extracted; cached by its content; a 404 named', async () => {
+    let body = 'remote content v1\n';
+    const server = createServer((req, res) => {
+      if (req.url === '/moved') return void res.writeHead(302, { Location: '/files/data.txt' }).end();
+      if (req.url === '/files/data.txt') return void res.writeHead(200, { 'Last-Modified': 'Wed, 21 Oct 2015 07:28:00 GMT' }).end(body);
+      res.writeHead(404, 'Not Found').end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const dir = context('addurl', { Dockerfile: `FROM busybox\nADD ${base}/files/data.txt /opt/\nADD ${base}/moved /opt/renamed.txt\n` });
+      const first = await build(['-t', 'addurl:1', dir]);
+      expect(first.code, first.stderr).toBe(0);
+      const run = async () => (await t.docker(['run', '--rm', 'addurl:1', 'sh', '-c', 'cat /opt/data.txt /opt/renamed.txt; stat -c "%a %Y" /opt/data.txt'])).stdout;
+      expect(await run()).toBe('remote content v1\nremote content v1\n600 1445412480\n');
+      expect((await build(['-t', 'addurl:1', dir])).stdout.match(/Using cache/g)?.length).toBe(2);
+      body = 'remote content v2\n';
+      const changed = await build(['-t', 'addurl:1', dir]);
+      expect(changed.stdout).not.toContain('Using cache');
+      expect(await run()).toContain('remote content v2\nremote content v2\n');
+      const missing = await build([context('addurl404', { Dockerfile: `FROM busybox\nADD ${base}/nothing /opt/\n` })]);
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toContain(`failed to GET ${base}/nothing with status 404 Not Found`);
+      expect(buildTemps()).toEqual([]);
+      expect((await t.docker(['rmi', 'addurl:1'])).code).toBe(0);
+    } finally {
+      server.close();
+    }
   });
 
   it('the CLI of Docker 20.10 builds too', async () => {

@@ -22,6 +22,7 @@ import type { CommandForm, Dockerfile, Instruction, Stage } from './instructions
 import { BuildArgs, expandInstruction, processWord, unusedBuildArgsWarning, type StageArgs } from './substitute.js';
 import { hashCopySources } from './contextHash.js';
 import { parseOnbuildTrigger } from './dockerfile.js';
+import { fetchIntoContext, isUrl } from './remote.js';
 
 export type { BuiltImageConfig };
 
@@ -467,14 +468,22 @@ async function runInstruction(written: Instruction, s: StageState, o: BuildOptio
       const dest = destWritten.startsWith('/') ? destWritten : `${posix.resolve(c.WorkingDir || '/', destWritten)}${destWritten.endsWith('/') || destWritten === '.' ? '/' : ''}`;
       const what = `${written.kind} ${written.kind === 'COPY' || written.kind === 'ADD' ? [...written.sources, written.dest].join(' ') : ''}`;
       const chown = ins.flags.chown;
-      const copy = async (srcRoot: string) => {
-        if (ins.kind === 'ADD') for (const src of sources) if (/^https?:\/\//.test(src)) throw invalid(`${what}: ADD of a URL is not supported yet (${src})`);
-        const { digest, resolved } = await hashCopySources({ contextDir: srcRoot, sources, chown, chmod: ins.flags.chmod, instruction: ins.kind });
+      const copy = async (srcRoot: string, srcs = sources, instruction: 'COPY' | 'ADD' = ins.kind) => {
+        const { digest, resolved } = await hashCopySources({ contextDir: srcRoot, sources: srcs, chown, chmod: ins.flags.chmod, instruction });
         const kind = resolved.length > 1 ? 'multi' : resolved[0]?.type === 'directory' ? 'dir' : 'file';
         const createdBy = `/bin/sh -c #(nop) ${ins.kind} ${kind}:${digest.slice(7)} in ${dest} `;
         const key = JSON.stringify({ chown, chmod: ins.flags.chmod, from });
-        return containerStep(createdBy, key, baseSpec(), (rootfs) => copyInto(rootfs, { kind: ins.kind, srcRoot, paths: resolved.map((r) => r.path), dest, chown, chmod: ins.flags.chmod }, what), false);
+        return containerStep(createdBy, key, baseSpec(), (rootfs) => copyInto(rootfs, { kind: instruction, srcRoot, paths: resolved.map((r) => r.path), dest, chown, chmod: ins.flags.chmod }, what), false);
       };
+      const urls = ins.kind === 'ADD' ? sources.filter(isUrl) : [];
+      if (urls.length) {
+        // Fetched into this build's copy of the context, then copied as files are (never extracted, as Docker).
+        if (urls.length !== sources.length || from !== undefined) throw invalid(`${what}: ADD of URLs mixed with local sources or --from is not supported`);
+        if (urls.length > 1 && !dest.endsWith('/')) throw invalid(`${what}: When using ADD with more than one source file, the destination must be a directory and end with a /`);
+        const fetched: string[] = [];
+        for (const url of urls) fetched.push(await fetchIntoContext(url, o.contextDir, `.tsrun-add-${createHash('sha256').update(url).digest('hex').slice(0, 12)}`, dest.endsWith('/'), posix.basename(dest)));
+        return copy(o.contextDir, fetched, 'COPY');
+      }
       if (from === undefined) return copy(o.contextDir);
       const fromRef = from;
       const fromImage = stageImage(fromRef) ?? (await runner.image(fromRef, { pull: o.pull, output: o.output }));
