@@ -18,7 +18,7 @@ import { EventLog } from './events.js';
 import { applyHostResources, checkHostResources, withDockerDefaults } from './hostConfigSpec.js';
 import { readHostFacts } from './hostFacts.js';
 import type { EngineProfile } from './seccompProfile.js';
-import { readLogs, type LogEntry, type LogQuery } from './logs.js';
+import { readLogs, type LogEntry, type LogQuery, type LogSink } from './logs.js';
 import { generateName, VALID_NAME } from './names.js';
 import { nextBackoff, NO_RESTART, restartsAtDaemonStart, shouldRestart } from './restartPolicy.js';
 import { readExitRecord, ShimConnection, shimRequest, startShim, type ExitRecord } from './shimClient.js';
@@ -726,7 +726,7 @@ export class Containers {
   // Output
 
   /** Logs as the shim wrote them; a follow ends when the container has exited. */
-  async logs(ref: string, q: LogQuery, sink: (e: LogEntry) => void, cancelled: () => boolean): Promise<void> {
+  async logs(ref: string, q: LogQuery, sink: LogSink, cancelled: () => boolean): Promise<void> {
     const live = this.find(ref);
     const running = live.record.State.Status === 'running';
     const exited = running ? live.nextExit.promise : Promise.resolve(0);

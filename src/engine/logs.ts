@@ -3,7 +3,6 @@
 // stream through the file (a tail keeps only its last N entries), and a
 // follow polls for what is appended, across a rotation, until the container
 // has exited and the file is drained.
-import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,19 +38,74 @@ function parseLine(line: string): LogEntry | undefined {
   }
 }
 
-/** The log files, oldest first. */
-async function logFiles(dir: string): Promise<string[]> {
-  const rotated: string[] = [];
+interface LogFile { path: string; ino: number }
+
+/** The log files by name, oldest first, with their inodes (json.log may not exist yet). */
+async function scan(dir: string): Promise<LogFile[]> {
+  const out: LogFile[] = [];
   for (let n = 1; ; n++) {
-    const p = join(dir, `json.log.${n}`);
     try {
-      await stat(p);
-      rotated.unshift(p);
+      out.unshift({ path: join(dir, `json.log.${n}`), ino: (await stat(join(dir, `json.log.${n}`))).ino });
     } catch {
       break;
     }
   }
-  return [...rotated, join(dir, 'json.log')];
+  try {
+    out.push({ path: join(dir, 'json.log'), ino: (await stat(join(dir, 'json.log'))).ino });
+  } catch { /* not written yet */ }
+  return out;
+}
+
+const same = (a: LogFile[], b: LogFile[]) => a.length === b.length && a.every((f, i) => f.path === b[i].path && f.ino === b[i].ino);
+
+/**
+ * The log files, oldest first, each open: a rotation renames them all while we look,
+ * so names are scanned until two scans agree and each file opened is checked to be
+ * the inode its name had (a few tries; then what the last try opened).
+ */
+async function openChain(dir: string): Promise<{ fh: FileHandle; ino: number }[]> {
+  let opened: { fh: FileHandle; ino: number }[] = [];
+  for (let attempt = 0; attempt < 10; attempt++) {
+    let chain = await scan(dir);
+    for (let k = 0; k < 10; k++) {
+      const again = await scan(dir);
+      if (same(chain, again)) break;
+      chain = again;
+    }
+    for (const f of opened) await f.fh.close();
+    opened = [];
+    let ok = true;
+    for (const f of chain) {
+      try {
+        const fh = await open(f.path, 'r');
+        const ino = (await fh.stat()).ino;
+        opened.push({ fh, ino });
+        if (ino !== f.ino) ok = false;
+      } catch {
+        ok = false;
+      }
+    }
+    if (ok) break;
+  }
+  return opened;
+}
+
+/**
+ * The file that follows the one with inode `ino` (0: none read yet) in the rotation,
+ * open; undefined while `ino` is still the newest. A follower that fell more than one
+ * rotation behind finds its file under json.log.N, not json.log: the next is json.log.(N-1).
+ */
+async function successor(dir: string, ino: number): Promise<{ fh: FileHandle; ino: number } | undefined> {
+  // The common case, no rotation since the last look: one stat.
+  try {
+    if (ino !== 0 && (await stat(join(dir, 'json.log'))).ino === ino) return undefined;
+  } catch { /* not written yet, or removed with the container */ }
+  const chain = await openChain(dir);
+  const at = chain.findIndex((f) => f.ino === ino);
+  // Not found: ours was rotated out past max-file (or none was read): the oldest left follows.
+  const next = at < 0 ? 0 : at + 1;
+  for (const [i, f] of chain.entries()) if (i !== next) await f.fh.close();
+  return chain[next];
 }
 
 function wanted(e: LogEntry, q: LogQuery): boolean {
@@ -62,93 +116,87 @@ function wanted(e: LogEntry, q: LogQuery): boolean {
   return true;
 }
 
-async function readWhole(path: string, onLine: (line: string) => void): Promise<void> {
-  const input = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  try {
-    for await (const line of lines) onLine(line);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-}
+export type LogSink = (e: LogEntry) => void | Promise<void>;
 
 /**
- * Sends the entries `q` asks for to `sink`, in order. With `follow`, keeps
- * going until `exited` resolved and what was written before it is read, or
- * until `cancelled()` says the reader went away.
+ * Sends the entries `q` asks for to `sink`, in order; a sink that returns a promise
+ * (a reader slower than the file: its socket's buffer is full) is waited for, so what
+ * tsd holds stays bounded whatever the log's size. With `follow`, keeps going until
+ * `exited` resolved and what was written before it is read, or until `cancelled()`
+ * says the reader went away.
  */
-export async function readLogs(dir: string, q: LogQuery, sink: (e: LogEntry) => void, exited: Promise<unknown>, cancelled: () => boolean): Promise<void> {
-  const files = await logFiles(dir);
-  const current = files[files.length - 1];
+export async function readLogs(dir: string, q: LogQuery, sink: LogSink, exited: Promise<unknown>, cancelled: () => boolean): Promise<void> {
+  const files = await openChain(dir);
   const kept: LogEntry[] = [];
   const take = (line: string) => {
     const e = parseLine(line);
     if (!e || !wanted(e, q)) return;
-    if (q.tail === undefined) sink(e);
+    if (q.tail === undefined) return sink(e);
     else {
       kept.push(e);
       if (kept.length > q.tail) kept.shift();
     }
   };
-  // Where the follow continues: the current file's size before it is read.
+  // The newest file stays open: the follow continues in it after its size before it was read.
+  let fh: FileHandle | undefined;
   let offset = 0;
   let ino = 0;
-  for (const f of files) {
-    if (f === current) {
-      try {
-        const st = await stat(f);
-        offset = st.size;
-        ino = st.ino;
-      } catch { /* not written yet */ }
-      await readPrefix(f, offset, take);
-    } else await readWhole(f, take);
+  try {
+    for (const [i, f] of files.entries()) {
+      if (i === files.length - 1) {
+        fh = f.fh;
+        ino = f.ino;
+        offset = (await f.fh.stat()).size;
+        await readPrefix(f.fh, offset, take);
+      } else {
+        await readPrefix(f.fh, Infinity, take);
+        await f.fh.close();
+      }
+    }
+  } catch (e) {
+    for (const f of files) await f.fh.close().catch(() => {});
+    throw e;
   }
-  if (q.tail !== undefined) for (const e of q.tail === 0 ? [] : kept) sink(e);
-  if (!q.follow) return;
+  if (q.tail !== undefined) for (const e of q.tail === 0 ? [] : kept) await sink(e);
+  if (!q.follow) {
+    await fh?.close();
+    return;
+  }
   let done = false;
   exited.then(() => (done = true), () => (done = true));
   let partial = '';
-  let fh: FileHandle | undefined;
   const buf = Buffer.alloc(1 << 16);
+  const readToEnd = async (h: FileHandle) => {
+    for (;;) {
+      const { bytesRead } = await h.read(buf, 0, buf.length, offset);
+      if (bytesRead === 0) return;
+      offset += bytesRead;
+      partial += buf.toString('utf8', 0, bytesRead);
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) {
+        const e = parseLine(l);
+        if (!e || !wanted(e, q)) continue;
+        const wait = sink(e);
+        if (wait) await wait;
+      }
+    }
+  };
   const drain = async () => {
     for (;;) {
-      if (!fh) {
-        try {
-          fh = await open(current, 'r');
-          const st = await fh.stat();
-          if (st.ino !== ino) {
-            offset = 0;
-            ino = st.ino;
-          }
-        } catch {
-          return;
-        }
+      if (fh) await readToEnd(fh);
+      // At the end of this file: a rotation put the next one after it.
+      const next = await successor(dir, ino).catch(() => undefined);
+      if (!next) return;
+      // Ours is final once it was rotated: what the shim wrote before the rename is read first.
+      if (fh) {
+        await readToEnd(fh);
+        await fh.close();
       }
-      const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-      if (bytesRead > 0) {
-        offset += bytesRead;
-        partial += buf.toString('utf8', 0, bytesRead);
-        const lines = partial.split('\n');
-        partial = lines.pop()!;
-        for (const l of lines) {
-          const e = parseLine(l);
-          if (e && wanted(e, q)) sink(e);
-        }
-        continue;
-      }
-      // At the end of this file: a rotation started a new one under the name.
-      try {
-        const st = await stat(current);
-        if (st.ino !== ino) {
-          await fh.close();
-          fh = undefined;
-          offset = 0;
-          ino = st.ino;
-          partial = '';
-          continue;
-        }
-      } catch { /* removed with the container */ }
-      return;
+      fh = next.fh;
+      ino = next.ino;
+      offset = 0;
+      partial = '';
     }
   };
   try {
@@ -163,14 +211,13 @@ export async function readLogs(dir: string, q: LogQuery, sink: (e: LogEntry) => 
   }
 }
 
-/** The first `size` bytes of a file, line by line (what a follow continues after). */
-async function readPrefix(path: string, size: number, onLine: (line: string) => void): Promise<void> {
+/** The first `size` bytes of an open file, line by line; the handle stays open. */
+async function readPrefix(fh: FileHandle, size: number, onLine: (line: string) => void | Promise<void>): Promise<void> {
   if (size === 0) return;
-  const input = createReadStream(path, { encoding: 'utf8', start: 0, end: size - 1 });
+  const input = fh.createReadStream({ encoding: 'utf8', start: 0, end: size === Infinity ? undefined : size - 1, autoClose: false });
   const lines = createInterface({ input, crlfDelay: Infinity });
-  try {
-    for await (const line of lines) onLine(line);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  for await (const line of lines) {
+    const wait = onLine(line);
+    if (wait) await wait;
   }
 }

@@ -250,7 +250,10 @@ describe('tsd under load', () => {
 
   it(`docker logs -f of a fast writer (seq 1 ${N.logLines}): no line lost or doubled; docker logs has all; tsd's RSS bounded`, async () => {
     // The writer waits a second so that logs -f is following before the first line.
-    const id = await create(['sh', '-c', `sleep 1; seq 1 ${N.logLines}`]);
+    // Default: tsd's rotation (10 MiB × 3), which the default count passes twice; the long run
+    // keeps all its ~75 MiB in more, smaller files.
+    const logConfig = FULL ? { LogConfig: { Type: 'json-file', Config: { 'max-size': '5m', 'max-file': '20' } } } : {};
+    const id = (await apiJson('POST', '/containers/create', { Image: 'busybox', Cmd: ['sh', '-c', `sleep 1; seq 1 ${N.logLines}`], HostConfig: { NetworkMode: 'none', ...logConfig } }) as { Id: string }).Id;
     await apiJson('POST', `/containers/${id}/start`);
     const base = usage(tsdPid()).rssKiB;
     let peak = base;
@@ -273,7 +276,15 @@ describe('tsd under load', () => {
       let dup = 0, lost = 0;
       const seen = new Set<string>();
       for (const l of lines) (seen.has(l) ? dup++ : seen.add(l));
-      for (let i = 1; i <= N.logLines; i++) if (!seen.has(String(i))) lost++;
+      // Missing lines as ranges (printed, to tell a lost rotation from a lost tail).
+      const gaps: string[] = [];
+      for (let i = 1; i <= N.logLines; i++) {
+        if (seen.has(String(i))) continue;
+        lost++;
+        if (seen.has(String(i - 1)) || i === 1) gaps.push(`${i}`);
+        if (seen.has(String(i + 1)) || i === N.logLines) gaps[gaps.length - 1] += `-${i}`;
+      }
+      if (gaps.length) console.log(`[load] lines missing: ${gaps.slice(0, 10).join(', ')}`);
       return { lines: lines.length, dup, lost };
     };
     console.log(`[load] logs -f of seq 1 ${N.logLines} (${(want.length / 1048576).toFixed(1)} MiB): ${wall} ms; ${JSON.stringify(check(followed.out))}; tsd RSS ${base} KiB at the start, peak ${peak} KiB (+${peak - base})`);
@@ -284,7 +295,8 @@ describe('tsd under load', () => {
     const after = await t.docker(['logs', id], { timeoutMs: 60_000 });
     expect(check(after.stdout)).toEqual({ lines: N.logLines, dup: 0, lost: 0 });
     expect(after.stdout === want).toBe(true);
-    expect(peak - base).toBeLessThan(128 * 1024);
+    // Measured: +36 MiB with backpressure (GC garbage of parsing 22 MiB of JSON), +136 MiB without.
+    expect(peak - base).toBeLessThan(80 * 1024);
     await apiJson('DELETE', `/containers/${id}?force=1`);
   }, LONG);
 

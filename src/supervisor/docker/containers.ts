@@ -337,9 +337,20 @@ export function registerContainers(router: Router, api: Api): void {
     res.on('close', () => (gone = true));
     res.writeHead(200, { 'Content-Type': RAW_STREAM });
     res.flushHeaders();
+    // A reader slower than the file (a busy CLI, a pipe) is waited for at a full buffer:
+    // otherwise a large log sat in tsd's memory, a write object per line.
+    const drained = () => new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
     await c.logs(req.params.id, { stdout, stderr, tail, since: timeParam('since'), until: timeParam('until'), follow: flag(req, 'follow') }, (e) => {
       const data = timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.data]) : e.data;
-      res.write(out(e.stream === 'stdout' ? 1 : 2, data));
+      if (!res.write(out(e.stream === 'stdout' ? 1 : 2, data)) && !gone) return drained();
     }, () => gone);
     res.end();
   });
