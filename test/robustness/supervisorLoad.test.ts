@@ -4,7 +4,7 @@
 // (TSRUN_LOAD_SCALE=full) raises the counts to the issue's figures and adds `ps -a` over
 // 1000 containers. Figures are printed, never asserted as timings.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAndCheck, leftovers, startTsd, type Tsd } from '../supervisor/tsd.js';
@@ -34,7 +34,8 @@ interface Answer { status: number; body: Buffer }
 /** One request over tsd's unix socket: the whole body. */
 function api(method: string, path: string, body?: unknown): Promise<Answer> {
   return new Promise((res, rej) => {
-    const q = request({ socketPath: t.socket, method, path: `/v1.41${path}`, headers: { 'Content-Type': 'application/json' } }, (r) => {
+    // No keep-alive: an idle pooled connection would count as an fd of tsd's.
+    const q = request({ agent: false, socketPath: t.socket, method, path: `/v1.41${path}`, headers: { 'Content-Type': 'application/json' } }, (r) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c));
       r.on('end', () => res({ status: r.statusCode ?? 0, body: Buffer.concat(chunks) }));
@@ -68,6 +69,16 @@ interface Usage { rssKiB: number; fds: number }
 function usage(pid: number): Usage {
   const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return { rssKiB: Number(rss?.[1] ?? NaN), fds: readdirSync(`/proc/${pid}/fd`).length };
+}
+/** What a process's fds are, for a failure to show what was left open. */
+function openFds(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return 'closed';
+    }
+  }).sort();
 }
 function tsdPid(): number {
   return t.process().pid!;
@@ -116,7 +127,8 @@ const SHIM_RSS_GROWTH_KIB = 256;
 const FD_SLACK = 2;
 
 describe('tsd under load', () => {
-  it(`${N.runs} concurrent docker run -d: no failure; all removed, nothing left`, async () => {
+  it(`${N.runs} concurrent docker run -d: no failure; all removed, nothing left, tsd's fds back`, async () => {
+    const before = usage(tsdPid());
     const t0 = Date.now();
     const rs = await Promise.all(Array.from({ length: N.runs }, () => t.docker(['run', '-d', 'busybox', 'sleep', '1000'], { timeoutMs: 90_000 })));
     const wall = Date.now() - t0;
@@ -131,6 +143,9 @@ describe('tsd under load', () => {
     expect(rm.stderr).toBe('');
     expect(rm.code).toBe(0);
     expect(leftovers(t)).toEqual([]);
+    const after = await settled(tsdPid(), before.fds + FD_SLACK);
+    report(`tsd over ${N.runs} concurrent runs`, before, after, N.runs);
+    expect(after.fds, openFds(tsdPid()).join('\n')).toBeLessThanOrEqual(before.fds + FD_SLACK);
   }, LONG);
 
   it(`${N.clients} concurrent API clients (inspect, ps, logs; a few by the CLI): no failure, Docker-shaped answers`, async () => {
@@ -206,7 +221,7 @@ describe('tsd under load', () => {
     const after = await settled(tsdPid(), before.fds + FD_SLACK);
     report(`tsd over ${N.createLoop} create+start+rm -f`, before, after, N.createLoop);
     expect(leftovers(t)).toEqual([]);
-    expect(after.fds).toBeLessThanOrEqual(before.fds + FD_SLACK);
+    expect(after.fds, openFds(tsdPid()).join('\n')).toBeLessThanOrEqual(before.fds + FD_SLACK);
     expect(after.rssKiB - before.rssKiB).toBeLessThan(TSD_RSS_GROWTH_KIB);
   }, LONG);
 
@@ -240,8 +255,8 @@ describe('tsd under load', () => {
     const shimAfter = await settled(shim, shimBefore.fds);
     report(`tsd over ${N.execLoop} execs`, tsdBefore, tsdAfter, N.execLoop);
     report(`shim over ${N.execLoop} execs`, shimBefore, shimAfter, N.execLoop);
-    expect(tsdAfter.fds).toBeLessThanOrEqual(tsdBefore.fds + FD_SLACK);
-    expect(shimAfter.fds).toBe(shimBefore.fds);
+    expect(tsdAfter.fds, openFds(tsdPid()).join('\n')).toBeLessThanOrEqual(tsdBefore.fds + FD_SLACK);
+    expect(shimAfter.fds, openFds(shim).join('\n')).toBe(shimBefore.fds);
     expect(tsdAfter.rssKiB - tsdBefore.rssKiB).toBeLessThan(TSD_RSS_GROWTH_KIB);
     expect(shimAfter.rssKiB - shimBefore.rssKiB).toBeLessThan(SHIM_RSS_GROWTH_KIB);
     await apiJson('DELETE', `/containers/${id}?force=1`);
