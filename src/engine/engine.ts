@@ -60,6 +60,8 @@ export interface EngineOptions {
    * read at the first pull, so a bad one fails only what pulls.
    */
   mirrors?: Record<string, string> | string;
+  /** A registry GET that brings no byte for this long is aborted (default 60 s). */
+  registryStallTimeoutMs?: number;
   /** Told what went wrong but was worked around (a failed mirror). */
   onWarning?: (message: string) => void;
 }
@@ -138,6 +140,7 @@ export class Engine {
       credentials: req.credentials,
       registryToken: req.registryToken,
       mirrors,
+      stallTimeoutMs: this.options.registryStallTimeoutMs,
       platform: req.platform ? parsePlatform(req.platform) : undefined,
       onWarning: this.onWarning,
       progress: req.progress,
