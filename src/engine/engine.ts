@@ -14,7 +14,7 @@ import { UsageError } from '../common/argv.js';
 import { ContainerStore, createBundle, newContainerId, removeContainer, type BundleRequest, type ContainerRecord } from '../image/containers.js';
 import { ContentStore } from '../image/content/store.js';
 import { exportArchive, writeArchive } from '../image/exportArchive.js';
-import { diskUsage, prune, type DiskUsage, type PruneResult } from '../image/gc.js';
+import { diskUsage, prune, removeExtractLeftovers, type DiskUsage, type PruneResult } from '../image/gc.js';
 import { ImageStore, type ImageRecord } from '../image/imageStore.js';
 import { importArchive, importStream } from '../image/importArchive.js';
 import { push, type PushOptions, type PushResult } from '../image/registry/push.js';
@@ -293,6 +293,11 @@ export class Engine {
   }
 
   /** Removes content, layers and leftovers no image or container uses. */
+  /** What pulls and builds cut short by a crash left unpacking (see gc.ts); how many went. */
+  async removeExtractLeftovers(): Promise<number> {
+    return removeExtractLeftovers(this.dataRoot, await this.snapshotter());
+  }
+
   async prune(): Promise<PruneResult> {
     return prune(this.dataRoot, await this.snapshotter());
   }

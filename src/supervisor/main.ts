@@ -290,7 +290,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   await containers.recover();
   await removeBuildLeftovers(engine, warn);
-  for (const d of await containers.strayShimDirs()) warn(`${join(s.execRoot, d)} belongs to no container record (a create that did not finish)`);
+  const extracts = await engine.removeExtractLeftovers().catch((e) => { warn(`removing what crashed pulls left: ${(e as Error).message}`); return 0; });
+  if (extracts) warn(`removed ${extracts} layer snapshot(s) that a pull or build cut short by a crash left`);
+  for (const id of await containers.removeUnfinishedCreates()) warn(`container ${id}: a create that did not finish (no record); what it made was removed`);
 
   const daemon: DaemonSettings = { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, registryMirrors: s.registryMirrors, insecureRegistries: s.insecureRegistries, version, commit, initBinary: initBinary ?? '', seccompProfile: seccomp.source };
   const api: Api = { engine, containers, settings: daemon };

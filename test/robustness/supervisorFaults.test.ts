@@ -194,6 +194,7 @@ describe('kill -9 of tsd during an operation, then a restart', () => {
       expect(leftovers(t)).toEqual([]);
       // The name is free again.
       expect((await t.docker(['create', '--name', `k-rm-${i}`, 'busybox', 'true'])).code).toBe(0);
+      expect((await t.docker(['rm', `k-rm-${i}`])).code).toBe(0);
     }
     await removeAll();
     expect(storeLeftovers()).toEqual([]);
@@ -279,6 +280,7 @@ describe('SIGTERM of tsd during 20 concurrent docker run -d', () => {
 
 describe('a registry that stalls mid-layer', () => {
   it('the pull fails after the stall timeout naming the blob, the retry succeeds and runs', async () => {
+    await t.docker(['rmi', 'other']);
     const proxy = await startProxy({ upstream: t.registry.host, hold: { digest: big.digest, after: 100_000 } });
     try {
       const name = `${proxy.host}/library/other`;
