@@ -10,12 +10,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildLayer, busyboxFiles, push, writeLayout } from '../images/buildImage.js';
 import { startProxy } from '../images/proxy.js';
 import { closeAndCheck, leftovers, startTsd, type Tsd } from '../supervisor/tsd.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A process that runs (a zombie has ended: only its parent has not reaped it yet). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 const STALL_S = 3;
 let t: Tsd;
 let big: { digest: string; size: number };
@@ -72,7 +80,7 @@ async function inconsistencies(codes: number[]): Promise<string[]> {
   const out: string[] = [];
   for (const s of await states()) {
     if (s.status === 'running') {
-      if (!(s.pid > 0 && existsSync(`/proc/${s.pid}`))) out.push(`${s.name}: running with pid ${s.pid}, not alive`);
+      if (!(s.pid > 0 && alive(s.pid))) out.push(`${s.name}: running with pid ${s.pid}, not alive`);
       const e = await t.docker(['exec', s.id, 'true']);
       if (e.code !== 0) out.push(`${s.name}: running, exec fails: ${e.stderr.trim()}`);
     } else if (s.status === 'exited') {
@@ -96,11 +104,11 @@ function storeLeftovers(): string[] {
       named.add(id);
     }
     for (const id of existsSync(snaps) ? readdirSync(snaps) : []) {
-      let kind = 'no info.json';
+      let info = { kind: 'no info.json', name: '?' };
       try {
-        kind = (JSON.parse(readFileSync(join(snaps, id, 'info.json'), 'utf8')) as { kind: string; name: string }).kind;
+        info = JSON.parse(readFileSync(join(snaps, id, 'info.json'), 'utf8')) as typeof info;
       } catch { /* kept as 'no info.json' */ }
-      if (kind !== 'committed' || !named.has(id)) out.push(`snapshot ${driver}/${id} (${kind}${named.has(id) ? '' : ', unnamed'})`);
+      if (info.kind !== 'committed' || !named.has(id)) out.push(`snapshot ${driver}/${id} ${info.name} (${info.kind}${named.has(id) ? '' : ', unnamed'})`);
     }
   }
   const ingest = join(t.dataRoot, 'content', 'ingest');
@@ -133,6 +141,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   expect(await closeAndCheck(t)).toEqual([]);
+});
+
+// A failed test leaves its containers; the next starts without them.
+afterEach(async () => {
+  const ids = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (ids.length) await t.docker(['rm', '-f', ...ids]);
 });
 
 describe('kill -9 of tsd during an operation, then a restart', () => {
@@ -245,8 +259,8 @@ describe('kill -9 of a container\'s shim', () => {
     expect(p.status).toBe('exited');
     expect(p.error).toMatch(/shim/);
     // The container's process went with its shim: nothing of it runs unwatched.
-    expect(existsSync(`/proc/${before.find((x) => x.id === plain)!.pid}`)).toBe(false);
-    expect(existsSync(`/proc/${before.find((x) => x.id === always)!.pid}`)).toBe(false);
+    expect(alive(before.find((x) => x.id === plain)!.pid)).toBe(false);
+    expect(alive(before.find((x) => x.id === always)!.pid)).toBe(false);
     expect(await inconsistencies([137])).toEqual([]);
     expect(s.find((x) => x.id === always)!.status).toBe('running');
     const ev = await t.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', `container=${plain}`, '--format', '{{.Action}}']);
