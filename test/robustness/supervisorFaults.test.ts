@@ -223,6 +223,26 @@ describe('kill -9 of tsd during an operation, then a restart', () => {
       expect(await t.docker(['run', '--rm', 'other', 'sh', '-c', 'test -s /data && echo ok'])).toMatchObject({ code: 0, stdout: 'ok\n' });
       expect(storeLeftovers()).toEqual([]);
     }
+    // And at a known point: a layer held mid-download, half unpacked into its extract snapshot.
+    const proxy = await startProxy({ upstream: t.registry.host, hold: { digest: big.digest, after: 300_000 } });
+    try {
+      const name = `${proxy.host}/library/other`;
+      await t.docker(['rmi', 'other']);
+      const op = dockerChild(['pull', name]);
+      await Promise.race([proxy.holding, sleep(15_000)]);
+      await sleep(200);
+      await t.kill9();
+      await op.done;
+      await t.restart();
+      const again = await t.docker(['pull', name]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(await t.docker(['run', '--rm', name, 'sh', '-c', 'test -s /data && echo ok'])).toMatchObject({ code: 0, stdout: 'ok\n' });
+      expect(storeLeftovers()).toEqual([]);
+      expect((await t.docker(['rmi', name])).code).toBe(0);
+    } finally {
+      proxy.release();
+      await proxy.close();
+    }
     expect(leftovers(t)).toEqual([]);
   });
 
