@@ -6,7 +6,7 @@
 // <exec-root>/<id>. An index in memory answers lists and lookups; every
 // change is written to the record before it is reported.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeError } from '../common/errors.js';
@@ -311,10 +311,7 @@ export class Containers {
       } else {
         const exit = await readExitRecord(dir);
         if (exit) await this.exited(live, exit);
-        else {
-          record.State = { ...record.State, Status: 'dead', Pid: 0, Error: 'the shim is gone and left no exit record: the exit status is unknown' };
-          await this.save(live);
-        }
+        else await this.shimLost(live);
       }
     }
     // Docker at daemon start: always comes back, unless-stopped unless the user stopped it.
@@ -470,7 +467,9 @@ export class Containers {
     if (r.State.Status === 'exited' || r.State.Status === 'dead') {
       // A finished container runs again in a new shim (the old one ends with DELETE; its log stays).
       await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
-      await Promise.all(['exit', 'init.pid', 'runtime.log'].map((f) => rm(join(dir, f), { force: true })));
+      // A shim that was killed left its socket: the new one's unlink of it would be seen by its
+      // own directory watch as the engine's `rm -rf DIR`, and it would exit at once.
+      await Promise.all(['exit', 'init.pid', 'runtime.log', 'shim.sock', 'shim.pid'].map((f) => rm(join(dir, f), { force: true })));
       await mkdir(dir, { recursive: true, mode: 0o700 });
       if (this.onBridge(r.HostConfig.NetworkMode)) await this.repinNetwork(r.Id);
       if (r.HostConfig.NetworkMode.startsWith('container:')) this.joinedTarget(r.HostConfig.NetworkMode.slice('container:'.length));
@@ -537,13 +536,32 @@ export class Containers {
       conn.close();
       live.monitor = undefined;
       if (exit) await this.exited(live, exit);
-      else if (live.record.State.Status === 'running') {
-        live.record.State = { ...live.record.State, Status: 'dead', Pid: 0, Error: 'the shim went away without an exit record' };
-        await this.save(live);
-        live.nextExit.resolve(-1);
-        live.nextExit = deferred();
-      }
+      else if (live.record.State.Status === 'running' && !live.removing) await this.shimLost(live);
     }).catch((e) => this.o.onWarning(`container ${live.record.Id}: recording its exit: ${(e as Error).message}`));
+  }
+
+  /**
+   * The shim died without an exit record (killed): the container's processes would run on
+   * unwatched, their output and exit lost. While the runtime still has them they are killed
+   * (delete --force, which also removes its state and cgroups) and the exit recorded as the
+   * SIGKILL it is (137), State.Error saying why; the die, waiters and the restart policy follow
+   * as for any exit. When they had already ended, the exit status is unknown: dead.
+   */
+  private async shimLost(live: Live): Promise<void> {
+    const r = live.record;
+    const runtime = this.runtime();
+    const status = await runtime.status(r.Id);
+    await runtime.forceDelete(r.Id);
+    const why = 'the container\'s shim went away (killed?) without an exit record';
+    if (status === 'running' || status === 'paused' || status === 'created') {
+      r.State = { ...r.State, Error: `${why}: the container was killed (SIGKILL) so that nothing runs unwatched` };
+      await this.exited(live, { code: 137, oom: false, time: new Date().toISOString() });
+      return;
+    }
+    r.State = { ...r.State, Status: 'dead', Pid: 0, Error: `${why} and its processes had ended: the exit status is unknown` };
+    await this.save(live);
+    live.nextExit.resolve(-1);
+    live.nextExit = deferred();
   }
 
   private async exited(live: Live, exit: ExitRecord): Promise<void> {
@@ -774,13 +792,38 @@ export class Containers {
     await shimRequest(this.shimDir(live.record.Id), [SHIM.RESIZE, '', String(cols), String(rows)]);
   }
 
-  /** The shim directories under the exec root no record owns (a crashed create): for the caller to report. */
-  async strayShimDirs(): Promise<string[]> {
-    let names: string[] = [];
-    try {
-      names = await readdir(this.o.execRoot);
-    } catch { /* none yet */ }
-    return names.filter((n) => /^[a-f0-9]{64}$/.test(n) && !this.byId.has(n));
+  /**
+   * At start, after recover(): what a create cut short (kill -9, or a stop while it ran) left.
+   * The record is written last, so a container directory without one, or a shim directory no
+   * record owns, is such a create's: it is undone as the create's own failure path would —
+   * the shim deleted (it deletes the runtime's container), the bundle unmounted and its
+   * snapshot removed, the namespace unpinned, the directories removed. Returns their IDs.
+   */
+  async removeUnfinishedCreates(): Promise<string[]> {
+    const hex = (n: string) => /^[a-f0-9]{64}$/.test(n);
+    const list = async (d: string) => {
+      try {
+        return (await readdir(d, { withFileTypes: true })).filter((e) => e.isDirectory() && hex(e.name) && !this.byId.has(e.name)).map((e) => e.name);
+      } catch {
+        return [];
+      }
+    };
+    const ids = new Set(await list(this.o.execRoot));
+    // A directory with a record that failed validation is kept (recover() warned about it).
+    for (const id of await list(this.records.dir)) if (!(await stat(join(this.records.containerDir(id), 'container.json')).then(() => true, () => false))) ids.add(id);
+    for (const id of ids) {
+      const warn = (what: string) => (e: unknown) => this.o.onWarning(`removing the unfinished create ${id}: ${what}: ${(e as Error).message}`);
+      const dir = this.shimDir(id);
+      await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
+      // No engine record yet means nothing was mounted or snapshotted; the runtime's state goes either way.
+      await this.engine.removeContainer(id, { force: true }).catch((e) => {
+        if (!/no such container/.test((e as Error).message)) warn('removing its bundle')(e);
+      });
+      await this.networking.unpin(id).catch(warn('removing its network namespace'));
+      await rm(dir, { recursive: true, force: true }).catch(warn('removing its shim directory'));
+      await rm(this.records.containerDir(id), { recursive: true, force: true }).catch(warn('removing its directory'));
+    }
+    return [...ids];
   }
 
   // Pause, top, rename, and what execs.ts needs

@@ -14,7 +14,7 @@ import { UsageError } from '../common/argv.js';
 import { ContainerStore, createBundle, newContainerId, removeContainer, type BundleRequest, type ContainerRecord } from '../image/containers.js';
 import { ContentStore } from '../image/content/store.js';
 import { exportArchive, writeArchive } from '../image/exportArchive.js';
-import { diskUsage, prune, type DiskUsage, type PruneResult } from '../image/gc.js';
+import { diskUsage, prune, removeExtractLeftovers, type DiskUsage, type PruneResult } from '../image/gc.js';
 import { ImageStore, type ImageRecord } from '../image/imageStore.js';
 import { importArchive, importStream } from '../image/importArchive.js';
 import { push, type PushOptions, type PushResult } from '../image/registry/push.js';
@@ -60,6 +60,8 @@ export interface EngineOptions {
    * read at the first pull, so a bad one fails only what pulls.
    */
   mirrors?: Record<string, string> | string;
+  /** A registry GET that brings no byte for this long is aborted (default 60 s). */
+  registryStallTimeoutMs?: number;
   /** Told what went wrong but was worked around (a failed mirror). */
   onWarning?: (message: string) => void;
 }
@@ -138,6 +140,7 @@ export class Engine {
       credentials: req.credentials,
       registryToken: req.registryToken,
       mirrors,
+      stallTimeoutMs: this.options.registryStallTimeoutMs,
       platform: req.platform ? parsePlatform(req.platform) : undefined,
       onWarning: this.onWarning,
       progress: req.progress,
@@ -290,6 +293,11 @@ export class Engine {
   }
 
   /** Removes content, layers and leftovers no image or container uses. */
+  /** What pulls and builds cut short by a crash left unpacking (see gc.ts); how many went. */
+  async removeExtractLeftovers(): Promise<number> {
+    return removeExtractLeftovers(this.dataRoot, await this.snapshotter());
+  }
+
   async prune(): Promise<PruneResult> {
     return prune(this.dataRoot, await this.snapshotter());
   }

@@ -49,6 +49,23 @@ export function prune(dataRoot: string, snapshotter: Snapshotter): Promise<Prune
   return withCollectorLock(dataRoot, () => collect(dataRoot, snapshotter));
 }
 
+/**
+ * The extract snapshots (a layer being unpacked) of pulls and builds that a crash cut short.
+ * Those that run hold the lease for their whole time and name their snapshots under it, so
+ * any found under the collector's lock belongs to none: removed (a daemon does it at start).
+ */
+export function removeExtractLeftovers(dataRoot: string, snapshotter: Snapshotter): Promise<number> {
+  return withCollectorLock(dataRoot, async () => {
+    let n = 0;
+    for (const s of snapshotter.walk()) {
+      if (s.kind !== 'active' || !s.name.startsWith('extract-')) continue;
+      await snapshotter.remove(s.name);
+      n++;
+    }
+    return n;
+  });
+}
+
 async function collect(dataRoot: string, snapshotter: Snapshotter): Promise<PruneResult> {
   const store = new ContentStore(dataRoot);
   const r = reach(store, new ImageStore(dataRoot).list());

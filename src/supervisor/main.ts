@@ -43,6 +43,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'init-path', kind: 'string' },
   { name: 'seccomp-profile', kind: 'string' },
   { name: 'runtime-timeout', kind: 'string' },
+  { name: 'registry-stall-timeout', kind: 'string' },
   { name: 'log-level', kind: 'string', alias: ['l'] },
   { name: 'config', kind: 'string', alias: ['config-file'] },
   { name: 'bip', kind: 'string' },
@@ -66,6 +67,9 @@ Options:
       --init-path PATH          the static init --init runs as pid 1
                                 (default: tini-static, docker-init or tini in PATH)
       --runtime-timeout SECONDS a runtime call the shim waits for at most (default 60)
+      --registry-stall-timeout SECONDS
+                                a registry download that brings no byte for this
+                                long fails (default 60)
       --seccomp-profile PATH    the default seccomp profile, Docker's format, or
                                 unconfined (default /usr/share/containers/seccomp.json)
   -l, --log-level LEVEL         debug, info, warn, error, fatal (default info)
@@ -82,10 +86,10 @@ Options:
 `;
 
 /** --runtime-timeout: whole seconds, 1 s to a day. */
-function timeoutOf(v: string | undefined): number | undefined {
+function timeoutOf(v: string | undefined, flag = 'runtime-timeout'): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 86400) throw new UsageError(`--runtime-timeout: want whole seconds from 1 to 86400, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 86400) throw new UsageError(`--${flag}: want whole seconds from 1 to 86400, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -100,6 +104,7 @@ interface Settings {
   initPath?: string;
   seccompProfile?: string;
   runtimeTimeout?: number;
+  registryStallTimeout?: number;
   logLevel: string;
   bip?: string;
   bridge?: string;
@@ -172,6 +177,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     initPath: flagString(p, 'init-path') ?? fromFile.initPath,
     seccompProfile: flagString(p, 'seccomp-profile') ?? fromFile.seccompProfile,
     runtimeTimeout: timeoutOf(flagString(p, 'runtime-timeout')),
+    registryStallTimeout: timeoutOf(flagString(p, 'registry-stall-timeout'), 'registry-stall-timeout'),
     bip: flagString(p, 'bip') ?? fromFile.bip,
     bridge: flagString(p, 'bridge') ?? fromFile.bridge,
     dns: flagList(p, 'dns').length ? flagList(p, 'dns') : fromFile.dns ?? [],
@@ -271,7 +277,7 @@ export async function main(argv: string[]): Promise<number> {
   const { version, commit } = await buildInfo();
   const warn = (message: string) => log.warn({}, message);
   const runtimeRoot = join(s.execRoot, 'runtime');
-  const engine = new Engine({ dataRoot: s.dataRoot, stateDir: s.execRoot, runtime: s.runtime, runtimeRoot, mirrors: mirrorsOf(s.registryMirrors), onWarning: warn });
+  const engine = new Engine({ dataRoot: s.dataRoot, stateDir: s.execRoot, runtime: s.runtime, runtimeRoot, mirrors: mirrorsOf(s.registryMirrors), registryStallTimeoutMs: s.registryStallTimeout === undefined ? undefined : s.registryStallTimeout * 1000, onWarning: warn });
   let containers: Containers;
   try {
     containers = new Containers(engine, { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, runtimeRoot, shimBinary: defaultShimBinary(), initBinary, seccompProfile: seccomp.profile, runtimeTimeout: s.runtimeTimeout, onWarning: warn, bip: s.bip, bridge: s.bridge, dns: s.dns });
@@ -284,7 +290,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   await containers.recover();
   await removeBuildLeftovers(engine, warn);
-  for (const d of await containers.strayShimDirs()) warn(`${join(s.execRoot, d)} belongs to no container record (a create that did not finish)`);
+  const extracts = await engine.removeExtractLeftovers().catch((e) => { warn(`removing what crashed pulls left: ${(e as Error).message}`); return 0; });
+  if (extracts) warn(`removed ${extracts} layer snapshot(s) that a pull or build cut short by a crash left`);
+  for (const id of await containers.removeUnfinishedCreates()) warn(`container ${id}: a create that did not finish (no record); what it made was removed`);
 
   const daemon: DaemonSettings = { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, registryMirrors: s.registryMirrors, insecureRegistries: s.insecureRegistries, version, commit, initBinary: initBinary ?? '', seccompProfile: seccomp.source };
   const api: Api = { engine, containers, settings: daemon };

@@ -20,6 +20,51 @@ export interface RegistryOptions {
   mirrors?: Record<string, string>;
   /** The token scope's actions (`pull` unless told; a push asks `push,pull`). */
   actions?: string;
+  /**
+   * A GET that gets no byte (headers or body) for this long is aborted (default 60 s):
+   * a registry that stalls mid-layer would otherwise hold the pull, its lock and its
+   * client forever.
+   */
+  stallTimeoutMs?: number;
+}
+
+export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+
+/** The error of a stalled transfer, as the content store reports network errors (code + message). */
+function stallError(ms: number, host: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${host} sent nothing for ${ms / 1000} s (registry stall timeout)`), { code: 'ETIMEDOUT' });
+}
+
+/**
+ * A response body read with an inactivity timeout: each read must bring bytes within
+ * `ms`, else the request is aborted (its socket closed) and the read fails. The time the
+ * consumer spends on a chunk does not count.
+ */
+async function* guardedBody(body: ReadableStream<Uint8Array>, ms: number, abort: (e: Error) => void, host: string): AsyncIterable<Uint8Array> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const e = stallError(ms, host);
+          abort(e);
+          reject(e);
+        }, ms);
+      });
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await Promise.race([reader.read(), stalled]);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    // An early stop (an error of the consumer, a stall) must not leave the socket open.
+    reader.cancel().catch(() => undefined);
+  }
 }
 
 /** `docker.io=127.0.0.1:5000,quay.io=mirror:5000` → a map. */
@@ -78,17 +123,29 @@ export class RegistryClient {
     return this.credentials ?? undefined;
   }
 
-  /** GET with auth; a 401 is answered once with the challenge's scheme. */
-  private async get(url: string, headers: Record<string, string>, step: string): Promise<Response> {
-    return this.request('GET', url, headers, step);
+  private get stallMs(): number {
+    return this.opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+  }
+
+  /**
+   * GET with auth; a 401 is answered once with the challenge's scheme. The answer's
+   * headers must come within the stall timeout; `ctl` aborts the request later (the body).
+   */
+  private async get(url: string, headers: Record<string, string>, step: string, ctl = new AbortController()): Promise<Response> {
+    const timer = setTimeout(() => ctl.abort(stallError(this.stallMs, this.host)), this.stallMs);
+    try {
+      return await this.request('GET', url, headers, step, undefined, ctl.signal);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
    * Any request with the registry's auth (a body is a Buffer, so that it can be
    * sent again after the 401 that asked for credentials).
    */
-  async request(method: string, url: string, headers: Record<string, string>, step: string, body?: Buffer): Promise<Response> {
-    let res = await this.send(url, headers, step, method, body);
+  async request(method: string, url: string, headers: Record<string, string>, step: string, body?: Buffer, signal?: AbortSignal): Promise<Response> {
+    let res = await this.send(url, headers, step, method, body, signal);
     if (res.status === 401) {
       const challenge = res.headers.get('www-authenticate') ?? '';
       const first = await registryErrors(res);
@@ -97,7 +154,7 @@ export class RegistryClient {
       } catch (e) {
         throw withRegistryErrors(e, 401, (e as { registry?: RegistryFailure }).registry?.errors ?? first);
       }
-      res = await this.send(url, headers, step, method, body);
+      res = await this.send(url, headers, step, method, body, signal);
       if (res.status === 401) {
         const errors = await registryErrors(res);
         throw withRegistryErrors(new RuntimeError({ step, path: url, detail: `HTTP 401: the registry refused ${this.creds() ? `the credentials of ${this.creds()!.username}` : 'anonymous access and no credentials for it were found'}` }), 401, errors);
@@ -106,10 +163,11 @@ export class RegistryClient {
     return res;
   }
 
-  private async send(url: string, headers: Record<string, string>, step: string, method = 'GET', body?: Buffer): Promise<Response> {
+  private async send(url: string, headers: Record<string, string>, step: string, method = 'GET', body?: Buffer, signal?: AbortSignal): Promise<Response> {
     try {
-      return await fetch(url, { method, body: body ? new Uint8Array(body) : undefined, headers: { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) }, redirect: method === 'GET' || method === 'HEAD' ? 'follow' : 'manual' });
+      return await fetch(url, { method, signal, body: body ? new Uint8Array(body) : undefined, headers: { ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) }, redirect: method === 'GET' || method === 'HEAD' ? 'follow' : 'manual' });
     } catch (e) {
+      if (signal?.aborted && signal.reason instanceof Error) throw networkError(step, url, { cause: signal.reason });
       throw networkError(step, url, e);
     }
   }
@@ -149,11 +207,18 @@ export class RegistryClient {
   async manifest(reference: string): Promise<FetchedManifest> {
     const url = `${this.base}/manifests/${reference}`;
     const step = `fetch manifest ${reference}`;
-    const res = await this.get(url, { accept: MANIFEST_ACCEPT }, step);
+    const ctl = new AbortController();
+    const res = await this.get(url, { accept: MANIFEST_ACCEPT }, step, ctl);
     if (!res.ok) throw await httpError(step, url, res);
     const length = Number(res.headers.get('content-length') ?? 0);
     if (length > MAX_MANIFEST) throw new RuntimeError({ step, path: url, detail: `manifest of ${length} bytes is over the ${MAX_MANIFEST} limit` });
-    const data = Buffer.from(await res.arrayBuffer());
+    const chunks: Uint8Array[] = [];
+    try {
+      for await (const c of guardedBody(res.body ?? new Blob([]).stream(), this.stallMs, (e) => ctl.abort(e), this.host)) chunks.push(c);
+    } catch (e) {
+      throw networkError(step, url, { cause: e });
+    }
+    const data = Buffer.concat(chunks);
     const digest = sha256(data);
     if (reference.startsWith('sha256:') && digest !== reference) throw new RuntimeError({ step: `verify manifest ${reference}`, path: url, detail: `the registry sent content with digest ${digest}` });
     const claimed = res.headers.get('docker-content-digest');
@@ -175,16 +240,18 @@ export class RegistryClient {
   async blob(desc: Descriptor, offset: number): Promise<{ offset: number; body: AsyncIterable<Uint8Array> }> {
     const url = `${this.base}/blobs/${desc.digest}`;
     const step = `fetch blob ${desc.digest}`;
-    let res = await this.get(url, offset > 0 ? { range: `bytes=${offset}-` } : {}, step);
+    let ctl = new AbortController();
+    let res = await this.get(url, offset > 0 ? { range: `bytes=${offset}-` } : {}, step, ctl);
     if (res.status === 416) {
       await res.body?.cancel();
-      res = await this.get(url, {}, step);
+      ctl = new AbortController();
+      res = await this.get(url, {}, step, ctl);
       offset = 0;
     }
     if (!res.ok) throw await httpError(step, url, res);
     if (!res.body) throw new RuntimeError({ step, path: url, detail: 'empty answer' });
     const start = res.status === 206 ? offset : 0;
-    return { offset: start, body: res.body as unknown as AsyncIterable<Uint8Array> };
+    return { offset: start, body: guardedBody(res.body, this.stallMs, (e) => ctl.abort(e), this.host) };
   }
 
   /** Where a blob comes from, for messages. */
