@@ -66,6 +66,14 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+function decodeParam(key: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new BadRequest(`invalid ${key} in the path: malformed %-escape in ${JSON.stringify(raw)}`);
+  }
+}
+
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
@@ -103,9 +111,12 @@ export class Router {
   /** A POST answered plainly, or hijacked when the client asks for an upgrade (exec start). */
   postOrHijack(path: string, h: Handler, hj: HijackHandler): void { this.add('POST', path, { handler: h, hijack: hj }); }
 
+  /** The route of `method url`; a malformed %-escape in a parameter is the client's mistake (BadRequest). */
   private match(method: string, url: string): { route?: Route; req?: Omit<Request, 'raw' | 'json' | 'headers' | 'method'>; allowed: boolean } {
-    const u = new URL(url, 'http://tsd');
-    const path = u.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
+    // Split by hand: `new URL` reads `//x/y` as host x, path /y, and resolves `..`.
+    const q = url.indexOf('?');
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    const path = (q < 0 ? url : url.slice(0, q)).replace(/^\/v\d+\.\d+(?=\/)/, '');
     let pathMatched = false;
     for (const route of this.routes) {
       const m = route.pattern.exec(path);
@@ -113,8 +124,8 @@ export class Router {
       pathMatched = true;
       if (route.method !== method) continue;
       const params: Record<string, string> = {};
-      route.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
-      return { route, req: { path, params, query: u.searchParams }, allowed: true };
+      route.keys.forEach((k, i) => (params[k] = decodeParam(k, m[i + 1])));
+      return { route, req: { path, params, query }, allowed: true };
     }
     return { allowed: !pathMatched };
   }
@@ -139,7 +150,15 @@ export class Router {
 
   async handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
-    const { route, req, allowed } = this.match(raw.method ?? 'GET', raw.url ?? '/');
+    let found: ReturnType<Router['match']>;
+    try {
+      found = this.match(raw.method ?? 'GET', raw.url ?? '/');
+    } catch (e) {
+      sendError(res, e);
+      raw.resume();
+      return;
+    }
+    const { route, req, allowed } = found;
     if (!route?.handler || !req) {
       const e = Object.assign(new Error(allowed ? `page not found` : `method ${raw.method} not allowed`), { kind: allowed ? 'not-found' : 'invalid-argument' });
       sendJson(res, allowed ? 404 : 405, { message: e.message });
@@ -157,7 +176,14 @@ export class Router {
 
   async handleUpgrade(raw: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const headerLines = Object.entries(COMMON_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-    const { route, req } = this.match(raw.method ?? 'GET', raw.url ?? '/');
+    let found: ReturnType<Router['match']> = { allowed: true };
+    let matchError: unknown;
+    try {
+      found = this.match(raw.method ?? 'GET', raw.url ?? '/');
+    } catch (e) {
+      matchError = e;
+    }
+    const { route, req } = found;
     let upgraded = false;
     const conn: Hijack = {
       socket,
@@ -174,6 +200,7 @@ export class Router {
       },
     };
     socket.on('error', () => {});
+    if (matchError) return conn.fail(matchError);
     if (!route?.hijack || !req) return conn.fail(Object.assign(new Error('page not found'), { kind: 'not-found' }));
     const r = this.request(raw, req);
     try {
