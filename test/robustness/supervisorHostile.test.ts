@@ -430,8 +430,9 @@ describe('names and ids that try to leave', () => {
       [{ Mounts: [{ Type: 'bind', Source: 'rel/../x', Target: '/x' }] }, /mount path must be absolute/],
       [{ LogConfig: { Type: 'json-file', Config: { path: '/etc/x' } } }, /^unknown log opt 'path' for json-file log driver$/],
       [{ LogConfig: { Type: 'json-file', Config: { 'log-path': '../../x' } } }, /^unknown log opt 'log-path' for json-file log driver$/],
-      [{ LogConfig: { Type: 'file', Config: {} } }, /logging plugin file|not supported/],
-      [{ LogConfig: { Type: '../../bin/sh', Config: {} } }, /logging plugin|not supported/],
+      [{ LogConfig: { Type: 'file', Config: {} } }, /^error looking up logging plugin file: plugin "file" not found$/],
+      [{ LogConfig: { Type: '../../bin/sh', Config: {} } }, /^error looking up logging plugin \.\.\/\.\.\/bin\/sh: plugin "\.\.\/\.\.\/bin\/sh" not found$/],
+      [{ LogConfig: { Type: 'syslog', Config: {} } }, /logging driver "syslog" is not supported/],
     ];
     for (const [hc, msg] of cases) {
       const a = await api('POST', '/containers/create', { Image: 'busybox', Cmd: ['true'], HostConfig: hc });
