@@ -24,7 +24,7 @@ export interface Request {
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingMessage['headers'];
-  /** The JSON body (undefined when empty); malformed JSON is a 400. */
+  /** The JSON body (undefined when empty); malformed JSON, or a string with a NUL byte, is a 400. */
   json(): Promise<unknown>;
   raw: IncomingMessage;
 }
@@ -64,6 +64,19 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** The path (Cmd[0], Labels.a) of the first string, value or key, with a NUL byte; undefined if none. */
+function nulPath(v: unknown, path: string, depth = 0): string | undefined {
+  if (typeof v === 'string') return v.includes('\0') ? path : undefined;
+  if (!v || typeof v !== 'object' || depth > 64) return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const p = Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+    if (k.includes('\0')) return p;
+    const hit = nulPath(x, p, depth + 1);
+    if (hit !== undefined) return hit;
+  }
+  return undefined;
 }
 
 function decodeParam(key: string, raw: string): string {
@@ -139,11 +152,16 @@ export class Router {
       async json() {
         const body = await readBody(raw);
         if (!body.length) return undefined;
+        let value: unknown;
         try {
-          return JSON.parse(body.toString('utf8'));
+          value = JSON.parse(body.toString('utf8'));
         } catch (e) {
           throw new BadRequest(`invalid JSON in the request body: ${(e as Error).message}`);
         }
+        // The runtime and the kernel would cut such a string at the NUL (or refuse it later, as a 500).
+        const nul = nulPath(value, '');
+        if (nul !== undefined) throw new BadRequest(`${nul || 'request body'}: invalid string: it contains a NUL byte`);
+        return value;
       },
     };
   }
