@@ -411,6 +411,15 @@ describe('names and ids that try to leave', () => {
     expect((await t.docker(['rm', '-f', running])).code).toBe(0);
   });
 
+  it('a command that is no executable is a 400 naming it, and leaves nothing', async () => {
+    for (const cmd of ['/', '/nonexistent', '/etc/passwd']) {
+      const a = await api('POST', '/containers/create', { Image: 'busybox', Cmd: [cmd] });
+      expect(a.status, `${cmd}: ${a.body}`).toBe(400);
+      expect(JSON.parse(a.body).message).toMatch(/find the executable/);
+    }
+    expect(leftovers(t).filter((l) => !l.startsWith('shim '))).toEqual(leftBefore.filter((l) => !l.startsWith('shim ')));
+  });
+
   it('very long names: refused with a 400 or taken (as dockerd), never a 500', async () => {
     for (const len of [255, 256, 5000]) {
       const n = 'v'.repeat(len);
