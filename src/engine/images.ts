@@ -16,7 +16,7 @@ import { RuntimeError } from '../common/errors.js';
 import type { RegistryFailure } from '../image/registry/client.js';
 import type { Credentials } from '../image/registry/credentials.js';
 import { checkLogin } from '../image/registry/login.js';
-import { familiarName, formatReference, parseReference } from '../image/reference.js';
+import { familiarName, formatReference, isRegistryHost, parseReference } from '../image/reference.js';
 import { chainIds } from '../image/unpack/unpacker.js';
 import { isIntermediateName } from '../image/build/imageWriter.js';
 import type { Containers } from './containers.js';
@@ -323,6 +323,8 @@ export class Images {
   async login(auth: AuthConfig, insecureRegistries: string[]): Promise<{ Status: string; IdentityToken: string }> {
     // dockerd: no server address is Docker Hub.
     const server = (auth.serveraddress ?? '').replace(/^https?:\/\//, '').replace(/\/.*$/, '') || 'docker.io';
+    // A server address that is no host (`../etc`, a newline) is the client's mistake, never looked up.
+    if (!isRegistryHost(server)) throw invalid(`invalid registry address ${JSON.stringify(auth.serveraddress)}: want a host name or address with an optional port`);
     const host = server === 'index.docker.io' || server === 'docker.io' ? 'registry-1.docker.io' : server;
     const { credentials } = credentialsOf(auth);
     if (!credentials) throw invalid('username and password: missing');

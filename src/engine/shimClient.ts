@@ -63,7 +63,9 @@ export function startShim(o: ShimOptions): Promise<number> {
       const m = /^OK (\d+)\n?$/.exec(out);
       if (code === 0 && m) return resolve(Number(m[1]));
       const detail = err.trim().split('\n').pop() || `the shim exited with status ${code}${out ? `: ${out.trim()}` : ''}`;
-      reject(new RuntimeError({ step: 'create the container', path: o.id, detail }));
+      // A command that is no executable is the caller's mistake (dockerd answers it with 400 too).
+      const kind = /find the executable/.test(detail) ? 'invalid-argument' as const : undefined;
+      reject(new RuntimeError({ kind, step: 'create the container', path: o.id, detail }));
     });
   });
 }

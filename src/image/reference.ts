@@ -15,6 +15,13 @@ export const DEFAULT_REGISTRY = 'docker.io';
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+// Docker's domain: dot-separated labels (letters, digits, inner dashes), an optional port.
+const DOMAIN_RE = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d{1,5})?$/;
+
+/** Whether `host` is a registry host as Docker spells one (name or IPv4, optional port). */
+export function isRegistryHost(host: string): boolean {
+  return DOMAIN_RE.test(host);
+}
 
 export class ReferenceError extends Error {
   constructor(ref: string, why: string) {
@@ -45,6 +52,8 @@ export function parseReference(input: string): ImageReference {
   let registry = DEFAULT_REGISTRY;
   // The first component is a registry when it looks like a host: a dot, a port, or localhost.
   if (parts.length > 1 && (/[.:]/.test(parts[0]) || parts[0] === 'localhost')) registry = parts.shift()!;
+  // `../x` or `a..b/c` is no host: refused, never looked up or stored as one.
+  if (!DOMAIN_RE.test(registry)) throw new ReferenceError(input, `registry ${JSON.stringify(registry)} is not a host name with an optional port`);
   if (registry === 'index.docker.io' || registry === 'registry-1.docker.io') registry = DEFAULT_REGISTRY;
   if (registry === DEFAULT_REGISTRY && parts.length === 1) parts.unshift('library');
   for (const p of parts) {

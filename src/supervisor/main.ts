@@ -49,6 +49,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'bip', kind: 'string' },
   { name: 'bridge', kind: 'string', alias: ['b'] },
   { name: 'dns', kind: 'list' },
+  { name: 'group', kind: 'string', alias: ['G'] },
+  { name: 'http-headers-timeout', kind: 'string' },
   { name: 'help', kind: 'bool', alias: ['h'] },
 ];
 
@@ -79,13 +81,17 @@ Options:
                                 no default network (containers run as none)
       --dns IP                  where user networks' name servers forward other
                                 names (default: the host's resolv.conf)
+  -G, --group GROUP             the socket's group (name or gid; default root):
+                                its members can drive tsd, which is root access
+      --http-headers-timeout SECONDS  a connection that has not sent its request's
+                                headers by then is closed (default 60)
       --config FILE             daemon.json with the same keys (hosts, data-root,
                                 exec-root, pidfile, runtime, registry-mirrors,
                                 insecure-registries, init-path, seccomp-profile,
-                                log-level, bip, bridge, dns)
+                                log-level, bip, bridge, dns, group)
 `;
 
-/** --runtime-timeout: whole seconds, 1 s to a day. */
+/** --runtime-timeout, --registry-stall-timeout, --http-headers-timeout: whole seconds, 1 s to a day. */
 function timeoutOf(v: string | undefined, flag = 'runtime-timeout'): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -109,6 +115,9 @@ interface Settings {
   bip?: string;
   bridge?: string;
   dns: string[];
+  /** The socket's group: a name or a gid (resolved at listen). */
+  group?: string;
+  headersTimeout: number;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -145,7 +154,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
       throw new UsageError(`${configFile}: invalid JSON: ${(e as Error).message}`);
     }
     if (!file || typeof file !== 'object' || Array.isArray(file)) throw new UsageError(`${configFile}: want a JSON object`);
-    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'init-path', 'seccomp-profile', 'log-level', 'bip', 'bridge', 'dns'];
+    const known = ['hosts', 'host', 'data-root', 'exec-root', 'pidfile', 'runtime', 'registry-mirrors', 'registry-mirror', 'insecure-registries', 'insecure-registry', 'init-path', 'seccomp-profile', 'log-level', 'bip', 'bridge', 'dns', 'group'];
     for (const k of Object.keys(file)) if (!known.includes(k)) throw new UsageError(`${configFile}: unknown key "${k}" (known: ${known.join(', ')})`);
   }
   const cf = configFile ?? '';
@@ -163,6 +172,7 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     bip: stringOf(file.bip, 'bip', cf),
     bridge: stringOf(file.bridge, 'bridge', cf),
     dns: stringsOf(file.dns, 'dns', cf),
+    group: stringOf(file.group, 'group', cf),
   };
   const hosts = flagList(p, 'host');
   const s: Settings = {
@@ -181,6 +191,8 @@ async function readSettings(argv: string[]): Promise<Settings | undefined> {
     bip: flagString(p, 'bip') ?? fromFile.bip,
     bridge: flagString(p, 'bridge') ?? fromFile.bridge,
     dns: flagList(p, 'dns').length ? flagList(p, 'dns') : fromFile.dns ?? [],
+    group: flagString(p, 'group') ?? fromFile.group,
+    headersTimeout: timeoutOf(flagString(p, 'http-headers-timeout'), 'http-headers-timeout') ?? 60,
   };
   for (const d of s.dns) if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(d)) throw new UsageError(`--dns ${JSON.stringify(d)}: want an IPv4 address`);
   if (!LEVELS.includes(s.logLevel)) throw new UsageError(`--log-level: want one of ${LEVELS.join(', ')}, got ${JSON.stringify(s.logLevel)}`);
@@ -215,18 +227,34 @@ function makeLogger(level: string): Logger {
   }, pino.destination({ dest: 2, sync: true })) as unknown as Logger;
 }
 
-async function listen(server: Server, path: string): Promise<void> {
+/** -G: a gid, or a group name looked up in /etc/group (as dockerd). */
+async function gidOf(group: string | undefined): Promise<number> {
+  if (group === undefined) return 0;
+  if (/^\d+$/.test(group)) return Number(group);
+  const line = (await readFile('/etc/group', 'utf8')).split('\n').find((l) => l.split(':')[0] === group);
+  if (!line) throw new UsageError(`-G ${group}: group ${JSON.stringify(group)} not found in /etc/group`);
+  return Number(line.split(':')[2]);
+}
+
+async function listen(server: Server, path: string, gid: number): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
   // The lock is held: a socket file left here is a dead daemon's.
   await rm(path, { force: true });
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(path, () => {
-      server.off('error', rej);
-      res();
+  // Anyone who can connect is root: the socket is made 0600 (umask 0177), so it is
+  // never reachable by others between bind and the chmod below, whatever umask tsd got.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(path, () => {
+        server.off('error', rej);
+        res();
+      });
     });
-  });
-  await chown(path, 0, 0);
+  } finally {
+    process.umask(umask);
+  }
+  await chown(path, 0, gid);
   await chmod(path, 0o660);
 }
 
@@ -307,9 +335,20 @@ export async function main(argv: string[]): Promise<number> {
   registerBuild(router, api);
 
   const hijacked = new Set<Duplex>();
-  const server = createServer((req, res) => {
+  // A client must send its headers within --http-headers-timeout (node closes it with
+  // 408); the body and the answer have no bound: long builds, loads and pulls,
+  // `logs -f` and hijacked streams (attach, exec) are not cut.
+  const headersTimeout = s.headersTimeout * 1000;
+  const server = createServer({ headersTimeout, requestTimeout: 0, connectionsCheckingInterval: Math.min(30_000, Math.ceil(headersTimeout / 4)) }, (req, res) => {
     log.debug({ method: req.method, url: req.url }, 'request');
     void router.handle(req, res);
+  });
+  // Bad framing (node's parser refuses it) is answered in Docker's shape, {"message"}; 408 and 431 keep their meaning.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+    const [status, text] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    const body = JSON.stringify({ message: `${text.toLowerCase()}: ${err.code ?? err.message}` });
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
     log.debug({ method: req.method, url: req.url }, 'upgrade');
@@ -319,7 +358,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   const socketPath = s.hosts[0].slice('unix://'.length);
   try {
-    await listen(server, socketPath);
+    await listen(server, socketPath, await gidOf(s.group));
   } catch (e) {
     log.error({ err: (e as Error).message }, 'cannot listen');
     closeSync(lockFd);

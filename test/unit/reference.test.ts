@@ -13,11 +13,13 @@ describe('image references', () => {
     ['quay.io/a/b/c:1.0', 'quay.io/a/b/c:1.0'],
     [`busybox@sha256:${'a'.repeat(64)}`, `docker.io/library/busybox@sha256:${'a'.repeat(64)}`],
     [`busybox:1@sha256:${'b'.repeat(64)}`, `docker.io/library/busybox:1@sha256:${'b'.repeat(64)}`],
+    ['127.0.0.1:5000/a', '127.0.0.1:5000/a:latest'],
+    ['my-registry.example:443/a/b', 'my-registry.example:443/a/b:latest'],
   ])('%s → %s', (input, full) => {
     expect(formatReference(parseReference(input))).toBe(full);
   });
 
-  it.each(['', 'Busybox', 'busybox:', 'a b', 'busybox@sha256:123', 'busybox:-x', 'a//b'])('refuses %j', (bad) => {
+  it.each(['', 'Busybox', 'busybox:', 'a b', 'busybox@sha256:123', 'busybox:-x', 'a//b', '../x', '../../etc/passwd', 'a..b/c', '-a.b/c', 'a.b:port/c', '.x/y'])('refuses %j', (bad) => {
     expect(() => parseReference(bad)).toThrow(/invalid image reference/);
   });
 

@@ -172,10 +172,14 @@ function parseSize(v: string): number | undefined {
   return Math.floor(Number(m[1]) * unit);
 }
 
+const DOCKER_LOG_DRIVERS = ['json-file', 'local', 'none', 'syslog', 'journald', 'gelf', 'fluentd', 'awslogs', 'splunk', 'etwlogs', 'gcplogs', 'logentries'];
+
 /** HostConfig.LogConfig: json-file (Docker's default, what the shim writes) with max-size / max-file, or nothing. */
 function parseLogConfig(lc: { Type?: Maybe<string>; Config?: Maybe<Record<string, string>> } | null | undefined): HostConfig['LogConfig'] {
   if (!lc) return undefined;
   const type = lc.Type || 'json-file';
+  // dockerd's answer for a name that is no driver (a path, a typo); its own drivers are named as unsupported here.
+  if (!DOCKER_LOG_DRIVERS.includes(type)) throw new BadRequest(`error looking up logging plugin ${type}: plugin ${JSON.stringify(type)} not found`);
   if (type !== 'json-file') throw new BadRequest(`HostConfig.LogConfig.Type: logging driver ${JSON.stringify(type)} is not supported (only json-file)`);
   const config = lc.Config ?? {};
   for (const k of Object.keys(config)) if (k !== 'max-size' && k !== 'max-file') throw new BadRequest(`unknown log opt '${k}' for json-file log driver`);

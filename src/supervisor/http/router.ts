@@ -24,7 +24,7 @@ export interface Request {
   params: Record<string, string>;
   query: URLSearchParams;
   headers: IncomingMessage['headers'];
-  /** The JSON body (undefined when empty); malformed JSON is a 400. */
+  /** The JSON body (undefined when empty); malformed JSON, or a string with a NUL byte, is a 400. */
   json(): Promise<unknown>;
   raw: IncomingMessage;
 }
@@ -66,6 +66,27 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** The path (Cmd[0], Labels.a) of the first string, value or key, with a NUL byte; undefined if none. */
+function nulPath(v: unknown, path: string, depth = 0): string | undefined {
+  if (typeof v === 'string') return v.includes('\0') ? path : undefined;
+  if (!v || typeof v !== 'object' || depth > 64) return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const p = Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+    if (k.includes('\0')) return p;
+    const hit = nulPath(x, p, depth + 1);
+    if (hit !== undefined) return hit;
+  }
+  return undefined;
+}
+
+function decodeParam(key: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new BadRequest(`invalid ${key} in the path: malformed %-escape in ${JSON.stringify(raw)}`);
+  }
+}
+
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
@@ -103,9 +124,12 @@ export class Router {
   /** A POST answered plainly, or hijacked when the client asks for an upgrade (exec start). */
   postOrHijack(path: string, h: Handler, hj: HijackHandler): void { this.add('POST', path, { handler: h, hijack: hj }); }
 
+  /** The route of `method url`; a malformed %-escape in a parameter is the client's mistake (BadRequest). */
   private match(method: string, url: string): { route?: Route; req?: Omit<Request, 'raw' | 'json' | 'headers' | 'method'>; allowed: boolean } {
-    const u = new URL(url, 'http://tsd');
-    const path = u.pathname.replace(/^\/v\d+\.\d+(?=\/)/, '');
+    // Split by hand: `new URL` reads `//x/y` as host x, path /y, and resolves `..`.
+    const q = url.indexOf('?');
+    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
+    const path = (q < 0 ? url : url.slice(0, q)).replace(/^\/v\d+\.\d+(?=\/)/, '');
     let pathMatched = false;
     for (const route of this.routes) {
       const m = route.pattern.exec(path);
@@ -113,8 +137,8 @@ export class Router {
       pathMatched = true;
       if (route.method !== method) continue;
       const params: Record<string, string> = {};
-      route.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
-      return { route, req: { path, params, query: u.searchParams }, allowed: true };
+      route.keys.forEach((k, i) => (params[k] = decodeParam(k, m[i + 1])));
+      return { route, req: { path, params, query }, allowed: true };
     }
     return { allowed: !pathMatched };
   }
@@ -128,18 +152,31 @@ export class Router {
       async json() {
         const body = await readBody(raw);
         if (!body.length) return undefined;
+        let value: unknown;
         try {
-          return JSON.parse(body.toString('utf8'));
+          value = JSON.parse(body.toString('utf8'));
         } catch (e) {
           throw new BadRequest(`invalid JSON in the request body: ${(e as Error).message}`);
         }
+        // The runtime and the kernel would cut such a string at the NUL (or refuse it later, as a 500).
+        const nul = nulPath(value, '');
+        if (nul !== undefined) throw new BadRequest(`${nul || 'request body'}: invalid string: it contains a NUL byte`);
+        return value;
       },
     };
   }
 
   async handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
     for (const [k, v] of Object.entries(COMMON_HEADERS)) res.setHeader(k, v);
-    const { route, req, allowed } = this.match(raw.method ?? 'GET', raw.url ?? '/');
+    let found: ReturnType<Router['match']>;
+    try {
+      found = this.match(raw.method ?? 'GET', raw.url ?? '/');
+    } catch (e) {
+      sendError(res, e);
+      raw.resume();
+      return;
+    }
+    const { route, req, allowed } = found;
     if (!route?.handler || !req) {
       const e = Object.assign(new Error(allowed ? `page not found` : `method ${raw.method} not allowed`), { kind: allowed ? 'not-found' : 'invalid-argument' });
       sendJson(res, allowed ? 404 : 405, { message: e.message });
@@ -157,7 +194,14 @@ export class Router {
 
   async handleUpgrade(raw: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const headerLines = Object.entries(COMMON_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-    const { route, req } = this.match(raw.method ?? 'GET', raw.url ?? '/');
+    let found: ReturnType<Router['match']> = { allowed: true };
+    let matchError: unknown;
+    try {
+      found = this.match(raw.method ?? 'GET', raw.url ?? '/');
+    } catch (e) {
+      matchError = e;
+    }
+    const { route, req } = found;
     let upgraded = false;
     const conn: Hijack = {
       socket,
@@ -174,6 +218,7 @@ export class Router {
       },
     };
     socket.on('error', () => {});
+    if (matchError) return conn.fail(matchError);
     if (!route?.hijack || !req) return conn.fail(Object.assign(new Error('page not found'), { kind: 'not-found' }));
     const r = this.request(raw, req);
     try {
