@@ -174,6 +174,9 @@ int main(int argc, char **argv) {
     report(0, msg);
     _exit(1);
   }
+  /* A socket left by a killed shim goes before the directory watch starts: its
+   * unlink, seen by the watch, would read as the engine removing us. */
+  unlinkat(g_dirfd, "shim.sock", 0);
   loop_init();
   dir_path(path, sizeof path, "shim.sock");
   if (control_listen(path) < 0) {

@@ -467,8 +467,8 @@ export class Containers {
     if (r.State.Status === 'exited' || r.State.Status === 'dead') {
       // A finished container runs again in a new shim (the old one ends with DELETE; its log stays).
       await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
-      // A shim that was killed left its socket: the new one's unlink of it would be seen by its
-      // own directory watch as the engine's `rm -rf DIR`, and it would exit at once.
+      // The previous run's files go; a killed shim's socket too (the shim also removes a stale one
+      // itself, before its directory watch starts, where an older shim binary exited at the unlink).
       await Promise.all(['exit', 'init.pid', 'runtime.log', 'shim.sock', 'shim.pid'].map((f) => rm(join(dir, f), { force: true })));
       await mkdir(dir, { recursive: true, mode: 0o700 });
       if (this.onBridge(r.HostConfig.NetworkMode)) await this.repinNetwork(r.Id);

@@ -156,6 +156,8 @@ interface Options {
   flags?: string[];
   /** The binary the shim runs (default: the runtime of the describe). */
   runtime?: string;
+  /** Prepares the shim's directory before the shim starts. */
+  prepare?: (dir: string) => void;
 }
 
 /** Processes whose command line contains `text` (NUL-separated arguments). */
@@ -197,6 +199,7 @@ describe.each(runtimes)('tsrun-shim over %s', (_name, runtime, rootOf) => {
       const id = uniqueId('shim');
       const dir = join(work, id);
       mkdirSync(dir, { mode: 0o700 });
+      o.prepare?.(dir);
       const s = { id, dir, runtime: runtime!, root: rootOf(), bundle };
       started.push(s);
       const r = await runShim(['--id', id, '--bundle', bundle.dir, '--runtime', o.runtime ?? runtime!, '--runtime-root', s.root, '--dir', dir, ...(o.flags ?? [])]);
@@ -289,6 +292,17 @@ describe.each(runtimes)('tsrun-shim over %s', (_name, runtime, rootOf) => {
       expect((await c2.request(SHIM.WAIT, ''))[1]).toBe('3');
       expect((await c2.request(SHIM.STATE)).slice(2, 4)).toEqual(['stopped', '3']);
       c2.close();
+      await remove(s);
+    });
+
+    it('a socket left by a killed shim in its directory is replaced; the new shim stays up', async () => {
+      // The unlink of the stale socket used to reach the shim's own directory watch, read as
+      // the engine's rm -rf DIR: the shim exited right after OK.
+      const s = await create({ args: ['sleep', '1000'], prepare: (dir) => writeFileSync(join(dir, 'shim.sock'), '') });
+      await sleep(300);
+      const c = new Client(s.dir);
+      expect(await c.request(SHIM.STATE)).toEqual([SHIM.OK, String(s.pid), 'created', '', '', '']);
+      c.close();
       await remove(s);
     });
 
