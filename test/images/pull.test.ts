@@ -237,7 +237,8 @@ describe('tsctl pull', () => {
       // Once the held bytes reach the disk, the pull has an extract snapshot and a partial download that no image names yet.
       const partialWritten = () => {
         const dir = join(root, 'content/ingest');
-        return existsSync(dir) && readdirSync(dir).some((n) => n.endsWith('.partial') && statSync(join(dir, n)).size > 0);
+        // Another blob's partial may be renamed into place between the readdir and the stat.
+        return existsSync(dir) && readdirSync(dir).some((n) => n.endsWith('.partial') && (statSync(join(dir, n), { throwIfNoEntry: false })?.size ?? 0) > 0);
       };
       for (let i = 0; i < 200 && !partialWritten(); i++) await new Promise((r) => setTimeout(r, 25));
       expect(partialWritten()).toBe(true);
