@@ -467,9 +467,9 @@ export class Containers {
     if (r.State.Status === 'exited' || r.State.Status === 'dead') {
       // A finished container runs again in a new shim (the old one ends with DELETE; its log stays).
       await shimRequest(dir, [SHIM.DELETE]).catch(() => {});
-      // The previous run's files go; a killed shim's socket too (the shim also removes a stale one
-      // itself, before its directory watch starts, where an older shim binary exited at the unlink).
-      await Promise.all(['exit', 'init.pid', 'runtime.log', 'shim.sock', 'shim.pid'].map((f) => rm(join(dir, f), { force: true })));
+      // The previous run's files go. A killed shim's shim.sock and shim.pid are the new shim's to
+      // replace: it removes a stale socket before its directory watch starts.
+      await Promise.all(['exit', 'init.pid', 'runtime.log'].map((f) => rm(join(dir, f), { force: true })));
       await mkdir(dir, { recursive: true, mode: 0o700 });
       if (this.onBridge(r.HostConfig.NetworkMode)) await this.repinNetwork(r.Id);
       if (r.HostConfig.NetworkMode.startsWith('container:')) this.joinedTarget(r.HostConfig.NetworkMode.slice('container:'.length));
