@@ -550,7 +550,10 @@ export class Containers {
   private async shimLost(live: Live): Promise<void> {
     const r = live.record;
     const runtime = this.runtime();
-    const status = await runtime.status(r.Id);
+    let state = await runtime.state(r.Id);
+    // A state call that failed (not "stopped") says nothing of the processes: asked once more.
+    if (!state.status) state = await new Promise((ok) => setTimeout(ok, 200)).then(() => runtime.state(r.Id));
+    const status = state.status;
     await runtime.forceDelete(r.Id);
     const why = 'the container\'s shim went away (killed?) without an exit record';
     if (status === 'running' || status === 'paused' || status === 'created') {
@@ -558,7 +561,7 @@ export class Containers {
       await this.exited(live, { code: 137, oom: false, time: new Date().toISOString() });
       return;
     }
-    r.State = { ...r.State, Status: 'dead', Pid: 0, Error: `${why} and its processes had ended: the exit status is unknown` };
+    r.State = { ...r.State, Status: 'dead', Pid: 0, Error: `${why} and its processes had ended (${state.answer}): the exit status is unknown` };
     await this.save(live);
     live.nextExit.resolve(-1);
     live.nextExit = deferred();

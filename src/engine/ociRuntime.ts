@@ -44,18 +44,32 @@ export class OciRuntime {
   }
 
   /** The runtime's status of `id` (created, running, ...), or undefined when it has no such container. */
-  status(id: string): Promise<string | undefined> {
+  async status(id: string): Promise<string | undefined> {
+    return (await this.state(id)).status;
+  }
+
+  /**
+   * `state id`: the status the runtime answered, or none with `answer` saying why (its
+   * message, or what it printed), for records that say what the runtime was asked and said.
+   */
+  state(id: string): Promise<{ status?: string; answer: string }> {
     return new Promise((resolve) => {
-      const child = spawn(this.binary, ['--root', this.root, 'state', id], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const child = spawn(this.binary, ['--root', this.root, 'state', id], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
+      let err = '';
       child.stdout.on('data', (d) => (out += d));
-      child.on('error', () => resolve(undefined));
-      child.on('exit', (code) => {
+      child.stderr.on('data', (d) => (err += d));
+      child.on('error', (e) => resolve({ answer: `${this.binary} state could not run: ${e.message}` }));
+      // 'close', not 'exit': exit can be seen before the last of stdout is read, and a state
+      // document cut short would read as "no such container".
+      child.on('close', (code, signal) => {
+        const said = err.trim().split('\n').pop() || out.trim().slice(0, 200);
+        if (code !== 0) return resolve({ answer: `${this.binary} state exited with ${code ?? signal}${said ? `: ${said}` : ''}` });
         try {
-          resolve(code === 0 ? String(JSON.parse(out).status) : undefined);
-        } catch {
-          resolve(undefined);
-        }
+          const status = (JSON.parse(out) as { status?: unknown }).status;
+          if (typeof status === 'string') return resolve({ status, answer: `${this.binary} state said "${status}"` });
+        } catch { /* said below */ }
+        resolve({ answer: `${this.binary} state printed no state document: ${JSON.stringify(out.slice(0, 200))}` });
       });
     });
   }

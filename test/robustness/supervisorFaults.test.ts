@@ -287,7 +287,8 @@ describe('kill -9 of a container\'s shim', FLAKY, () => {
       if (p.status !== 'running' && a.status === 'running' && a.pid !== before.find((x) => x.id === always)!.pid) break;
     }
     const p = s.find((x) => x.id === plain)!;
-    expect(p.status).toBe('exited');
+    const why = () => `${JSON.stringify(p)}\n${t.log().split('\n').filter((l) => l.includes(plain.slice(0, 12)) || /warn|error/i.test(l)).slice(-30).join('\n')}`;
+    expect(p.status, why()).toBe('exited');
     expect(p.error).toMatch(/shim/);
     // The container's process went with its shim: nothing of it runs unwatched.
     expect(alive(before.find((x) => x.id === plain)!.pid)).toBe(false);
