@@ -14,7 +14,7 @@ import { UsageError } from '../common/argv.js';
 import { ContainerStore, createBundle, newContainerId, removeContainer, type BundleRequest, type ContainerRecord } from '../image/containers.js';
 import { ContentStore } from '../image/content/store.js';
 import { exportArchive, writeArchive } from '../image/exportArchive.js';
-import { diskUsage, prune, removeExtractLeftovers, type DiskUsage, type PruneResult } from '../image/gc.js';
+import { diskUsage, prune, removeSnapshotLeftovers, type DiskUsage, type PruneResult } from '../image/gc.js';
 import { ImageStore, type ImageRecord } from '../image/imageStore.js';
 import { importArchive, importStream } from '../image/importArchive.js';
 import { push, type PushOptions, type PushResult } from '../image/registry/push.js';
@@ -292,12 +292,12 @@ export class Engine {
     return { result, layers: before.filter((n) => !after.has(n)) };
   }
 
-  /** Removes content, layers and leftovers no image or container uses. */
-  /** What pulls and builds cut short by a crash left unpacking (see gc.ts); how many went. */
-  async removeExtractLeftovers(): Promise<number> {
-    return removeExtractLeftovers(this.dataRoot, await this.snapshotter());
+  /** What a crash left in the snapshot store (see gc.ts); how many went. */
+  async removeSnapshotLeftovers(): Promise<number> {
+    return removeSnapshotLeftovers(this.dataRoot, await this.snapshotter());
   }
 
+  /** Removes content, layers and leftovers no image or container uses. */
   async prune(): Promise<PruneResult> {
     return prune(this.dataRoot, await this.snapshotter());
   }

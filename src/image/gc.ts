@@ -50,11 +50,13 @@ export function prune(dataRoot: string, snapshotter: Snapshotter): Promise<Prune
 }
 
 /**
- * The extract snapshots (a layer being unpacked) of pulls and builds that a crash cut short.
- * Those that run hold the lease for their whole time and name their snapshots under it, so
- * any found under the collector's lock belongs to none: removed (a daemon does it at start).
+ * What a crash left in the snapshot store (a daemon does this at start): the extract
+ * snapshots (a layer being unpacked) of pulls and builds that were cut short — those that run
+ * hold the lease for their whole time and name their snapshots under it, so any found under
+ * the collector's lock belongs to none — and the directories a prepare or a remove left
+ * without metadata or name (kill -9 during `rm -f` deletes the name first, the tree after).
  */
-export function removeExtractLeftovers(dataRoot: string, snapshotter: Snapshotter): Promise<number> {
+export function removeSnapshotLeftovers(dataRoot: string, snapshotter: Snapshotter): Promise<number> {
   return withCollectorLock(dataRoot, async () => {
     let n = 0;
     for (const s of snapshotter.walk()) {
@@ -62,6 +64,7 @@ export function removeExtractLeftovers(dataRoot: string, snapshotter: Snapshotte
       await snapshotter.remove(s.name);
       n++;
     }
+    if (snapshotter instanceof SnapshotStore) n += await snapshotter.removeOrphans();
     return n;
   });
 }

@@ -318,8 +318,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   await containers.recover();
   await removeBuildLeftovers(engine, warn);
-  const extracts = await engine.removeExtractLeftovers().catch((e) => { warn(`removing what crashed pulls left: ${(e as Error).message}`); return 0; });
-  if (extracts) warn(`removed ${extracts} layer snapshot(s) that a pull or build cut short by a crash left`);
+  const extracts = await engine.removeSnapshotLeftovers().catch((e) => { warn(`removing what a crash left in the snapshot store: ${(e as Error).message}`); return 0; });
+  if (extracts) warn(`removed ${extracts} snapshot(s) that a crash left (a pull, build or removal cut short)`);
   for (const id of await containers.removeUnfinishedCreates()) warn(`container ${id}: a create that did not finish (no record); what it made was removed`);
 
   const daemon: DaemonSettings = { dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, registryMirrors: s.registryMirrors, insecureRegistries: s.insecureRegistries, version, commit, initBinary: initBinary ?? '', seccompProfile: seccomp.source };

@@ -8,7 +8,7 @@
 // restart policies across kill -9 of tsd: test/supervisor/restart.test.ts.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildLayer, busyboxFiles, push, writeLayout } from '../images/buildImage.js';
@@ -159,6 +159,25 @@ const FLAKY = { retry: 1 };
 // recovery does not remove, and a pull resumed after a kill -9 mid-layer can end
 // "got 300000 bytes ... (truncated blob)" on its Range request. `npm run test:faults` runs it.
 const KILL_TESTS = process.env.TSRUN_FAULTS === 'full';
+
+describe('what a crash leaves in the snapshot store', () => {
+  it('directories a removal or prepare cut short (no info.json, or no name) are removed when tsd starts; named ones stay', async () => {
+    const snaps = join(t.dataRoot, 'snapshots', 'overlay', 'snapshots');
+    const before = readdirSync(snaps).sort();
+    await t.kill9();
+    // A remove deletes the name and info.json under the lock and the tree after it; a kill
+    // in between leaves the tree. A prepare killed between its info.json and its name: unnamed.
+    mkdirSync(join(snaps, 'cut0remove00', 'fs', 'etc'), { recursive: true });
+    writeFileSync(join(snaps, 'cut0remove00', 'fs', 'etc', 'passwd'), 'root:x:0:0::/:/bin/sh\n');
+    mkdirSync(join(snaps, 'cut0prepare0', 'fs'), { recursive: true });
+    writeFileSync(join(snaps, 'cut0prepare0', 'info.json'), JSON.stringify({ name: 'never-linked', id: 'cut0prepare0', kind: 'active', created: new Date().toISOString() }));
+    await t.restart();
+    expect(readdirSync(snaps).sort()).toEqual(before);
+    expect(storeLeftovers()).toEqual([]);
+    expect(t.log()).toContain('removed 2 snapshot(s) that a crash left');
+    expect(await t.docker(['run', '--rm', 'busybox', 'true'])).toMatchObject({ code: 0 });
+  });
+});
 
 describe.skipIf(!KILL_TESTS)('kill -9 of tsd during an operation, then a restart', FLAKY, () => {
   it('create: the container is gone or created, starts and runs; nothing is left after rm', async () => {
