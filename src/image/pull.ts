@@ -6,7 +6,7 @@
 // of a failed pull is visible as an image.
 import { PassThrough } from 'node:stream';
 import { RuntimeError } from '../common/errors.js';
-import { ContentStore } from './content/store.js';
+import { ContentStore, isFailedResume } from './content/store.js';
 import { ImageStore, type ImageRecord } from './imageStore.js';
 import { isIndex, isManifest, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from './mediaTypes.js';
 import { formatPlatform, hostPlatform, matches, selectManifest } from './platform.js';
@@ -73,7 +73,7 @@ async function pullLeased(dataRoot: string, snapshotter: Snapshotter, name: stri
   if (!manifest.config?.digest || !Array.isArray(manifest.layers)) throw new RuntimeError({ step: 'read manifest', path: manifestDesc.digest, detail: 'no config or layers' });
   progress.resolved?.({ target: target.digest, config: manifest.config.digest });
 
-  await store.ingest(manifest.config, (offset) => client.blob(manifest.config, offset), { source: client.blobUrl(manifest.config.digest) });
+  await onceMoreAfterFailedResume(() => store.ingest(manifest.config, (offset) => client.blob(manifest.config, offset), { source: client.blobUrl(manifest.config.digest) }), `config ${manifest.config.digest}`, opts.onWarning);
   const config = store.readJson<ImageConfig>(manifest.config.digest);
   if (!isIndex(top.mediaType) && !matches(want, { os: config.os, architecture: config.architecture, variant: config.variant })) {
     throw new RuntimeError({ step: 'select platform', path: formatReference(ref), detail: `the image is ${formatPlatform({ os: config.os, architecture: config.architecture, variant: config.variant })}, not ${formatPlatform(want)} (use --platform)` });
@@ -84,6 +84,46 @@ async function pullLeased(dataRoot: string, snapshotter: Snapshotter, name: stri
   const extracted = new Map<number, string>(); // layer index → active extract key
   const failures: unknown[] = [];
   let next = 0;
+  /** Downloads layer `l` into the store and, when streaming, unpacks it into its extract snapshot as it comes. */
+  const fetchLayer = async (l: (typeof layers)[number], haveSnapshot: boolean) => {
+    const id = l.digest;
+    // A layer of the chain is its own descriptor (mediaType, digest, size).
+    const download = (tap?: (chunk: Buffer) => Promise<void>) =>
+      store.ingest(l, (offset) => client.blob(l, offset), { source: client.blobUrl(l.digest), tap, progress: (d) => progress.update(id, d) });
+    if (!streaming || haveSnapshot) {
+      await download();
+      progress.status(id, 'downloaded');
+      return;
+    }
+    // Download and unpack at once: the blob's bytes are tapped into the unpacker.
+    // What a failed attempt unpacked goes; this one starts empty.
+    const before = extracted.get(l.index);
+    if (before && snapshotter.stat(before)) await snapshotter.remove(before);
+    const key = extractKey(l.chainId);
+    await snapshotter.prepare(key, undefined);
+    extracted.set(l.index, key);
+    const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+    let unpackError: unknown;
+    const unpacking = unpackStream(pipe, snapshotter.writableDir(key), 'overlay', l.diffId, `layer ${l.index + 1} (${l.digest.slice(7, 19)})`).catch((e) => {
+      unpackError = e;
+      pipe.resume(); // keep the download flowing to its own error or end
+    });
+    const tap = async (chunk: Buffer) => {
+      if (unpackError) throw unpackError;
+      if (!pipe.write(chunk)) await new Promise<void>((r) => { pipe.once('drain', r); pipe.once('close', r); });
+    };
+    try {
+      await download(tap);
+      pipe.end();
+    } catch (e) {
+      pipe.destroy(e as Error);
+      await unpacking;
+      throw e;
+    }
+    await unpacking;
+    if (unpackError) throw unpackError;
+    progress.status(id, 'unpacked');
+  };
   const worker = async () => {
     while (next < layers.length && failures.length === 0) {
       const l = layers[next++];
@@ -94,39 +134,7 @@ async function pullLeased(dataRoot: string, snapshotter: Snapshotter, name: stri
         progress.status(id, 'already here');
         continue;
       }
-      // A layer of the chain is its own descriptor (mediaType, digest, size).
-      const download = (tap?: (chunk: Buffer) => Promise<void>) =>
-        store.ingest(l, (offset) => client.blob(l, offset), { source: client.blobUrl(l.digest), tap, progress: (d) => progress.update(id, d) });
-      if (!streaming || haveSnapshot) {
-        await download();
-        progress.status(id, 'downloaded');
-        continue;
-      }
-      // Download and unpack at once: the blob's bytes are tapped into the unpacker.
-      const key = extractKey(l.chainId);
-      await snapshotter.prepare(key, undefined);
-      extracted.set(l.index, key);
-      const pipe = new PassThrough({ highWaterMark: 1 << 20 });
-      let unpackError: unknown;
-      const unpacking = unpackStream(pipe, snapshotter.writableDir(key), 'overlay', l.diffId, `layer ${l.index + 1} (${l.digest.slice(7, 19)})`).catch((e) => {
-        unpackError = e;
-        pipe.resume(); // keep the download flowing to its own error or end
-      });
-      const tap = async (chunk: Buffer) => {
-        if (unpackError) throw unpackError;
-        if (!pipe.write(chunk)) await new Promise<void>((r) => { pipe.once('drain', r); pipe.once('close', r); });
-      };
-      try {
-        await download(tap);
-        pipe.end();
-      } catch (e) {
-        pipe.destroy(e as Error);
-        await unpacking;
-        throw e;
-      }
-      await unpacking;
-      if (unpackError) throw unpackError;
-      progress.status(id, 'unpacked');
+      await onceMoreAfterFailedResume(() => fetchLayer(l, haveSnapshot), `layer ${l.digest}`, opts.onWarning);
     }
   };
   try {
@@ -153,4 +161,18 @@ async function pullLeased(dataRoot: string, snapshotter: Snapshotter, name: stri
   const record: ImageRecord = { name: formatReference(ref), target, manifest: manifestDesc, config: manifest.config.digest, updated: new Date().toISOString() };
   new ImageStore(dataRoot).put(record);
   return record;
+}
+
+/**
+ * A resumed download that did not add up (its partial is gone by then) is fetched once more
+ * from the first byte, as a fresh download would have been; a second failure is the answer.
+ */
+async function onceMoreAfterFailedResume(fetchIt: () => Promise<void>, what: string, warn?: (message: string) => void): Promise<void> {
+  try {
+    await fetchIt();
+  } catch (e) {
+    if (!isFailedResume(e)) throw e;
+    warn?.(`${what}: ${(e as Error).message}, after resuming a partial download: fetching it again from the start`);
+    await fetchIt();
+  }
 }

@@ -312,6 +312,26 @@ describe('tsctl pull', () => {
       await proxy.close();
     }
   });
+
+  it('a resumed download that does not add up is fetched again from the first byte, once', async () => {
+    const proxy = await startProxy({ upstream: reg.host });
+    try {
+      const root = freshRoot();
+      // A partial whose bytes are not the blob's (what a crash or a changed disk may leave):
+      // the rest comes on a Range request and the digest comes out wrong.
+      mkdirSync(join(root, 'content/ingest'), { recursive: true });
+      writeFileSync(join(root, 'content/ingest', `${sha(base.blob).slice(7)}.partial`), Buffer.alloc(300_000, 7));
+      const r = ok(await tsctlAsync(root, ['pull', `${proxy.host}/test/multi:v1`]));
+      // The unpacker, reading the bytes as they come, is first to see them wrong (else the digest is).
+      expect(r.stderr).toMatch(new RegExp(`layer ${sha(base.blob)}: .*, after resuming a partial download: fetching it again from the start`));
+      const gets = proxy.requests.filter((q) => q.method === 'GET' && q.url.endsWith(sha(base.blob))).map((q) => q.range ?? 'whole');
+      expect(gets).toEqual(['bytes=300000-', 'whole']);
+      expect(ok(await tsctlAsync(root, ['run', '--rm', `${proxy.host}/test/multi:v1`])).stdout).toBe('hello from layer 2\n');
+      expect(readdirSync(join(root, 'content/ingest')).filter((n) => !n.endsWith('.lock'))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
 });
 
 describe('tsctl pull from a bad registry', () => {

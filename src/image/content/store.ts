@@ -24,6 +24,9 @@ export interface IngestOptions {
   source: string;
 }
 
+/** An ingest that resumed a partial download and found it did not add up; the partial was removed. */
+export const isFailedResume = (e: unknown): boolean => (e as { failedResume?: boolean } | undefined)?.failedResume === true;
+
 export class ContentStore {
   readonly blobsDir: string;
   readonly ingestDir: string;
@@ -109,10 +112,23 @@ export class ContentStore {
       const fd = openSync(partial, have > 0 && offset === have ? 'r+' : 'w');
       const hash = createHash('sha256');
       let done = 0;
+      const resumed = offset === have && have > 0;
+      // A resumed download that does not add up: the partial is gone, so the caller may fetch it all again.
+      const failedResume = <E>(e: E): E => (resumed ? Object.assign(e as object, { failedResume: true }) as E : e);
+      // The unpacker could not read what it was given: on a resume, the partial's bytes may be why.
+      let tapFailed = false;
+      const tap = opts.tap && (async (b: Buffer) => {
+        try {
+          await opts.tap!(b);
+        } catch (e) {
+          tapFailed = true;
+          throw e;
+        }
+      });
       try {
-        if (offset === have && have > 0) {
+        if (resumed) {
           // Resuming: the bytes already here feed the digest and the tap first.
-          await this.replay(partial, have, hash, opts.tap);
+          await this.replay(partial, have, hash, tap);
           done = have;
         } else ftruncateSync(fd, 0);
         opts.progress?.(done, desc.size);
@@ -126,7 +142,7 @@ export class ContentStore {
             writeAll(fd, buf, done);
             hash.update(buf);
             done += buf.length;
-            if (opts.tap) await opts.tap(buf);
+            if (tap) await tap(buf);
             opts.progress?.(done, desc.size);
           }
         } catch (e) {
@@ -141,14 +157,20 @@ export class ContentStore {
         if (done !== desc.size) {
           // A short body with a clean end: the registry's copy is truncated.
           rmSync(partial, { force: true });
-          throw new RuntimeError({ step: `download ${desc.digest}`, path: opts.source, detail: `got ${done} bytes, the manifest says ${desc.size} (truncated blob)` });
+          throw failedResume(new RuntimeError({ step: `download ${desc.digest}`, path: opts.source, detail: `got ${done} bytes${resumed ? ` (resumed at ${have})` : ''}, the manifest says ${desc.size} (truncated blob)` }));
         }
         const actual = `sha256:${hash.digest('hex')}`;
         if (actual !== desc.digest) {
           rmSync(partial, { force: true });
-          throw new RuntimeError({ step: `verify ${desc.digest}`, path: opts.source, detail: `the registry sent content with digest ${actual}` });
+          throw failedResume(new RuntimeError({ step: `verify ${desc.digest}`, path: opts.source, detail: `the registry sent content with digest ${actual}${resumed ? ` (resumed at ${have})` : ''}` }));
         }
         fsyncSync(fd);
+      } catch (e) {
+        if (resumed && tapFailed) {
+          rmSync(partial, { force: true });
+          throw failedResume(e);
+        }
+        throw e;
       } finally {
         closeSync(fd);
       }
