@@ -2,7 +2,8 @@
 // socket). Start-up order: settings (flags over --config's daemon.json), the
 // data root's lock (a second tsd refuses, naming the holder), the pidfile,
 // recovery of the containers (reconnect to live shims), then listen. SIGTERM
-// and SIGINT close the socket and leave every container and shim running.
+// and SIGINT close the socket, let the changes under way finish (http/drain.ts)
+// and leave every container and shim running.
 import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { closeSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -29,6 +30,7 @@ import { registerSystem } from './docker/system.js';
 import { registerSystemDf } from './docker/systemDf.js';
 import { registerVolumes } from './docker/volumes.js';
 import { Router } from './http/router.js';
+import { drainedOnStop, InFlight } from './http/drain.js';
 import { runtimePath } from './runtimePath.js';
 import { findInitBinary, loadSeccompProfile } from '../engine/hostFacts.js';
 
@@ -119,6 +121,9 @@ interface Settings {
   group?: string;
   headersTimeout: number;
 }
+
+/** How long a SIGTERM waits for the changes under way (creates, starts, removals) to finish. */
+const STOP_DRAIN_MS = 10_000;
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
@@ -339,8 +344,10 @@ export async function main(argv: string[]): Promise<number> {
   // 408); the body and the answer have no bound: long builds, loads and pulls,
   // `logs -f` and hijacked streams (attach, exec) are not cut.
   const headersTimeout = s.headersTimeout * 1000;
+  const inFlight = new InFlight();
   const server = createServer({ headersTimeout, requestTimeout: 0, connectionsCheckingInterval: Math.min(30_000, Math.ceil(headersTimeout / 4)) }, (req, res) => {
     log.debug({ method: req.method, url: req.url }, 'request');
+    if (drainedOnStop(req.method ?? '', req.url ?? '')) inFlight.track(new Promise((r) => res.once('close', () => r())));
     void router.handle(req, res);
   });
   // Bad framing (node's parser refuses it) is answered in Docker's shape, {"message"}; 408 and 431 keep their meaning.
@@ -367,18 +374,22 @@ export async function main(argv: string[]): Promise<number> {
   log.info({ version, dataRoot: s.dataRoot, execRoot: s.execRoot, runtime: s.runtime, seccompProfile: seccomp.source, init: initBinary ?? 'none', socket: socketPath, containers: containers.list().length }, 'tsd is listening');
 
   return new Promise<number>((done) => {
-    const stop = (signal: string) => {
-      log.info({ signal }, 'stopping; containers keep running');
+    const stop = async (signal: string) => {
+      log.info({ signal, finishing: inFlight.size }, 'stopping; containers keep running');
+      // No new connection; idle ones go now, and busy ones once their answer is sent.
       server.close();
-      server.closeAllConnections();
+      server.closeIdleConnections();
       for (const sock of hijacked) sock.destroy();
+      const left = await inFlight.settle(STOP_DRAIN_MS);
+      if (left) log.warn({ requests: left }, `stopping with ${left} request(s) unfinished after ${STOP_DRAIN_MS / 1000} s; the next start undoes what they left`);
+      server.closeAllConnections();
       containers.close();
       void Promise.all([containers.events.close().catch(() => {}), rm(socketPath, { force: true }), rm(s.pidfile, { force: true }), rm(holderPath, { force: true })]).finally(() => {
         closeSync(lockFd);
         done(0);
       });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
   });
 }

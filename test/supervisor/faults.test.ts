@@ -48,10 +48,10 @@ async function kill9(child: ChildProcess): Promise<void> {
 
 /**
  * A runtime that runs bin/tsrun, except that the subcommand named in `dir/hang`
- * sleeps forever (in a child of the shell: only a kill of the process group ends it), and
- * the one named in `dir/fail` fails.
+ * sleeps forever (in a child of the shell: only a kill of the process group ends it), the
+ * one named in `dir/slow` runs after 1.5 s, and the one named in `dir/fail` fails.
  */
-function hangingRuntime(): { path: string; dir: string; hang: (cmd: string) => void; fail: (cmd: string) => void; sleeper: string } {
+function hangingRuntime(): { path: string; dir: string; hang: (cmd: string) => void; fail: (cmd: string) => void; slow: (cmd: string) => void; sleeper: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tsd-hangrt-'));
   chmodSync(dir, 0o755);
   const n = `${Math.floor(Math.random() * 1e6) + 8_000_000}`;
@@ -61,9 +61,11 @@ function hangingRuntime(): { path: string; dir: string; hang: (cmd: string) => v
   // dir/fail fails as runc does: an error line in the log, a message on stderr, exit 1.
   writeFileSync(join(dir, 'hang'), 'none');
   writeFileSync(join(dir, 'fail'), 'none');
+  writeFileSync(join(dir, 'slow'), 'none');
   writeFileSync(path, `#!/bin/sh
 if [ "$3" != "--log" ]; then exec ${TSRUN} "$@"; fi
 if [ "$7" = "$(cat ${dir}/hang)" ]; then sleep ${n}; exit 0; fi
+if [ "$7" = "$(cat ${dir}/slow)" ]; then sleep 1.5; exec ${TSRUN} "$@"; fi
 if [ "$7" = "$(cat ${dir}/fail)" ]; then
   printf '{"level":"error","msg":"faulty runtime: cannot %s today","time":"2026-01-01T00:00:00Z"}\\n' "$7" >> "$4"
   echo "some noise on stderr" >&2
@@ -71,7 +73,7 @@ if [ "$7" = "$(cat ${dir}/fail)" ]; then
 fi
 exec ${TSRUN} "$@"
 `, { mode: 0o755 });
-  return { path, dir, hang: (cmd) => writeFileSync(join(dir, 'hang'), cmd), fail: (cmd) => writeFileSync(join(dir, 'fail'), cmd), sleeper: `sleep\0${n}` };
+  return { path, dir, hang: (cmd) => writeFileSync(join(dir, 'hang'), cmd), fail: (cmd) => writeFileSync(join(dir, 'fail'), cmd), slow: (cmd) => writeFileSync(join(dir, 'slow'), cmd), sleeper: `sleep\0${n}` };
 }
 
 describe('a runtime binary that hangs or fails (tsd --runtime-timeout 2)', () => {
@@ -133,6 +135,40 @@ describe('a runtime binary that hangs or fails (tsd --runtime-timeout 2)', () =>
     expect((await t.docker(['ps', '-a', '--filter', 'name=slowstart', '--format', '{{.Status}}'])).stdout.trim()).toBe('Created');
     rt.hang('none');
     expect((await t.docker(['rm', '-f', 'slowstart'])).code).toBe(0);
+    expect(leftovers(t)).toEqual([]);
+  });
+});
+
+describe('SIGTERM of tsd while a create is under way', () => {
+  let t: Tsd;
+  let rt: ReturnType<typeof hangingRuntime>;
+
+  beforeAll(async () => {
+    rt = hangingRuntime();
+    t = await startTsd(['--runtime', rt.path, '--runtime-timeout', '5']);
+    expect((await t.docker(['pull', 'busybox'])).code).toBe(0);
+  });
+
+  afterAll(async () => {
+    expect(await closeAndCheck(t)).toEqual([]);
+    rmSync(rt.dir, { recursive: true, force: true });
+  });
+
+  it('the create finishes and is answered before tsd exits; after a restart the container is there and starts', async () => {
+    rt.slow('create');
+    const create = dockerChild(t, ['create', '--name', 'drained', 'busybox', 'sleep', '100']);
+    const created = new Promise<number | null>((r) => create.child.once('close', r));
+    await until('the runtime create is under way', () => processesWith('create').some((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(rt.path)));
+    const t0 = Date.now();
+    await t.stop();
+    console.log(`tsd stopped ${Date.now() - t0} ms after SIGTERM, with a create under way`);
+    expect(await created, create.out()).toBe(0);
+    expect(create.out()).toMatch(/^[0-9a-f]{64}\n$/);
+    rt.slow('none');
+    await t.restart();
+    expect((await t.docker(['inspect', '--format', '{{.State.Status}}', 'drained'])).stdout).toBe('created\n');
+    expect((await t.docker(['start', 'drained'])).code).toBe(0);
+    expect((await t.docker(['rm', '-f', 'drained'])).code).toBe(0);
     expect(leftovers(t)).toEqual([]);
   });
 });
