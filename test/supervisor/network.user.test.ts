@@ -214,6 +214,20 @@ describe('containers on a user network', () => {
     expect((await t.docker(['rename', 'client', 'renamed'])).code).toBe(0);
     expect((await t.docker(['exec', client, 'nslookup', 'renamed'], { timeoutMs: 10_000 })).code).toBe(0);
     expect((await t.docker(['exec', client, 'nslookup', 'client'], { timeoutMs: 20_000 })).code).not.toBe(0);
+    // Restarted onto a new address (its old one taken meanwhile): the name follows it.
+    expect((await t.docker(['stop', '-t', '1', 'web'])).code).toBe(0);
+    const squatter = (await t.docker(['run', '-d', '--network', 'names', '--ip', ip, IMAGE, 'sleep', '1000'])).stdout.trim();
+    seen.push(squatter);
+    expect((await t.docker(['start', 'web'])).code).toBe(0);
+    const moved = await inspect(web, '{{.NetworkSettings.Networks.names.IPAddress}}');
+    seen.push(moved);
+    expect(moved).not.toBe(ip);
+    expect((await t.docker(['exec', client, 'nslookup', 'web'], { timeoutMs: 10_000 })).stdout).toMatch(new RegExp(`Address: ${moved.replace(/\./g, '\\.')}$`, 'm'));
+    expect((await t.docker(['exec', client, 'nslookup', 'site'], { timeoutMs: 10_000 })).stdout).not.toContain(`Address: ${ip}\n`);
+    got = '';
+    for (let i = 0; i < 20 && !got.includes('hello'); i++) got = (await t.docker(['exec', client, 'sh', '-c', 'timeout 3 wget -qO- http://web/index.html'], { timeoutMs: 10_000 })).stdout;
+    expect(got).toBe('hello by name\n');
+    expect((await t.docker(['rm', '-f', squatter])).code).toBe(0);
     // A name the network does not own goes to --dns 127.0.0.1, where nothing answers: an error, soon.
     const started = Date.now();
     const unknown = await t.docker(['exec', client, 'nslookup', 'no-such-name.invalid'], { timeoutMs: 20_000 });
