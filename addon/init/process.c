@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/ioprio.h>
@@ -246,6 +247,45 @@ void op_caps(struct record *r) {
            "an ambient capability must also be permitted and inheritable");
   }
   if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail("set capabilities", "prctl(PR_SET_KEEPCAPS)", errno, NULL, NULL);
+}
+
+/* The init's cwd, made when missing as runc's create does (Docker relies on it for -w):
+ * right after pivot_root, before a read-only root is remounted, as root. Each parent is
+ * resolved from the container's root again, so a symlink on the way stays inside it; 0755
+ * under the umask. An exec's cwd must exist. */
+void op_make_cwd(struct record *r) {
+  const char *path = r->argv[2];
+  if (path[0] != '/') return; /* validation refuses it; op_chdir names it */
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) fail("create the working directory", "open", errno, "/", NULL);
+  char prefix[PATH_MAX];
+  size_t len = strlen(path);
+  if (len >= sizeof prefix) fail("create the working directory", "mkdirat", ENAMETOOLONG, path, NULL);
+  struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .mode = 0, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  for (size_t i = 1; i <= len; i++) {
+    if (i < len && path[i] != '/') continue;
+    memcpy(prefix, path, i);
+    prefix[i] = '\0';
+    if (prefix[i - 1] == '/') continue;
+    int fd = (int)syscall(SYS_openat2, root, prefix, &how, sizeof how);
+    if (fd >= 0) {
+      close(fd);
+      continue;
+    }
+    if (errno != ENOENT) break; /* op_chdir names it */
+    char *slash = strrchr(prefix, '/');
+    const char *name = slash + 1;
+    int parent = root;
+    if (slash != prefix) {
+      *slash = '\0';
+      parent = (int)syscall(SYS_openat2, root, prefix, &how, sizeof how);
+      if (parent < 0) break;
+    }
+    if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+      fail("create the working directory", "mkdirat", errno, path, NULL);
+    if (parent != root) close(parent);
+  }
+  close(root);
 }
 
 /* The cwd is resolved inside the container's root without magic links: the

@@ -172,6 +172,9 @@ export function buildLaunchPlan(ctx: LaunchContext): LaunchPlan {
 
   if (ctx.noPivot) steps.push(planOp.moveRoot('/root/path'));
   else steps.push(planOp.pivotRoot('/root/path'));
+  // The init's cwd is made when missing, as runc's create does (Docker relies on it for -w),
+  // before a read-only root is remounted; an exec's must exist.
+  steps.push(planOp.makeCwd('/process/cwd', proc.cwd));
 
   for (const [key, value] of Object.entries(spec.linux?.sysctl ?? {}))
     steps.push(planOp.sysctl(`/linux/sysctl/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`, key, value));

@@ -1,6 +1,6 @@
 // config.md / config-linux.md process and isolation fields, each checked from
 // inside the container against what the config asked for.
-import { readlinkSync, readFileSync, openSync, closeSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -116,8 +116,29 @@ describe('process', () => {
     });
     expect(out).toBe('zero|one\nbar baz\n/tmp\nbox1\nexample.org\n');
   });
-  it('a missing cwd fails with the field', () => {
-    expect(runFailing((c) => (c.process!.cwd = '/no/such/dir'))).toMatch(/change to the working directory "\/no\/such\/dir" \(config \.process\.cwd\): openat2: ENOENT/);
+  it('a missing cwd is made, as runc makes it (0755, root\'s), also under a read-only root, and through a symlink only inside the rootfs', () => {
+    expect(inContainer('pwd; stat -c "%a %u" /no/such/dir', (c) => {
+      c.process!.cwd = '/no/such/dir';
+      c.process!.user = { uid: 1000, gid: 1000 };
+      c.root!.readonly = true;
+    })).toBe('/no/such/dir\n755 0\n');
+    // /up -> ../../../.. resolves to the rootfs's own root: the directory is made there.
+    const b = makeBundle((c) => {
+      c.process!.args = ['sh', '-c', 'pwd; ls -d /made'];
+      c.process!.cwd = '/up/made';
+    });
+    try {
+      symlinkSync('../../../..', join(b.rootfs, 'up'));
+      const r = tsrunSync(['--root', root, 'run', '--bundle', b.dir, uniqueId()]);
+      expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 0, stdout: '/made\n/made\n' });
+      expect(existsSync(join(b.rootfs, 'made'))).toBe(true);
+      expect(existsSync('/made')).toBe(false);
+    } finally {
+      b.cleanup();
+    }
+  });
+  it('a cwd that cannot be one fails with the field', () => {
+    expect(runFailing((c) => (c.process!.cwd = '/etc/passwd/dir'))).toMatch(/working directory "\/etc\/passwd\/dir" \(config \.process\.cwd\): (openat2|mkdirat): ENOTDIR/);
   });
   it('sets uid, gid, additional gids and umask', () => {
     const out = inContainer('id -u; id -g; id -G; umask', (c) => {

@@ -158,6 +158,61 @@ services:
     }
   });
 
+  it('a service\'s options reach its container: environment, env_file, working_dir, user, entrypoint and command, tmpfs, expose, bind and anonymous volumes, aliases, labels, ulimits, mem_limit, cpus, init, restart, stop_signal, depends_on', async () => {
+    mkdirSync(join(dir, 'bind'), { recursive: true });
+    writeFileSync(join(dir, 'bind', 'note'), 'from the host\n');
+    writeFileSync(join(dir, 'opts.env'), '# a comment\nFROM_FILE=two\n');
+    writeFileSync(join(dir, 'docker-compose.yml'), `version: "2.4"
+services:
+  opts:
+    image: busybox
+    entrypoint: ["sh", "-c"]
+    command: ["trap 'echo got USR1; exit 3' USR1; echo started; while true; do sleep 0.1; done"]
+    environment: {FROM_ENV: one}
+    env_file: [opts.env]
+    working_dir: /work
+    user: "1000:1000"
+    tmpfs: [/scratch]
+    expose: ["7000"]
+    volumes: ["./bind:/bind:ro", "/anon"]
+    networks:
+      default:
+        aliases: [opts-alias]
+    labels: {tier: test}
+    ulimits: {nofile: {soft: 1000, hard: 1000}}
+    mem_limit: 64m
+    cpus: 0.5
+    init: true
+    restart: on-failure
+    stop_signal: SIGUSR1
+  peer:
+    image: busybox
+    command: sleep 1000
+    depends_on: [opts]
+`);
+    const up = await compose(['up', '-d']);
+    expect(up.code, up.out).toBe(0);
+    expect(up.out.indexOf('Creating app_opts_1')).toBeGreaterThanOrEqual(0);
+    expect(up.out.indexOf('Creating app_opts_1')).toBeLessThan(up.out.indexOf('Creating app_peer_1'));
+    const sh = async (cmd: string) => (await compose(['exec', '-T', 'opts', 'sh', '-c', cmd])).out;
+    expect(await sh('echo $FROM_ENV $FROM_FILE; pwd; id -u; id -g; ulimit -n; ulimit -Hn')).toBe('one two\n/work\n1000\n1000\n1000\n1000\n');
+    expect(await sh('grep " /scratch " /proc/mounts | cut -d" " -f3')).toBe('tmpfs\n');
+    expect(await sh('cat /bind/note; (echo x > /bind/new) 2>/dev/null || echo read-only')).toBe('from the host\nread-only\n');
+    expect(await sh('tr "\\0" " " < /proc/1/cmdline')).toMatch(/^\/sbin\/docker-init -- sh -c trap/);
+    const f = (await t.docker(['inspect', 'app_opts_1', '--format',
+      '{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.ExposedPorts}} {{index .Config.Labels "tier"}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.HostConfig.Init}} {{.HostConfig.RestartPolicy.Name}} {{.Config.StopSignal}}'])).stdout.trim();
+    expect(f).toBe('["sh","-c"] ["trap \'echo got USR1; exit 3\' USR1; echo started; while true; do sleep 0.1; done"] {"7000/tcp":{}} test 67108864 500000000 true on-failure SIGUSR1');
+    const mounts = JSON.parse((await t.docker(['inspect', 'app_opts_1', '--format', '{{json .Mounts}}'])).stdout) as Array<{ Type: string; Destination: string; RW: boolean }>;
+    expect(mounts.map((m) => `${m.Type} ${m.Destination} ${m.RW}`).sort()).toEqual(['bind /bind false', 'volume /anon true']);
+    const optsIp = (await t.docker(['inspect', 'app_opts_1', '--format', '{{.NetworkSettings.Networks.app_default.IPAddress}}'])).stdout.trim();
+    ns.seen.push(optsIp);
+    expect((await compose(['exec', '-T', 'peer', 'nslookup', 'opts-alias'])).out).toContain(optsIp);
+    // stop sends the stop_signal (through the init): the trap's exit code, and no restart after a stop.
+    expect((await compose(['stop', 'opts'])).code).toBe(0);
+    expect((await t.docker(['inspect', 'app_opts_1', '--format', '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}'])).stdout.trim()).toBe('exited 3 0');
+    expect((await compose(['logs', '--no-color', 'opts'])).out).toContain('got USR1');
+  });
+
   it('an attached up interrupted with SIGINT stops every container of the project', async () => {
     writeFileSync(join(dir, 'docker-compose.yml'), project());
     const up = await compose(['up', '--no-color'], { signalAfterMs: 6000, timeoutMs: 60_000 });
