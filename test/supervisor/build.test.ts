@@ -152,6 +152,48 @@ describe('docker build', () => {
     expect(missing.stderr).toContain('failed to reach build target nope in Dockerfile');
   });
 
+  it('the escape directive, FROM --platform, SHELL, COPY --chown/--chmod, VOLUME; --rm=false keeps the step containers; --network host', async () => {
+    const dir = context('more', {
+      Dockerfile: [
+        '# escape=`',
+        'FROM --platform=linux/amd64 busybox',
+        'SHELL ["/bin/sh", "-xc"]',
+        "RUN echo 'C:\\dir' `",
+        '    > /escaped',
+        'COPY --chown=1000:1000 --chmod=640 f.txt /owned.txt',
+        'VOLUME /data',
+        'RUN wc -l < /proc/net/dev > /netdev',
+        '',
+      ].join('\n'),
+      'f.txt': 'copied\n',
+    });
+    const r = await build(['--rm=false', '-t', 'more:1', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    // escape=`: the backslash is a character, the backtick joins the lines.
+    expect(r.stdout).toContain("Step 3/6 : RUN echo 'C:\\dir'     > /escaped\n");
+    // SHELL: each later RUN goes through sh -x, which traces its command into the step's output.
+    expect(r.stdout).toContain('\n+ wc -l\n');
+    const run = await t.docker(['run', '--rm', 'more:1', 'sh', '-c', 'cat /escaped; stat -c "%u:%g %a" /owned.txt; cat /owned.txt; grep -c " /data " /proc/mounts; cat /netdev']);
+    expect(run.stdout).toBe('C:\\dir\n1000:1000 640\ncopied\n1\n3\n');
+    const cfg = JSON.parse((await t.docker(['image', 'inspect', '--format', '{{json .Config}}', 'more:1'])).stdout) as { Shell: string[]; Volumes: Record<string, unknown> };
+    expect(cfg.Shell).toEqual(['/bin/sh', '-xc']);
+    expect(cfg.Volumes).toEqual({ '/data': {} });
+    // --rm=false: the two RUN steps' containers are kept (exited), as the classic builder keeps
+    // them, the one after VOLUME with its anonymous /data (the run's went with --rm).
+    const kept = (await t.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    expect(kept).toHaveLength(2);
+    expect((await t.docker(['volume', 'ls', '-q'])).stdout.split('\n').filter(Boolean)).toHaveLength(1);
+    expect((await t.docker(['rm', '-v', ...kept])).code).toBe(0);
+    expect((await t.docker(['volume', 'ls', '-q'])).stdout).toBe('');
+    // --network host: the step sees the host's interfaces (lo and more), where the default none has lo alone.
+    const host = await build(['--network', 'host', '--no-cache', '-t', 'more:host', dir]);
+    expect(host.code, host.stderr).toBe(0);
+    expect(Number((await t.docker(['run', '--rm', 'more:host', 'cat', '/netdev'])).stdout)).toBeGreaterThan(3);
+    expect((await t.docker(['ps', '-aq'])).stdout).toBe('');
+    expect((await t.docker(['rmi', 'more:1', 'more:host'])).code).toBe(0);
+    expect(activeSnapshots()).toEqual([]);
+  });
+
   it('a failing RUN reports its output and exit code and leaves no container, snapshot, image or temp dir', async () => {
     const imagesBefore = (await t.docker(['images', '-q'])).stdout;
     const dir = context('fail', { Dockerfile: 'FROM busybox\nRUN echo before-failing && exit 3\n' });

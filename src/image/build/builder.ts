@@ -347,6 +347,9 @@ async function runInstruction(written: Instruction, s: StageState, o: BuildOptio
     if (await useCache(key)) return;
     let containerId = '';
     let result: StepResult;
+    // A filled step's container never ran a process and is no container of the daemon's (no
+    // `ps -a` shows it): it goes also under --rm=false, which keeps the RUN steps' ones.
+    const remove = o.rm || !spec.argv;
     try {
       result = await runner.step(s.imageId, spec, {
         fill,
@@ -358,7 +361,7 @@ async function runInstruction(written: Instruction, s: StageState, o: BuildOptio
         },
       });
     } catch (e) {
-      if (containerId && (o.rm || o.forceRm)) await runner.removeContainer(containerId).catch(() => {});
+      if (containerId && (remove || o.forceRm)) await runner.removeContainer(containerId).catch(() => {});
       throw e;
     }
     if (result.exitCode !== 0) {
@@ -369,7 +372,7 @@ async function runInstruction(written: Instruction, s: StageState, o: BuildOptio
     change?.(cfg.config);
     // From the layer's blob to the image's name, prune must wait: nothing names the blob before.
     await withLease(o.dataRoot, async () => commitImage(cfg, await runner.storeLayer(result.containerId), createdBy));
-    if (o.rm) {
+    if (remove) {
       if (announce) o.output(`Removing intermediate container ${short(result.containerId)}\n`);
       await runner.removeContainer(result.containerId);
     }
