@@ -194,6 +194,22 @@ describe('docker build', () => {
     expect(activeSnapshots()).toEqual([]);
   });
 
+  it('--pull fetches the base image again although it is here (a pull event); without it the local one is used', async () => {
+    const dir = context('pull', { Dockerfile: 'FROM busybox\nRUN echo pulled > /p\n' });
+    const pulls = async (since: number) => (await t.docker(['events', '--since', String(since), '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'type=image', '--filter', 'event=pull', '--format', '{{.Actor.ID}}'])).stdout.trim();
+    expect((await t.docker(['pull', 'busybox'])).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100));
+    let since = Math.floor(Date.now() / 1000);
+    expect((await build(['--no-cache', '-t', 'pull:1', dir])).code).toBe(0);
+    expect(await pulls(since)).toBe('');
+    since = Math.floor(Date.now() / 1000) - 1;
+    const r = await build(['--pull', '--no-cache', '-t', 'pull:1', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await pulls(since)).toMatch(/busybox/);
+    expect((await t.docker(['run', '--rm', 'pull:1', 'cat', '/p'])).stdout).toBe('pulled\n');
+    expect((await t.docker(['rmi', 'pull:1'])).code).toBe(0);
+  });
+
   it('a failing RUN reports its output and exit code and leaves no container, snapshot, image or temp dir', async () => {
     const imagesBefore = (await t.docker(['images', '-q'])).stdout;
     const dir = context('fail', { Dockerfile: 'FROM busybox\nRUN echo before-failing && exit 3\n' });
