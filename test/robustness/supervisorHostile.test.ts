@@ -326,6 +326,16 @@ describe(`generated requests (${CASES} cases)`, () => {
   }, 60_000);
 });
 
+describe('methods and paths without a route', () => {
+  it('are dockerd\'s 404 "page not found", a path known for another method too, and a method node\'s parser does not know', async () => {
+    for (const [m, p] of [['PATCH', '/v1.41/containers/json'], ['PUT', '/v1.41/containers/json'], ['DELETE', '/_ping'], ['GET', '/v1.41/nope'], ['FOO', '/v1.41/containers/json'], ['BREW', '/_ping']]) {
+      const a = await api(m, p);
+      expect({ what: `${m} ${p}`, status: a.status, body: JSON.parse(a.body) }).toEqual({ what: `${m} ${p}`, status: 404, body: { message: 'page not found' } });
+    }
+    await alive();
+  });
+});
+
 describe('slow and silent clients', () => {
   it('answers headers trickled byte by byte', async () => {
     const bytes = [...Buffer.from('GET /_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n')].map((b) => Buffer.from([b]));

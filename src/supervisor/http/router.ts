@@ -125,22 +125,20 @@ export class Router {
   postOrHijack(path: string, h: Handler, hj: HijackHandler): void { this.add('POST', path, { handler: h, hijack: hj }); }
 
   /** The route of `method url`; a malformed %-escape in a parameter is the client's mistake (BadRequest). */
-  private match(method: string, url: string): { route?: Route; req?: Omit<Request, 'raw' | 'json' | 'headers' | 'method'>; allowed: boolean } {
+  private match(method: string, url: string): { route?: Route; req?: Omit<Request, 'raw' | 'json' | 'headers' | 'method'> } {
     // Split by hand: `new URL` reads `//x/y` as host x, path /y, and resolves `..`.
     const q = url.indexOf('?');
     const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
     const path = (q < 0 ? url : url.slice(0, q)).replace(/^\/v\d+\.\d+(?=\/)/, '');
-    let pathMatched = false;
     for (const route of this.routes) {
+      if (route.method !== method) continue;
       const m = route.pattern.exec(path);
       if (!m) continue;
-      pathMatched = true;
-      if (route.method !== method) continue;
       const params: Record<string, string> = {};
       route.keys.forEach((k, i) => (params[k] = decodeParam(k, m[i + 1])));
-      return { route, req: { path, params, query }, allowed: true };
+      return { route, req: { path, params, query } };
     }
-    return { allowed: !pathMatched };
+    return {};
   }
 
   private request(raw: IncomingMessage, base: Omit<Request, 'raw' | 'json' | 'headers' | 'method'>): Request {
@@ -176,10 +174,11 @@ export class Router {
       raw.resume();
       return;
     }
-    const { route, req, allowed } = found;
+    const { route, req } = found;
     if (!route?.handler || !req) {
-      const e = Object.assign(new Error(allowed ? `page not found` : `method ${raw.method} not allowed`), { kind: allowed ? 'not-found' : 'invalid-argument' });
-      sendJson(res, allowed ? 404 : 405, { message: e.message });
+      // dockerd's answer to a path it has no route for, whatever the method (a path known for
+      // another method too: its mux's method-not-allowed handler is the not-found one).
+      sendJson(res, 404, { message: 'page not found' });
       raw.resume();
       return;
     }
@@ -194,7 +193,7 @@ export class Router {
 
   async handleUpgrade(raw: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const headerLines = Object.entries(COMMON_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-    let found: ReturnType<Router['match']> = { allowed: true };
+    let found: ReturnType<Router['match']> = {};
     let matchError: unknown;
     try {
       found = this.match(raw.method ?? 'GET', raw.url ?? '/');
