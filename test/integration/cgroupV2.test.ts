@@ -59,7 +59,7 @@ describe.skipIf(!V2)('cgroup v2 (skipped: this host mounts cgroup v1/hybrid at /
   });
   it('a memory hog is OOM-killed under memory.max', () => {
     const b = makeBundle((c) => {
-      c.process!.args = ['sh', '-c', 'head -c 100000000 /dev/zero | tr "\\0" a | sort > /dev/null; echo rc=$?'];
+      c.process!.args = ['sh', '-c', 'head -c 100000000 /dev/zero | tr "\\0" a | sh -c "echo 1000 > /proc/self/oom_score_adj; exec sort" > /dev/null; echo rc=$?'];
       c.linux!.resources = { memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } };
     });
     bundles.push(b);
