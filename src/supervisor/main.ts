@@ -353,13 +353,11 @@ export async function main(argv: string[]): Promise<number> {
   // Bad framing (node's parser refuses it) is answered in Docker's shape, {"message"}; 408 and 431 keep their meaning.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
-    // A method node's parser does not know (FOO): dockerd routes any token and finds no route.
-    if (err.code === 'HPE_INVALID_METHOD') {
-      const body = JSON.stringify({ message: 'page not found' });
-      return void socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    }
-    const [status, text] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout'] : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-    const body = JSON.stringify({ message: `${text.toLowerCase()}: ${err.code ?? err.message}` });
+    // A method node's parser does not know (FOO) is dockerd's no-route answer: it routes any token.
+    const [status, text, message] = err.code === 'HPE_INVALID_METHOD' ? [404, 'Not Found', 'page not found']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout']
+      : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    const body = JSON.stringify({ message: message ?? `${text.toLowerCase()}: ${err.code ?? err.message}` });
     socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
   server.on('upgrade', (req, socket: Duplex, head: Buffer) => {

@@ -76,20 +76,26 @@ exec ${TSRUN} "$@"
   return { path, dir, hang: (cmd) => writeFileSync(join(dir, 'hang'), cmd), fail: (cmd) => writeFileSync(join(dir, 'fail'), cmd), slow: (cmd) => writeFileSync(join(dir, 'slow'), cmd), sleeper: `sleep\0${n}` };
 }
 
-describe('a runtime binary that hangs or fails (tsd --runtime-timeout 2)', () => {
+/** In this describe: a tsd over a fresh hangingRuntime with --runtime-timeout `timeoutS`, busybox pulled; checked and removed after. */
+function useTsdOverHangingRuntime(timeoutS: number, set: (t: Tsd, rt: ReturnType<typeof hangingRuntime>) => void): void {
   let t: Tsd;
   let rt: ReturnType<typeof hangingRuntime>;
-
   beforeAll(async () => {
     rt = hangingRuntime();
-    t = await startTsd(['--runtime', rt.path, '--runtime-timeout', '2']);
+    t = await startTsd(['--runtime', rt.path, '--runtime-timeout', String(timeoutS)]);
+    set(t, rt);
     expect((await t.docker(['pull', 'busybox'])).code).toBe(0);
   });
-
   afterAll(async () => {
     expect(await closeAndCheck(t)).toEqual([]);
     rmSync(rt.dir, { recursive: true, force: true });
   });
+}
+
+describe('a runtime binary that hangs or fails (tsd --runtime-timeout 2)', () => {
+  let t: Tsd;
+  let rt: ReturnType<typeof hangingRuntime>;
+  useTsdOverHangingRuntime(2, (tsd, r) => { t = tsd; rt = r; });
 
   it('a create that hangs: docker run fails with "runtime create timed out after 2 s", nothing is left, the name is free', async () => {
     rt.hang('create');
@@ -142,17 +148,7 @@ describe('a runtime binary that hangs or fails (tsd --runtime-timeout 2)', () =>
 describe('SIGTERM of tsd while a create is under way', () => {
   let t: Tsd;
   let rt: ReturnType<typeof hangingRuntime>;
-
-  beforeAll(async () => {
-    rt = hangingRuntime();
-    t = await startTsd(['--runtime', rt.path, '--runtime-timeout', '5']);
-    expect((await t.docker(['pull', 'busybox'])).code).toBe(0);
-  });
-
-  afterAll(async () => {
-    expect(await closeAndCheck(t)).toEqual([]);
-    rmSync(rt.dir, { recursive: true, force: true });
-  });
+  useTsdOverHangingRuntime(5, (tsd, r) => { t = tsd; rt = r; });
 
   it('the create finishes and is answered before tsd exits; after a restart the container is there and starts', async () => {
     rt.slow('create');

@@ -109,10 +109,10 @@ export class ContentStore {
       let have = existsSync(partial) ? statSync(partial).size : 0;
       if (have > desc.size) have = 0;
       const { offset, body } = await open(have);
-      const fd = openSync(partial, have > 0 && offset === have ? 'r+' : 'w');
+      const resumed = offset === have && have > 0;
+      const fd = openSync(partial, resumed ? 'r+' : 'w');
       const hash = createHash('sha256');
       let done = 0;
-      const resumed = offset === have && have > 0;
       // A resumed download that does not add up: the partial is gone, so the caller may fetch it all again.
       const failedResume = <E>(e: E): E => (resumed ? Object.assign(e as object, { failedResume: true }) as E : e);
       // The unpacker could not read what it was given: on a resume, the partial's bytes may be why.

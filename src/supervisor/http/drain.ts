@@ -4,6 +4,7 @@
 // finish, up to a bound, so that the client hears how it ended instead of a reset and the
 // next start has nothing to undo. Reads and streams (logs -f, events, wait, attach, pull,
 // build, push, save, load) end with the daemon, as they do with dockerd.
+import { splitDockerUrl } from './router.js';
 
 /** Changes that end in seconds and are worth finishing: Docker's paths (no /v1.xx prefix). */
 const QUICK_CHANGES: Array<[string, RegExp]> = [
@@ -18,8 +19,7 @@ const QUICK_CHANGES: Array<[string, RegExp]> = [
 
 /** Whether a stopping tsd lets a request of `method` on `url` finish. */
 export function drainedOnStop(method: string, url: string): boolean {
-  const q = url.indexOf('?');
-  const path = (q < 0 ? url : url.slice(0, q)).replace(/^\/v\d+\.\d+(?=\/)/, '');
+  const { path } = splitDockerUrl(url);
   return QUICK_CHANGES.some(([m, re]) => m === method && re.test(path));
 }
 

@@ -101,6 +101,16 @@ export function sendError(res: ServerResponse, e: unknown): void {
   sendJson(res, statusOf(e), { message: messageOf(e) });
 }
 
+/** A request URL as Docker's routes see it: the path without its /v1.xx prefix, and the query. */
+export function splitDockerUrl(url: string): { path: string; query: URLSearchParams } {
+  // Split by hand: `new URL` reads `//x/y` as host x, path /y, and resolves `..`.
+  const q = url.indexOf('?');
+  return {
+    path: (q < 0 ? url : url.slice(0, q)).replace(/^\/v\d+\.\d+(?=\/)/, ''),
+    query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)),
+  };
+}
+
 export class Router {
   private readonly routes: Route[] = [];
 
@@ -126,10 +136,7 @@ export class Router {
 
   /** The route of `method url`; a malformed %-escape in a parameter is the client's mistake (BadRequest). */
   private match(method: string, url: string): { route?: Route; req?: Omit<Request, 'raw' | 'json' | 'headers' | 'method'> } {
-    // Split by hand: `new URL` reads `//x/y` as host x, path /y, and resolves `..`.
-    const q = url.indexOf('?');
-    const query = new URLSearchParams(q < 0 ? '' : url.slice(q + 1));
-    const path = (q < 0 ? url : url.slice(0, q)).replace(/^\/v\d+\.\d+(?=\/)/, '');
+    const { path, query } = splitDockerUrl(url);
     for (const route of this.routes) {
       if (route.method !== method) continue;
       const m = route.pattern.exec(path);
